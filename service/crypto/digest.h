@@ -1,0 +1,29 @@
+/* Hashes, randomness and encodings the service needs: SHA-256, constant-time
+ * comparison, CSPRNG bytes, hex and base64url. */
+#ifndef LICD_CRYPTO_DIGEST_H
+#define LICD_CRYPTO_DIGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_SHA256_LEN 32
+
+/* SHA-256 of data into out (32 bytes). */
+void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+/* Equal in time independent of where the buffers differ. 1 if equal, else 0. */
+int crypto_equal(const void *a, const void *b, size_t len);
+/* Fills buf from the OS CSPRNG; 0 or LICD_ERR_INTERNAL. */
+int crypto_random(void *buf, size_t len);
+/* Lower-case hex of data into out, which must hold 2*len+1 bytes (NUL-terminated). */
+void crypto_hex(const void *data, size_t len, char *out);
+/* Random token of nbytes random bytes, hex, into out (2*nbytes+1). 0 or error. */
+int crypto_random_hex(size_t nbytes, char *out);
+/* base64url without padding. Returns a malloc'd NUL-terminated string the caller
+ * frees, or NULL on allocation failure. */
+char *crypto_b64url_encode(const void *data, size_t len);
+/* Decodes base64url (padding not allowed). Returns a malloc'd buffer the
+ * caller frees (with a NUL byte after the data, not counted in *out_len),
+ * or NULL on invalid input or allocation failure. */
+uint8_t *crypto_b64url_decode(const char *text, size_t text_len, size_t *out_len);
+
+#endif

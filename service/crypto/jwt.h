@@ -1,0 +1,24 @@
+/* ES256 JSON Web Tokens signed and verified with OpenSSL EVP on keys loaded
+ * once. The header is parsed here: alg must be ES256 and kid a known key. */
+#ifndef LICD_CRYPTO_JWT_H
+#define LICD_CRYPTO_JWT_H
+
+#include <cjson/cJSON.h>
+#include <time.h>
+
+#include "crypto/keys.h"
+
+/* Signs claims (a JSON object, not consumed) with the ring's signing key;
+ * header {"alg":"ES256","typ":"JWT","kid":...}. *out is malloc'd, caller frees.
+ * Returns 0, LICD_ERR_NOMEM or LICD_ERR_INTERNAL. Thread-safe. */
+int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out);
+
+/* Verifies token against the ring (signing and retired keys). Refuses any alg
+ * but ES256 (none, HS256, ...), an unknown or missing kid, a bad signature,
+ * malformed base64url/JSON, a payload that is not an object: LICD_ERR_TOKEN_INVALID
+ * and *claims = NULL. A good signature whose numeric "exp" is <= now gives
+ * LICD_ERR_TOKEN_EXPIRED with *claims set (so renewal can inspect it). Else 0
+ * with *claims set. The caller frees *claims with cJSON_Delete. Thread-safe. */
+int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now, cJSON **claims);
+
+#endif

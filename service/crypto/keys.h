@@ -1,0 +1,28 @@
+/* Signing keys: generating a P-256 key, loading the active key and retired
+ * keys once at start-up, their RFC 7638 thumbprints (kid) and the JWKS. */
+#ifndef LICD_CRYPTO_KEYS_H
+#define LICD_CRYPTO_KEYS_H
+
+#include <stddef.h>
+
+typedef struct crypto_keyring crypto_keyring;
+
+/* Writes a new P-256 private key as PKCS#8 PEM to path, created with mode
+ * 0600; refuses (LICD_ERR_IO) to overwrite an existing file. */
+int crypto_keygen(const char *path);
+
+/* Loads the signing key (PEM file) and any retired keys (comma-separated PEM
+ * paths, may be NULL or empty). Retired keys verify but never sign. Every key
+ * must be an EC P-256 key. On error returns LICD_ERR_CONFIG and writes a
+ * human message to err (errlen bytes). *out is freed with crypto_keyring_free. */
+int crypto_keyring_load(const char *signing_path, const char *retired_paths,
+                        crypto_keyring **out, char *err, size_t errlen);
+void crypto_keyring_free(crypto_keyring *ring);
+
+/* kid (RFC 7638 SHA-256 thumbprint, base64url) of the signing key; owned by the ring. */
+const char *crypto_keyring_kid(const crypto_keyring *ring);
+/* {"keys":[...]} with every key (signing first), each {"kty","crv","x","y","kid","use":"sig","alg":"ES256"};
+ * owned by the ring. */
+const char *crypto_keyring_jwks(const crypto_keyring *ring);
+
+#endif

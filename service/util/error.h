@@ -1,0 +1,46 @@
+/* licd's one error enum, and the single table that maps each error to its
+ * HTTP status, stable problem+json code and human title. */
+#ifndef LICD_UTIL_ERROR_H
+#define LICD_UTIL_ERROR_H
+
+/* X(name, status, code, title). Status 0 marks an internal error that never
+ * reaches a client as itself (it is answered as 500 internal_error). */
+#define LICD_ERRORS(X)                                                                 \
+    X(LICD_ERR_BAD_REQUEST, 400, "bad_request", "Bad request")                        \
+    X(LICD_ERR_MALFORMED_JSON, 400, "malformed_json", "Malformed JSON")               \
+    X(LICD_ERR_INVALID_FIELD, 400, "invalid_field", "Invalid field")                  \
+    X(LICD_ERR_UNAUTHORIZED, 401, "unauthorized", "Unauthorized")                     \
+    X(LICD_ERR_FORBIDDEN, 403, "forbidden", "Forbidden")                              \
+    X(LICD_ERR_NOT_FOUND, 404, "not_found", "Not found")                              \
+    X(LICD_ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method not allowed")   \
+    X(LICD_ERR_CONFLICT, 409, "conflict", "Conflict")                                 \
+    X(LICD_ERR_BODY_TOO_LARGE, 413, "body_too_large", "Request body too large")       \
+    X(LICD_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                 \
+      "Unsupported media type")                                                       \
+    X(LICD_ERR_INTERNAL, 500, "internal_error", "Internal server error")              \
+    X(LICD_ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")                \
+    X(LICD_ERR_NOMEM, 0, "out_of_memory", "Out of memory")                            \
+    X(LICD_ERR_IO, 0, "io_error", "I/O error")                                        \
+    X(LICD_ERR_CONFIG, 0, "bad_configuration", "Bad configuration")                   \
+    X(LICD_ERR_RETRY, 0, "retry", "Transaction must be retried")                      \
+    X(LICD_ERR_TOKEN_INVALID, 0, "token_invalid", "Token invalid")                    \
+    X(LICD_ERR_TOKEN_EXPIRED, 0, "token_expired", "Token expired")
+
+typedef enum {
+    LICD_OK = 0,
+#define LICD_X_ENUM(name, status, code, title) name,
+    LICD_ERR_FIRST_ = -1000,
+    LICD_ERRORS(LICD_X_ENUM)
+#undef LICD_X_ENUM
+} licd_err;
+
+/* Status to answer with: errors with no HTTP meaning of their own map to 500. */
+int licd_err_status(licd_err err);
+/* Stable snake_case code for problem+json ("internal_error" for internal ones). */
+const char *licd_err_code(licd_err err);
+/* Short human title for problem+json. */
+const char *licd_err_title(licd_err err);
+/* Name for logs, including internal errors ("token_expired", ...). */
+const char *licd_err_name(licd_err err);
+
+#endif
