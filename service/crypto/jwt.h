@@ -8,6 +8,9 @@
 
 #include "crypto/keys.h"
 
+/* Longest token crypto_jwt_verify looks at (and crypto_jwt_sign produces). */
+#define CRYPTO_JWT_MAX_LEN 16384
+
 /* Signs claims (a JSON object, not consumed) with the ring's signing key;
  * header {"alg":"ES256","typ":"JWT","kid":...}. *out is malloc'd, caller frees.
  * Returns 0, LICD_ERR_NOMEM or LICD_ERR_INTERNAL. Thread-safe. */

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 typedef struct crypto_keyring crypto_keyring;
 
 /* Writes a new P-256 private key as PKCS#8 PEM to path, created with mode
@@ -24,5 +26,11 @@ const char *crypto_keyring_kid(const crypto_keyring *ring);
 /* {"keys":[...]} with every key (signing first), each {"kty","crv","x","y","kid","use":"sig","alg":"ES256"};
  * owned by the ring. */
 const char *crypto_keyring_jwks(const crypto_keyring *ring);
+
+/* For crypto/jwt.c: the signing key, and the key (signing or retired) whose kid
+ * is the kid_len bytes at kid, or NULL if none. Owned by the ring; read-only,
+ * safe to use from several threads at once. */
+EVP_PKEY *crypto_keyring_signing_key(const crypto_keyring *ring);
+EVP_PKEY *crypto_keyring_find_key(const crypto_keyring *ring, const char *kid, size_t kid_len);
 
 #endif

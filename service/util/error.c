@@ -1,6 +1,8 @@
 /* Maps licd_err values to status, code and title through the LICD_ERRORS table. */
 #include "util/error.h"
 
+#include <stddef.h>
+
 struct err_row {
     licd_err err;
     int status;

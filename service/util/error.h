@@ -43,4 +43,8 @@ const char *licd_err_title(licd_err err);
 /* Name for logs, including internal errors ("token_expired", ...). */
 const char *licd_err_name(licd_err err);
 
+
+
+/* Size of the human detail buffers that validation helpers fill. */
+#define LICD_DETAIL_MAX 256
 #endif

@@ -1,0 +1,13 @@
+/* The route table: every method and path licd serves. api-spec/openapi.yaml
+ * lists the same set (tests/run checks it). */
+#include "api/api.h"
+
+const http_route api_routes[] = {
+    {"GET", "/healthz", api_healthz, 0},
+    {"GET", "/readyz", api_readyz, 0},
+    {"GET", "/metrics", api_metrics, 0},
+    {"GET", "/.well-known/jwks.json", api_jwks, 0},
+    {"GET", "/v1/vendor", api_vendor_get, 0},
+};
+
+const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

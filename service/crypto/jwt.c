@@ -1,0 +1,311 @@
+/* ES256 JWS compact tokens: signing with the ring's key, and verification that pins alg and kid. */
+#include "crypto/jwt.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "crypto/digest.h"
+#include "util/error.h"
+
+/* Raw JWS ES256 signature: r || s, 32 bytes each (RFC 7518 3.4). */
+#define ES256_SIG_LEN 64
+#define ES256_HALF 32
+
+/* Header of every token signed here; the kid is base64url, so it needs no escaping. */
+#define HEADER_FMT "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}"
+
+/* OpenSSL produces a DER ECDSA-Sig-Value; JWS wants fixed-width r || s. */
+static int der_to_raw(const unsigned char *der, size_t der_len, uint8_t raw[ES256_SIG_LEN])
+{
+    const unsigned char *p = der;
+    const BIGNUM *r, *s;
+    ECDSA_SIG *sig = NULL;
+    int result = LICD_ERR_INTERNAL;
+
+    sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
+    if (!sig)
+        goto out;
+    ECDSA_SIG_get0(sig, &r, &s);
+    if (BN_bn2binpad(r, raw, ES256_HALF) != ES256_HALF
+        || BN_bn2binpad(s, raw + ES256_HALF, ES256_HALF) != ES256_HALF)
+        goto out;
+    result = LICD_OK;
+
+out:
+    ECDSA_SIG_free(sig);
+    return result;
+}
+
+/* The reverse, for EVP_DigestVerify; *der is OPENSSL_malloc'd. */
+static int raw_to_der(const uint8_t raw[ES256_SIG_LEN], unsigned char **der, size_t *der_len)
+{
+    ECDSA_SIG *sig = NULL;
+    BIGNUM *r = NULL, *s = NULL;
+    int n, result = LICD_ERR_INTERNAL;
+
+    *der = NULL;
+    sig = ECDSA_SIG_new();
+    r = BN_bin2bn(raw, ES256_HALF, NULL);
+    s = BN_bin2bn(raw + ES256_HALF, ES256_HALF, NULL);
+    if (!sig || !r || !s || !ECDSA_SIG_set0(sig, r, s))
+        goto out;
+    r = s = NULL; /* owned by sig now */
+    n = i2d_ECDSA_SIG(sig, der);
+    if (n <= 0)
+        goto out;
+    *der_len = (size_t)n;
+    result = LICD_OK;
+
+out:
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return result;
+}
+
+/* Refuses to issue a token longer than crypto_jwt_verify accepts: one that
+ * could never be checked again is a bug, not a token. */
+int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
+{
+    char header[128];
+    char *payload = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL, *token = NULL;
+    unsigned char *der = NULL;
+    uint8_t raw[ES256_SIG_LEN];
+    size_t der_len = 0, hlen, plen, slen, input_len;
+    EVP_MD_CTX *ctx = NULL;
+    int n, result = LICD_ERR_INTERNAL;
+
+    if (out)
+        *out = NULL;
+    if (!ring || !claims || !out || !cJSON_IsObject(claims))
+        goto out;
+    n = snprintf(header, sizeof header, HEADER_FMT, crypto_keyring_kid(ring));
+    if (n < 0 || (size_t)n >= sizeof header)
+        goto out;
+
+    result = LICD_ERR_NOMEM;
+    payload = cJSON_PrintUnformatted(claims);
+    if (!payload)
+        goto out;
+    h64 = crypto_b64url_encode(header, (size_t)n);
+    p64 = crypto_b64url_encode(payload, strlen(payload));
+    if (!h64 || !p64)
+        goto out;
+    hlen = strlen(h64);
+    plen = strlen(p64);
+    slen = (ES256_SIG_LEN / 3) * 4 + 2; /* 86 */
+    input_len = hlen + 1 + plen;
+    if (input_len + 1 + slen > CRYPTO_JWT_MAX_LEN) {
+        result = LICD_ERR_INTERNAL;
+        goto out;
+    }
+    token = malloc(input_len + 1 + slen + 1);
+    if (!token)
+        goto out;
+    memcpy(token, h64, hlen);
+    token[hlen] = '.';
+    memcpy(token + hlen + 1, p64, plen);
+
+    result = LICD_ERR_INTERNAL;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        goto out;
+    if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, crypto_keyring_signing_key(ring)) != 1)
+        goto out;
+    if (EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)token, input_len) != 1)
+        goto out;
+    der = OPENSSL_malloc(der_len);
+    if (!der)
+        goto out;
+    if (EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)token, input_len) != 1)
+        goto out;
+    if (der_to_raw(der, der_len, raw) != LICD_OK)
+        goto out;
+    s64 = crypto_b64url_encode(raw, sizeof raw);
+    if (!s64) {
+        result = LICD_ERR_NOMEM;
+        goto out;
+    }
+    if (strlen(s64) != slen)
+        goto out;
+    token[input_len] = '.';
+    memcpy(token + input_len + 1, s64, slen + 1);
+    *out = token;
+    token = NULL;
+    result = LICD_OK;
+
+out:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    free(token);
+    free(s64);
+    free(p64);
+    free(h64);
+    cJSON_free(payload);
+    ERR_clear_error();
+    return result;
+}
+
+/* Parses decoded JSON that must be an object and nothing else: no raw NUL
+ * bytes (which would hide trailing content from C string code) and only JSON
+ * whitespace after the value. NULL on anything else. */
+static cJSON *parse_object(const uint8_t *buf, size_t len)
+{
+    const char *end = NULL, *stop = (const char *)buf + len;
+    cJSON *json = NULL, *result = NULL;
+
+    if (memchr(buf, '\0', len))
+        goto out;
+    json = cJSON_ParseWithLengthOpts((const char *)buf, len, &end, 0);
+    if (!json || !cJSON_IsObject(json) || !end)
+        goto out;
+    while (end < stop && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end != stop)
+        goto out;
+    result = json;
+    json = NULL;
+
+out:
+    cJSON_Delete(json);
+    return result;
+}
+
+/* Decides, before any signature work, which key may have signed the token:
+ * exactly one "alg" equal to "ES256", exactly one string "kid" naming a loaded
+ * key, and no "crit" (no extension here is understood). Names are matched
+ * case-sensitively, unlike cJSON_GetObjectItem. */
+static EVP_PKEY *header_key(const crypto_keyring *ring, const cJSON *header)
+{
+    const cJSON *item, *alg = NULL, *kid = NULL;
+    int nalg = 0, nkid = 0;
+
+    cJSON_ArrayForEach(item, header) {
+        if (!item->string)
+            return NULL;
+        if (strcmp(item->string, "crit") == 0)
+            return NULL;
+        if (strcmp(item->string, "alg") == 0) {
+            alg = item;
+            nalg++;
+        } else if (strcmp(item->string, "kid") == 0) {
+            kid = item;
+            nkid++;
+        }
+    }
+    if (nalg != 1 || nkid != 1)
+        return NULL;
+    if (!cJSON_IsString(alg) || !alg->valuestring || strcmp(alg->valuestring, "ES256") != 0)
+        return NULL;
+    if (!cJSON_IsString(kid) || !kid->valuestring)
+        return NULL;
+    return crypto_keyring_find_key(ring, kid->valuestring, strlen(kid->valuestring));
+}
+
+/* ECDSA P-256/SHA-256 over the ASCII "header.payload"; 1 only for a good signature. */
+static int es256_verify(EVP_PKEY *pkey, const char *input, size_t input_len,
+                        const uint8_t raw[ES256_SIG_LEN])
+{
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    EVP_MD_CTX *ctx = NULL;
+    int ok = 0;
+
+    if (raw_to_der(raw, &der, &der_len) != LICD_OK)
+        goto out;
+    ctx = EVP_MD_CTX_new();
+    if (!ctx)
+        goto out;
+    if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, pkey) != 1)
+        goto out;
+    ok = EVP_DigestVerify(ctx, der, der_len, (const unsigned char *)input, input_len) == 1;
+
+out:
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_free(der);
+    ERR_clear_error();
+    return ok;
+}
+
+/* Order of checks: size and shape, header (alg and kid pinned), signature,
+ * and only then the payload, so that attacker-chosen claims are never parsed.
+ * exp and nbf, when present, must be numbers (RFC 7519 NumericDate). */
+int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now, cJSON **claims)
+{
+    const char *dot1, *dot2, *sig_part;
+    size_t len, hlen, plen, slen, dlen = 0;
+    uint8_t *hbuf = NULL, *pbuf = NULL, *sbuf = NULL;
+    cJSON *header = NULL, *payload = NULL;
+    const cJSON *exp, *nbf;
+    EVP_PKEY *pkey;
+    int result = LICD_ERR_TOKEN_INVALID;
+
+    if (claims)
+        *claims = NULL;
+    if (!ring || !token || !claims)
+        goto out;
+    len = strnlen(token, CRYPTO_JWT_MAX_LEN + 1);
+    if (len == 0 || len > CRYPTO_JWT_MAX_LEN)
+        goto out;
+    dot1 = memchr(token, '.', len);
+    if (!dot1)
+        goto out;
+    dot2 = memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token));
+    if (!dot2)
+        goto out;
+    sig_part = dot2 + 1;
+    if (memchr(sig_part, '.', len - (size_t)(sig_part - token)))
+        goto out;
+    hlen = (size_t)(dot1 - token);
+    plen = (size_t)(dot2 - dot1 - 1);
+    slen = len - (size_t)(sig_part - token);
+    if (hlen == 0 || plen == 0 || slen == 0)
+        goto out;
+
+    hbuf = crypto_b64url_decode(token, hlen, &dlen);
+    if (!hbuf)
+        goto out;
+    header = parse_object(hbuf, dlen);
+    if (!header)
+        goto out;
+    pkey = header_key(ring, header);
+    if (!pkey)
+        goto out;
+
+    sbuf = crypto_b64url_decode(sig_part, slen, &dlen);
+    if (!sbuf || dlen != ES256_SIG_LEN)
+        goto out;
+    if (!es256_verify(pkey, token, (size_t)(dot2 - token), sbuf))
+        goto out;
+
+    pbuf = crypto_b64url_decode(dot1 + 1, plen, &dlen);
+    if (!pbuf)
+        goto out;
+    payload = parse_object(pbuf, dlen);
+    if (!payload)
+        goto out;
+    nbf = cJSON_GetObjectItemCaseSensitive(payload, "nbf");
+    exp = cJSON_GetObjectItemCaseSensitive(payload, "exp");
+    if ((nbf && !cJSON_IsNumber(nbf)) || (exp && !cJSON_IsNumber(exp)))
+        goto out;
+    if (nbf && (double)now < nbf->valuedouble)
+        goto out;
+    result = (exp && exp->valuedouble <= (double)now) ? LICD_ERR_TOKEN_EXPIRED : LICD_OK;
+    *claims = payload;
+    payload = NULL;
+
+out:
+    cJSON_Delete(payload);
+    cJSON_Delete(header);
+    free(sbuf);
+    free(pbuf);
+    free(hbuf);
+    return result;
+}

@@ -1,0 +1,124 @@
+/* Answers: JSON, raw bytes, empty, and RFC 9457 problem+json; request
+ * accessors and the JSON body gate. */
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http/request.h"
+#include "util/json.h"
+
+const char *http_param(const http_request *req, const char *name)
+{
+    for (int i = 0; i < req->nparams; i++)
+        if (strcmp(req->params[i].name, name) == 0)
+            return req->params[i].value;
+    return NULL;
+}
+
+const char *http_query(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+/* Queues resp with the headers every answer carries; takes ownership of resp. */
+static int queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
+{
+    enum MHD_Result ok;
+    if (!resp)
+        return LICD_ERR_NOMEM;
+    if (type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (req->close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (status == 405 && req->allow[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
+    if (status == 503)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    ok = MHD_queue_response(req->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (ok != MHD_YES)
+        return LICD_ERR_INTERNAL;
+    req->status = status;
+    return LICD_OK;
+}
+
+int http_reply_bytes(http_request *req, int status, const char *content_type, const char *data,
+                     size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    return queue(req, status, resp, content_type);
+}
+
+int http_reply_empty(http_request *req, int status)
+{
+    return queue(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
+                 NULL);
+}
+
+int http_reply_json(http_request *req, int status, const cJSON *body)
+{
+    char *text = cJSON_PrintUnformatted(body);
+    if (!text)
+        return LICD_ERR_NOMEM;
+    return queue(req, status,
+                 MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
+                 "application/json");
+}
+
+char *http_problem_body(licd_err err, const char *detail, const char *request_id)
+{
+    cJSON *p = cJSON_CreateObject();
+    char type[96], *text = NULL;
+    if (!p)
+        return NULL;
+    snprintf(type, sizeof type, "https://licd.dev/problems/%s", licd_err_code(err));
+    if (cJSON_AddStringToObject(p, "type", type) &&
+        cJSON_AddStringToObject(p, "title", licd_err_title(err)) &&
+        cJSON_AddNumberToObject(p, "status", licd_err_status(err)) &&
+        cJSON_AddStringToObject(p, "detail", detail && *detail ? detail : licd_err_title(err)) &&
+        cJSON_AddStringToObject(p, "code", licd_err_code(err)) &&
+        cJSON_AddStringToObject(p, "request_id", request_id ? request_id : ""))
+        text = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    return text;
+}
+
+int http_reply_problem(http_request *req, licd_err err, const char *detail)
+{
+    int status = licd_err_status(err);
+    char *text;
+    if (licd_err_status(err) == 500)
+        detail = NULL; /* internal details stay in the log */
+    text = http_problem_body(err, detail ? detail : req->detail, req->request_id);
+    if (!text)
+        return LICD_ERR_NOMEM;
+    if (status == 500 && err != LICD_ERR_INTERNAL)
+        fprintf(stderr, "{\"error\":\"%s\",\"request_id\":\"%s\"}\n", licd_err_name(err),
+                req->request_id);
+    return queue(req, status,
+                 MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
+                 "application/problem+json");
+}
+
+int http_json_body(http_request *req, cJSON **out)
+{
+    const char *type = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t n = strlen("application/json");
+    *out = NULL;
+    if (!type || strncasecmp(type, "application/json", n) != 0 ||
+        (type[n] != '\0' && type[n] != ';' && type[n] != ' ')) {
+        snprintf(req->detail, sizeof req->detail, "Content-Type must be application/json");
+        return LICD_ERR_UNSUPPORTED_MEDIA_TYPE;
+    }
+    return json_parse_object(req->body, req->body_len, out, req->detail);
+}

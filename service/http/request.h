@@ -1,0 +1,75 @@
+/* One HTTP request as the api/ handlers see it, and the calls they answer
+ * with. The server owns the request; it is freed after the response is sent. */
+#ifndef LICD_HTTP_REQUEST_H
+#define LICD_HTTP_REQUEST_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_PARAM_MAX 256
+
+typedef struct http_request http_request;
+
+/* A handler answers through one http_reply_* call and returns 0, or returns
+ * an error (and may have set req->detail) for the server to answer as
+ * problem+json. */
+typedef int (*http_handler)(http_request *req);
+
+typedef struct {
+    const char *method;   /* "GET", "POST", ... */
+    const char *path;     /* template: "/v1/packs/{pack_id}" */
+    http_handler handler;
+    size_t body_limit;    /* 0: the server default */
+} http_route;
+
+struct http_param {
+    char name[32];
+    char value[HTTP_PARAM_MAX];
+};
+
+struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;
+    const http_route *route;
+    struct http_param params[HTTP_MAX_PARAMS];
+    int nparams;
+    char request_id[72];
+    char *body;            /* NUL-terminated, body_len bytes; NULL when empty */
+    size_t body_len, body_cap, body_limit;
+    licd_err early;        /* error found before the body was read */
+    char detail[LICD_DETAIL_MAX];
+    char allow[64];        /* Allow header for 405 */
+    int status;            /* status sent, for the access log; 0 until replied */
+    int close;             /* ask MHD to close the connection after replying */
+    double started;        /* monotonic seconds */
+    void *auth;            /* per-request data of the api layer, freed by it via auth_free */
+    void (*auth_free)(void *);
+};
+
+/* Path parameter by template name, query argument, or header; NULL if absent. */
+const char *http_param(const http_request *req, const char *name);
+const char *http_query(const http_request *req, const char *name);
+const char *http_header(const http_request *req, const char *name);
+
+/* Answers status with body serialised as application/json. */
+int http_reply_json(http_request *req, int status, const cJSON *body);
+/* Answers status with the given bytes and content type (copied). */
+int http_reply_bytes(http_request *req, int status, const char *content_type, const char *data,
+                     size_t len);
+/* Answers with no body (e.g. 204). */
+int http_reply_empty(http_request *req, int status);
+/* Answers err as application/problem+json; detail may be NULL (then the
+ * request's detail or the title is used). 503 adds Retry-After, 405 Allow. */
+int http_reply_problem(http_request *req, licd_err err, const char *detail);
+/* Builds the problem+json body for err (exposed for tests); caller frees. */
+char *http_problem_body(licd_err err, const char *detail, const char *request_id);
+
+/* Refuses (LICD_ERR_UNSUPPORTED_MEDIA_TYPE) a body whose Content-Type is not
+ * application/json, then parses it into an object; the caller frees *out. */
+int http_json_body(http_request *req, cJSON **out);
+
+#endif

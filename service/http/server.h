@@ -1,0 +1,35 @@
+/* The HTTP server: libmicrohttpd with its internal thread pool and epoll,
+ * capped request bodies, request ids, access log, metrics and graceful stop. */
+#ifndef LICD_HTTP_SERVER_H
+#define LICD_HTTP_SERVER_H
+
+#include <stddef.h>
+
+#include "http/request.h"
+
+typedef struct {
+    const char *host;          /* address to bind, e.g. "127.0.0.1" or "::" */
+    int port;                  /* 0 picks a free port (see http_server_port) */
+    int threads;
+    size_t body_limit;         /* default cap on request bodies */
+    unsigned conn_timeout;     /* seconds of inactivity before a connection is closed */
+    unsigned per_ip_limit;     /* concurrent connections from one address */
+    const char *tls_cert;      /* PEM file paths; both NULL for plain HTTP */
+    const char *tls_key;
+    int access_log;            /* one JSON line per request on stderr */
+    const http_route *routes;
+    size_t nroutes;
+} http_server_config;
+
+typedef struct http_server http_server;
+
+/* Starts serving; the config (and its routes) must outlive the server.
+ * Returns 0, or LICD_ERR_CONFIG/LICD_ERR_IO with a message in err. */
+int http_server_start(const http_server_config *cfg, http_server **out, char *err, size_t errlen);
+/* The bound port (useful when cfg->port was 0). */
+int http_server_port(const http_server *srv);
+/* Stops accepting, waits up to grace_ms for requests in flight to finish,
+ * then stops the threads and frees the server. */
+void http_server_stop(http_server *srv, unsigned grace_ms);
+
+#endif

@@ -1,0 +1,240 @@
+/* licd: the command line — serve, migrate, keygen, vendor create, routes, sign. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "crypto/apikey.h"
+#include "crypto/jwt.h"
+#include "crypto/keys.h"
+#include "http/server.h"
+#include "store/db.h"
+#include "store/migrate.h"
+#include "store/vendors.h"
+#include "util/config.h"
+#include "util/json.h"
+#include "util/log.h"
+
+#define GRACE_MS 10000
+
+static const char usage[] =
+    "usage: licd <command> [options]\n"
+    "  serve                          serve the API (configured by LICD_* variables)\n"
+    "  migrate [--dir DIR]            apply pending database migrations\n"
+    "  keygen --out FILE              write a new P-256 signing key (mode 0600)\n"
+    "  vendor create --name NAME      create a vendor; prints {\"vendor_id\",\"api_key\"}\n"
+    "  sign                           sign the JSON claims read from stdin with LICD_SIGNING_KEY\n"
+    "  routes                         list the routes served\n"
+    "  version                        print the version\n";
+
+/* Value of --name in argv, or NULL. */
+static const char *flag(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+static int fail(const char *msg, const char *detail)
+{
+    fprintf(stderr, "licd: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
+    return 1;
+}
+
+static int need_database(void)
+{
+    const char *url = getenv("LICD_DATABASE_URL");
+    if (!url || !*url)
+        return fail("LICD_DATABASE_URL is not set", NULL);
+    return store_init(url) == LICD_OK ? 0 : fail("out of memory", NULL);
+}
+
+static const char *migrations_dir(int argc, char **argv)
+{
+    struct stat st;
+    const char *dir = flag(argc, argv, "--dir");
+    if (dir)
+        return dir;
+    if ((dir = getenv("LICD_MIGRATIONS")) && *dir)
+        return dir;
+    if (stat(LICD_SOURCE_MIGRATIONS_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+        return LICD_SOURCE_MIGRATIONS_DIR;
+    return LICD_MIGRATIONS_DIR;
+}
+
+static int cmd_migrate(int argc, char **argv)
+{
+    char err[1024];
+    int rc;
+    if (need_database())
+        return 1;
+    rc = store_migrate(migrations_dir(argc, argv), stdout, err, sizeof err);
+    store_shutdown();
+    return rc == LICD_OK ? 0 : fail("migrate", err);
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    const char *out = flag(argc, argv, "--out");
+    if (!out)
+        return fail("keygen needs --out FILE", NULL);
+    if (crypto_keygen(out) != LICD_OK)
+        return fail("cannot write a new key (does the file exist already?)", out);
+    printf("wrote %s\n", out);
+    return 0;
+}
+
+static int cmd_vendor(int argc, char **argv)
+{
+    const char *name = flag(argc, argv, "--name");
+    char key[APIKEY_PLAIN_LEN];
+    store_vendor v;
+    cJSON *line;
+    char *text;
+    int rc;
+
+    if (argc < 3 || strcmp(argv[2], "create") != 0 || !name)
+        return fail("usage: licd vendor create --name NAME", NULL);
+    if (strlen(name) < 1 || strlen(name) > 200 || !json_utf8_valid(name, strlen(name)))
+        return fail("the name must be 1 to 200 bytes of UTF-8", NULL);
+    if (need_database())
+        return 1;
+    rc = store_vendor_create(name, &v, key, sizeof key);
+    store_shutdown();
+    if (rc != LICD_OK)
+        return fail("cannot create the vendor", licd_err_name(rc));
+    line = cJSON_CreateObject();
+    cJSON_AddStringToObject(line, "vendor_id", v.id);
+    cJSON_AddStringToObject(line, "name", v.name);
+    cJSON_AddStringToObject(line, "api_key", key);
+    text = cJSON_PrintUnformatted(line);
+    puts(text ? text : "{}");
+    cJSON_free(text);
+    cJSON_Delete(line);
+    memset(key, 0, sizeof key);
+    return 0;
+}
+
+static int load_config_and_keys(licd_config *cfg, crypto_keyring **ring)
+{
+    char err[1024];
+    if (config_from_env(cfg, err, sizeof err) != LICD_OK)
+        return fail("bad configuration", err);
+    if (!cfg->signing_key || !*cfg->signing_key)
+        return fail("LICD_SIGNING_KEY is not set (make one with: licd keygen --out FILE)", NULL);
+    if (crypto_keyring_load(cfg->signing_key, cfg->retired_keys, ring, err, sizeof err) != LICD_OK)
+        return fail("cannot load the signing keys", err);
+    return 0;
+}
+
+static int cmd_sign(void)
+{
+    licd_config cfg;
+    crypto_keyring *ring = NULL;
+    char buf[16384], *token = NULL, detail[LICD_DETAIL_MAX];
+    size_t len = fread(buf, 1, sizeof buf - 1, stdin);
+    cJSON *claims = NULL;
+    int rc = 1;
+
+    if (load_config_and_keys(&cfg, &ring))
+        goto out;
+    buf[len] = '\0';
+    if (json_parse_object(buf, len, &claims, detail) != LICD_OK) {
+        fail("the claims on stdin must be a JSON object", detail);
+        goto out;
+    }
+    if (crypto_jwt_sign(ring, claims, &token) != LICD_OK) {
+        fail("signing failed", NULL);
+        goto out;
+    }
+    puts(token);
+    rc = 0;
+out:
+    free(token);
+    cJSON_Delete(claims);
+    crypto_keyring_free(ring);
+    return rc;
+}
+
+static int cmd_serve(void)
+{
+    licd_config cfg;
+    crypto_keyring *ring = NULL;
+    http_server *srv = NULL;
+    http_server_config hc;
+    char err[1024], msg[256];
+    sigset_t stop;
+    int sig, rc = 1;
+
+    if (load_config_and_keys(&cfg, &ring))
+        goto out;
+    if (!cfg.database_url || !*cfg.database_url) {
+        fail("LICD_DATABASE_URL is not set", NULL);
+        goto out;
+    }
+    store_init(cfg.database_url);
+    api_init(&cfg, ring);
+    /* Block the stop signals in every thread; the main thread waits for them. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    hc = (http_server_config){cfg.listen_host, cfg.listen_port, cfg.threads, cfg.body_limit,
+                              cfg.conn_timeout, cfg.per_ip_limit, cfg.tls_cert, cfg.tls_key,
+                              cfg.access_log, api_routes, api_nroutes};
+    if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
+        fail("cannot start the server", err);
+        goto out;
+    }
+    if (store_ready() != LICD_OK)
+        log_line("warn", "the database is not reachable yet; requests that need it answer 503",
+                 NULL);
+    snprintf(msg, sizeof msg, "licd serving on %s://%s:%d with %d threads, kid %s",
+             cfg.tls_cert ? "https" : "http", cfg.listen_host, http_server_port(srv), cfg.threads,
+             crypto_keyring_kid(ring));
+    log_line("info", msg, NULL);
+    sigwait(&stop, &sig);
+    log_line("info", "stopping: finishing requests in flight", NULL);
+    http_server_stop(srv, GRACE_MS);
+    log_line("info", "stopped", NULL);
+    rc = 0;
+out:
+    store_shutdown();
+    crypto_keyring_free(ring);
+    return rc;
+}
+
+static int cmd_routes(void)
+{
+    for (size_t i = 0; i < api_nroutes; i++)
+        printf("%s %s\n", api_routes[i].method, api_routes[i].path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve();
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate(argc, argv);
+    if (strcmp(cmd, "keygen") == 0)
+        return cmd_keygen(argc, argv);
+    if (strcmp(cmd, "vendor") == 0)
+        return cmd_vendor(argc, argv);
+    if (strcmp(cmd, "sign") == 0)
+        return cmd_sign();
+    if (strcmp(cmd, "routes") == 0)
+        return cmd_routes();
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        puts("licd 0.1.0");
+        return 0;
+    }
+    fputs(usage, strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ? stdout : stderr);
+    return strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ? 0 : 2;
+}

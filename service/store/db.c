@@ -1,0 +1,226 @@
+/* Per-thread libpq connections, statement execution and transactions. */
+#include "store/db.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/metrics.h"
+
+struct conn_state {
+    PGconn *conn;
+    int in_tx;
+};
+
+static char *conninfo;
+static pthread_key_t conn_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void conn_state_free(void *p)
+{
+    struct conn_state *st = p;
+    if (st->conn) {
+        PQfinish(st->conn);
+        metrics_db_connections(-1);
+    }
+    free(st);
+}
+
+static void make_key(void) { pthread_key_create(&conn_key, conn_state_free); }
+
+int store_init(const char *info)
+{
+    pthread_once(&key_once, make_key);
+    free(conninfo);
+    conninfo = info ? strdup(info) : NULL;
+    return info && !conninfo ? LICD_ERR_NOMEM : LICD_OK;
+}
+
+void store_shutdown(void)
+{
+    struct conn_state *st;
+    pthread_once(&key_once, make_key);
+    st = pthread_getspecific(conn_key);
+    if (st) {
+        conn_state_free(st);
+        pthread_setspecific(conn_key, NULL);
+    }
+    free(conninfo);
+    conninfo = NULL;
+}
+
+static struct conn_state *state(void)
+{
+    struct conn_state *st;
+    pthread_once(&key_once, make_key);
+    st = pthread_getspecific(conn_key);
+    if (!st && (st = calloc(1, sizeof *st)) && pthread_setspecific(conn_key, st) != 0) {
+        free(st);
+        st = NULL;
+    }
+    return st;
+}
+
+static void drop(struct conn_state *st)
+{
+    if (st->conn) {
+        PQfinish(st->conn);
+        metrics_db_connections(-1);
+    }
+    st->conn = NULL;
+    st->in_tx = 0;
+}
+
+/* This thread's connection, opened on first use or after a failure. The
+ * conninfo's own settings win over the defaults given before it. */
+static PGconn *connection(struct conn_state *st)
+{
+    static const char *const keys[] = {"connect_timeout", "application_name", "options",
+                                       "dbname", NULL};
+    const char *vals[] = {"2", "licd", "-c client_min_messages=warning", conninfo, NULL};
+    if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
+        return st->conn;
+    drop(st);
+    if (!conninfo)
+        return NULL;
+    st->conn = PQconnectdbParams(keys, vals, 1);
+    if (PQstatus(st->conn) != CONNECTION_OK) {
+        metrics_db_error();
+        PQfinish(st->conn);
+        st->conn = NULL;
+        return NULL;
+    }
+    metrics_db_connections(1);
+    return st->conn;
+}
+
+int store_classify(const char *sqlstate)
+{
+    if (!sqlstate || strlen(sqlstate) != 5)
+        return LICD_ERR_UNAVAILABLE; /* no SQLSTATE: the connection itself failed */
+    if (strcmp(sqlstate, "23505") == 0)
+        return LICD_ERR_CONFLICT;
+    if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
+        return LICD_ERR_RETRY;
+    if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+        strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0 ||
+        strcmp(sqlstate, "25006") == 0 || strcmp(sqlstate, "53300") == 0)
+        return LICD_ERR_UNAVAILABLE;
+    return LICD_ERR_INTERNAL;
+}
+
+/* One attempt; *dead tells whether the connection was lost. */
+static int exec_once(struct conn_state *st, const char *sql, int nparams,
+                     const char *const *params, PGresult **res, int *dead)
+{
+    PGconn *conn = connection(st);
+    PGresult *r;
+    ExecStatusType status;
+    int rc;
+
+    *dead = 0;
+    *res = NULL;
+    if (!conn) {
+        *dead = 1;
+        return LICD_ERR_UNAVAILABLE;
+    }
+    r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+        *res = r;
+        return LICD_OK;
+    }
+    rc = store_classify(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+    if (rc == LICD_ERR_INTERNAL)
+        log_line("error", "database statement failed", PQerrorMessage(conn));
+    if (rc != LICD_ERR_CONFLICT)
+        metrics_db_error();
+    PQclear(r);
+    if (PQstatus(conn) != CONNECTION_OK || rc == LICD_ERR_UNAVAILABLE) {
+        *dead = 1;
+        drop(st);
+    }
+    return rc;
+}
+
+int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
+               PGresult **res)
+{
+    struct conn_state *st = state();
+    int dead, had_conn, rc;
+    *res = NULL;
+    if (!st)
+        return LICD_ERR_NOMEM;
+    had_conn = st->conn != NULL;
+    rc = exec_once(st, sql, nparams, params, res, &dead);
+    /* A connection that was idle may have died with a database restart; one
+     * fresh attempt is safe for statements that change nothing. */
+    if (rc == LICD_ERR_UNAVAILABLE && dead && had_conn && idempotent && !st->in_tx)
+        rc = exec_once(st, sql, nparams, params, res, &dead);
+    return rc;
+}
+
+int store_run(const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res;
+    int rc = store_exec(sql, nparams, params, 0, &res);
+    PQclear(res);
+    return rc;
+}
+
+int store_run_script(const char *sql, char *err, size_t errlen)
+{
+    struct conn_state *st = state();
+    PGconn *conn = st ? connection(st) : NULL;
+    PGresult *r;
+    int rc = LICD_OK;
+    if (!conn)
+        return LICD_ERR_UNAVAILABLE;
+    r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(conn));
+        rc = store_classify(PQresultErrorField(r, PG_DIAG_SQLSTATE));
+        if (rc == LICD_ERR_RETRY || rc == LICD_ERR_CONFLICT)
+            rc = LICD_ERR_INTERNAL;
+    }
+    PQclear(r);
+    return rc;
+}
+
+int store_tx(int (*fn)(void *ctx), void *ctx)
+{
+    struct conn_state *st = state();
+    int rc = LICD_ERR_RETRY;
+    if (!st)
+        return LICD_ERR_NOMEM;
+    for (int attempt = 0; attempt < STORE_TX_ATTEMPTS && rc == LICD_ERR_RETRY; attempt++) {
+        PGresult *res;
+        /* Nothing is written before BEGIN succeeds, so BEGIN may reconnect. */
+        rc = store_exec("BEGIN", 0, NULL, 1, &res);
+        PQclear(res);
+        if (rc != LICD_OK)
+            break;
+        st->in_tx = 1;
+        rc = fn(ctx);
+        if (rc == LICD_OK)
+            rc = store_run("COMMIT", 0, NULL);
+        if (rc != LICD_OK && st->conn)
+            PQclear(PQexec(st->conn, "ROLLBACK"));
+        st->in_tx = 0;
+    }
+    return rc;
+}
+
+int store_ready(void)
+{
+    PGresult *res;
+    int rc = store_exec("SELECT NOT pg_is_in_recovery() AND "
+                        "current_setting('default_transaction_read_only') = 'off'",
+                        0, NULL, 1, &res);
+    if (rc == LICD_OK && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0))
+        rc = LICD_ERR_UNAVAILABLE;
+    PQclear(res);
+    return rc == LICD_OK ? LICD_OK : LICD_ERR_UNAVAILABLE;
+}

@@ -1,0 +1,52 @@
+/* PostgreSQL access: one libpq connection per thread, re-established after a
+ * failure; parameterised statements; errors classified by SQLSTATE; a
+ * transaction helper that retries serialization failures and deadlocks.
+ * The only place (with the other store/ files) that speaks SQL. */
+#ifndef LICD_STORE_DB_H
+#define LICD_STORE_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#define STORE_TX_ATTEMPTS 5
+
+/* Remembers the conninfo (copied) for every thread's connection. */
+int store_init(const char *conninfo);
+/* Closes the calling thread's connection and forgets the conninfo. Other
+ * threads' connections are closed when those threads exit. */
+void store_shutdown(void);
+
+/* Runs one parameterised statement on this thread's connection. On success
+ * *res holds the result (caller PQclears it). Errors: LICD_ERR_UNAVAILABLE
+ * (cannot connect, connection lost, shutting down, read-only), LICD_ERR_CONFLICT
+ * (unique violation), LICD_ERR_RETRY (serialization failure, deadlock),
+ * LICD_ERR_INTERNAL (anything else, logged); *res is NULL then.
+ * Outside a transaction, a statement that fails because the connection was
+ * found dead before it ran is retried once on a new connection only when
+ * idempotent is set (reads). */
+int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
+               PGresult **res);
+/* Like store_exec for a statement whose rows are not needed. */
+int store_run(const char *sql, int nparams, const char *const *params);
+
+/* Runs a script of several statements (simple protocol, no parameters) on
+ * this thread's connection; for migrations only. On failure the server's
+ * message goes to err. */
+int store_run_script(const char *sql, char *err, size_t errlen);
+
+/* Runs fn(ctx) inside BEGIN ... COMMIT on this thread's connection, rolling
+ * back if fn fails, and running it again (up to STORE_TX_ATTEMPTS) when the
+ * database reports a serialization failure or deadlock. fn must be safe to
+ * repeat: it may only change state through the database. Returns fn's error
+ * or the commit's. */
+int store_tx(int (*fn)(void *ctx), void *ctx);
+
+/* 0 when the database answers and accepts writes, else LICD_ERR_UNAVAILABLE. */
+int store_ready(void);
+
+/* The SQLSTATE-based classification used above (exposed for tests). */
+int store_classify(const char *sqlstate);
+
+#endif

@@ -1,0 +1,117 @@
+/* Parses the LICD_* environment into a licd_config, refusing bad values. */
+#include "util/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+#define DAY (24L * 3600L)
+
+/* Reads a whole number in [min, max] from variable name; absent or empty
+ * keeps *out. Trailing garbage, signs where not allowed and overflow fail. */
+static int read_long(const char *(*get)(const char *), const char *name, long min, long max,
+                     long *out, char *err, size_t errlen)
+{
+    const char *v = get(name);
+    char *end;
+    long n;
+    if (!v || !*v)
+        return LICD_OK;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || end == v || *end || v[0] == ' ' || v[0] == '+' || n < min || n > max) {
+        snprintf(err, errlen, "%s=%s: expected a whole number from %ld to %ld", name, v, min, max);
+        return LICD_ERR_CONFIG;
+    }
+    *out = n;
+    return LICD_OK;
+}
+
+static int read_listen(const char *v, licd_config *cfg, char *err, size_t errlen)
+{
+    const char *colon = strrchr(v, ':');
+    char *end;
+    long port;
+    size_t hostlen;
+    if (!colon || colon == v)
+        goto bad;
+    hostlen = (size_t)(colon - v);
+    if (hostlen >= sizeof cfg->listen_host)
+        goto bad;
+    errno = 0;
+    port = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
+        goto bad;
+    memcpy(cfg->listen_host, v, hostlen);
+    cfg->listen_host[hostlen] = '\0';
+    cfg->listen_port = (int)port;
+    return LICD_OK;
+bad:
+    snprintf(err, errlen, "LICD_LISTEN=%s: expected HOST:PORT such as 127.0.0.1:8080", v);
+    return LICD_ERR_CONFIG;
+}
+
+int config_load(licd_config *cfg, const char *(*get)(const char *name), char *err, size_t errlen)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long threads = 4 * (cpus > 0 ? cpus : 1), body = 1L << 20, timeout = 30, per_ip = 256;
+    long log = 1;
+    const char *listen;
+    int rc;
+
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8080;
+    cfg->temp_license_ttl = 60 * DAY;
+    cfg->key_ttl = 30 * DAY;
+    cfg->token_ttl = 30 * DAY;
+    cfg->renew_window = 90 * DAY;
+    cfg->lease_ttl = 120;
+    cfg->database_url = get("LICD_DATABASE_URL");
+    cfg->signing_key = get("LICD_SIGNING_KEY");
+    cfg->retired_keys = get("LICD_RETIRED_KEYS");
+    cfg->tls_cert = get("LICD_TLS_CERT");
+    cfg->tls_key = get("LICD_TLS_KEY");
+    if (cfg->tls_cert && !*cfg->tls_cert)
+        cfg->tls_cert = NULL;
+    if (cfg->tls_key && !*cfg->tls_key)
+        cfg->tls_key = NULL;
+
+    listen = get("LICD_LISTEN");
+    if (listen && *listen && (rc = read_listen(listen, cfg, err, errlen)) != LICD_OK)
+        return rc;
+    if ((rc = read_long(get, "LICD_THREADS", 1, 256, &threads, err, errlen)) ||
+        (rc = read_long(get, "LICD_BODY_LIMIT", 1024, 1L << 30, &body, err, errlen)) ||
+        (rc = read_long(get, "LICD_CONNECTION_TIMEOUT", 1, 3600, &timeout, err, errlen)) ||
+        (rc = read_long(get, "LICD_PER_IP_CONNECTIONS", 1, 65536, &per_ip, err, errlen)) ||
+        (rc = read_long(get, "LICD_ACCESS_LOG", 0, 1, &log, err, errlen)) ||
+        (rc = read_long(get, "LICD_TEMP_LICENSE_TTL", 1, 3650 * DAY, &cfg->temp_license_ttl, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_KEY_TTL", 1, 3650 * DAY, &cfg->key_ttl, err, errlen)) ||
+        (rc = read_long(get, "LICD_TOKEN_TTL", 1, 3650 * DAY, &cfg->token_ttl, err, errlen)) ||
+        (rc = read_long(get, "LICD_RENEW_WINDOW", 0, 3650 * DAY, &cfg->renew_window, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_LEASE_TTL", 3, 30 * DAY, &cfg->lease_ttl, err, errlen)))
+        return rc;
+    if (!cfg->tls_cert != !cfg->tls_key) {
+        snprintf(err, errlen, "LICD_TLS_CERT and LICD_TLS_KEY must be set together");
+        return LICD_ERR_CONFIG;
+    }
+    cfg->threads = (int)threads;
+    cfg->body_limit = (size_t)body;
+    cfg->conn_timeout = (unsigned)timeout;
+    cfg->per_ip_limit = (unsigned)per_ip;
+    cfg->access_log = (int)log;
+    return LICD_OK;
+}
+
+static const char *env_get(const char *name) { return getenv(name); }
+
+int config_from_env(licd_config *cfg, char *err, size_t errlen)
+{
+    return config_load(cfg, env_get, err, errlen);
+}

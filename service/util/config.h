@@ -1,0 +1,35 @@
+/* licd's configuration, read from LICD_* environment variables; a bad value
+ * stops start-up with a message naming the variable. */
+#ifndef LICD_UTIL_CONFIG_H
+#define LICD_UTIL_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *database_url;   /* LICD_DATABASE_URL (libpq conninfo or URI) */
+    char listen_host[64];       /* LICD_LISTEN host part, default 127.0.0.1 */
+    int listen_port;            /* LICD_LISTEN port part, default 8080 (0 = any free port) */
+    const char *signing_key;    /* LICD_SIGNING_KEY: PEM path */
+    const char *retired_keys;   /* LICD_RETIRED_KEYS: comma-separated PEM paths */
+    const char *tls_cert;       /* LICD_TLS_CERT */
+    const char *tls_key;        /* LICD_TLS_KEY */
+    int threads;                /* LICD_THREADS, default 4 per core */
+    size_t body_limit;          /* LICD_BODY_LIMIT bytes, default 1 MiB */
+    unsigned conn_timeout;      /* LICD_CONNECTION_TIMEOUT s, default 30 */
+    unsigned per_ip_limit;      /* LICD_PER_IP_CONNECTIONS, default 256 */
+    int access_log;             /* LICD_ACCESS_LOG 0/1, default 1 */
+    long temp_license_ttl;      /* LICD_TEMP_LICENSE_TTL s, default 60 days */
+    long key_ttl;               /* LICD_KEY_TTL s, default 30 days */
+    long token_ttl;             /* LICD_TOKEN_TTL s, default 30 days */
+    long renew_window;          /* LICD_RENEW_WINDOW s, default 90 days */
+    long lease_ttl;             /* LICD_LEASE_TTL s, default 120 */
+} licd_config;
+
+/* Reads every variable through get (getenv in production, a table in
+ * tests). Strings point at what get returned. Returns 0, or LICD_ERR_CONFIG
+ * with a message in err. */
+int config_load(licd_config *cfg, const char *(*get)(const char *name), char *err, size_t errlen);
+/* config_load over the process environment. */
+int config_from_env(licd_config *cfg, char *err, size_t errlen);
+
+#endif
