@@ -4,7 +4,7 @@
 
 LICD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
   libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev postgresql
-  postgresql-contrib curl ca-certificates openssl nodejs npm"
+  postgresql-contrib curl ca-certificates openssl"
 
 licd_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -20,6 +20,11 @@ licd_ensure_packages() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# npm for the spec linter: the machine's own Node.js if there is one, else Debian's.
+licd_ensure_npm() {
+  command -v npm >/dev/null 2>&1 || licd_ensure_packages nodejs npm
 }
 
 # Configures and builds into $1 with extra cmake arguments after it.

@@ -27,5 +27,6 @@ int api_metrics(http_request *req);
 int api_jwks(http_request *req);
 /* vendor.c */
 int api_vendor_get(http_request *req);
+int api_vendor_patch(http_request *req);
 
 #endif

@@ -8,6 +8,7 @@ const http_route api_routes[] = {
     {"GET", "/metrics", api_metrics, 0},
     {"GET", "/.well-known/jwks.json", api_jwks, 0},
     {"GET", "/v1/vendor", api_vendor_get, 0},
+    {"PATCH", "/v1/vendor", api_vendor_patch, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -8,6 +8,9 @@
 #include "store/db.h"
 #include "crypto/apikey.h"
 
+#define VENDOR_COLUMNS \
+    "id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 static void fill(store_vendor *v, const PGresult *res, int row)
 {
     snprintf(v->id, sizeof v->id, "%s", PQgetvalue(res, row, 0));
@@ -27,8 +30,7 @@ static int create_tx(void *p)
     const char *params[3] = {c->name, c->key->prefix, c->key->hash_hex};
     PGresult *res = NULL;
     int rc = store_exec("WITH v AS (INSERT INTO vendors (name) VALUES ($1)"
-                        "  RETURNING id, name, to_char(created_at AT TIME ZONE 'UTC',"
-                        "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created_at),"
+                        "  RETURNING " VENDOR_COLUMNS " AS created_at),"
                         " k AS (INSERT INTO vendor_api_keys (vendor_id, prefix, key_hash)"
                         "  SELECT id, $2, decode($3, 'hex') FROM v)"
                         " SELECT id, name, created_at FROM v",
@@ -77,6 +79,20 @@ int store_vendor_by_key(const char *api_key, store_vendor *out)
             break;
         }
 out:
+    PQclear(res);
+    return rc;
+}
+
+int store_vendor_rename(const char *id, const char *name, store_vendor *out)
+{
+    const char *params[2] = {id, name};
+    PGresult *res = NULL;
+    int rc = store_exec("UPDATE vendors SET name = $2 WHERE id = $1 RETURNING " VENDOR_COLUMNS, 2,
+                        params, 0, &res);
+    if (rc == LICD_OK && PQntuples(res) == 1)
+        fill(out, res, 0);
+    else if (rc == LICD_OK)
+        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

@@ -20,4 +20,7 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
  * a database error. */
 int store_vendor_by_key(const char *api_key, store_vendor *out);
 
+/* Renames a vendor; LICD_ERR_NOT_FOUND when it does not exist. */
+int store_vendor_rename(const char *id, const char *name, store_vendor *out);
+
 #endif

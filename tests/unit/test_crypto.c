@@ -285,9 +285,9 @@ struct one_key {
     crypto_keyring *ring;
 };
 
-static void one_key_init(struct one_key *k)
+static void one_key_init(struct one_key *k, const char *name)
 {
-    new_key(k->path, sizeof k->path, "sign.pem");
+    new_key(k->path, sizeof k->path, name);
     k->ring = load_ok(k->path, NULL);
 }
 
@@ -595,7 +595,7 @@ Test(jwt, sign_verify_round_trip)
     cJSON *in, *out = NULL, *header;
     char *token;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     token = sign_json(k.ring, claims_json);
     cr_assert_eq(crypto_jwt_verify(k.ring, token, time(NULL), &out), LICD_OK);
     in = cJSON_Parse(claims_json);
@@ -621,7 +621,7 @@ Test(jwt, sign_refuses_bad_arguments)
     char *token = (char *)1, *big;
     cJSON *arr = cJSON_CreateArray(), *obj = cJSON_CreateObject();
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     cr_assert_neq(crypto_jwt_sign(k.ring, arr, &token), LICD_OK);
     cr_assert_null(token);
 
@@ -646,7 +646,7 @@ Test(jwt, libjwt_decodes_service_token)
     jwt_t *jwt = NULL;
     char *token, *pub;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     pub = public_pem(k.path);
     token = sign_json(k.ring, "{\"sub\":\"bob\",\"lid\":\"L-1\",\"exp\":4102444800}");
     cr_assert_eq(jwt_decode(&jwt, token, (unsigned char *)pub, (int)strlen(pub)), 0);
@@ -691,7 +691,7 @@ Test(jwt, libjwt_signed_token_verifies)
     char *priv, *token;
     cJSON *claims = NULL;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     priv = read_text(k.path);
     token = libjwt_sign(JWT_ALG_ES256, priv, crypto_keyring_kid(k.ring), "carol");
     cr_assert_eq(crypto_jwt_verify(k.ring, token, time(NULL), &claims), LICD_OK);
@@ -715,7 +715,7 @@ Test(jwt, short_r_or_s_round_trip)
     char *pub;
     int found = 0;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     pub = public_pem(k.path);
     for (int i = 0; i < 3000 && found < 2; i++) {
         char *token = sign_json(k.ring, "{\"sub\":\"pad\"}");
@@ -745,7 +745,7 @@ Test(jwt, refuses_other_algorithms)
     char *pub, *token, *h, *p, header[256];
     const char *kid;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     kid = crypto_keyring_kid(k.ring);
     pub = public_pem(k.path);
     p = b64("{\"sub\":\"mallory\",\"exp\":4102444800}");
@@ -812,7 +812,7 @@ Test(jwt, refuses_bad_headers_even_when_signed)
         {"", "empty header"},
     };
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     kid = crypto_keyring_kid(k.ring);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(header, sizeof header, cases[i].fmt, kid, kid);
@@ -842,7 +842,7 @@ Test(jwt, refuses_bad_headers_even_when_signed)
     }
 
     /* Unknown kid: a token of another ring. */
-    one_key_init(&other);
+    one_key_init(&other, "other.pem");
     token = sign_json(other.ring, "{\"sub\":\"x\"}");
     expect_invalid(k.ring, token, "unknown kid");
     free(token);
@@ -866,7 +866,7 @@ Test(jwt, refuses_bad_payloads_even_when_signed)
         "{\"nbf\":\"0\"}", "{\"exp\":null}",
     };
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"kid\":\"%s\"}", crypto_keyring_kid(k.ring));
     for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
         token = sign_raw(k.path, header, payloads[i]);
@@ -885,7 +885,7 @@ Test(jwt, refuses_malformed_and_tampered)
     char *token, *bad, *dot1, *dot2;
     cJSON *payload;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     token = sign_json(k.ring, "{\"sub\":\"alice\",\"lst\":\"limited\",\"exp\":4102444800}");
     expect_valid(k.ring, token, "untouched");
     dot1 = strchr(token, '.');
@@ -966,7 +966,7 @@ Test(jwt, mutations_and_random_input)
     size_t len;
     uint32_t x = 2463534242u;
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     token = sign_json(k.ring, "{\"sub\":\"alice\",\"exp\":4102444800}");
     len = strlen(token);
     bad = strdup(token);
@@ -1013,7 +1013,7 @@ Test(jwt, exp_and_nbf)
     cJSON *claims = NULL;
     time_t now = time(NULL);
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
 
     snprintf(json, sizeof json, "{\"sub\":\"old\",\"exp\":%lld}", (long long)now - 1);
     token = sign_json(k.ring, json);
@@ -1138,7 +1138,7 @@ Test(jwt, concurrent_sign_and_verify)
     pthread_t t[4];
     struct thread_arg args[4];
 
-    one_key_init(&k);
+    one_key_init(&k, "sign.pem");
     for (int i = 0; i < 4; i++) {
         args[i] = (struct thread_arg){k.ring, 0};
         cr_assert_eq(pthread_create(&t[i], NULL, sign_verify_loop, &args[i]), 0);

@@ -1,0 +1,180 @@
+/* Integration-test harness over libcurl (see harness.h). */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+
+const char *it_env(const char *name)
+{
+    const char *v = getenv(name);
+    cr_assert(v && *v, "%s is not set: run the integration tests through tests/run", name);
+    return v;
+}
+
+const char *it_url(void) { return it_env("LICD_TEST_URL"); }
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+    it_response *r = p;
+    size_t add = size * n;
+    char *grown = realloc(r->body, r->len + add + 1);
+    if (!grown)
+        return 0;
+    memcpy(grown + r->len, data, add);
+    r->body = grown;
+    r->len += add;
+    r->body[r->len] = '\0';
+    return add;
+}
+
+static void header_value(const char *line, size_t len, const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    if (len > n + 1 && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+        const char *v = line + n + 1;
+        size_t vl = len - n - 1;
+        while (vl && (*v == ' ')) v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+        if (vl >= cap) vl = cap - 1;
+        memcpy(out, v, vl);
+        out[vl] = '\0';
+    }
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *p)
+{
+    it_response *r = p;
+    size_t len = size * n;
+    header_value(data, len, "Content-Type", r->content_type, sizeof r->content_type);
+    header_value(data, len, "X-Request-Id", r->request_id, sizeof r->request_id);
+    header_value(data, len, "Allow", r->allow, sizeof r->allow);
+    header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after);
+    return len;
+}
+
+void it_request(const char *method, const char *path, const char *const *headers,
+                const char *body, size_t len, it_response *out)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char url[2048];
+    CURLcode rc;
+
+    memset(out, 0, sizeof *out);
+    cr_assert(c);
+    snprintf(url, sizeof url, "%s%s", it_url(), path);
+    for (; headers && *headers; headers++)
+        h = curl_slist_append(h, *headers);
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    }
+    rc = curl_easy_perform(c);
+    cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+    if (!out->body)
+        out->body = calloc(1, 1);
+    if (strstr(out->content_type, "json"))
+        out->json = cJSON_ParseWithLength(out->body, out->len);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
+void it_json(const char *method, const char *path, const char *bearer, const char *json,
+             it_response *out)
+{
+    char auth[512];
+    const char *headers[3] = {"Content-Type: application/json", NULL, NULL};
+    if (bearer) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer);
+        headers[1] = auth;
+    }
+    it_request(method, path, headers, json, json ? strlen(json) : 0, out);
+}
+
+void it_response_free(it_response *r)
+{
+    free(r->body);
+    cJSON_Delete(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+const char *it_str(const it_response *r, const char *field)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->json, field);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void it_assert_problem(const it_response *r, long status, const char *code)
+{
+    const cJSON *st;
+    cr_assert_eq(r->status, status, "expected %ld, got %ld: %s", status, r->status, r->body);
+    cr_assert_str_eq(r->content_type, "application/problem+json", "content type of %s", r->body);
+    cr_assert(r->json, "problem body is not JSON: %s", r->body);
+    cr_assert_str_eq(it_str(r, "code"), code, "body: %s", r->body);
+    st = cJSON_GetObjectItemCaseSensitive(r->json, "status");
+    cr_assert(cJSON_IsNumber(st) && st->valueint == status);
+    cr_assert(it_str(r, "type") && it_str(r, "title") && it_str(r, "detail"));
+    cr_assert(r->request_id[0]);
+    cr_assert_str_eq(it_str(r, "request_id"), r->request_id);
+}
+
+int it_sh(const char *cmd, char **out)
+{
+    FILE *p = popen(cmd, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    int status;
+    cr_assert(p, "cannot run %s", cmd);
+    while ((n = fread(chunk, 1, sizeof chunk, p)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            buf = realloc(buf, cap);
+            cr_assert(buf);
+        }
+        memcpy(buf + len, chunk, n);
+        len += n;
+    }
+    if (buf)
+        buf[len] = '\0';
+    status = pclose(p);
+    if (out)
+        *out = buf ? buf : calloc(1, 1);
+    else
+        free(buf);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+char *it_new_vendor(const char *name)
+{
+    char cmd[1024], *out = NULL, *key;
+    cJSON *j;
+    const cJSON *k;
+    snprintf(cmd, sizeof cmd, "'%s' vendor create --name '%s'", it_env("LICD_BIN"), name);
+    cr_assert_eq(it_sh(cmd, &out), 0, "licd vendor create failed: %s", out);
+    j = cJSON_Parse(out);
+    k = cJSON_GetObjectItemCaseSensitive(j, "api_key");
+    cr_assert(cJSON_IsString(k), "no api_key in %s", out);
+    key = strdup(k->valuestring);
+    cJSON_Delete(j);
+    free(out);
+    return key;
+}

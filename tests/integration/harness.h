@@ -1,0 +1,43 @@
+/* Integration-test harness: HTTP calls to the licd that tests/run started,
+ * the licd command line, and assertions on problem+json answers. */
+#ifndef LICD_TEST_HARNESS_H
+#define LICD_TEST_HARNESS_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct {
+    long status;
+    char *body;         /* NUL-terminated */
+    size_t len;
+    cJSON *json;        /* parsed body when it was JSON, else NULL */
+    char content_type[128];
+    char request_id[128];
+    char allow[128];
+    char retry_after[32];
+} it_response;
+
+/* Environment from tests/run: LICD_TEST_URL, LICD_BIN, LICD_DATABASE_URL, ... */
+const char *it_env(const char *name);
+const char *it_url(void);
+
+/* One request. headers: NULL-terminated "Name: value" strings (may be NULL).
+ * body may be NULL. Aborts the test on a transport failure. */
+void it_request(const char *method, const char *path, const char *const *headers,
+                const char *body, size_t len, it_response *out);
+/* JSON request with an optional bearer key. */
+void it_json(const char *method, const char *path, const char *bearer, const char *json,
+             it_response *out);
+void it_response_free(it_response *r);
+
+/* Asserts status, problem+json content type and code, and a request_id equal to the header. */
+void it_assert_problem(const it_response *r, long status, const char *code);
+
+/* Runs a shell command; returns its exit status; *out (if given) gets stdout (free it). */
+int it_sh(const char *cmd, char **out);
+/* Creates a vendor through `licd vendor create`; returns the API key (free it). */
+char *it_new_vendor(const char *name);
+/* A string field of r->json, or NULL. */
+const char *it_str(const it_response *r, const char *field);
+
+#endif
