@@ -47,18 +47,25 @@ licd_pg_as_owner() {
 }
 
 # licd_pg_start DIR PORT: initialises DIR/data the first time, then starts the
-# server listening on 127.0.0.1:PORT and on a Unix socket in DIR.
+# server on a Unix socket in DIR and, unless LICD_PG_LISTEN is set to '' (socket
+# only), on 127.0.0.1:PORT.
 licd_pg_start() {
   local dir=$1 port=$2 bin
   bin=$(licd_pg_bindir) || return 1
   mkdir -p "$dir"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres: "$dir"
+    runuser -u postgres -- test -w "$dir" || {
+      echo "the postgres user cannot reach $dir: make its parent folders traversable (chmod o+x) or use another checkout" >&2
+      return 1
+    }
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     licd_pg_as_owner "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; return 1; }
   fi
   licd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${LICD_PG_FSYNC:-on}" start >/dev/null ||
+    -o "-p $port -k $dir -c listen_addresses='${LICD_PG_LISTEN-127.0.0.1}' -c max_connections=200 -c fsync=${LICD_PG_FSYNC:-on}" start >/dev/null ||
     { tail -n 20 "$dir/postgres.log" >&2; return 1; }
 }
 
