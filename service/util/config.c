@@ -23,7 +23,8 @@ static int read_long(const char *(*get)(const char *), const char *name, long mi
         return LICD_OK;
     errno = 0;
     n = strtol(v, &end, 10);
-    if (errno || end == v || *end || v[0] == ' ' || v[0] == '+' || n < min || n > max) {
+    /* strtol also skips leading white space (tabs, newlines) and takes a sign. */
+    if (errno || end == v || *end || !(v[0] >= '0' && v[0] <= '9') || n < min || n > max) {
         snprintf(err, errlen, "%s=%s: expected a whole number from %ld to %ld", name, v, min, max);
         return LICD_ERR_CONFIG;
     }
@@ -31,27 +32,42 @@ static int read_long(const char *(*get)(const char *), const char *name, long mi
     return LICD_OK;
 }
 
+/* Splits HOST:PORT; an IPv6 host goes in brackets ("[::1]:8080" gives host
+ * "::1"), since without them its colons make the port ambiguous. The port is
+ * plain digits, 0 to 65535 (0 picks a free port). */
 static int read_listen(const char *v, licd_config *cfg, char *err, size_t errlen)
 {
-    const char *colon = strrchr(v, ':');
-    char *end;
-    long port;
-    size_t hostlen;
-    if (!colon || colon == v)
+    const char *host = v, *colon;
+    size_t hostlen, portlen;
+    unsigned long port;
+    if (v[0] == '[') {
+        const char *close = strchr(v, ']');
+        if (!close || close[1] != ':')
+            goto bad;
+        host = v + 1;
+        hostlen = (size_t)(close - host);
+        colon = close + 1;
+    } else {
+        colon = strchr(v, ':');
+        if (!colon || strchr(colon + 1, ':'))
+            goto bad;
+        hostlen = (size_t)(colon - v);
+    }
+    if (hostlen == 0 || hostlen >= sizeof cfg->listen_host)
         goto bad;
-    hostlen = (size_t)(colon - v);
-    if (hostlen >= sizeof cfg->listen_host)
+    portlen = strlen(colon + 1);
+    if (portlen == 0 || portlen > 5 || strspn(colon + 1, "0123456789") != portlen)
         goto bad;
-    errno = 0;
-    port = strtol(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end || port < 0 || port > 65535)
+    port = strtoul(colon + 1, NULL, 10);
+    if (port > 65535)
         goto bad;
-    memcpy(cfg->listen_host, v, hostlen);
+    memcpy(cfg->listen_host, host, hostlen);
     cfg->listen_host[hostlen] = '\0';
     cfg->listen_port = (int)port;
     return LICD_OK;
 bad:
-    snprintf(err, errlen, "LICD_LISTEN=%s: expected HOST:PORT such as 127.0.0.1:8080", v);
+    snprintf(err, errlen,
+             "LICD_LISTEN=%s: expected HOST:PORT such as 127.0.0.1:8080 or [::1]:8080", v);
     return LICD_ERR_CONFIG;
 }
 

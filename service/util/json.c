@@ -54,9 +54,43 @@ int json_utf8_valid(const char *s, size_t len)
     return 1;
 }
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Length of the RFC 8259 number at s, or 0 when there is none: strtod, which
+ * cJSON relies on, also takes leading zeros ("01") and a bare dot ("1."). */
+static size_t number_len(const char *s, size_t len)
+{
+    size_t i = 0;
+    if (i < len && s[i] == '-')
+        i++;
+    if (i < len && s[i] == '0')
+        i++;
+    else if (i < len && is_digit(s[i]))
+        while (i < len && is_digit(s[i]))
+            i++;
+    else
+        return 0;
+    if (i < len && s[i] == '.') {
+        if (++i >= len || !is_digit(s[i]))
+            return 0;
+        while (i < len && is_digit(s[i]))
+            i++;
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        if (++i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= len || !is_digit(s[i]))
+            return 0;
+        while (i < len && is_digit(s[i]))
+            i++;
+    }
+    return i;
+}
+
 /* One pass over the raw text before cJSON sees it: cJSON accepts NUL escapes
- * (silently truncating strings), recurses without a small bound and does not
- * check UTF-8, so those are refused here. */
+ * (silently truncating strings), raw control characters in strings and
+ * numbers such as "01", recurses without a small bound and does not check
+ * UTF-8, so those are refused here. */
 static int prescan(const char *body, size_t len, char *detail)
 {
     int depth = 0, in_string = 0;
@@ -67,6 +101,9 @@ static int prescan(const char *body, size_t len, char *detail)
     for (size_t i = 0; i < len; i++) {
         char c = body[i];
         if (in_string) {
+            if ((unsigned char)c < 0x20)
+                return fail(detail, LICD_ERR_MALFORMED_JSON,
+                            "unescaped control character in a string at byte %zu", i);
             if (c == '\\') {
                 if (i + 5 < len && body[i + 1] == 'u' && memcmp(body + i + 2, "0000", 4) == 0)
                     return fail(detail, LICD_ERR_MALFORMED_JSON, "\\u0000 is not allowed in strings");
@@ -76,6 +113,14 @@ static int prescan(const char *body, size_t len, char *detail)
             }
         } else if (c == '"') {
             in_string = 1;
+        } else if (c == '-' || is_digit(c)) {
+            size_t end = i;
+            while (end < len && (is_digit(body[end]) || body[end] == '-' || body[end] == '+' ||
+                                 body[end] == '.' || body[end] == 'e' || body[end] == 'E'))
+                end++;
+            if (number_len(body + i, end - i) != end - i)
+                return fail(detail, LICD_ERR_MALFORMED_JSON, "invalid number at byte %zu", i);
+            i = end - 1;
         } else if (c == '{' || c == '[') {
             if (++depth > JSON_MAX_DEPTH)
                 return fail(detail, LICD_ERR_MALFORMED_JSON, "nesting deeper than %d", JSON_MAX_DEPTH);
