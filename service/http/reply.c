@@ -8,6 +8,7 @@
 
 #include "http/request.h"
 #include "util/json.h"
+#include "util/log.h"
 
 const char *http_param(const http_request *req, const char *name)
 {
@@ -97,14 +98,21 @@ int http_reply_problem(http_request *req, licd_err err, const char *detail)
 {
     int status = licd_err_status(err);
     char *text;
-    if (licd_err_status(err) == 500)
-        detail = NULL; /* internal details stay in the log */
-    text = http_problem_body(err, detail ? detail : req->detail, req->request_id);
+    if (!detail)
+        detail = req->detail;
+    if (status == 500) {
+        /* Internal details stay in the log; the client sees only the title. */
+        if (err != LICD_ERR_INTERNAL || (detail && *detail)) {
+            char esc[2 * LICD_DETAIL_MAX];
+            log_escape(esc, sizeof esc, detail ? detail : "");
+            fprintf(stderr, "{\"error\":\"%s\",\"detail\":\"%s\",\"request_id\":\"%s\"}\n",
+                    licd_err_name(err), esc, req->request_id);
+        }
+        detail = NULL;
+    }
+    text = http_problem_body(err, detail, req->request_id);
     if (!text)
         return LICD_ERR_NOMEM;
-    if (status == 500 && err != LICD_ERR_INTERNAL)
-        fprintf(stderr, "{\"error\":\"%s\",\"request_id\":\"%s\"}\n", licd_err_name(err),
-                req->request_id);
     return queue(req, status,
                  MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
                  "application/problem+json");

@@ -46,6 +46,37 @@ static void set_request_id(http_request *req)
         snprintf(req->request_id, sizeof req->request_id, "%08lx", (unsigned long)random());
 }
 
+/* A request with the path as the client sent it. MHD hands the access
+ * handler a path it has already percent-decoded, where "%00" cuts the path
+ * short and "%2F" becomes a separator; the router decodes each segment
+ * itself (and refuses those), so it must see the raw path, which only MHD's
+ * URI log callback is given. */
+struct server_request {
+    http_request req; /* first: handlers see &sr->req */
+    int begun;        /* the first access-handler call has happened */
+    char raw_path[];  /* request target up to '?' */
+};
+
+/* MHD's URI log callback: allocates the request before the headers are
+ * parsed. What it returns is the request's *con_cls; MHD then calls
+ * on_completed for it whatever happens next. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    http_server *srv = cls;
+    size_t len = uri ? strcspn(uri, "?") : 0;
+    struct server_request *sr = calloc(1, sizeof *sr + len + 1);
+    if (!sr)
+        return NULL;
+    if (len)
+        memcpy(sr->raw_path, uri, len);
+    sr->req.conn = conn;
+    sr->req.method = "";
+    sr->req.path = sr->raw_path;
+    sr->req.started = now_mono();
+    atomic_fetch_add(&srv->inflight, 1);
+    return sr;
+}
+
 struct framing {
     int content_length, transfer_encoding;
     unsigned long long declared;
@@ -152,20 +183,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                  void **con_cls)
 {
     http_server *srv = cls;
-    http_request *req = *con_cls;
-    (void)version;
+    struct server_request *sr = *con_cls;
+    http_request *req = sr ? &sr->req : NULL;
+    (void)version, (void)url, (void)conn;
 
-    if (!req) {
-        req = calloc(1, sizeof *req);
-        if (!req)
-            return MHD_NO;
-        req->conn = conn;
+    if (!req)
+        return MHD_NO; /* on_uri could not allocate */
+    if (!sr->begun) {
+        sr->begun = 1;
         req->method = method;
-        req->path = url;
-        req->started = now_mono();
         set_request_id(req);
-        atomic_fetch_add(&srv->inflight, 1);
-        *con_cls = req;
         begin_request(srv, req);
         return MHD_YES;
     }
@@ -184,7 +211,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     http_server *srv = cls;
-    http_request *req = *con_cls;
+    struct server_request *sr = *con_cls;
+    http_request *req = sr ? &sr->req : NULL;
     (void)conn;
     if (!req)
         return;
@@ -208,7 +236,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (req->auth_free)
         req->auth_free(req->auth);
     free(req->body);
-    free(req);
+    free(sr);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);
 }
@@ -290,6 +318,7 @@ int http_server_start(const http_server_config *cfg, http_server **out, char *er
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,

@@ -4,7 +4,9 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +28,28 @@ static int free_port(void)
     return port;
 }
 
-/* Starts `licd serve` with extra NAME=VALUE settings; stderr goes to log. */
+/* Starts `licd serve` with extra NAME=VALUE settings; stderr goes to log.
+ * posix_spawn runs no code of ours between fork and exec, so locks held by
+ * other threads of the test process cannot hang the child. */
 static pid_t start_licd(const char *const *env, const char *log)
 {
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        for (; env && *env; env++)
-            putenv((char *)*env);
-        setenv("LICD_ACCESS_LOG", "0", 1);
-        execl(it_env("LICD_BIN"), "licd", "serve", (char *)NULL);
-        _exit(127);
-    }
+    extern char **environ;
+    char *envp[256];
+    char *argv[] = {"licd", "serve", NULL};
+    posix_spawn_file_actions_t fa;
+    size_t n = 0;
+    pid_t pid;
+
+    for (; env && *env && n < 200; env++)
+        envp[n++] = (char *)*env;
+    envp[n++] = "LICD_ACCESS_LOG=0";
+    for (char **e = environ; *e && n < 255; e++)
+        envp[n++] = *e; /* later duplicates lose: getenv takes the first */
+    envp[n] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_eq(posix_spawn(&pid, it_env("LICD_BIN"), &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
     return pid;
 }
 
