@@ -28,5 +28,8 @@ int api_jwks(http_request *req);
 /* vendor.c */
 int api_vendor_get(http_request *req);
 int api_vendor_patch(http_request *req);
+/* customers.c */
+int api_customers_create(http_request *req);
+int api_customers_get(http_request *req);
 
 #endif

@@ -18,25 +18,55 @@ const char *api_auth_credentials(http_request *req, const char *scheme)
     return *h ? h : NULL;
 }
 
-int api_auth_vendor(http_request *req, store_vendor *vendor)
+/* Common checks of a bearer key that must be of kind want. */
+static int bearer_of_kind(http_request *req, apikey_kind want, const char *what, const char **key)
 {
-    const char *key = api_auth_credentials(req, "Bearer");
     apikey_kind kind;
-    int rc;
-    if (!key) {
-        snprintf(req->detail, sizeof req->detail, "send Authorization: Bearer <vendor api key>");
+    *key = api_auth_credentials(req, "Bearer");
+    if (!*key) {
+        snprintf(req->detail, sizeof req->detail, "send Authorization: Bearer <%s>", what);
         return LICD_ERR_UNAUTHORIZED;
     }
-    if (crypto_apikey_kind(key, &kind) != 0) {
-        snprintf(req->detail, sizeof req->detail, "unknown API key");
+    if (crypto_apikey_kind(*key, &kind) != 0) {
+        snprintf(req->detail, sizeof req->detail, "unknown key");
         return LICD_ERR_UNAUTHORIZED;
     }
-    if (kind != APIKEY_VENDOR) {
-        snprintf(req->detail, sizeof req->detail, "this endpoint takes a vendor API key");
+    if (kind != want) {
+        snprintf(req->detail, sizeof req->detail, "this endpoint takes a %s", what);
         return LICD_ERR_FORBIDDEN;
     }
-    rc = store_vendor_by_key(key, vendor);
+    return LICD_OK;
+}
+
+static int unknown_key(http_request *req, int rc)
+{
     if (rc == LICD_ERR_UNAUTHORIZED)
-        snprintf(req->detail, sizeof req->detail, "unknown API key");
+        snprintf(req->detail, sizeof req->detail, "unknown key");
     return rc;
+}
+
+int api_auth_vendor(http_request *req, store_vendor *vendor)
+{
+    const char *key;
+    int rc = bearer_of_kind(req, APIKEY_VENDOR, "vendor API key", &key);
+    return rc != LICD_OK ? rc : unknown_key(req, store_vendor_by_key(key, vendor));
+}
+
+int api_auth_vendor_caller(http_request *req, api_vendor_caller *caller)
+{
+    int rc = api_auth_vendor(req, &caller->vendor);
+    if (rc != LICD_OK)
+        return rc;
+    /* The key's public prefix names the credential in the audit trail. */
+    snprintf(caller->key_prefix, sizeof caller->key_prefix, "%.15s",
+             api_auth_credentials(req, "Bearer"));
+    caller->actor = (store_actor){caller->vendor.id, caller->key_prefix, req->request_id};
+    return LICD_OK;
+}
+
+int api_auth_customer(http_request *req, store_customer *customer)
+{
+    const char *key;
+    int rc = bearer_of_kind(req, APIKEY_CUSTOMER, "customer key", &key);
+    return rc != LICD_OK ? rc : unknown_key(req, store_customer_by_key(key, customer));
 }

@@ -9,6 +9,8 @@ const http_route api_routes[] = {
     {"GET", "/.well-known/jwks.json", api_jwks, 0},
     {"GET", "/v1/vendor", api_vendor_get, 0},
     {"PATCH", "/v1/vendor", api_vendor_patch, 0},
+    {"POST", "/v1/customers", api_customers_create, 0},
+    {"GET", "/v1/customers/{customer_id}", api_customers_get, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -12,6 +12,10 @@
 
 #define STORE_TX_ATTEMPTS 5
 
+/* SQL rendering a timestamptz column as RFC 3339 UTC ("2026-01-31T12:00:00Z"). */
+#define STORE_TIME(col) \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 /* Remembers the conninfo (copied) for every thread's connection. */
 int store_init(const char *conninfo);
 /* Closes the calling thread's connection and forgets the conninfo. Other

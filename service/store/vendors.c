@@ -6,10 +6,10 @@
 
 #include "crypto/digest.h"
 #include "store/db.h"
+#include "store/keys.h"
 #include "crypto/apikey.h"
 
-#define VENDOR_COLUMNS \
-    "id, name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define VENDOR_COLUMNS "id, name, " STORE_TIME("created_at")
 
 static void fill(store_vendor *v, const PGresult *res, int row)
 {
@@ -57,28 +57,15 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
 
 int store_vendor_by_key(const char *api_key, store_vendor *out)
 {
-    char prefix[APIKEY_PREFIX_LEN];
-    const char *params[1] = {prefix};
-    PGresult *res = NULL;
-    int rc;
-
-    if (crypto_apikey_prefix(api_key, prefix) != 0)
-        return LICD_ERR_UNAUTHORIZED;
-    rc = store_exec("SELECT v.id, v.name, to_char(v.created_at AT TIME ZONE 'UTC',"
-                    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), encode(k.key_hash, 'hex')"
-                    " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
-                    " WHERE k.prefix = $1 AND k.revoked_at IS NULL",
-                    1, params, 1, &res);
-    if (rc != LICD_OK)
-        goto out;
-    rc = LICD_ERR_UNAUTHORIZED;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (crypto_apikey_matches(api_key, PQgetvalue(res, i, 3))) {
-            fill(out, res, i);
-            rc = LICD_OK;
-            break;
-        }
-out:
+    PGresult *res;
+    int row, rc = store_find_key(api_key,
+                                 "SELECT v.id, v.name, " STORE_TIME("v.created_at") ","
+                                 " encode(k.key_hash, 'hex')"
+                                 " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
+                                 " WHERE k.prefix = $1 AND k.revoked_at IS NULL",
+                                 &res, &row);
+    if (rc == LICD_OK)
+        fill(out, res, row);
     PQclear(res);
     return rc;
 }

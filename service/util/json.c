@@ -365,3 +365,15 @@ cJSON *json_add_time(cJSON *obj, const char *name, time_t t)
     json_format_time(t, buf, sizeof buf);
     return cJSON_AddStringToObject(obj, name, buf);
 }
+
+int json_is_uuid(const char *s)
+{
+    if (!s || strlen(s) != 36)
+        return 0;
+    for (int i = 0; i < 36; i++) {
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+            return 0;
+    }
+    return 1;
+}

@@ -47,6 +47,8 @@ int json_parse_time(const char *text, time_t *out);
 void json_format_time(time_t t, char *buf, size_t len);
 /* Adds a formatted time to obj under name; returns the added item or NULL. */
 cJSON *json_add_time(cJSON *obj, const char *name, time_t t);
+/* 1 if s is a UUID in its canonical 8-4-4-4-12 hex form. */
+int json_is_uuid(const char *s);
 /* 1 if s (len bytes) is valid UTF-8 without overlongs or surrogates. */
 int json_utf8_valid(const char *s, size_t len);
 

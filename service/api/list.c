@@ -1,0 +1,70 @@
+/* Cursor pagination shared by every list endpoint. Cursors are the last
+ * row id, base64url-encoded so clients treat them as opaque. */
+#include "api/list.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/digest.h"
+
+int api_list_params(http_request *req, int *limit, long long *after)
+{
+    const char *l = http_query(req, "limit"), *c = http_query(req, "cursor");
+    char *end;
+    *limit = API_LIST_DEFAULT;
+    *after = 0;
+    if (l) {
+        long v;
+        errno = 0;
+        v = strtol(l, &end, 10);
+        if (errno || end == l || *end || v < 1 || v > API_LIST_MAX) {
+            snprintf(req->detail, sizeof req->detail, "limit must be a whole number from 1 to %d",
+                     API_LIST_MAX);
+            return LICD_ERR_INVALID_FIELD;
+        }
+        *limit = (int)v;
+    }
+    if (c) {
+        size_t len = 0;
+        uint8_t *raw = crypto_b64url_decode(c, strlen(c), &len);
+        long long v = -1;
+        if (raw && len > 0 && len < 20 && strspn((char *)raw, "0123456789") == len) {
+            errno = 0;
+            v = strtoll((char *)raw, &end, 10);
+            if (errno)
+                v = -1;
+        }
+        free(raw);
+        if (v < 0) {
+            snprintf(req->detail, sizeof req->detail, "cursor is not one this service gave out");
+            return LICD_ERR_INVALID_FIELD;
+        }
+        *after = v;
+    }
+    return LICD_OK;
+}
+
+int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
+{
+    cJSON *body = cJSON_CreateObject();
+    int rc = LICD_ERR_NOMEM;
+    if (!body) {
+        cJSON_Delete(items);
+        return rc;
+    }
+    cJSON_AddItemToObject(body, "items", items);
+    if (more) {
+        char id[24], *cursor;
+        snprintf(id, sizeof id, "%lld", last_id);
+        cursor = crypto_b64url_encode(id, strlen(id));
+        if (cursor && cJSON_AddStringToObject(body, "next", cursor))
+            rc = http_reply_json(req, 200, body);
+        free(cursor);
+    } else if (cJSON_AddNullToObject(body, "next")) {
+        rc = http_reply_json(req, 200, body);
+    }
+    cJSON_Delete(body);
+    return rc;
+}

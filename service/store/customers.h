@@ -1,0 +1,27 @@
+/* Customers (a vendor's clients: companies or hosters) and their keys. */
+#ifndef LICD_STORE_CUSTOMERS_H
+#define LICD_STORE_CUSTOMERS_H
+
+#include <stddef.h>
+
+#include "store/audit.h"
+#include "store/vendors.h"
+
+typedef struct {
+    char id[STORE_UUID_LEN];
+    char vendor_id[STORE_UUID_LEN];
+    char name[201];
+    char created_at[40];
+} store_customer;
+
+/* Creates a customer of who->vendor_id with a fresh customer key (written
+ * to key, never stored), audited in the same transaction. */
+int store_customer_create(const store_actor *who, const char *name, store_customer *out,
+                          char *key, size_t key_len);
+/* The customer owning an unrevoked customer key; LICD_ERR_UNAUTHORIZED if none. */
+int store_customer_by_key(const char *key, store_customer *out);
+/* A customer of this vendor; LICD_ERR_NOT_FOUND for unknown ids, malformed
+ * ids and other vendors' customers alike. */
+int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);
+
+#endif
