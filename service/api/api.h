@@ -32,4 +32,11 @@ int api_vendor_patch(http_request *req);
 int api_customers_create(http_request *req);
 int api_customers_get(http_request *req);
 
+/* Client side of packs: challenges.c, get_key.c, upgrade.c */
+extern const char *const api_platforms[];
+int api_challenges_create(http_request *req);
+int api_get_key(http_request *req);
+int api_is_upgrade_available(http_request *req);
+int api_upgrade(http_request *req);
+
 #endif

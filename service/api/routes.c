@@ -11,6 +11,11 @@ const http_route api_routes[] = {
     {"PATCH", "/v1/vendor", api_vendor_patch, 0},
     {"POST", "/v1/customers", api_customers_create, 0},
     {"GET", "/v1/customers/{customer_id}", api_customers_get, 0},
+    /* client side of packs */
+    {"POST", "/v1/challenges", api_challenges_create, 0},
+    {"POST", "/v1/get_key", api_get_key, 0},
+    {"POST", "/v1/is_upgrade_available", api_is_upgrade_available, 0},
+    {"POST", "/v1/upgrade", api_upgrade, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

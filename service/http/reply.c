@@ -76,9 +76,12 @@ int http_reply_json(http_request *req, int status, const cJSON *body)
                  "application/json");
 }
 
-char *http_problem_body(licd_err err, const char *detail, const char *request_id)
+/* The problem object, with extra's members (copied) after the standard ones. */
+static char *problem_text(licd_err err, const char *detail, const char *request_id,
+                          const cJSON *extra)
 {
     cJSON *p = cJSON_CreateObject();
+    const cJSON *m;
     char type[96], *text = NULL;
     if (!p)
         return NULL;
@@ -88,10 +91,20 @@ char *http_problem_body(licd_err err, const char *detail, const char *request_id
         cJSON_AddNumberToObject(p, "status", licd_err_status(err)) &&
         cJSON_AddStringToObject(p, "detail", detail && *detail ? detail : licd_err_title(err)) &&
         cJSON_AddStringToObject(p, "code", licd_err_code(err)) &&
-        cJSON_AddStringToObject(p, "request_id", request_id ? request_id : ""))
+        cJSON_AddStringToObject(p, "request_id", request_id ? request_id : "")) {
+        cJSON_ArrayForEach(m, extra) {
+            if (!cJSON_GetObjectItemCaseSensitive(p, m->string))
+                cJSON_AddItemToObject(p, m->string, cJSON_Duplicate(m, 1));
+        }
         text = cJSON_PrintUnformatted(p);
+    }
     cJSON_Delete(p);
     return text;
+}
+
+char *http_problem_body(licd_err err, const char *detail, const char *request_id)
+{
+    return problem_text(err, detail, request_id, NULL);
 }
 
 int http_reply_problem(http_request *req, licd_err err, const char *detail)
@@ -110,7 +123,7 @@ int http_reply_problem(http_request *req, licd_err err, const char *detail)
         }
         detail = NULL;
     }
-    text = http_problem_body(err, detail, req->request_id);
+    text = problem_text(err, detail, req->request_id, status == 500 ? NULL : req->problem_extra);
     if (!text)
         return LICD_ERR_NOMEM;
     return queue(req, status,

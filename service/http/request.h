@@ -46,6 +46,8 @@ struct http_request {
     int status;            /* status sent, for the access log; 0 until replied */
     int close;             /* ask MHD to close the connection after replying */
     double started;        /* monotonic seconds */
+    cJSON *problem_extra;  /* members added to this request's problem+json (e.g. a nonce);
+                              owned by the request */
     void *auth;            /* per-request data of the api layer, freed by it via auth_free */
     void (*auth_free)(void *);
 };

@@ -235,6 +235,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (req->auth_free)
         req->auth_free(req->auth);
+    cJSON_Delete(req->problem_extra);
     free(req->body);
     free(sr);
     *con_cls = NULL;

@@ -11,12 +11,13 @@
 
 #define CUSTOMER_COLUMNS "c.id, c.vendor_id, c.name, " STORE_TIME("c.created_at")
 
-static void fill(store_customer *c, const PGresult *res, int row)
+/* Reads CUSTOMER_COLUMNS starting at column col. */
+static void fill(store_customer *c, const PGresult *res, int row, int col)
 {
-    snprintf(c->id, sizeof c->id, "%s", PQgetvalue(res, row, 0));
-    snprintf(c->vendor_id, sizeof c->vendor_id, "%s", PQgetvalue(res, row, 1));
-    snprintf(c->name, sizeof c->name, "%s", PQgetvalue(res, row, 2));
-    snprintf(c->created_at, sizeof c->created_at, "%s", PQgetvalue(res, row, 3));
+    snprintf(c->id, sizeof c->id, "%s", PQgetvalue(res, row, col));
+    snprintf(c->vendor_id, sizeof c->vendor_id, "%s", PQgetvalue(res, row, col + 1));
+    snprintf(c->name, sizeof c->name, "%s", PQgetvalue(res, row, col + 2));
+    snprintf(c->created_at, sizeof c->created_at, "%s", PQgetvalue(res, row, col + 3));
 }
 
 struct create_ctx {
@@ -38,7 +39,7 @@ static int create_tx(void *p)
                         " SELECT " CUSTOMER_COLUMNS " FROM c",
                         4, params, 0, &res);
     if (rc == LICD_OK) {
-        fill(c->out, res, 0);
+        fill(c->out, res, 0, 0);
         rc = store_audit(c->who, "create", "customer", c->out->id, NULL);
     }
     PQclear(res);
@@ -66,7 +67,7 @@ int store_customer_by_key(const char *key, store_customer *out)
                                  " WHERE k.prefix = $1 AND k.revoked_at IS NULL",
                                  &res, &row);
     if (rc == LICD_OK)
-        fill(out, res, row);
+        fill(out, res, row, 0);
     PQclear(res);
     return rc;
 }
@@ -81,9 +82,25 @@ int store_customer_get(const char *vendor_id, const char *customer_id, store_cus
     rc = store_exec("SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.vendor_id = $1 AND c.id = $2",
                     2, params, 1, &res);
     if (rc == LICD_OK && PQntuples(res) == 1)
-        fill(out, res, 0);
+        fill(out, res, 0, 0);
     else if (rc == LICD_OK)
         rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
+}
+
+int store_customer_list(const char *vendor_id, long long after, int limit, PGresult **res)
+{
+    char a[24], l[16];
+    const char *params[3] = {vendor_id, a, l};
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%d", limit);
+    return store_exec("SELECT c.seq, " CUSTOMER_COLUMNS " FROM customers c"
+                      " WHERE c.vendor_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+                      3, params, 1, res);
+}
+
+void store_customer_row(const PGresult *res, int row, store_customer *out)
+{
+    fill(out, res, row, 1); /* column 0 is the list position */
 }

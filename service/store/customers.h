@@ -2,6 +2,7 @@
 #ifndef LICD_STORE_CUSTOMERS_H
 #define LICD_STORE_CUSTOMERS_H
 
+#include <libpq-fe.h>
 #include <stddef.h>
 
 #include "store/audit.h"
@@ -23,5 +24,11 @@ int store_customer_by_key(const char *key, store_customer *out);
 /* A customer of this vendor; LICD_ERR_NOT_FOUND for unknown ids, malformed
  * ids and other vendors' customers alike. */
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);
+
+/* Up to limit customers of the vendor created after the one with list
+ * position after (0: from the start), oldest first. *res (caller PQclears)
+ * has the position in column 0; read each row with store_customer_row. */
+int store_customer_list(const char *vendor_id, long long after, int limit, PGresult **res);
+void store_customer_row(const PGresult *res, int row, store_customer *out);
 
 #endif

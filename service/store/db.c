@@ -100,7 +100,8 @@ int store_classify(const char *sqlstate)
 {
     if (!sqlstate || strlen(sqlstate) != 5)
         return LICD_ERR_UNAVAILABLE; /* no SQLSTATE: the connection itself failed */
-    if (strcmp(sqlstate, "23505") == 0)
+    /* A unique or exclusion constraint (e.g. overlapping serial ranges). */
+    if (strcmp(sqlstate, "23505") == 0 || strcmp(sqlstate, "23P01") == 0)
         return LICD_ERR_CONFLICT;
     if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
         return LICD_ERR_RETRY;
@@ -111,9 +112,17 @@ int store_classify(const char *sqlstate)
     return LICD_ERR_INTERNAL;
 }
 
+/* One statement and its parameters as PQexecParams takes them. */
+struct stmt {
+    const char *sql;
+    int nparams;
+    const char *const *values;
+    const int *lengths;
+    const int *formats;
+};
+
 /* One attempt; *dead tells whether the connection was lost. */
-static int exec_once(struct conn_state *st, const char *sql, int nparams,
-                     const char *const *params, PGresult **res, int *dead)
+static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res, int *dead)
 {
     PGconn *conn = connection(st);
     PGresult *r;
@@ -126,7 +135,7 @@ static int exec_once(struct conn_state *st, const char *sql, int nparams,
         *dead = 1;
         return LICD_ERR_UNAVAILABLE;
     }
-    r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    r = PQexecParams(conn, s->sql, s->nparams, NULL, s->values, s->lengths, s->formats, 0);
     status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         *res = r;
@@ -145,21 +154,28 @@ static int exec_once(struct conn_state *st, const char *sql, int nparams,
     return rc;
 }
 
-int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
-               PGresult **res)
+int store_exec_params(const char *sql, int nparams, const char *const *values,
+                      const int *lengths, const int *formats, int idempotent, PGresult **res)
 {
     struct conn_state *st = state();
+    const struct stmt s = {sql, nparams, values, lengths, formats};
     int dead, had_conn, rc;
     *res = NULL;
     if (!st)
         return LICD_ERR_NOMEM;
     had_conn = st->conn != NULL;
-    rc = exec_once(st, sql, nparams, params, res, &dead);
+    rc = exec_once(st, &s, res, &dead);
     /* A connection that was idle may have died with a database restart; one
      * fresh attempt is safe for statements that change nothing. */
     if (rc == LICD_ERR_UNAVAILABLE && dead && had_conn && idempotent && !st->in_tx)
-        rc = exec_once(st, sql, nparams, params, res, &dead);
+        rc = exec_once(st, &s, res, &dead);
     return rc;
+}
+
+int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
+               PGresult **res)
+{
+    return store_exec_params(sql, nparams, params, NULL, NULL, idempotent, res);
 }
 
 int store_run(const char *sql, int nparams, const char *const *params)

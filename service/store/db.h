@@ -25,13 +25,18 @@ void store_shutdown(void);
 /* Runs one parameterised statement on this thread's connection. On success
  * *res holds the result (caller PQclears it). Errors: LICD_ERR_UNAVAILABLE
  * (cannot connect, connection lost, shutting down, read-only), LICD_ERR_CONFLICT
- * (unique violation), LICD_ERR_RETRY (serialization failure, deadlock),
- * LICD_ERR_INTERNAL (anything else, logged); *res is NULL then.
+ * (unique or exclusion violation: 23505, 23P01), LICD_ERR_RETRY (serialization
+ * failure, deadlock), LICD_ERR_INTERNAL (anything else, logged); *res is NULL then.
  * Outside a transaction, a statement that fails because the connection was
  * found dead before it ran is retried once on a new connection only when
  * idempotent is set (reads). */
 int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
                PGresult **res);
+/* store_exec with PQexecParams' lengths and formats: a parameter whose
+ * format is 1 is sent as binary (lengths[i] bytes, e.g. a bytea without hex
+ * escaping); lengths and formats may be NULL for all-text parameters. */
+int store_exec_params(const char *sql, int nparams, const char *const *values,
+                      const int *lengths, const int *formats, int idempotent, PGresult **res);
 /* Like store_exec for a statement whose rows are not needed. */
 int store_run(const char *sql, int nparams, const char *const *params);
 

@@ -17,6 +17,13 @@
     X(LICD_ERR_BODY_TOO_LARGE, 413, "body_too_large", "Request body too large")       \
     X(LICD_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                 \
       "Unsupported media type")                                                       \
+    X(LICD_ERR_CHALLENGE_REQUIRED, 403, "challenge_required", "Challenge required")   \
+    X(LICD_ERR_CHALLENGE_FAILED, 403, "challenge_failed", "Challenge failed")         \
+    X(LICD_ERR_LICENSE_BLOCKED, 403, "license_blocked", "License blocked")            \
+    X(LICD_ERR_NO_MATCHING_PACK, 403, "no_matching_pack", "No matching pack")         \
+    X(LICD_ERR_TEMPORARY_LICENSE_EXPIRED, 403, "temporary_license_expired",           \
+      "Temporary license expired")                                                    \
+    X(LICD_ERR_NO_UPGRADE_AVAILABLE, 409, "no_upgrade_available", "No upgrade available") \
     X(LICD_ERR_INTERNAL, 500, "internal_error", "Internal server error")              \
     X(LICD_ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")                \
     X(LICD_ERR_NOMEM, 0, "out_of_memory", "Out of memory")                            \

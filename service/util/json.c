@@ -289,6 +289,110 @@ int json_get_enum(const cJSON *obj, const char *name, int required, const char *
     }
 }
 
+int json_get_object_text(const cJSON *obj, const char *name, int required, size_t max_bytes,
+                         char **out, char *detail)
+{
+    const cJSON *item = field(obj, name);
+    *out = NULL;
+    if (!item)
+        return missing(name, required, detail);
+    if (!cJSON_IsObject(item))
+        return fail(detail, LICD_ERR_INVALID_FIELD, "%s must be a JSON object", name);
+    if (!(*out = cJSON_PrintUnformatted(item)))
+        return LICD_ERR_NOMEM;
+    if (strlen(*out) > max_bytes) {
+        free(*out);
+        *out = NULL;
+        return fail(detail, LICD_ERR_INVALID_FIELD, "%s must be at most %zu bytes as JSON", name,
+                    max_bytes);
+    }
+    return LICD_OK;
+}
+
+/* Value of one base64 character, or -1. */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/* Decodes len bytes of padded base64 into out (len / 4 * 3 bytes at most);
+ * *n gets the decoded length. 0, or -1 on a bad character, misplaced
+ * padding or non-zero bits under the padding. */
+static int b64_decode(const char *text, size_t len, unsigned char *out, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        int v[4], pad = 0;
+        for (int j = 0; j < 4; j++) {
+            unsigned char c = (unsigned char)text[i + j];
+            if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || text[i + 3] == '=')) {
+                v[j] = 0;
+                pad++;
+            } else if ((v[j] = b64_value(c)) < 0) {
+                return -1;
+            }
+        }
+        if ((pad == 1 && (v[2] & 0x03)) || (pad == 2 && (v[1] & 0x0F)))
+            return -1;
+        out[(*n)++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+        if (pad < 2)
+            out[(*n)++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+        if (pad < 1)
+            out[(*n)++] = (unsigned char)(v[2] << 6 | v[3]);
+    }
+    return 0;
+}
+
+int json_get_base64(const cJSON *obj, const char *name, int required, size_t max_decoded,
+                    unsigned char **out, size_t *out_len, char *detail)
+{
+    const char *text;
+    size_t len, decoded;
+    int rc = json_get_string(obj, name, required, 0, (size_t)-1, &text, detail);
+    *out = NULL;
+    *out_len = 0;
+    if (rc != LICD_OK || !field(obj, name))
+        return rc;
+    len = strlen(text);
+    if (len == 0 || len % 4 != 0)
+        return fail(detail, LICD_ERR_INVALID_FIELD,
+                    "%s must be non-empty standard base64 with padding", name);
+    decoded = len / 4 * 3 - (text[len - 1] == '=') - (text[len - 2] == '=');
+    if (decoded > max_decoded)
+        return fail(detail, LICD_ERR_BODY_TOO_LARGE, "%s decodes to %zu bytes; at most %zu allowed",
+                    name, decoded, max_decoded);
+    if (!(*out = malloc(len / 4 * 3)))
+        return LICD_ERR_NOMEM;
+    if (b64_decode(text, len, *out, out_len) != 0) {
+        free(*out);
+        *out = NULL;
+        *out_len = 0;
+        return fail(detail, LICD_ERR_INVALID_FIELD,
+                    "%s must be non-empty standard base64 with padding", name);
+    }
+    return LICD_OK;
+}
+
+cJSON *json_add_raw(cJSON *obj, const char *name, const char *text)
+{
+    cJSON *item = text ? cJSON_Parse(text) : cJSON_CreateNull();
+    if (item && cJSON_AddItemToObject(obj, name, item))
+        return item;
+    cJSON_Delete(item);
+    return NULL;
+}
+
+cJSON *json_add_string_or_null(cJSON *obj, const char *name, const char *s)
+{
+    return s && *s ? cJSON_AddStringToObject(obj, name, s) : cJSON_AddNullToObject(obj, name);
+}
+
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;

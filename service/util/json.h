@@ -41,6 +41,23 @@ int json_get_string_array(const cJSON *obj, const char *name, int required, size
 int json_get_enum(const cJSON *obj, const char *name, int required, const char *const *values,
                   const char *dflt, const char **out, char *detail);
 
+/* A JSON object of at most max_bytes once serialised; *out is that
+ * compact text, malloc'd (the caller frees), NULL when absent and not required. */
+int json_get_object_text(const cJSON *obj, const char *name, int required, size_t max_bytes,
+                         char **out, char *detail);
+/* Standard base64 (RFC 4648 alphabet, padded, no white space, canonical)
+ * decoding to 1..max_decoded bytes. Bad text → LICD_ERR_INVALID_FIELD;
+ * more than max_decoded bytes → LICD_ERR_BODY_TOO_LARGE, decided from the
+ * length before anything is decoded. *out is malloc'd (the caller frees). */
+int json_get_base64(const cJSON *obj, const char *name, int required, size_t max_decoded,
+                    unsigned char **out, size_t *out_len, char *detail);
+
+/* Adds the parsed JSON text under name (null when text is NULL); returns
+ * the added item, or NULL when text is not JSON or memory ran out. */
+cJSON *json_add_raw(cJSON *obj, const char *name, const char *text);
+/* Adds the string s, or null when s is NULL or empty; the added item or NULL. */
+cJSON *json_add_string_or_null(cJSON *obj, const char *name, const char *s);
+
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" into UTC seconds; 0 or -1. */
 int json_parse_time(const char *text, time_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */

@@ -3,6 +3,14 @@
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <jwt.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <stdarg.h>
+
+#include "crypto/digest.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,4 +185,110 @@ char *it_new_vendor(const char *name)
     cJSON_Delete(j);
     free(out);
     return key;
+}
+
+void it_postf(const char *path, const char *bearer, it_response *out, const char *fmt, ...)
+{
+    char body[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    it_json("POST", path, bearer, body, out);
+}
+
+void it_new_customer(const char *vendor_key, const char *name, char *id, char *key)
+{
+    it_response r;
+    it_postf("/v1/customers", vendor_key, &r, "{\"name\":\"%s\"}", name);
+    cr_assert_eq(r.status, 201, "create customer: %s", r.body);
+    snprintf(id, 37, "%s", it_str(&r, "customer_id"));
+    snprintf(key, 80, "%s", it_str(&r, "customer_key"));
+    it_response_free(&r);
+}
+
+/* Public key PEM rebuilt from a JWKS entry's x and y. */
+static char *pem_from_jwk(const cJSON *jwk)
+{
+    const char *xs = cJSON_GetObjectItem(jwk, "x")->valuestring;
+    const char *ys = cJSON_GetObjectItem(jwk, "y")->valuestring;
+    size_t xl = 0, yl = 0;
+    uint8_t *x = crypto_b64url_decode(xs, strlen(xs), &xl), *y = crypto_b64url_decode(ys, strlen(ys), &yl);
+    uint8_t point[65];
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pkey = NULL;
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data, *pem;
+    long len;
+
+    cr_assert(x && y && xl == 32 && yl == 32);
+    point[0] = 4;
+    memcpy(point + 1, x, 32);
+    memcpy(point + 33, y, 32);
+    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point);
+    params = OSSL_PARAM_BLD_to_param(bld);
+    cr_assert(EVP_PKEY_fromdata_init(ctx) == 1);
+    cr_assert(EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1);
+    cr_assert(PEM_write_bio_PUBKEY(bio, pkey) == 1);
+    len = BIO_get_mem_data(bio, &data);
+    pem = malloc((size_t)len + 1); /* BIO data is not NUL-terminated: no strndup */
+    cr_assert(pem);
+    memcpy(pem, data, (size_t)len);
+    pem[len] = '\0';
+    BIO_free(bio);
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    free(x);
+    free(y);
+    return pem;
+}
+
+cJSON *it_verify_jwt(const char *token)
+{
+    it_response r;
+    const cJSON *key = NULL, *k;
+    const char *dot = strchr(token, '.');
+    size_t hl = 0;
+    uint8_t *header;
+    cJSON *h, *claims;
+    jwt_t *jwt = NULL;
+    char *pem, *grants;
+
+    cr_assert(dot, "not a JWT: %s", token);
+    header = crypto_b64url_decode(token, (size_t)(dot - token), &hl);
+    cr_assert(header);
+    h = cJSON_Parse((char *)header);
+    free(header);
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(h, "kid")), "no kid in the header");
+    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(r.json, "keys"))
+        if (strcmp(cJSON_GetObjectItem(k, "kid")->valuestring,
+                   cJSON_GetObjectItem(h, "kid")->valuestring) == 0)
+            key = k;
+    cr_assert(key, "the token's kid is not in the JWKS");
+    pem = pem_from_jwk(key);
+    cr_assert_eq(jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem)), 0,
+                 "libjwt refused the signature of %s", token);
+    cr_assert_eq(jwt_get_alg(jwt), JWT_ALG_ES256);
+    grants = jwt_get_grants_json(jwt, NULL);
+    claims = cJSON_Parse(grants);
+    cr_assert(claims);
+    free(grants);
+    jwt_free(jwt);
+    free(pem);
+    cJSON_Delete(h);
+    it_response_free(&r);
+    return claims;
+}
+
+int it_sql(const char *sql, char **out)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\"", it_env("LICD_DATABASE_URL"), sql);
+    return it_sh(cmd, out);
 }

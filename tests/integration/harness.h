@@ -40,4 +40,20 @@ char *it_new_vendor(const char *name);
 /* A string field of r->json, or NULL. */
 const char *it_str(const it_response *r, const char *field);
 
+/* POSTs a JSON document built with printf-style arguments. */
+void it_postf(const char *path, const char *bearer, it_response *out, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A customer of the vendor: fills id (37 bytes) and key (80 bytes). */
+void it_new_customer(const char *vendor_key, const char *name, char *id, char *key);
+
+/* A token's claims, after libjwt (not licd's own code) checked its ES256
+ * signature against the key in the served JWKS named by its kid. */
+cJSON *it_verify_jwt(const char *token);
+
+/* Runs SQL through psql on the test database; returns psql's exit status.
+ * For facts a test cannot wait for (ageing a licence), never to set up
+ * what the API can. */
+int it_sql(const char *sql, char **out);
+
 #endif

@@ -1,0 +1,157 @@
+/* POST /v1/get_key, pack shape: a client's licence for a product — the one
+ * it holds, a new seat, or its one temporary licence — after an optional
+ * platform challenge. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "api/license.h"
+#include "store/challenges.h"
+#include "store/grants.h"
+#include "util/json.h"
+
+const char *const api_platforms[] = {"windows", "non_windows", "legacy", "direct_connect", "any",
+                                     NULL};
+
+/* Answers challenge_required with a fresh nonce the client can answer. */
+static int require_challenge(http_request *req, const store_customer *c, const char *software_id)
+{
+    char nonce[STORE_NONCE_HEX_LEN];
+    time_t expires;
+    int rc = store_challenge_create(c->id, software_id, nonce, &expires);
+    if (rc != LICD_OK)
+        return rc;
+    req->problem_extra = cJSON_CreateObject();
+    if (!req->problem_extra || !cJSON_AddStringToObject(req->problem_extra, "nonce", nonce) ||
+        !json_add_time(req->problem_extra, "expires_at", expires))
+        return LICD_ERR_NOMEM;
+    snprintf(req->detail, sizeof req->detail,
+             "this product needs a platform challenge: answer with "
+             "hex(SHA-256(nonce bytes + client image + nonce bytes))");
+    return LICD_ERR_CHALLENGE_REQUIRED;
+}
+
+/* Checks the challenge answer; on success the image's platform becomes the client's. */
+static int check_challenge(http_request *req, const store_customer *c, const cJSON *challenge,
+                           const char *software_id, char platform[16])
+{
+    const char *nonce, *response;
+    int ok, rc;
+    if (!cJSON_IsObject(challenge)) {
+        snprintf(req->detail, sizeof req->detail, "challenge must be an object {nonce, response}");
+        return LICD_ERR_INVALID_FIELD;
+    }
+    if ((rc = json_get_string(challenge, "nonce", 1, 1, 64, &nonce, req->detail)) != LICD_OK ||
+        (rc = json_get_string(challenge, "response", 1, 1, 128, &response, req->detail)) != LICD_OK)
+        return rc;
+    rc = store_challenge_check(c->vendor_id, c->id, nonce, response, software_id, &ok, platform);
+    if (rc == LICD_OK && !ok) {
+        snprintf(req->detail, sizeof req->detail,
+                 "the nonce is unknown, expired or used, the image unknown, or the response wrong");
+        rc = LICD_ERR_CHALLENGE_FAILED;
+    }
+    return rc;
+}
+
+/* The decision loop: look up, decide, act. A concurrent request for the same
+ * client shows up as a unique violation (LICD_ERR_CONFLICT); looking up again
+ * then finds what that request recorded. */
+static int grant(http_request *req, const store_grant_request *g, const store_product *p)
+{
+    store_license permanent, temporary, fresh;
+    domain_client_facts f;
+    int rc = LICD_OK;
+
+    for (int attempt = 0; attempt < 4; attempt++) {
+        int taken = 0, has_pack = 0;
+        if ((rc = store_grant_lookup(g, &f, &permanent, &temporary)) != LICD_OK)
+            return rc;
+        switch (domain_grant_first_step(&f)) {
+        case GRANT_REFUSE_BLOCKED:
+            snprintf(req->detail, sizeof req->detail, "licence %s is blocked",
+                     f.has_permanent && f.permanent_blocked ? permanent.license_id
+                                                            : temporary.license_id);
+            return LICD_ERR_LICENSE_BLOCKED;
+        case GRANT_RETURN_PERMANENT:
+            return api_license_reply(req, 200, &permanent, p);
+        case GRANT_TRY_SEAT:
+            break;
+        }
+        rc = store_grant_take_seat(g, &fresh, &taken);
+        if (rc == LICD_ERR_CONFLICT)
+            continue;
+        if (rc != LICD_OK)
+            return rc;
+        if (taken)
+            return api_license_reply(req, 201, &fresh, p);
+        if ((rc = store_grant_has_pack(g, &has_pack)) != LICD_OK)
+            return rc;
+        switch (domain_grant_no_seat(&f, has_pack)) {
+        case GRANT_RETURN_TEMPORARY:
+            return api_license_reply(req, 200, &temporary, p);
+        case GRANT_ISSUE_TEMPORARY:
+            rc = store_grant_temporary(g, api_ctx()->config->temp_license_ttl, &fresh);
+            if (rc == LICD_ERR_CONFLICT)
+                continue;
+            return rc != LICD_OK ? rc : api_license_reply(req, 201, &fresh, p);
+        case GRANT_TEMPORARY_EXPIRED:
+            snprintf(req->detail, sizeof req->detail,
+                     "the temporary licence %s has run out and no seat is free",
+                     temporary.license_id);
+            return LICD_ERR_TEMPORARY_LICENSE_EXPIRED;
+        case GRANT_NO_MATCHING_PACK:
+            snprintf(req->detail, sizeof req->detail,
+                     "no pack of %s for this customer and platform", p->code);
+            return LICD_ERR_NO_MATCHING_PACK;
+        }
+    }
+    return rc == LICD_OK ? LICD_ERR_UNAVAILABLE : rc;
+}
+
+int api_get_key(http_request *req)
+{
+    store_customer c;
+    store_product p = {0};
+    cJSON *body = NULL;
+    const cJSON *challenge;
+    const char *product, *version = NULL, *client_id, *platform, *software_id = NULL;
+    char image_platform[16];
+    int rc;
+
+    if ((rc = api_auth_customer(req, &c)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK)
+        goto out;
+    if ((rc = json_get_string(body, "product", 1, 1, STORE_CODE_MAX, &product, req->detail)) ||
+        (rc = json_get_string(body, "version", 0, 1, 64, &version, req->detail)) ||
+        (rc = json_get_string(body, "client_id", 1, 1, 256, &client_id, req->detail)) ||
+        (rc = json_get_enum(body, "platform", 0, api_platforms, "any", &platform, req->detail)) ||
+        (rc = json_get_string(body, "software_id", 0, 1, 128, &software_id, req->detail)))
+        goto out;
+    challenge = cJSON_GetObjectItemCaseSensitive(body, "challenge");
+    if (cJSON_IsNull(challenge))
+        challenge = NULL;
+    rc = store_product_get(c.vendor_id, product, &p);
+    if (rc == LICD_ERR_NOT_FOUND) {
+        snprintf(req->detail, sizeof req->detail, "no product %s", product);
+        rc = LICD_ERR_NO_MATCHING_PACK;
+    }
+    if (rc != LICD_OK)
+        goto out;
+    if (p.require_challenge) {
+        if (!challenge) {
+            rc = require_challenge(req, &c, software_id);
+            goto out;
+        }
+        if ((rc = check_challenge(req, &c, challenge, software_id, image_platform)) != LICD_OK)
+            goto out;
+        platform = image_platform;
+    }
+    {
+        store_grant_request g = {c.vendor_id, c.id, p.id, client_id, platform, version, p.version};
+        rc = grant(req, &g, &p);
+    }
+out:
+    store_product_clear(&p);
+    cJSON_Delete(body);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* Licence JWTs and the answer that carries one. */
+#include "api/license.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "crypto/jwt.h"
+#include "util/json.h"
+
+#define LICENSE_ISSUER "licd"
+
+int api_license_sign(const store_license *l, const store_product *p, char **jwt)
+{
+    cJSON *c = cJSON_CreateObject(), *feat = cJSON_Parse(p->features_json ? p->features_json : "[]");
+    int rc = LICD_ERR_NOMEM;
+    if (c && feat && cJSON_AddStringToObject(c, "iss", LICENSE_ISSUER) &&
+        cJSON_AddNumberToObject(c, "ver", LICENSE_FORMAT_VERSION) &&
+        cJSON_AddStringToObject(c, "lid", l->license_id) &&
+        cJSON_AddStringToObject(c, "cid", l->client_id) &&
+        cJSON_AddStringToObject(c, "pid", p->code) &&
+        cJSON_AddStringToObject(c, "pver", l->version) &&
+        cJSON_AddStringToObject(c, "platform", l->platform) &&
+        (l->temporary ? cJSON_AddNullToObject(c, "pack") != NULL
+                      : cJSON_AddStringToObject(c, "pack", l->pack_id) != NULL) &&
+        (l->temporary ? cJSON_AddNullToObject(c, "serial") != NULL
+                      : cJSON_AddNumberToObject(c, "serial", (double)l->serial) != NULL) &&
+        cJSON_AddBoolToObject(c, "tmp", l->temporary) &&
+        cJSON_AddNumberToObject(c, "iat", (double)time(NULL)) &&
+        cJSON_AddNumberToObject(c, "exp", l->expires_at ? (double)l->expires_at
+                                                        : (double)LICENSE_NO_EXPIRY) &&
+        cJSON_AddStringToObject(c, "cus", l->customer_id) &&
+        cJSON_AddStringToObject(c, "vnd", l->vendor_id)) {
+        cJSON_AddItemToObject(c, "feat", feat);
+        feat = NULL;
+        rc = crypto_jwt_sign(api_ctx()->keys, c, jwt);
+    }
+    cJSON_Delete(feat);
+    cJSON_Delete(c);
+    return rc;
+}
+
+int api_license_reply(http_request *req, int status, const store_license *l,
+                      const store_product *p)
+{
+    char *jwt = NULL;
+    cJSON *o = NULL;
+    int rc = api_license_sign(l, p, &jwt);
+    if (rc != LICD_OK)
+        return rc;
+    rc = LICD_ERR_NOMEM;
+    o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "license", jwt) &&
+        cJSON_AddStringToObject(o, "license_id", l->license_id) &&
+        (l->temporary ? cJSON_AddNullToObject(o, "pack_id") != NULL
+                      : cJSON_AddStringToObject(o, "pack_id", l->pack_id) != NULL) &&
+        (l->expires_at ? json_add_time(o, "expires_at", l->expires_at) != NULL
+                       : cJSON_AddNullToObject(o, "expires_at") != NULL) &&
+        cJSON_AddBoolToObject(o, "temporary", l->temporary) &&
+        cJSON_AddStringToObject(o, "client_id", l->client_id) &&
+        cJSON_AddStringToObject(o, "product", p->code) &&
+        cJSON_AddStringToObject(o, "version", l->version) &&
+        cJSON_AddStringToObject(o, "platform", l->platform))
+        rc = http_reply_json(req, status, o);
+    cJSON_Delete(o);
+    free(jwt);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/* POST /v1/is_upgrade_available and /v1/upgrade: moving a licence to a newer
+ * version by consuming a seat of an upgrade pack. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "api/license.h"
+#include "crypto/jwt.h"
+#include "domain/upgrade.h"
+#include "store/grants.h"
+#include "util/json.h"
+
+struct upgrade_request {
+    store_customer customer;
+    store_license license;
+    store_product product;
+    const char *target;
+    domain_upgrade_answer answer;
+};
+
+static const char *claim(const cJSON *claims, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(claims, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Authenticates, reads the body, checks the licence JWT belongs to this
+ * customer, finds its row and product, and decides availability. */
+static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
+{
+    const char *jwt, *lid, *pid;
+    cJSON *claims = NULL;
+    domain_upgrade_facts f = {0};
+    int rc, seat = 0;
+
+    if ((rc = api_auth_customer(req, &u->customer)) != LICD_OK ||
+        (rc = http_json_body(req, body)) != LICD_OK ||
+        (rc = json_get_string(*body, "license", 1, 1, 16384, &jwt, req->detail)) != LICD_OK ||
+        (rc = json_get_string(*body, "target_version", 1, 1, 64, &u->target, req->detail)) != LICD_OK)
+        return rc;
+    rc = crypto_jwt_verify(api_ctx()->keys, jwt, time(NULL), &claims);
+    if (rc != LICD_OK) {
+        snprintf(req->detail, sizeof req->detail, "license %s",
+                 rc == LICD_ERR_TOKEN_EXPIRED ? "has expired" : "is not a licence signed by this service");
+        rc = LICD_ERR_INVALID_FIELD;
+        goto out;
+    }
+    lid = claim(claims, "lid");
+    pid = claim(claims, "pid");
+    if (!lid || !pid || !claim(claims, "cus") || strcmp(claim(claims, "cus"), u->customer.id) != 0) {
+        snprintf(req->detail, sizeof req->detail, "the licence belongs to another customer");
+        rc = LICD_ERR_FORBIDDEN;
+        goto out;
+    }
+    if ((rc = store_license_get(u->customer.vendor_id, lid, &u->license)) != LICD_OK ||
+        (rc = store_product_get(u->customer.vendor_id, pid, &u->product)) != LICD_OK)
+        goto out;
+    f.license_active = !u->license.temporary && strcmp(u->license.status, "active") == 0;
+    f.license_blocked = u->license.blocked;
+    f.same_version = strcmp(u->license.version, u->target) == 0;
+    if ((rc = store_upgrade_path_exists(u->product.id, u->license.version, u->target,
+                                        &f.path_exists)) != LICD_OK ||
+        (rc = store_upgrade_seat_free(&u->license, u->target, &seat)) != LICD_OK)
+        goto out;
+    f.seat_free = seat;
+    u->answer = domain_upgrade_check(&f);
+out:
+    cJSON_Delete(claims);
+    return rc;
+}
+
+int api_is_upgrade_available(http_request *req)
+{
+    struct upgrade_request u = {0};
+    cJSON *body = NULL, *out = NULL;
+    int rc = prepare(req, &u, &body);
+    if (rc == LICD_OK) {
+        rc = LICD_ERR_NOMEM;
+        if ((out = cJSON_CreateObject()) &&
+            cJSON_AddBoolToObject(out, "available", u.answer.available) &&
+            cJSON_AddBoolToObject(out, "supported", u.answer.supported) &&
+            cJSON_AddStringToObject(out, "reason", u.answer.reason) &&
+            cJSON_AddStringToObject(out, "license_id", u.license.license_id) &&
+            cJSON_AddStringToObject(out, "from_version", u.license.version) &&
+            cJSON_AddStringToObject(out, "target_version", u.target))
+            rc = http_reply_json(req, 200, out);
+    }
+    cJSON_Delete(out);
+    cJSON_Delete(body);
+    store_product_clear(&u.product);
+    return rc;
+}
+
+int api_upgrade(http_request *req)
+{
+    struct upgrade_request u = {0};
+    store_license fresh;
+    cJSON *body = NULL;
+    int rc = prepare(req, &u, &body);
+    if (rc != LICD_OK)
+        goto out;
+    if (u.license.blocked) {
+        snprintf(req->detail, sizeof req->detail, "licence %s is blocked", u.license.license_id);
+        rc = LICD_ERR_LICENSE_BLOCKED;
+        goto out;
+    }
+    if (!u.answer.available) {
+        snprintf(req->detail, sizeof req->detail, "%s", u.answer.reason);
+        rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
+        goto out;
+    }
+    rc = store_upgrade(&u.license, u.target, &fresh);
+    if (rc == LICD_ERR_LICENSE_BLOCKED)
+        snprintf(req->detail, sizeof req->detail, "licence %s is blocked", u.license.license_id);
+    else if (rc == LICD_ERR_NO_UPGRADE_AVAILABLE)
+        snprintf(req->detail, sizeof req->detail, "no_upgrade_seat");
+    if (rc == LICD_OK)
+        rc = api_license_reply(req, 201, &fresh, &u.product);
+out:
+    cJSON_Delete(body);
+    store_product_clear(&u.product);
+    return rc;
+}

@@ -1,0 +1,293 @@
+/* SQL for licences granted from packs (see grants.h). Seats are taken by a
+ * conditional update inside the statement that records the licence, so the
+ * count and the row change together or not at all (DESIGN.md). */
+#include "store/grants.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/db.h"
+
+/* Every query below renders a licence with these columns, a = assignments,
+ * p = its pack (NULL for temporary licences). */
+#define LICENSE_COLUMNS                                                                    \
+    "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
+    " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
+    " a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,"           \
+    " coalesce(extract(epoch FROM a.expires_at)::bigint, 0),"                               \
+    " coalesce(a.expires_at <= now(), false)"
+
+/* Packs that can serve this request: $1 customer, $2 product, $3 platform, $4 version or NULL. */
+#define MATCHING_PACKS                                                                     \
+    " customer_id = $1 AND product_id = $2 AND type IN ('per_device', 'per_user')"         \
+    " AND platform IN ('any', $3) AND ($4::text IS NULL OR version = $4)"
+
+static void fill(store_license *l, const PGresult *res, int row, int *expired)
+{
+    const char *v;
+    l->id = atoll(PQgetvalue(res, row, 0));
+    snprintf(l->vendor_id, sizeof l->vendor_id, "%s", PQgetvalue(res, row, 1));
+    snprintf(l->customer_id, sizeof l->customer_id, "%s", PQgetvalue(res, row, 2));
+    l->product_id = atoll(PQgetvalue(res, row, 3));
+    snprintf(l->license_id, sizeof l->license_id, "%s", PQgetvalue(res, row, 4));
+    snprintf(l->pack_id, sizeof l->pack_id, "%s", PQgetvalue(res, row, 5));
+    l->serial = atoll(PQgetvalue(res, row, 6));
+    snprintf(l->client_id, sizeof l->client_id, "%s", PQgetvalue(res, row, 7));
+    snprintf(l->version, sizeof l->version, "%s", PQgetvalue(res, row, 8));
+    snprintf(l->platform, sizeof l->platform, "%s", PQgetvalue(res, row, 9));
+    l->temporary = PQgetvalue(res, row, 10)[0] == 't';
+    l->blocked = PQgetvalue(res, row, 11)[0] == 't';
+    snprintf(l->status, sizeof l->status, "%s", PQgetvalue(res, row, 12));
+    l->issued_at = (time_t)atoll(PQgetvalue(res, row, 13));
+    l->expires_at = (time_t)atoll(PQgetvalue(res, row, 14));
+    v = PQgetvalue(res, row, 15);
+    if (expired)
+        *expired = v[0] == 't';
+}
+
+int store_grant_lookup(const store_grant_request *r, domain_client_facts *f,
+                       store_license *permanent, store_license *temporary)
+{
+    char product[24];
+    const char *params[3] = {r->customer_id, product, r->client_id};
+    PGresult *res = NULL;
+    int rc;
+
+    memset(f, 0, sizeof *f);
+    snprintf(product, sizeof product, "%lld", r->product_id);
+    rc = store_exec("SELECT " LICENSE_COLUMNS " FROM assignments a"
+                    " LEFT JOIN packs p ON p.id = a.pack_id"
+                    " WHERE a.customer_id = $1 AND a.product_id = $2 AND a.client_id = $3"
+                    " AND (a.temporary OR a.status = 'active')",
+                    3, params, 1, &res);
+    for (int i = 0; rc == LICD_OK && i < PQntuples(res); i++) {
+        int temp = PQgetvalue(res, i, 10)[0] == 't';
+        store_license *l = temp ? temporary : permanent;
+        int expired;
+        fill(l, res, i, &expired);
+        if (temp) {
+            f->has_temporary = 1;
+            f->temporary_blocked = l->blocked;
+            f->temporary_expired = expired;
+            f->temporary_retired = strcmp(l->status, "active") != 0;
+        } else {
+            f->has_permanent = 1;
+            f->permanent_blocked = l->blocked;
+            f->permanent_expired = expired;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_grant_take_seat(const store_grant_request *r, store_license *out, int *taken)
+{
+    char product[24];
+    const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
+                             r->vendor_id};
+    PGresult *res = NULL;
+    int rc = LICD_OK;
+
+    *taken = 0;
+    snprintf(product, sizeof product, "%lld", r->product_id);
+    /* The chosen pack may fill up between the choice and the update; the
+     * update's own assigned < quantity then finds no row, and the next
+     * attempt chooses again. A few attempts cover any realistic race. */
+    for (int attempt = 0; attempt < 8 && rc == LICD_OK && !*taken; attempt++) {
+        PQclear(res);
+        res = NULL;
+        rc = store_exec(
+            "WITH cand AS ("
+            "  SELECT id FROM packs WHERE" MATCHING_PACKS
+            "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
+            "  AND assigned < quantity"
+            "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
+            " seat AS ("
+            "  UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+            "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+            "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),"
+            /* The client's temporary licence, or a permanent one whose pack
+             * has lapsed, steps aside for the new licence. */
+            " old AS ("
+            "  UPDATE assignments SET status = 'retired'"
+            "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $5"
+            "  AND status = 'active' AND NOT blocked"
+            "  AND (temporary OR expires_at <= now()) AND EXISTS (SELECT 1 FROM seat)"
+            "  RETURNING id),"
+            " a AS ("
+            "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
+            "   serial, client_id, version, platform, temporary, expires_at)"
+            "  SELECT $6, $1, $2, seat.id, seat.serial::text, seat.serial, $5, seat.version, $3,"
+            "   false, seat.expires"
+            "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired"
+            "  RETURNING *)"
+            " SELECT " LICENSE_COLUMNS " FROM a"
+            " LEFT JOIN packs p ON p.id = a.pack_id",
+            6, params, 0, &res);
+        if (rc == LICD_OK && PQntuples(res) == 1) {
+            fill(out, res, 0, NULL);
+            *taken = 1;
+        } else if (rc == LICD_OK) {
+            /* No row: either no pack had a free seat (done) or the chosen one
+             * filled up under us (try again). */
+            PGresult *probe = NULL;
+            rc = store_exec("SELECT 1 FROM packs WHERE" MATCHING_PACKS
+                            " AND first_active <= now() AND (expires IS NULL OR expires > now())"
+                            " AND assigned < quantity LIMIT 1",
+                            4, params, 1, &probe);
+            int more = rc == LICD_OK && PQntuples(probe) > 0;
+            PQclear(probe);
+            if (!more)
+                break;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+int store_grant_has_pack(const store_grant_request *r, int *exists)
+{
+    char product[24];
+    const char *params[4] = {r->customer_id, product, r->platform, r->version};
+    PGresult *res = NULL;
+    int rc;
+    snprintf(product, sizeof product, "%lld", r->product_id);
+    rc = store_exec("SELECT EXISTS (SELECT 1 FROM packs WHERE" MATCHING_PACKS ")", 4, params, 1,
+                    &res);
+    *exists = rc == LICD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return rc;
+}
+
+int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out)
+{
+    char product[24], seconds[24];
+    const char *params[7] = {r->vendor_id, r->customer_id, product, r->client_id,
+                             r->version ? r->version : r->default_version, r->platform, seconds};
+    PGresult *res = NULL;
+    int rc;
+    snprintf(product, sizeof product, "%lld", r->product_id);
+    snprintf(seconds, sizeof seconds, "%ld", ttl);
+    rc = store_exec("WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
+                    "  license_id, client_id, version, platform, temporary, expires_at)"
+                    "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
+                    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *)"
+                    " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id",
+                    7, params, 0, &res);
+    if (rc == LICD_OK)
+        fill(out, res, 0, NULL);
+    PQclear(res);
+    return rc;
+}
+
+int store_license_get(const char *vendor_id, const char *license_id, store_license *out)
+{
+    const char *params[2] = {vendor_id, license_id};
+    PGresult *res = NULL;
+    int rc = store_exec("SELECT " LICENSE_COLUMNS " FROM assignments a"
+                        " LEFT JOIN packs p ON p.id = a.pack_id"
+                        " WHERE a.vendor_id = $1 AND a.license_id = $2",
+                        2, params, 1, &res);
+    if (rc == LICD_OK && PQntuples(res) == 1)
+        fill(out, res, 0, NULL);
+    else if (rc == LICD_OK)
+        rc = LICD_ERR_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+/* Upgrade packs usable for licence l: $1 customer, $2 product, $3 platform, $4 target version. */
+#define UPGRADE_PACKS                                                                  \
+    " customer_id = $1 AND product_id = $2 AND type = 'upgrade'"                       \
+    " AND platform IN ('any', $3) AND version = $4"                                    \
+    " AND first_active <= now() AND (expires IS NULL OR expires > now())"
+
+int store_upgrade_seat_free(const store_license *l, const char *target_version, int *free_seat)
+{
+    char product[24];
+    const char *params[4] = {l->customer_id, product, l->platform, target_version};
+    PGresult *res = NULL;
+    int rc;
+    snprintf(product, sizeof product, "%lld", l->product_id);
+    rc = store_exec("SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
+                    " AND assigned < quantity)",
+                    4, params, 1, &res);
+    *free_seat = rc == LICD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return rc;
+}
+
+struct upgrade_ctx {
+    const store_license *from;
+    const char *target;
+    store_license *out;
+};
+
+/* Locks the old licence first, so two upgrades of one licence run one
+ * after the other and the second finds it upgraded. */
+static int upgrade_tx(void *p)
+{
+    struct upgrade_ctx *c = p;
+    char product[24], old_id[24];
+    const char *lock[1] = {old_id};
+    const char *params[6] = {c->from->customer_id, product, c->from->platform, c->target,
+                             old_id, c->from->client_id};
+    PGresult *res = NULL;
+    int rc;
+
+    snprintf(product, sizeof product, "%lld", c->from->product_id);
+    snprintf(old_id, sizeof old_id, "%lld", c->from->id);
+    rc = store_exec("SELECT status, blocked FROM assignments WHERE id = $1 FOR UPDATE", 1, lock,
+                    0, &res);
+    if (rc != LICD_OK)
+        goto out;
+    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "active") != 0) {
+        rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
+        goto out;
+    }
+    if (PQgetvalue(res, 0, 1)[0] == 't') {
+        rc = LICD_ERR_LICENSE_BLOCKED;
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    rc = store_exec(
+        "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
+        "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
+        " seat AS (UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+        "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+        "  RETURNING s.id, s.vendor_id, s.version, s.expires,"
+        "  s.begin_serial + s.assigned - 1 AS serial),"
+        " old AS (UPDATE assignments SET status = 'upgraded'"
+        "  WHERE id = $5::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
+        " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
+        "  serial, client_id, version, platform, temporary, expires_at)"
+        "  SELECT seat.vendor_id, $1, $2, seat.id, seat.serial::text, seat.serial, $6,"
+        "  seat.version, $3, false, seat.expires"
+        "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded RETURNING *)"
+        " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id",
+        6, params, 0, &res);
+    if (rc != LICD_OK)
+        goto out;
+    if (PQntuples(res) != 1) {
+        rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
+        goto out;
+    }
+    fill(c->out, res, 0, NULL);
+    {
+        char new_id[24];
+        const char *link[2] = {old_id, new_id};
+        snprintf(new_id, sizeof new_id, "%lld", c->out->id);
+        rc = store_run("UPDATE assignments SET upgraded_to = $2 WHERE id = $1", 2, link);
+    }
+out:
+    PQclear(res);
+    return rc;
+}
+
+int store_upgrade(const store_license *l, const char *target_version, store_license *out)
+{
+    struct upgrade_ctx c = {l, target_version, out};
+    return store_tx(upgrade_tx, &c);
+}

@@ -1,0 +1,75 @@
+/* Licences handed to clients from packs: finding what a client holds,
+ * taking a seat (one conditional update, never read-then-write),
+ * temporary licences and upgrades. */
+#ifndef LICD_STORE_GRANTS_H
+#define LICD_STORE_GRANTS_H
+
+#include <time.h>
+
+#include "domain/grant.h"
+
+/* One licence (a row of assignments) as get_key and upgrade need it. */
+typedef struct {
+    long long id;
+    char vendor_id[37];
+    char customer_id[37];
+    long long product_id;
+    char license_id[32];
+    char pack_id[65];      /* the vendor's pack id; "" for temporary licences */
+    long long serial;      /* 0 for temporary licences */
+    char client_id[257];
+    char version[65];
+    char platform[16];
+    int temporary;
+    int blocked;
+    char status[12];
+    time_t issued_at;
+    time_t expires_at;     /* 0: never */
+} store_license;
+
+/* What the client asks for: customer, product, client and the platform it
+ * runs on ("any" when unknown); version NULL means any version. */
+typedef struct {
+    const char *vendor_id;
+    const char *customer_id;
+    long long product_id;
+    const char *client_id;
+    const char *platform;
+    const char *version;
+    const char *default_version; /* a temporary licence's version when none is asked */
+} store_grant_request;
+
+/* The client's active permanent licence and its temporary licence (if any)
+ * for the product, and the facts get_key decides on. */
+int store_grant_lookup(const store_grant_request *r, domain_client_facts *facts,
+                       store_license *permanent, store_license *temporary);
+
+/* Takes one seat from the customer's active pack of the product that
+ * matches version and platform, earliest expiry first, and records the
+ * licence, retiring the client's temporary or lapsed licence, all in one
+ * statement. *taken = 0 when no seat was free. LICD_ERR_CONFLICT when the
+ * same client got a licence concurrently (look up again). */
+int store_grant_take_seat(const store_grant_request *r, store_license *out, int *taken);
+
+/* 1 in *exists when the customer has any per-device or per-user pack of the
+ * product for this platform and version, whatever its seats or dates. */
+int store_grant_has_pack(const store_grant_request *r, int *exists);
+
+/* Records the client's one temporary licence, valid ttl seconds.
+ * LICD_ERR_CONFLICT when it got one concurrently (look up again). */
+int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out);
+
+/* A licence of the vendor by license_id; LICD_ERR_NOT_FOUND if none. */
+int store_license_get(const char *vendor_id, const char *license_id, store_license *out);
+
+/* 1 in *free when an active upgrade pack of the customer for the product's
+ * target version has a free seat usable on the licence's platform. */
+int store_upgrade_seat_free(const store_license *l, const char *target_version, int *free_seat);
+
+/* In one transaction: takes a seat of an upgrade pack for target_version,
+ * marks the licence upgraded (kept in the history) and records the new
+ * licence. LICD_ERR_NO_UPGRADE_AVAILABLE when no seat is free or the
+ * licence is no longer active; LICD_ERR_LICENSE_BLOCKED when blocked. */
+int store_upgrade(const store_license *l, const char *target_version, store_license *out);
+
+#endif

@@ -1,0 +1,612 @@
+/* get_key, challenges and upgrades end to end: the real licd over HTTP
+ * against the real PostgreSQL, licences checked with libjwt against the JWKS. */
+#include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/digest.h"
+#include "harness.h"
+
+/* One vendor, one customer and one product per test, so tests run in parallel. */
+struct world {
+    char *vendor;
+    char customer_id[37], customer[80];
+    char product[40];
+};
+
+static void world_init(struct world *w, const char *product_json_extra)
+{
+    it_response r;
+    w->vendor = it_new_vendor("Keys Vendor");
+    it_new_customer(w->vendor, "Keys Customer", w->customer_id, w->customer);
+    snprintf(w->product, sizeof w->product, "app");
+    it_postf("/v1/products", w->vendor, &r,
+             "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\",\"features\":[\"a\",\"b\"]%s}",
+             product_json_extra ? product_json_extra : "");
+    cr_assert_eq(r.status, 201, "create product: %s", r.body);
+    it_response_free(&r);
+}
+
+static void world_free(struct world *w) { free(w->vendor); }
+
+static void add_pack(struct world *w, const char *pack_id, int quantity, const char *extra)
+{
+    it_response r;
+    it_postf("/v1/packs", w->vendor, &r,
+             "{\"pack_id\":\"%s\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1\","
+             "\"type\":\"per_device\",\"quantity\":%d%s}",
+             pack_id, w->customer_id, quantity, extra ? extra : "");
+    cr_assert_eq(r.status, 201, "create pack: %s", r.body);
+    it_response_free(&r);
+}
+
+static void get_key(const char *key, const char *client, const char *extra, it_response *r)
+{
+    it_postf("/v1/get_key", key, r, "{\"product\":\"app\",\"client_id\":\"%s\"%s}", client,
+             extra ? extra : "");
+}
+
+static long long pack_assigned(struct world *w, const char *pack_id)
+{
+    it_response r;
+    char path[128];
+    long long n;
+    snprintf(path, sizeof path, "/v1/packs/%s", pack_id);
+    it_json("GET", path, w->vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    n = (long long)cJSON_GetObjectItem(r.json, "assigned")->valuedouble;
+    cr_assert_leq(n, (long long)cJSON_GetObjectItem(r.json, "quantity")->valuedouble);
+    it_response_free(&r);
+    return n;
+}
+
+static const char *claim_str(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, name);
+    cr_assert(cJSON_IsString(v), "claim %s missing", name);
+    return v->valuestring;
+}
+
+Test(get_key, seats_then_recovery_then_temporary)
+{
+    struct world w;
+    it_response r;
+    char first[32];
+    cJSON *claims;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-two", 2, ",\"begin_serial\":1000,\"expires\":\"2099-01-01T00:00:00Z\"");
+
+    get_key(w.customer, "machine-a", NULL, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_id"), "1000");
+    cr_assert_str_eq(it_str(&r, "pack_id"), "p-two");
+    cr_assert_str_eq(it_str(&r, "expires_at"), "2099-01-01T00:00:00Z");
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "temporary")));
+    claims = it_verify_jwt(it_str(&r, "license"));
+    cr_assert_str_eq(claim_str(claims, "lid"), "1000");
+    cr_assert_str_eq(claim_str(claims, "cid"), "machine-a");
+    cr_assert_str_eq(claim_str(claims, "pid"), "app");
+    cr_assert_str_eq(claim_str(claims, "pver"), "1");
+    cr_assert_str_eq(claim_str(claims, "pack"), "p-two");
+    cr_assert_str_eq(claim_str(claims, "platform"), "any");
+    cr_assert_eq(cJSON_GetObjectItem(claims, "serial")->valuedouble, 1000);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(claims, "tmp")));
+    cr_assert_eq(cJSON_GetObjectItem(claims, "exp")->valuedouble, 4070908800.0);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(claims, "feat")), 2);
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(claims, "iat")));
+    cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(claims, "ver")));
+    cr_assert_str_eq(claim_str(claims, "iss"), "licd");
+    cJSON_Delete(claims);
+    snprintf(first, sizeof first, "%s", it_str(&r, "license_id"));
+    it_response_free(&r);
+
+    /* A lost licence is recovered: the same licence, 200, no seat taken. */
+    get_key(w.customer, "machine-a", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_id"), first);
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-two"), 1);
+
+    get_key(w.customer, "machine-b", NULL, &r);
+    cr_assert_eq(r.status, 201);
+    cr_assert_str_eq(it_str(&r, "license_id"), "1001");
+    it_response_free(&r);
+
+    /* No seat left: one temporary licence, returned as is when asked again. */
+    get_key(w.customer, "machine-c", NULL, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")));
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "pack_id")));
+    cr_assert_eq(it_str(&r, "license_id")[0], 'T');
+    claims = it_verify_jwt(it_str(&r, "license"));
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(claims, "tmp")));
+    /* valid LICD_TEMP_LICENSE_TTL (60 days by default) */
+    cr_assert_gt(cJSON_GetObjectItem(claims, "exp")->valuedouble,
+                 cJSON_GetObjectItem(claims, "iat")->valuedouble + 59 * 86400.0);
+    cJSON_Delete(claims);
+    snprintf(first, sizeof first, "%s", it_str(&r, "license_id"));
+    it_response_free(&r);
+    get_key(w.customer, "machine-c", NULL, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert_str_eq(it_str(&r, "license_id"), first);
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-two"), 2);
+    world_free(&w);
+}
+
+Test(get_key, a_temporary_licence_becomes_permanent_when_a_seat_appears)
+{
+    struct world w;
+    it_response r;
+    char temp[32], path[160];
+    const cJSON *item;
+    int retired = 0, active = 0;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-one", 1, ",\"begin_serial\":50");
+    get_key(w.customer, "first", NULL, &r);
+    it_response_free(&r);
+    get_key(w.customer, "late", NULL, &r);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")));
+    snprintf(temp, sizeof temp, "%s", it_str(&r, "license_id"));
+    it_response_free(&r);
+
+    add_pack(&w, "p-more", 1, ",\"begin_serial\":60");
+    get_key(w.customer, "late", NULL, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "temporary")));
+    cr_assert_str_eq(it_str(&r, "license_id"), "60");
+    it_response_free(&r);
+
+    snprintf(path, sizeof path, "/v1/assignments?customer_id=%s&client_id=late", w.customer_id);
+    it_json("GET", path, w.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cJSON_ArrayForEach(item, cJSON_GetObjectItem(r.json, "items")) {
+        const char *status = cJSON_GetObjectItem(item, "status")->valuestring;
+        if (strcmp(cJSON_GetObjectItem(item, "license_id")->valuestring, temp) == 0)
+            retired = strcmp(status, "retired") == 0;
+        else
+            active = strcmp(status, "active") == 0;
+    }
+    cr_assert(retired && active, "history: %s", r.body);
+    it_response_free(&r);
+    world_free(&w);
+}
+
+Test(get_key, an_expired_temporary_licence_is_refused_and_never_renewed)
+{
+    struct world w;
+    it_response r;
+    char sql[512];
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-full", 1, NULL);
+    get_key(w.customer, "owner", NULL, &r);
+    it_response_free(&r);
+    get_key(w.customer, "visitor", NULL, &r);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")));
+    it_response_free(&r);
+    /* Let the temporary licence run out without waiting 60 days. */
+    snprintf(sql, sizeof sql,
+             "UPDATE assignments SET expires_at = now() - interval '1 second'"
+             " WHERE customer_id = '%s' AND client_id = 'visitor'", w.customer_id);
+    cr_assert_eq(it_sql(sql, NULL), 0);
+    get_key(w.customer, "visitor", NULL, &r);
+    it_assert_problem(&r, 403, "temporary_license_expired");
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-full"), 1);
+    world_free(&w);
+}
+
+Test(get_key, no_matching_pack)
+{
+    struct world w;
+    char other_id[37], other[80];
+    it_response r;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-win", 3, ",\"platform\":\"windows\"");
+    it_new_customer(w.vendor, "Packless", other_id, other);
+    get_key(other, "m", NULL, &r);
+    it_assert_problem(&r, 403, "no_matching_pack");
+    it_response_free(&r);
+    it_postf("/v1/get_key", w.customer, &r, "{\"product\":\"nosuch\",\"client_id\":\"m\"}");
+    it_assert_problem(&r, 403, "no_matching_pack");
+    it_response_free(&r);
+    /* A windows pack serves windows clients only. */
+    get_key(w.customer, "m", ",\"platform\":\"non_windows\"", &r);
+    it_assert_problem(&r, 403, "no_matching_pack");
+    it_response_free(&r);
+    get_key(w.customer, "m", ",\"platform\":\"windows\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    world_free(&w);
+}
+
+Test(get_key, packs_not_yet_active_or_expired_give_no_seat)
+{
+    struct world w;
+    it_response r;
+    world_init(&w, NULL);
+    add_pack(&w, "p-future", 5, ",\"first_active\":\"2098-01-01T00:00:00Z\"");
+    get_key(w.customer, "early", NULL, &r);
+    cr_assert_eq(r.status, 201);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")), "%s", r.body);
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-future"), 0);
+    world_free(&w);
+}
+
+Test(get_key, blocked_licences_are_never_issued_again)
+{
+    struct world w;
+    it_response r;
+    char path[128];
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-b", 2, ",\"begin_serial\":7000");
+    get_key(w.customer, "stolen", NULL, &r);
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+    snprintf(path, sizeof path, "/v1/licenses/7000/block");
+    it_json("POST", path, w.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    get_key(w.customer, "stolen", NULL, &r);
+    it_assert_problem(&r, 403, "license_blocked");
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-b"), 1);
+    it_json("POST", "/v1/licenses/7000/unblock", w.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    get_key(w.customer, "stolen", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_id"), "7000");
+    it_response_free(&r);
+    world_free(&w);
+}
+
+static void challenge_answer(const char *nonce_hex, const unsigned char *image, size_t len,
+                             char out[65])
+{
+    unsigned char nonce[16], digest[32];
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    for (int i = 0; i < 16; i++)
+        sscanf(nonce_hex + 2 * i, "%2hhx", &nonce[i]);
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, nonce, 16);
+    EVP_DigestUpdate(ctx, image, len);
+    EVP_DigestUpdate(ctx, nonce, 16);
+    EVP_DigestFinal_ex(ctx, digest, NULL);
+    EVP_MD_CTX_free(ctx);
+    crypto_hex(digest, 32, out);
+}
+
+Test(get_key, the_platform_challenge)
+{
+    static const unsigned char image[] = "MZ\x90\x00 a client build of app 1.0";
+    unsigned char b64[128];
+    struct world w;
+    it_response r;
+    char nonce[40], answer[65], extra[512];
+    cJSON *claims;
+
+    world_init(&w, ",\"require_challenge\":true");
+    add_pack(&w, "p-c", 5, NULL);
+    EVP_EncodeBlock(b64, image, sizeof image - 1);
+    it_postf("/v1/client-images", w.vendor, &r,
+             "{\"software_id\":\"app-1.0-win\",\"platform\":\"windows\",\"image_b64\":\"%s\"}", b64);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+
+    get_key(w.customer, "box", NULL, &r);
+    it_assert_problem(&r, 403, "challenge_required");
+    cr_assert_eq(strlen(it_str(&r, "nonce")), 32, "%s", r.body);
+    snprintf(nonce, sizeof nonce, "%s", it_str(&r, "nonce"));
+    it_response_free(&r);
+
+    /* A wrong answer uses the nonce up. */
+    snprintf(extra, sizeof extra,
+             ",\"software_id\":\"app-1.0-win\",\"challenge\":{\"nonce\":\"%s\",\"response\":\"%064d\"}",
+             nonce, 0);
+    get_key(w.customer, "box", extra, &r);
+    it_assert_problem(&r, 403, "challenge_failed");
+    it_response_free(&r);
+    challenge_answer(nonce, image, sizeof image - 1, answer);
+    snprintf(extra, sizeof extra,
+             ",\"software_id\":\"app-1.0-win\",\"challenge\":{\"nonce\":\"%s\",\"response\":\"%s\"}",
+             nonce, answer);
+    get_key(w.customer, "box", extra, &r);
+    it_assert_problem(&r, 403, "challenge_failed");
+    it_response_free(&r);
+
+    /* A fresh nonce from /v1/challenges and the right answer. */
+    it_postf("/v1/challenges", w.customer, &r, "{\"software_id\":\"app-1.0-win\"}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(nonce, sizeof nonce, "%s", it_str(&r, "nonce"));
+    it_response_free(&r);
+    challenge_answer(nonce, image, sizeof image - 1, answer);
+    snprintf(extra, sizeof extra,
+             ",\"software_id\":\"other-build\",\"challenge\":{\"nonce\":\"%s\",\"response\":\"%s\"}",
+             nonce, answer);
+    get_key(w.customer, "box", extra, &r);
+    it_assert_problem(&r, 403, "challenge_failed"); /* unknown software_id; the nonce is spent */
+    it_response_free(&r);
+
+    it_postf("/v1/challenges", w.customer, &r, "{\"software_id\":\"app-1.0-win\"}");
+    snprintf(nonce, sizeof nonce, "%s", it_str(&r, "nonce"));
+    it_response_free(&r);
+    challenge_answer(nonce, image, sizeof image - 1, answer);
+    snprintf(extra, sizeof extra, ",\"challenge\":{\"nonce\":\"%s\",\"response\":\"%s\"}", nonce,
+             answer);
+    get_key(w.customer, "box", extra, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    /* The platform is the one registered with the image. */
+    claims = it_verify_jwt(it_str(&r, "license"));
+    cr_assert_str_eq(claim_str(claims, "platform"), "windows");
+    cJSON_Delete(claims);
+    it_response_free(&r);
+    /* Replaying the good answer fails: nonces are single use. */
+    get_key(w.customer, "box", extra, &r);
+    it_assert_problem(&r, 403, "challenge_failed");
+    it_response_free(&r);
+    world_free(&w);
+}
+
+Test(upgrade, from_one_version_to_the_next)
+{
+    struct world w;
+    it_response r;
+    char license[4096], other[4096];
+    cJSON *claims;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-v1", 2, ",\"begin_serial\":100");
+    it_postf("/v1/products/app/upgrade-paths", w.vendor, &r,
+             "{\"from_version\":\"1\",\"to_version\":\"2\"}");
+    cr_assert(r.status == 201 || r.status == 200, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/packs", w.vendor, &r,
+             "{\"pack_id\":\"p-up\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"2\","
+             "\"type\":\"upgrade\",\"quantity\":1,\"begin_serial\":200}",
+             w.customer_id);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+
+    get_key(w.customer, "ws-1", NULL, &r);
+    snprintf(license, sizeof license, "%s", it_str(&r, "license"));
+    it_response_free(&r);
+    get_key(w.customer, "ws-2", NULL, &r);
+    snprintf(other, sizeof other, "%s", it_str(&r, "license"));
+    it_response_free(&r);
+
+    it_postf("/v1/is_upgrade_available", w.customer, &r,
+             "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "available")));
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "supported")));
+    it_response_free(&r);
+    it_postf("/v1/is_upgrade_available", w.customer, &r,
+             "{\"license\":\"%s\",\"target_version\":\"3\"}", license);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "supported")), "%s", r.body);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "available")));
+    it_response_free(&r);
+
+    it_postf("/v1/upgrade", w.customer, &r, "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_id"), "200");
+    claims = it_verify_jwt(it_str(&r, "license"));
+    cr_assert_str_eq(claim_str(claims, "pver"), "2");
+    cr_assert_str_eq(claim_str(claims, "cid"), "ws-1");
+    cJSON_Delete(claims);
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-up"), 1);
+
+    /* The old licence is history now; the second client finds no seat. */
+    it_postf("/v1/upgrade", w.customer, &r, "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+    it_assert_problem(&r, 409, "no_upgrade_available");
+    it_response_free(&r);
+    it_postf("/v1/is_upgrade_available", w.customer, &r,
+             "{\"license\":\"%s\",\"target_version\":\"2\"}", other);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "supported")), "%s", r.body);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "available")));
+    cr_assert_str_eq(it_str(&r, "reason"), "no_upgrade_seat");
+    it_response_free(&r);
+    it_postf("/v1/upgrade", w.customer, &r, "{\"license\":\"%s\",\"target_version\":\"2\"}", other);
+    it_assert_problem(&r, 409, "no_upgrade_available");
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&w, "p-up"), 1);
+
+    /* The upgraded client asking get_key for the product gets its new licence. */
+    get_key(w.customer, "ws-1", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_id"), "200");
+    it_response_free(&r);
+    world_free(&w);
+}
+
+Test(upgrade, blocked_licences_are_not_upgraded)
+{
+    struct world w;
+    it_response r;
+    char license[4096];
+    world_init(&w, NULL);
+    add_pack(&w, "p-v1", 1, ",\"begin_serial\":300");
+    it_postf("/v1/products/app/upgrade-paths", w.vendor, &r, "{\"from_version\":\"1\",\"to_version\":\"2\"}");
+    it_response_free(&r);
+    it_postf("/v1/packs", w.vendor, &r,
+             "{\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"2\",\"type\":\"upgrade\","
+             "\"quantity\":1,\"begin_serial\":400}", w.customer_id);
+    it_response_free(&r);
+    get_key(w.customer, "ws", NULL, &r);
+    snprintf(license, sizeof license, "%s", it_str(&r, "license"));
+    it_response_free(&r);
+    it_json("POST", "/v1/licenses/300/block", w.vendor, "{}", &r);
+    it_response_free(&r);
+    it_postf("/v1/upgrade", w.customer, &r, "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+    it_assert_problem(&r, 403, "license_blocked");
+    it_response_free(&r);
+    world_free(&w);
+}
+
+Test(tenancy, keys_reach_only_their_own_tenant)
+{
+    struct world a, b;
+    it_response r;
+    char license[4096];
+    world_init(&a, NULL);
+    world_init(&b, NULL);
+    add_pack(&a, "p-a", 3, NULL);
+
+    /* A vendor key on a client endpoint. */
+    get_key(a.vendor, "m", NULL, &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    /* Vendor b's customer asking for "app" reaches b's product, which has no pack. */
+    get_key(b.customer, "m", NULL, &r);
+    it_assert_problem(&r, 403, "no_matching_pack");
+    it_response_free(&r);
+    cr_assert_eq(pack_assigned(&a, "p-a"), 0);
+
+    get_key(a.customer, "m", NULL, &r);
+    snprintf(license, sizeof license, "%s", it_str(&r, "license"));
+    it_response_free(&r);
+    it_postf("/v1/is_upgrade_available", b.customer, &r,
+             "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    world_free(&a);
+    world_free(&b);
+}
+
+Test(get_key, bad_input_changes_nothing)
+{
+    static const char *const bodies[][2] = {
+        {"{\"product\":\"app\",", "malformed_json"},
+        {"[]", "malformed_json"},
+        {"{\"client_id\":\"m\"}", "invalid_field"},
+        {"{\"product\":\"app\"}", "invalid_field"},
+        {"{\"product\":7,\"client_id\":\"m\"}", "invalid_field"},
+        {"{\"product\":\"app\",\"client_id\":[\"m\"]}", "invalid_field"},
+        {"{\"product\":\"app\",\"client_id\":\"\"}", "invalid_field"},
+        {"{\"product\":\"app\",\"client_id\":\"m\",\"platform\":\"amiga\"}", "invalid_field"},
+        {"{\"product\":\"app\",\"client_id\":\"m\",\"version\":5}", "invalid_field"},
+    };
+    struct world w;
+    it_response r;
+    char longid[400];
+    world_init(&w, NULL);
+    add_pack(&w, "p-x", 3, NULL);
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        it_json("POST", "/v1/get_key", w.customer, bodies[i][0], &r);
+        it_assert_problem(&r, 400, bodies[i][1]);
+        it_response_free(&r);
+    }
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    get_key(w.customer, longid, NULL, &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("POST", "/v1/get_key", NULL, "{\"product\":\"app\",\"client_id\":\"m\"}", &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+    {
+        char auth[128];
+        const char *h[] = {"Content-Type: text/plain", auth, NULL};
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.customer);
+        it_request("POST", "/v1/get_key", h, "{}", 2, &r);
+        it_assert_problem(&r, 415, "unsupported_media_type");
+        it_response_free(&r);
+    }
+    cr_assert_eq(pack_assigned(&w, "p-x"), 0);
+    world_free(&w);
+}
+
+/* Parallel clients: never more permanent licences than seats. */
+struct racer {
+    const char *key;
+    char client[32];
+    long status;
+    int temporary;
+    char license_id[32];
+};
+
+static void *race(void *p)
+{
+    struct racer *x = p;
+    it_response r;
+    get_key(x->key, x->client, NULL, &r);
+    x->status = r.status;
+    x->temporary = cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary"));
+    snprintf(x->license_id, sizeof x->license_id, "%s", it_str(&r, "license_id") ? it_str(&r, "license_id") : "");
+    it_response_free(&r);
+    return NULL;
+}
+
+Test(concurrency, sixty_four_clients_on_a_pack_of_ten, .timeout = 120)
+{
+    enum { N = 64 };
+    struct world w;
+    struct racer x[N];
+    pthread_t t[N];
+    int permanent = 0, temporary = 0;
+    char sql[512], *out;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-hot", 10, NULL);
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct racer){.key = w.customer};
+        snprintf(x[i].client, sizeof x[i].client, "client-%02d", i);
+        pthread_create(&t[i], NULL, race, &x[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert_eq(x[i].status, 201, "client %d got %ld", i, x[i].status);
+        if (x[i].temporary)
+            temporary++;
+        else
+            permanent++;
+    }
+    cr_assert_eq(permanent, 10);
+    cr_assert_eq(temporary, 54);
+    cr_assert_eq(pack_assigned(&w, "p-hot"), 10);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), count(DISTINCT license_id) FROM assignments a JOIN packs p"
+             " ON p.id = a.pack_id WHERE p.pack_id = 'p-hot' AND p.customer_id = '%s'",
+             w.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    cr_assert_str_eq(out, "10|10\n");
+    free(out);
+    world_free(&w);
+}
+
+Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
+{
+    enum { N = 16 };
+    struct world w;
+    struct racer x[N];
+    pthread_t t[N];
+    int created = 0;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-same", 5, NULL);
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct racer){.key = w.customer};
+        snprintf(x[i].client, sizeof x[i].client, "the-same-client");
+        pthread_create(&t[i], NULL, race, &x[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert(x[i].status == 201 || x[i].status == 200, "got %ld", x[i].status);
+        created += x[i].status == 201;
+        cr_assert_str_eq(x[i].license_id, x[0].license_id);
+        cr_assert(!x[i].temporary);
+    }
+    cr_assert_eq(created, 1);
+    cr_assert_eq(pack_assigned(&w, "p-same"), 1);
+    world_free(&w);
+}
