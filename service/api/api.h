@@ -5,6 +5,7 @@
 
 #include "crypto/keys.h"
 #include "http/request.h"
+#include "store/assignments.h"
 #include "util/config.h"
 
 /* Every route licd serves (also printed by `licd routes`). */
@@ -31,12 +32,40 @@ int api_vendor_patch(http_request *req);
 /* customers.c */
 int api_customers_create(http_request *req);
 int api_customers_get(http_request *req);
+int api_customers_list(http_request *req);
+/* products.c */
+int api_products_create(http_request *req);
+int api_products_get(http_request *req);
+int api_upgrade_paths_create(http_request *req);
+/* packs.c */
+int api_packs_create(http_request *req);
+int api_packs_get(http_request *req);
+/* assignments.c; api_assignment_json renders one licence (NULL: out of memory) */
+cJSON *api_assignment_json(const store_assignment *a);
+int api_assignments_list(http_request *req);
+/* licenses.c */
+int api_licenses_block(http_request *req);
+int api_licenses_unblock(http_request *req);
+/* client_images.c */
+int api_client_images_upload(http_request *req);
+/* audit.c */
+int api_audit_list(http_request *req);
 
 /* Client side of packs: challenges.c, get_key.c, upgrade.c */
 extern const char *const api_platforms[];
 int api_challenges_create(http_request *req);
 int api_get_key(http_request *req);
+/* get_key_group.c: the group-key shape of get_key, body already parsed. */
+int api_get_key_group(http_request *req, const cJSON *body);
 int api_is_upgrade_available(http_request *req);
 int api_upgrade(http_request *req);
+
+/* Shared computers: users.c (vendor), tokens.c (clients) */
+int api_users_create(http_request *req);
+int api_users_revoke(http_request *req);
+int api_entitlements_put(http_request *req);
+int api_users_activity(http_request *req);
+int api_tokens_create(http_request *req);
+int api_tokens_renew(http_request *req);
 
 #endif

@@ -1,7 +1,8 @@
 /* /v1/customers: a vendor creates customers (each gets a customer key,
- * shown once) and reads them back. */
+ * shown once), reads them back and lists them. */
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/list.h"
 #include "crypto/apikey.h"
 #include "util/json.h"
 
@@ -55,5 +56,28 @@ int api_customers_get(http_request *req)
         return LICD_ERR_NOMEM;
     rc = http_reply_json(req, 200, out);
     cJSON_Delete(out);
+    return rc;
+}
+
+static cJSON *customer_row_json(const PGresult *res, int row)
+{
+    store_customer c;
+    store_customer_row(res, row, &c);
+    return customer_json(&c);
+}
+
+int api_customers_list(http_request *req)
+{
+    api_vendor_caller caller;
+    PGresult *res = NULL;
+    long long after;
+    int limit, rc;
+
+    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
+        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = store_customer_list(caller.vendor.id, after, limit + 1, &res)) != LICD_OK)
+        return rc;
+    rc = api_list_rows(req, res, limit, customer_row_json);
+    PQclear(res);
     return rc;
 }

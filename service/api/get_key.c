@@ -1,6 +1,7 @@
 /* POST /v1/get_key, pack shape: a client's licence for a product — the one
  * it holds, a new seat, or its one temporary licence — after an optional
- * platform challenge. */
+ * platform challenge. A body with a group key and no bearer is the group
+ * shape (get_key_group.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -119,7 +120,16 @@ int api_get_key(http_request *req)
     char image_platform[16];
     int rc;
 
-    if ((rc = api_auth_customer(req, &c)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK)
+    if (!http_header(req, "Authorization")) {
+        if ((rc = http_json_body(req, &body)) != LICD_OK)
+            goto out;
+        if (cJSON_GetObjectItemCaseSensitive(body, "group_key")) {
+            rc = api_get_key_group(req, body);
+            goto out;
+        }
+    }
+    if ((rc = api_auth_customer(req, &c)) != LICD_OK ||
+        (!body && (rc = http_json_body(req, &body)) != LICD_OK))
         goto out;
     if ((rc = json_get_string(body, "product", 1, 1, STORE_CODE_MAX, &product, req->detail)) ||
         (rc = json_get_string(body, "version", 0, 1, 64, &version, req->detail)) ||

@@ -68,3 +68,21 @@ int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
     cJSON_Delete(body);
     return rc;
 }
+
+int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_render render)
+{
+    cJSON *items = cJSON_CreateArray();
+    int n = PQntuples(res), shown = n < limit ? n : limit;
+    if (!items)
+        return LICD_ERR_NOMEM;
+    for (int i = 0; i < shown; i++) {
+        cJSON *item = render(res, i);
+        if (!item) {
+            cJSON_Delete(items);
+            return LICD_ERR_NOMEM;
+        }
+        cJSON_AddItemToArray(items, item);
+    }
+    return api_list_reply(req, items, n > limit,
+                          shown ? strtoll(PQgetvalue(res, shown - 1, 0), NULL, 10) : 0);
+}

@@ -2,6 +2,8 @@
 #ifndef LICD_API_LIST_H
 #define LICD_API_LIST_H
 
+#include <libpq-fe.h>
+
 #include "http/request.h"
 
 #define API_LIST_DEFAULT 50
@@ -15,5 +17,11 @@ int api_list_params(http_request *req, int *limit, long long *after);
 /* Answers 200 {"items": items, "next": cursor or null}; takes items. more
  * says whether rows remain after last_id. */
 int api_list_reply(http_request *req, cJSON *items, int more, long long last_id);
+
+/* Answers a page read with limit + 1 rows (column 0 the row's list
+ * position): the first limit rows, each rendered by render (NULL: out of
+ * memory), and a cursor after the last one when the extra row came. */
+typedef cJSON *(*api_list_render)(const PGresult *res, int row);
+int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_render render);
 
 #endif

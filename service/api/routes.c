@@ -11,11 +11,31 @@ const http_route api_routes[] = {
     {"PATCH", "/v1/vendor", api_vendor_patch, 0},
     {"POST", "/v1/customers", api_customers_create, 0},
     {"GET", "/v1/customers/{customer_id}", api_customers_get, 0},
+    {"GET", "/v1/customers", api_customers_list, 0},
+    /* vendor side of packs */
+    {"POST", "/v1/products", api_products_create, 0},
+    {"GET", "/v1/products/{code}", api_products_get, 0},
+    {"POST", "/v1/products/{code}/upgrade-paths", api_upgrade_paths_create, 0},
+    {"POST", "/v1/packs", api_packs_create, 0},
+    {"GET", "/v1/packs/{pack_id}", api_packs_get, 0},
+    {"GET", "/v1/assignments", api_assignments_list, 0},
+    {"POST", "/v1/licenses/{license_id}/block", api_licenses_block, 0},
+    {"POST", "/v1/licenses/{license_id}/unblock", api_licenses_unblock, 0},
+    /* 64 MiB of image as base64 (4/3 of it) with room for the JSON around it */
+    {"POST", "/v1/client-images", api_client_images_upload, 90u << 20},
+    {"GET", "/v1/audit", api_audit_list, 0},
     /* client side of packs */
     {"POST", "/v1/challenges", api_challenges_create, 0},
     {"POST", "/v1/get_key", api_get_key, 0},
     {"POST", "/v1/is_upgrade_available", api_is_upgrade_available, 0},
     {"POST", "/v1/upgrade", api_upgrade, 0},
+    /* shared computers: users and session tokens */
+    {"POST", "/v1/users", api_users_create, 0},
+    {"PUT", "/v1/users/{username}/entitlements/{product}", api_entitlements_put, 0},
+    {"POST", "/v1/users/{username}/revoke", api_users_revoke, 0},
+    {"GET", "/v1/users/{username}/activity", api_users_activity, 0},
+    {"POST", "/v1/tokens", api_tokens_create, 0},
+    {"POST", "/v1/tokens/renew", api_tokens_renew, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

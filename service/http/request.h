@@ -45,6 +45,7 @@ struct http_request {
     char allow[64];        /* Allow header for 405 */
     int status;            /* status sent, for the access log; 0 until replied */
     int close;             /* ask MHD to close the connection after replying */
+    int retry_after;       /* seconds for a Retry-After header (429; 503 defaults to 1) */
     double started;        /* monotonic seconds */
     cJSON *problem_extra;  /* members added to this request's problem+json (e.g. a nonce);
                               owned by the request */

@@ -24,6 +24,11 @@
     X(LICD_ERR_TEMPORARY_LICENSE_EXPIRED, 403, "temporary_license_expired",           \
       "Temporary license expired")                                                    \
     X(LICD_ERR_NO_UPGRADE_AVAILABLE, 409, "no_upgrade_available", "No upgrade available") \
+    X(LICD_ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Invalid credentials") \
+    X(LICD_ERR_RENEWAL_REFUSED, 401, "renewal_refused", "Renewal refused")             \
+    X(LICD_ERR_MACHINE_LIMIT_REACHED, 403, "machine_limit_reached", "Machine limit reached") \
+    X(LICD_ERR_USER_REVOKED, 403, "user_revoked", "User revoked")                      \
+    X(LICD_ERR_TOO_MANY_REQUESTS, 429, "too_many_requests", "Too many requests")       \
     X(LICD_ERR_INTERNAL, 500, "internal_error", "Internal server error")              \
     X(LICD_ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")                \
     X(LICD_ERR_NOMEM, 0, "out_of_memory", "Out of memory")                            \

@@ -289,6 +289,21 @@ int json_get_enum(const cJSON *obj, const char *name, int required, const char *
     }
 }
 
+int json_get_token(const cJSON *obj, const char *name, int required, size_t max_len,
+                   const char *charset, const char **out, char *detail)
+{
+    const char *s = NULL;
+    int rc = json_get_string(obj, name, required, 1, max_len, &s, detail);
+    if (rc != LICD_OK || !s)
+        return rc;
+    size_t ok = strspn(s, charset);
+    if (s[ok])
+        return fail(detail, LICD_ERR_INVALID_FIELD,
+                    "%s has a character that is not allowed at byte %zu", name, ok);
+    *out = s;
+    return LICD_OK;
+}
+
 int json_get_object_text(const cJSON *obj, const char *name, int required, size_t max_bytes,
                          char **out, char *detail)
 {

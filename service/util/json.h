@@ -41,6 +41,10 @@ int json_get_string_array(const cJSON *obj, const char *name, int required, size
 int json_get_enum(const cJSON *obj, const char *name, int required, const char *const *values,
                   const char *dflt, const char **out, char *detail);
 
+/* A string of 1..max_len characters, each one of those in charset (an
+ * identifier such as a product code); *out points into obj. */
+int json_get_token(const cJSON *obj, const char *name, int required, size_t max_len,
+                   const char *charset, const char **out, char *detail);
 /* A JSON object of at most max_bytes once serialised; *out is that
  * compact text, malloc'd (the caller frees), NULL when absent and not required. */
 int json_get_object_text(const cJSON *obj, const char *name, int required, size_t max_bytes,

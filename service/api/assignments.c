@@ -1,0 +1,77 @@
+/* GET /v1/assignments: the licences a vendor's packs handed out, filtered
+ * by customer, client and pack, page by page. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "api/list.h"
+#include "util/json.h"
+
+cJSON *api_assignment_json(const store_assignment *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "license_id", a->license_id) &&
+        json_add_string_or_null(o, "pack_id", a->pack_id) &&
+        cJSON_AddStringToObject(o, "customer_id", a->customer_id) &&
+        cJSON_AddStringToObject(o, "client_id", a->client_id) &&
+        cJSON_AddStringToObject(o, "product", a->product) &&
+        cJSON_AddStringToObject(o, "version", a->version) &&
+        cJSON_AddStringToObject(o, "platform", a->platform) &&
+        cJSON_AddStringToObject(o, "issued_at", a->issued_at) &&
+        json_add_string_or_null(o, "expires_at", a->expires_at) &&
+        cJSON_AddStringToObject(o, "status", a->status) &&
+        cJSON_AddBoolToObject(o, "temporary", a->temporary) &&
+        cJSON_AddBoolToObject(o, "blocked", a->blocked))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static cJSON *assignment_row_json(const PGresult *res, int row)
+{
+    store_assignment a;
+    store_assignment_row(res, row, &a);
+    return api_assignment_json(&a);
+}
+
+/* Reads one optional filter of at most max bytes (400 invalid_field when
+ * empty or longer). */
+static int filter(http_request *req, const char *name, size_t max, const char **out)
+{
+    const char *v = http_query(req, name);
+    *out = NULL;
+    if (!v)
+        return LICD_OK;
+    if (!*v || strlen(v) > max) {
+        snprintf(req->detail, sizeof req->detail, "%s must be 1 to %zu bytes long", name, max);
+        return LICD_ERR_INVALID_FIELD;
+    }
+    *out = v;
+    return LICD_OK;
+}
+
+int api_assignments_list(http_request *req)
+{
+    api_vendor_caller caller;
+    store_assignment_filter f;
+    PGresult *res = NULL;
+    long long after;
+    int limit, rc;
+
+    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
+        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = filter(req, "customer_id", 36, &f.customer_id)) != LICD_OK ||
+        (rc = filter(req, "client_id", 256, &f.client_id)) != LICD_OK ||
+        (rc = filter(req, "pack_id", 64, &f.pack_id)) != LICD_OK)
+        return rc;
+    if (f.customer_id && !json_is_uuid(f.customer_id)) {
+        snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
+        return LICD_ERR_INVALID_FIELD;
+    }
+    if ((rc = store_assignment_list(caller.vendor.id, &f, after, limit + 1, &res)) != LICD_OK)
+        return rc;
+    rc = api_list_rows(req, res, limit, assignment_row_json);
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,187 @@
+/* Vendor side of the shared-computer model: users of a customer, their
+ * entitlements per product, revocation, and the usage-pattern watch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "domain/entitlement.h"
+#include "store/customers.h"
+#include "store/products.h"
+#include "store/users.h"
+#include "util/json.h"
+
+static const char *const states[] = {"valid", "intermediate", "invalid", NULL};
+
+/* The vendor's customer named by ?customer_id= (or body), else 404/400. */
+static int vendor_customer(http_request *req, const api_vendor_caller *v, const char *customer_id,
+                           store_customer *c)
+{
+    if (!customer_id) {
+        snprintf(req->detail, sizeof req->detail, "customer_id is required");
+        return LICD_ERR_INVALID_FIELD;
+    }
+    int rc = store_customer_get(v->vendor.id, customer_id, c);
+    if (rc == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "no customer %s", customer_id);
+    return rc;
+}
+
+/* Authenticates the vendor, then finds ?customer_id='s user named in the path. */
+static int path_user(http_request *req, api_vendor_caller *v, store_customer *c, store_user *u)
+{
+    int rc;
+    if ((rc = api_auth_vendor_caller(req, v)) != LICD_OK ||
+        (rc = vendor_customer(req, v, http_query(req, "customer_id"), c)) != LICD_OK)
+        return rc;
+    rc = store_user_get(c->id, http_param(req, "username"), u);
+    if (rc == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "no user %s", http_param(req, "username"));
+    return rc;
+}
+
+static int reply_user(http_request *req, int status, const store_user *u)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc = LICD_ERR_NOMEM;
+    if (o && cJSON_AddStringToObject(o, "user_id", u->id) &&
+        cJSON_AddStringToObject(o, "customer_id", u->customer_id) &&
+        cJSON_AddStringToObject(o, "username", u->username) &&
+        cJSON_AddBoolToObject(o, "revoked", u->revoked) &&
+        cJSON_AddStringToObject(o, "created_at", u->created_at))
+        rc = http_reply_json(req, status, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+int api_users_create(http_request *req)
+{
+    api_vendor_caller v;
+    store_customer c;
+    store_user u;
+    cJSON *body = NULL;
+    const char *customer_id, *username, *password;
+    char hash[CRYPTO_PASSWORD_ENCODED_MAX];
+    int rc;
+
+    if ((rc = api_auth_vendor_caller(req, &v)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+        (rc = json_get_string(body, "customer_id", 1, 1, 64, &customer_id, req->detail)) != LICD_OK ||
+        (rc = json_get_string(body, "username", 1, 1, 128, &username, req->detail)) != LICD_OK ||
+        (rc = json_get_string(body, "password", 1, 8, 1024, &password, req->detail)) != LICD_OK ||
+        (rc = vendor_customer(req, &v, customer_id, &c)) != LICD_OK)
+        goto out;
+    if ((rc = crypto_password_hash(password, hash, sizeof hash)) != LICD_OK)
+        goto out;
+    rc = store_user_create(&v.actor, c.id, username, hash, &u);
+    if (rc == LICD_ERR_CONFLICT)
+        snprintf(req->detail, sizeof req->detail, "the customer has a user %s already", username);
+    if (rc == LICD_OK)
+        rc = reply_user(req, 201, &u);
+out:
+    cJSON_Delete(body);
+    return rc;
+}
+
+int api_users_revoke(http_request *req)
+{
+    api_vendor_caller v;
+    store_customer c;
+    store_user u;
+    int rc = path_user(req, &v, &c, &u);
+    if (rc == LICD_OK && (rc = store_user_revoke(&v.actor, c.id, u.username, &u)) == LICD_OK)
+        rc = reply_user(req, 200, &u);
+    return rc;
+}
+
+int api_entitlements_put(http_request *req)
+{
+    api_vendor_caller v;
+    store_customer c;
+    store_user u;
+    store_product p = {0};
+    cJSON *body = NULL, *out = NULL;
+    const cJSON *features = NULL;
+    const char *state, *expires_text = NULL;
+    long long max_machines = 5;
+    time_t expires = 0;
+    int has_expires = 0, rc;
+    char *features_json = NULL;
+
+    if ((rc = path_user(req, &v, &c, &u)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+        (rc = json_get_enum(body, "state", 1, states, NULL, &state, req->detail)) != LICD_OK ||
+        (rc = json_get_string_array(body, "features", 0, 200, 64, &features, req->detail)) != LICD_OK ||
+        (rc = json_get_int(body, "max_machines", 0, 1, 100000, &max_machines, req->detail)) != LICD_OK ||
+        (rc = json_get_time(body, "expires", 0, &expires, &has_expires, req->detail)) != LICD_OK)
+        goto out;
+    rc = store_product_get(v.vendor.id, http_param(req, "product"), &p);
+    if (rc == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "no product %s", http_param(req, "product"));
+    if (rc != LICD_OK)
+        goto out;
+    features_json = features ? cJSON_PrintUnformatted(features) : strdup("[]");
+    if (has_expires)
+        expires_text = cJSON_GetObjectItemCaseSensitive(body, "expires")->valuestring;
+    if (!features_json) {
+        rc = LICD_ERR_NOMEM;
+        goto out;
+    }
+    if ((rc = store_entitlement_put(&v.actor, &u, p.id, p.code, state, features_json,
+                                    (int)max_machines, expires_text)) != LICD_OK)
+        goto out;
+    rc = LICD_ERR_NOMEM;
+    if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "username", u.username) &&
+        cJSON_AddStringToObject(out, "product", p.code) &&
+        cJSON_AddStringToObject(out, "state", state) &&
+        cJSON_AddRawToObject(out, "features", features_json) &&
+        cJSON_AddNumberToObject(out, "max_machines", (double)max_machines) &&
+        (has_expires ? json_add_time(out, "expires", expires) != NULL
+                     : cJSON_AddNullToObject(out, "expires") != NULL))
+        rc = http_reply_json(req, 200, out);
+out:
+    free(features_json);
+    store_product_clear(&p);
+    cJSON_Delete(out);
+    cJSON_Delete(body);
+    return rc;
+}
+
+int api_users_activity(http_request *req)
+{
+    api_vendor_caller v;
+    store_customer c;
+    store_user u;
+    PGresult *res = NULL;
+    cJSON *out = NULL, *machines;
+    int rc, max = 5, n;
+
+    if ((rc = path_user(req, &v, &c, &u)) != LICD_OK ||
+        (rc = store_user_max_machines(u.id, &max)) != LICD_OK ||
+        (rc = store_user_activity(u.id, &res)) != LICD_OK)
+        goto out;
+    n = PQntuples(res);
+    rc = LICD_ERR_NOMEM;
+    if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "username", u.username) ||
+        !cJSON_AddNumberToObject(out, "window_hours", 24) ||
+        !cJSON_AddNumberToObject(out, "max_machines", max) ||
+        !cJSON_AddNumberToObject(out, "distinct_machines", n) ||
+        !cJSON_AddBoolToObject(out, "flagged", domain_shared_account(n, max)) ||
+        !(machines = cJSON_AddArrayToObject(out, "machines")))
+        goto out;
+    for (int i = 0; i < n; i++) {
+        cJSON *m = cJSON_CreateObject();
+        if (!m)
+            goto out;
+        cJSON_AddItemToArray(machines, m);
+        if (!cJSON_AddStringToObject(m, "machine_id", PQgetvalue(res, i, 0)) ||
+            !cJSON_AddStringToObject(m, "first_seen", PQgetvalue(res, i, 1)) ||
+            !cJSON_AddStringToObject(m, "last_seen", PQgetvalue(res, i, 2)) ||
+            !cJSON_AddNumberToObject(m, "tokens", atoi(PQgetvalue(res, i, 3))))
+            goto out;
+    }
+    rc = http_reply_json(req, 200, out);
+out:
+    PQclear(res);
+    cJSON_Delete(out);
+    return rc;
+}

@@ -1,0 +1,47 @@
+-- pgbench script: the two statements POST /v1/get_key runs to grant a new
+-- client a seat, copied from service/store/grants.c (store_grant_lookup, then
+-- store_grant_take_seat's first attempt); keep them in step with it.
+-- Run with -M extended (libpq's PQexecParams, as licd does: every :variable
+-- becomes an untyped parameter) and -D customer=, product=, platform=,
+-- version=, vendor=, n=START. Autocommit, as in licd: the grant is one statement.
+-- A new client each time: pgbench client number × 10^9 + a per-client counter.
+\set n :n + 1
+\set client 1000000000 * :client_id + :n
+SELECT a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,
+ coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform,
+ a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,
+ coalesce(extract(epoch FROM a.expires_at)::bigint, 0),
+ coalesce(a.expires_at <= now(), false)
+ FROM assignments a LEFT JOIN packs p ON p.id = a.pack_id
+ WHERE a.customer_id = :customer AND a.product_id = :product AND a.client_id = :client
+ AND (a.temporary OR a.status = 'active');
+WITH cand AS (
+  SELECT id FROM packs WHERE customer_id = :customer AND product_id = :product
+  AND type IN ('per_device', 'per_user')
+  AND platform IN ('any', :platform) AND (:version::text IS NULL OR version = :version)
+  AND first_active <= now() AND (expires IS NULL OR expires > now())
+  AND assigned < quantity
+  ORDER BY expires ASC NULLS LAST, id LIMIT 1),
+ seat AS (
+  UPDATE packs s SET assigned = s.assigned + 1 FROM cand
+  WHERE s.id = cand.id AND s.assigned < s.quantity
+  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),
+ old AS (
+  UPDATE assignments SET status = 'retired'
+  WHERE customer_id = :customer AND product_id = :product AND client_id = :client
+  AND status = 'active' AND NOT blocked
+  AND (temporary OR expires_at <= now()) AND EXISTS (SELECT 1 FROM seat)
+  RETURNING id),
+ a AS (
+  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,
+   serial, client_id, version, platform, temporary, expires_at)
+  SELECT :vendor, :customer, :product, seat.id, seat.serial::text, seat.serial, :client,
+   seat.version, :platform, false, seat.expires
+  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired
+  RETURNING *)
+ SELECT a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,
+ coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform,
+ a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,
+ coalesce(extract(epoch FROM a.expires_at)::bigint, 0),
+ coalesce(a.expires_at <= now(), false)
+ FROM a LEFT JOIN packs p ON p.id = a.pack_id;
