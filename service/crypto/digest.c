@@ -1,4 +1,4 @@
-/* SHA-256, constant-time comparison, OS randomness, hex and strict base64url. */
+/* SHA-256, HMAC-SHA256, constant-time comparison, OS randomness, hex and strict base64url. */
 #include "crypto/digest.h"
 
 #include <errno.h>
@@ -27,6 +27,16 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN])
         fputs("licd: SHA-256 failed (out of memory?)\n", stderr);
         abort();
     }
+}
+
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                       uint8_t out[CRYPTO_SHA256_LEN])
+{
+    size_t n = 0;
+    if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, len, out,
+                  CRYPTO_SHA256_LEN, &n) == NULL || n != CRYPTO_SHA256_LEN)
+        return LICD_ERR_INTERNAL;
+    return LICD_OK;
 }
 
 int crypto_equal(const void *a, const void *b, size_t len)

@@ -1,4 +1,4 @@
-/* Hashes, randomness and encodings the service needs: SHA-256, constant-time
+/* Hashes, randomness and encodings the service needs: SHA-256, HMAC, constant-time
  * comparison, CSPRNG bytes, hex and base64url. */
 #ifndef LICD_CRYPTO_DIGEST_H
 #define LICD_CRYPTO_DIGEST_H
@@ -10,6 +10,9 @@
 
 /* SHA-256 of data into out (32 bytes). */
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_LEN]);
+/* HMAC-SHA256 of data under key into out (32 bytes). 0 or LICD_ERR_INTERNAL. */
+int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t len,
+                       uint8_t out[CRYPTO_SHA256_LEN]);
 /* Equal in time independent of where the buffers differ. 1 if equal, else 0. */
 int crypto_equal(const void *a, const void *b, size_t len);
 /* Fills buf from the OS CSPRNG; 0 or LICD_ERR_INTERNAL. */

@@ -105,6 +105,10 @@ int store_classify(const char *sqlstate)
         return LICD_ERR_CONFLICT;
     if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
         return LICD_ERR_RETRY;
+    /* A value PostgreSQL cannot read as its type (a CIDR, an address): the
+     * caller names the field it came from. */
+    if (strcmp(sqlstate, "22P02") == 0)
+        return LICD_ERR_INVALID_FIELD;
     if (strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
         strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0 ||
         strcmp(sqlstate, "25006") == 0 || strcmp(sqlstate, "53300") == 0)

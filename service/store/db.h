@@ -26,7 +26,8 @@ void store_shutdown(void);
  * *res holds the result (caller PQclears it). Errors: LICD_ERR_UNAVAILABLE
  * (cannot connect, connection lost, shutting down, read-only), LICD_ERR_CONFLICT
  * (unique or exclusion violation: 23505, 23P01), LICD_ERR_RETRY (serialization
- * failure, deadlock), LICD_ERR_INTERNAL (anything else, logged); *res is NULL then.
+ * failure, deadlock), LICD_ERR_INVALID_FIELD (a parameter that is not text of
+ * its type, 22P02: the caller names the field), LICD_ERR_INTERNAL (anything else, logged); *res is NULL then.
  * Outside a transaction, a statement that fails because the connection was
  * found dead before it ran is retried once on a new connection only when
  * idempotent is set (reads). */

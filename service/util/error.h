@@ -24,6 +24,15 @@
     X(LICD_ERR_TEMPORARY_LICENSE_EXPIRED, 403, "temporary_license_expired",           \
       "Temporary license expired")                                                    \
     X(LICD_ERR_NO_UPGRADE_AVAILABLE, 409, "no_upgrade_available", "No upgrade available") \
+    X(LICD_ERR_UNKNOWN_GROUP_KEY, 403, "unknown_group_key", "Unknown group key")       \
+    X(LICD_ERR_GROUP_KEY_EXPIRED, 403, "group_key_expired", "Group key expired")       \
+    X(LICD_ERR_SCHEME_MISMATCH, 403, "scheme_mismatch", "Scheme mismatch")             \
+    X(LICD_ERR_PRODUCT_NOT_IN_GROUP, 403, "product_not_in_group", "Product not in group") \
+    X(LICD_ERR_LINK_MISMATCH, 403, "link_mismatch", "Link mismatch")                   \
+    X(LICD_ERR_QUOTA_EXCEEDED, 403, "quota_exceeded", "Quota exceeded")                \
+    X(LICD_ERR_UPDATE_PASSWORD_UNKNOWN, 403, "update_password_unknown",               \
+      "Update password unknown")                                                      \
+    X(LICD_ERR_INVALID_ARCHIVE, 400, "invalid_archive", "Invalid archive")             \
     X(LICD_ERR_INVALID_CREDENTIALS, 401, "invalid_credentials", "Invalid credentials") \
     X(LICD_ERR_RENEWAL_REFUSED, 401, "renewal_refused", "Renewal refused")             \
     X(LICD_ERR_MACHINE_LIMIT_REACHED, 403, "machine_limit_reached", "Machine limit reached") \

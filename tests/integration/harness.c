@@ -15,7 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 const char *it_env(const char *name)
 {
@@ -24,7 +31,11 @@ const char *it_env(const char *name)
     return v;
 }
 
-const char *it_url(void) { return it_env("LICD_TEST_URL"); }
+static const char *url_override;
+
+void it_use_url(const char *url) { url_override = url; }
+
+const char *it_url(void) { return url_override ? url_override : it_env("LICD_TEST_URL"); }
 
 static size_t on_body(char *data, size_t size, size_t n, void *p)
 {
@@ -208,7 +219,7 @@ void it_new_customer(const char *vendor_key, const char *name, char *id, char *k
 }
 
 /* Public key PEM rebuilt from a JWKS entry's x and y. */
-static char *pem_from_jwk(const cJSON *jwk)
+char *it_pem_from_jwk(const cJSON *jwk)
 {
     const char *xs = cJSON_GetObjectItem(jwk, "x")->valuestring;
     const char *ys = cJSON_GetObjectItem(jwk, "y")->valuestring;
@@ -271,7 +282,7 @@ cJSON *it_verify_jwt(const char *token)
                    cJSON_GetObjectItem(h, "kid")->valuestring) == 0)
             key = k;
     cr_assert(key, "the token's kid is not in the JWKS");
-    pem = pem_from_jwk(key);
+    pem = it_pem_from_jwk(key);
     cr_assert_eq(jwt_decode(&jwt, token, (const unsigned char *)pem, (int)strlen(pem)), 0,
                  "libjwt refused the signature of %s", token);
     cr_assert_eq(jwt_get_alg(jwt), JWT_ALG_ES256);
@@ -292,3 +303,92 @@ int it_sql(const char *sql, char **out)
     snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\"", it_env("LICD_DATABASE_URL"), sql);
     return it_sh(cmd, out);
 }
+
+int it_free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int s = socket(AF_INET, SOCK_STREAM, 0), port;
+    cr_assert(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
+    getsockname(s, (struct sockaddr *)&a, &len);
+    port = ntohs(a.sin_port);
+    close(s);
+    return port;
+}
+
+int it_connect(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+static void wait_listening(int port)
+{
+    for (int i = 0; i < 200; i++) {
+        int s = it_connect(port);
+        if (s >= 0) {
+            close(s);
+            return;
+        }
+        usleep(50 * 1000);
+    }
+    cr_assert_fail("licd did not start listening on %d", port);
+}
+
+/* posix_spawn runs no code of ours between fork and exec, so locks held by
+ * other threads of the test process cannot hang the child. */
+int it_start_licd(const char *const *env, const char *log, int port)
+{
+    extern char **environ;
+    char listen[48];
+    char *envp[256];
+    char *argv[] = {"licd", "serve", NULL};
+    posix_spawn_file_actions_t fa;
+    size_t n = 0;
+    pid_t pid;
+
+    snprintf(listen, sizeof listen, "LICD_LISTEN=127.0.0.1:%d", port);
+    envp[n++] = listen;
+    for (; env && *env && n < 200; env++)
+        envp[n++] = (char *)*env;
+    envp[n++] = "LICD_ACCESS_LOG=0";
+    for (char **e = environ; *e && n < 255; e++)
+        envp[n++] = *e; /* later duplicates lose: getenv takes the first */
+    envp[n] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert_eq(posix_spawn(&pid, it_env("LICD_BIN"), &fa, NULL, argv, envp), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    wait_listening(port);
+    return pid;
+}
+
+int it_stop_licd(int pid)
+{
+    int status;
+    kill((pid_t)pid, SIGTERM);
+    cr_assert_eq(waitpid((pid_t)pid, &status, 0), (pid_t)pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+char *it_tmpdir(void)
+{
+    char *dir = strdup("/tmp/licd-proc-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    return dir;
+}
+
+void it_rmdir(char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    it_sh(cmd, NULL);
+    free(dir);
+}
+

@@ -50,10 +50,27 @@ void it_new_customer(const char *vendor_key, const char *name, char *id, char *k
 /* A token's claims, after libjwt (not licd's own code) checked its ES256
  * signature against the key in the served JWKS named by its kid. */
 cJSON *it_verify_jwt(const char *token);
+/* The PEM public key of a JWKS entry (free it). */
+char *it_pem_from_jwk(const cJSON *jwk);
 
 /* Runs SQL through psql on the test database; returns psql's exit status.
  * For facts a test cannot wait for (ageing a licence), never to set up
  * what the API can. */
 int it_sql(const char *sql, char **out);
+
+/* Requests of this test process go to url from now on (a licd of its own). */
+void it_use_url(const char *url);
+
+/* A licd process of the test's own: a free port, started with extra
+ * NAME=VALUE settings on top of the environment (stderr to log), waited
+ * for until it listens; stopped with SIGTERM, returning its exit status. */
+int it_free_port(void);
+int it_start_licd(const char *const *env, const char *log, int port);
+int it_stop_licd(int pid);
+/* A TCP connection to 127.0.0.1:port, or -1. */
+int it_connect(int port);
+/* A fresh temporary folder (free it with it_rmdir). */
+char *it_tmpdir(void);
+void it_rmdir(char *dir);
 
 #endif

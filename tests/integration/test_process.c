@@ -1,105 +1,15 @@
 /* licd processes of the test's own: HTTPS, retired keys in the JWKS, a
  * graceful stop that finishes the request in flight, and refused settings. */
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
-
-static int free_port(void)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int s = socket(AF_INET, SOCK_STREAM, 0), port;
-    cr_assert(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
-    getsockname(s, (struct sockaddr *)&a, &len);
-    port = ntohs(a.sin_port);
-    close(s);
-    return port;
-}
-
-/* Starts `licd serve` with extra NAME=VALUE settings; stderr goes to log.
- * posix_spawn runs no code of ours between fork and exec, so locks held by
- * other threads of the test process cannot hang the child. */
-static pid_t start_licd(const char *const *env, const char *log)
-{
-    extern char **environ;
-    char *envp[256];
-    char *argv[] = {"licd", "serve", NULL};
-    posix_spawn_file_actions_t fa;
-    size_t n = 0;
-    pid_t pid;
-
-    for (; env && *env && n < 200; env++)
-        envp[n++] = (char *)*env;
-    envp[n++] = "LICD_ACCESS_LOG=0";
-    for (char **e = environ; *e && n < 255; e++)
-        envp[n++] = *e; /* later duplicates lose: getenv takes the first */
-    envp[n] = NULL;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert_eq(posix_spawn(&pid, it_env("LICD_BIN"), &fa, NULL, argv, envp), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
-
-static int connect_to(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(s);
-        return -1;
-    }
-    return s;
-}
-
-static void wait_listening(int port)
-{
-    for (int i = 0; i < 200; i++) {
-        int s = connect_to(port);
-        if (s >= 0) {
-            close(s);
-            return;
-        }
-        usleep(50 * 1000);
-    }
-    cr_assert_fail("licd did not start listening on %d", port);
-}
-
-static int stop_licd(pid_t pid)
-{
-    int status;
-    kill(pid, SIGTERM);
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static char *tmpdir(void)
-{
-    char *dir = strdup("/tmp/licd-proc-XXXXXX");
-    cr_assert(mkdtemp(dir));
-    return dir;
-}
-
-static void rmdir_all(char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    it_sh(cmd, NULL);
-    free(dir);
-}
 
 static size_t sink(char *d, size_t s, size_t n, void *p)
 {
@@ -109,12 +19,12 @@ static size_t sink(char *d, size_t s, size_t n, void *p)
 
 Test(process, serves_https_when_given_a_certificate, .timeout = 60)
 {
-    char *dir = tmpdir(), cmd[2048], listen[64], cert[600], key[600], certpath[512];
-    int port = free_port();
+    char *dir = it_tmpdir(), cmd[2048], cert[600], key[600], certpath[512];
+    int port = it_free_port();
     long status = 0;
     CURL *c;
     char url[128];
-    pid_t pid;
+    int pid;
 
     snprintf(cmd, sizeof cmd,
              "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
@@ -122,17 +32,15 @@ Test(process, serves_https_when_given_a_certificate, .timeout = 60)
              "-out '%s/tls.crt' 2>/dev/null",
              dir, dir);
     cr_assert_eq(it_sh(cmd, NULL), 0, "openssl could not make a certificate");
-    snprintf(listen, sizeof listen, "LICD_LISTEN=127.0.0.1:%d", port);
     snprintf(cert, sizeof cert, "LICD_TLS_CERT=%s/tls.crt", dir);
     snprintf(key, sizeof key, "LICD_TLS_KEY=%s/tls.key", dir);
     snprintf(certpath, sizeof certpath, "%s/tls.crt", dir);
     {
-        const char *env[] = {listen, cert, key, NULL};
+        const char *env[] = {cert, key, NULL};
         char log[600];
         snprintf(log, sizeof log, "%s/licd.log", dir);
-        pid = start_licd(env, log);
+        pid = it_start_licd(env, log, port);
     }
-    wait_listening(port);
 
     c = curl_easy_init();
     snprintf(url, sizeof url, "https://127.0.0.1:%d/healthz", port);
@@ -144,58 +52,53 @@ Test(process, serves_https_when_given_a_certificate, .timeout = 60)
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
     cr_assert_eq(status, 200);
-    cr_assert_eq(stop_licd(pid), 0);
-    rmdir_all(dir);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
 }
 
 Test(process, retired_keys_stay_published, .timeout = 60)
 {
-    char *dir = tmpdir(), cmd[1024], listen[64], retired[600], *out;
-    int port = free_port();
-    pid_t pid;
+    char *dir = it_tmpdir(), cmd[1024], retired[600], *out;
+    int port = it_free_port();
+    int pid;
     cJSON *jwks;
 
     snprintf(cmd, sizeof cmd, "'%s' keygen --out '%s/old.pem' >/dev/null", it_env("LICD_BIN"), dir);
     cr_assert_eq(it_sh(cmd, NULL), 0);
-    snprintf(listen, sizeof listen, "LICD_LISTEN=127.0.0.1:%d", port);
     snprintf(retired, sizeof retired, "LICD_RETIRED_KEYS=%s/old.pem", dir);
     {
-        const char *env[] = {listen, retired, NULL};
+        const char *env[] = {retired, NULL};
         char log[600];
         snprintf(log, sizeof log, "%s/licd.log", dir);
-        pid = start_licd(env, log);
+        pid = it_start_licd(env, log, port);
     }
-    wait_listening(port);
     snprintf(cmd, sizeof cmd, "curl -fsS http://127.0.0.1:%d/.well-known/jwks.json", port);
     cr_assert_eq(it_sh(cmd, &out), 0);
     jwks = cJSON_Parse(out);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(jwks, "keys")), 2, "%s", out);
     cJSON_Delete(jwks);
     free(out);
-    cr_assert_eq(stop_licd(pid), 0);
-    rmdir_all(dir);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
 }
 
 /* SIGTERM while a request's body is still arriving: licd stops accepting
  * connections, answers that request in full, then exits 0. */
 Test(process, graceful_stop_finishes_the_request_in_flight, .timeout = 60)
 {
-    char *dir = tmpdir(), listen[64], log[600], req[1024], resp[4096] = "";
+    char *dir = it_tmpdir(), log[600], req[1024], resp[4096] = "";
     char *key = it_new_vendor("Graceful Ltd");
     const char *body = "{\"name\":\"Graceful Renamed\"}";
-    int port = free_port(), s, half = 10;
+    int port = it_free_port(), s, half = 10;
     size_t got = 0;
     ssize_t n;
-    pid_t pid;
+    int pid;
 
-    snprintf(listen, sizeof listen, "LICD_LISTEN=127.0.0.1:%d", port);
     snprintf(log, sizeof log, "%s/licd.log", dir);
     {
-        const char *env[] = {listen, NULL};
-        pid = start_licd(env, log);
+        pid = it_start_licd(NULL, log, port);
     }
-    wait_listening(port);
-    s = connect_to(port);
+    s = it_connect(port);
     cr_assert(s >= 0);
     snprintf(req, sizeof req,
              "PATCH /v1/vendor HTTP/1.1\r\nHost: licd\r\nAuthorization: Bearer %s\r\n"
@@ -203,9 +106,9 @@ Test(process, graceful_stop_finishes_the_request_in_flight, .timeout = 60)
              key, strlen(body), half, body);
     cr_assert_eq(write(s, req, strlen(req)), (ssize_t)strlen(req));
     usleep(300 * 1000);
-    kill(pid, SIGTERM);
+    kill((pid_t)pid, SIGTERM);
     usleep(500 * 1000);
-    cr_assert_eq(connect_to(port), -1, "licd still accepts connections while stopping");
+    cr_assert_eq(it_connect(port), -1, "licd still accepts connections while stopping");
     cr_assert_eq(write(s, body + half, strlen(body) - (size_t)half),
                  (ssize_t)(strlen(body) - (size_t)half));
     while (got < sizeof resp - 1 && (n = read(s, resp + got, sizeof resp - 1 - got)) > 0) {
@@ -219,11 +122,11 @@ Test(process, graceful_stop_finishes_the_request_in_flight, .timeout = 60)
     cr_assert(strstr(resp, "Graceful Renamed"), "answer: %s", resp);
     {
         int status;
-        cr_assert_eq(waitpid(pid, &status, 0), pid);
+        cr_assert_eq(waitpid((pid_t)pid, &status, 0), (pid_t)pid);
         cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     free(key);
-    rmdir_all(dir);
+    it_rmdir(dir);
 }
 
 Test(process, bad_settings_stop_start_up_naming_the_variable, .timeout = 60)

@@ -1,0 +1,53 @@
+/* What the library's source files share and its users never see: the
+ * client object's layout, error recording, HTTP and cache helpers. */
+#ifndef LICD_CLIENT_INTERNAL_H
+#define LICD_CLIENT_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "licd_client.h"
+
+#define CLIENT_MAX_PRODUCTS 32
+#define CLIENT_MAX_JWT 16384
+
+struct licd_client {
+    CURL *curl;
+    char *base_url;       /* without a trailing '/' */
+    char *customer_key;   /* NULL: no bearer */
+    long connect_timeout; /* seconds */
+    long timeout;         /* seconds */
+    cJSON *jwks;          /* the installed JWKS document */
+    char *jwks_text;      /* and its text */
+    int jwks_fetched;     /* fetched since the last save: the cache keeps it */
+    long http_status;
+    char problem_code[64];
+    char error[512];
+};
+
+/* Records why the call fails and returns code (for `return client_fail(...)`). */
+int client_fail(licd_client *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Forgets the last failure, at the start of each public call. */
+void client_clear_error(licd_client *c);
+
+/* One request to base_url + path. body (JSON text) may be NULL; bearer adds
+ * the customer key. A 2xx answer: *json (when json is not NULL) gets the
+ * parsed object (the caller's, cJSON_Delete) and *text (when not NULL) its
+ * text (free). Any other status is LICD_CLIENT_ERR_HTTP, recorded with its
+ * problem code and detail. */
+int client_request(licd_client *c, const char *method, const char *path, const char *body,
+                   int bearer, cJSON **json, char **text);
+
+/* Scope sanity before anything is sent or trusted. */
+int client_scope_check(licd_client *c, const licd_token_scope *scope);
+
+/* Cache files (cache.c). The folder is made mode 0700 with its parents. */
+int cache_prepare_dir(licd_client *c, const char *dir);
+/* *out gets the file's content, or NULL when there is no such file. */
+int cache_read(licd_client *c, const char *dir, const char *name, char **out);
+/* Replaces the file atomically: a 0600 temporary beside it, fsync, rename. */
+int cache_write(licd_client *c, const char *dir, const char *name, const char *data);
+/* The token file's name for scope (free it). */
+int cache_token_name(licd_client *c, const licd_token_scope *scope, char **out);
+
+#endif

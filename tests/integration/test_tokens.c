@@ -1,0 +1,497 @@
+/* Session tokens for shared computers against the real licd and PostgreSQL:
+ * suites, the machine limit, credentials, throttling, revocation, renewal,
+ * key rotation and the usage-pattern watch. */
+#include <criterion/criterion.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/digest.h"
+#include "harness.h"
+
+struct site {
+    char *vendor;
+    char customer_id[37], customer[80];
+};
+
+static void site_init(struct site *s)
+{
+    it_response r;
+    s->vendor = it_new_vendor("Desktop Vendor");
+    it_new_customer(s->vendor, "Hoster", s->customer_id, s->customer);
+    it_postf("/v1/products", s->vendor, &r,
+             "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\",\"features\":[\"edit\",\"print\",\"export\"]}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/products", s->vendor, &r,
+             "{\"code\":\"viewer\",\"name\":\"Viewer\",\"version\":\"1\",\"features\":[\"view\",\"zoom\"]}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+}
+
+static void add_user(struct site *s, const char *user)
+{
+    it_response r;
+    it_postf("/v1/users", s->vendor, &r,
+             "{\"customer_id\":\"%s\",\"username\":\"%s\",\"password\":\"pw-%s-secret\"}",
+             s->customer_id, user, user);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+}
+
+static void entitle(struct site *s, const char *user, const char *product, const char *json)
+{
+    it_response r;
+    char path[256];
+    snprintf(path, sizeof path, "/v1/users/%s/entitlements/%s?customer_id=%s", user, product,
+             s->customer_id);
+    it_json("PUT", path, s->vendor, json, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+}
+
+static void token(struct site *s, const char *user, const char *password, const char *machine,
+                  const char *products, it_response *r)
+{
+    char pw[64];
+    snprintf(pw, sizeof pw, "pw-%s-secret", user);
+    it_postf("/v1/tokens", s->customer, r,
+             "{\"username\":\"%s\",\"password\":\"%s\",\"machine_id\":\"%s\",\"products\":[%s]}",
+             user, password ? password : pw, machine, products);
+}
+
+static void renew(const char *tok, const char *machine, it_response *r)
+{
+    it_postf("/v1/tokens/renew", NULL, r, "{\"token\":\"%s\",\"machine_id\":\"%s\"}", tok, machine);
+}
+
+Test(tokens, one_user_one_machine)
+{
+    struct site s;
+    it_response r;
+    cJSON *c;
+    site_init(&s);
+    add_user(&s, "ann");
+    entitle(&s, "ann", "app", "{\"state\":\"valid\"}");
+    token(&s, "ann", NULL, "rdp-host-1", "\"app\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_state"), "valid");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "features"), "app")), 3);
+    c = it_verify_jwt(it_str(&r, "token"));
+    cr_assert_str_eq(cJSON_GetObjectItem(c, "sub")->valuestring, "ann");
+    cr_assert_str_eq(cJSON_GetObjectItem(c, "mid")->valuestring, "rdp-host-1");
+    cr_assert_str_eq(cJSON_GetObjectItem(c, "lst")->valuestring, "valid");
+    cr_assert_str_eq(cJSON_GetObjectItem(c, "iss")->valuestring, "licd");
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "aud"), 0)->valuestring, "app");
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(c, "jti")));
+    cr_assert_eq(cJSON_GetObjectItem(c, "exp")->valuedouble - cJSON_GetObjectItem(c, "iat")->valuedouble,
+                 30 * 86400.0);
+    cJSON_Delete(c);
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+Test(tokens, a_suite_gets_the_weakest_state)
+{
+    struct site s;
+    it_response r;
+    const cJSON *f;
+    site_init(&s);
+    add_user(&s, "bo");
+    entitle(&s, "bo", "app", "{\"state\":\"valid\"}");
+    entitle(&s, "bo", "viewer", "{\"state\":\"intermediate\",\"features\":[\"view\"]}");
+    token(&s, "bo", NULL, "m", "\"app\",\"viewer\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_state"), "intermediate");
+    f = cJSON_GetObjectItem(r.json, "features");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(f, "app")), 3);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(f, "viewer")), 1);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(f, "viewer"), 0)->valuestring, "view");
+    it_response_free(&r);
+    /* A product without an entitlement is invalid, and invalid grants nothing. */
+    entitle(&s, "bo", "viewer", "{\"state\":\"invalid\",\"features\":[\"view\"]}");
+    token(&s, "bo", NULL, "m", "\"app\",\"viewer\"", &r);
+    cr_assert_str_eq(it_str(&r, "license_state"), "invalid", "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "features"), "viewer")), 0);
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+Test(tokens, the_machine_limit)
+{
+    struct site s;
+    it_response r;
+    site_init(&s);
+    add_user(&s, "cy");
+    entitle(&s, "cy", "app", "{\"state\":\"valid\",\"max_machines\":2}");
+    token(&s, "cy", NULL, "m1", "\"app\"", &r);
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+    token(&s, "cy", NULL, "m2", "\"app\"", &r);
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+    token(&s, "cy", NULL, "m3", "\"app\"", &r);
+    it_assert_problem(&r, 403, "machine_limit_reached");
+    it_response_free(&r);
+    token(&s, "cy", NULL, "m1", "\"app\"", &r);
+    cr_assert_eq(r.status, 201, "a known machine may always refresh: %s", r.body);
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+Test(tokens, wrong_password_and_unknown_user_look_alike)
+{
+    struct site s;
+    it_response a, b;
+    site_init(&s);
+    add_user(&s, "di");
+    entitle(&s, "di", "app", "{\"state\":\"valid\"}");
+    token(&s, "di", "not-the-password", "m", "\"app\"", &a);
+    token(&s, "nobody", "whatever-password", "m", "\"app\"", &b);
+    it_assert_problem(&a, 401, "invalid_credentials");
+    it_assert_problem(&b, 401, "invalid_credentials");
+    cr_assert_str_eq(it_str(&a, "detail"), it_str(&b, "detail"));
+    it_response_free(&a);
+    it_response_free(&b);
+    free(s.vendor);
+}
+
+Test(tokens, repeated_failures_are_throttled, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    site_init(&s);
+    add_user(&s, "ed");
+    entitle(&s, "ed", "app", "{\"state\":\"valid\"}");
+    for (int i = 0; i < 5; i++) {
+        token(&s, "ed", "wrong-password", "m", "\"app\"", &r);
+        it_assert_problem(&r, 401, "invalid_credentials");
+        it_response_free(&r);
+    }
+    token(&s, "ed", NULL, "m", "\"app\"", &r);
+    it_assert_problem(&r, 429, "too_many_requests");
+    cr_assert_gt(atoi(r.retry_after), 0, "Retry-After: %s", r.retry_after);
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+Test(tokens, a_revoked_user_gets_nothing)
+{
+    struct site s;
+    it_response r;
+    char tok[4096], path[256];
+    site_init(&s);
+    add_user(&s, "fay");
+    entitle(&s, "fay", "app", "{\"state\":\"valid\"}");
+    token(&s, "fay", NULL, "m", "\"app\"", &r);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+    snprintf(path, sizeof path, "/v1/users/fay/revoke?customer_id=%s", s.customer_id);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    token(&s, "fay", NULL, "m", "\"app\"", &r);
+    it_assert_problem(&r, 403, "user_revoked");
+    it_response_free(&r);
+    renew(tok, "m", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+/* A copy of tok with its payload's first character changed. */
+static char *tampered(const char *tok)
+{
+    char *t = strdup(tok), *dot = strchr(t, '.');
+    dot[1] = dot[1] == 'A' ? 'B' : 'A';
+    return t;
+}
+
+Test(renewal, refuses_everything_but_our_own_token_for_its_machine)
+{
+    struct site s;
+    it_response r;
+    char tok[4096], forged[4096], *t;
+    site_init(&s);
+    add_user(&s, "gil");
+    entitle(&s, "gil", "app", "{\"state\":\"valid\"}");
+    token(&s, "gil", NULL, "m", "\"app\"", &r);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+
+    renew(tok, "m", &r);
+    cr_assert_eq(r.status, 201, "an unexpired token renews: %s", r.body);
+    it_response_free(&r);
+    renew(tok, "another-machine", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    t = tampered(tok);
+    renew(t, "m", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    free(t);
+    /* alg none: the same claims, no signature. */
+    {
+        const char *payload = strchr(tok, '.') + 1;
+        char *header = crypto_b64url_encode("{\"alg\":\"none\",\"typ\":\"JWT\"}", 27);
+        snprintf(forged, sizeof forged, "%s.%.*s.", header,
+                 (int)(strchr(payload, '.') - payload), payload);
+        free(header);
+        renew(forged, "m", &r);
+        it_assert_problem(&r, 401, "renewal_refused");
+        it_response_free(&r);
+    }
+    /* A licence is not a session token. */
+    renew("eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "m", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    free(s.vendor);
+}
+
+Test(renewal, hs256_signed_with_the_public_key_is_refused)
+{
+    it_response r;
+    char *pem, *forged = NULL;
+    jwt_t *jwt = NULL;
+    const cJSON *key;
+    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
+    key = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "keys"), 0);
+    pem = it_pem_from_jwk(key);
+    cr_assert_eq(jwt_new(&jwt), 0);
+    jwt_add_grant(jwt, "iss", "licd");
+    jwt_add_grant(jwt, "sub", "gil");
+    jwt_add_grant(jwt, "mid", "m");
+    jwt_add_grant(jwt, "cus", "00000000-0000-0000-0000-000000000000");
+    jwt_add_grant(jwt, "vnd", "00000000-0000-0000-0000-000000000000");
+    jwt_add_grant_int(jwt, "exp", 4000000000);
+    jwt_add_header(jwt, "kid", cJSON_GetObjectItem(key, "kid")->valuestring);
+    cr_assert_eq(jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)pem, (int)strlen(pem)), 0);
+    forged = jwt_encode_str(jwt);
+    it_response_free(&r);
+    renew(forged, "m", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    free(forged);
+    jwt_free(jwt);
+    free(pem);
+}
+
+/* A licd of the test's own with short token lives. */
+static int short_lived_licd(const char *ttl, const char *window, char **dir)
+{
+    char log[512];
+    static char t[64], w[64], url[64];
+    const char *env[] = {t, w, NULL};
+    int port = it_free_port(), pid;
+    *dir = it_tmpdir();
+    snprintf(t, sizeof t, "LICD_TOKEN_TTL=%s", ttl);
+    snprintf(w, sizeof w, "LICD_RENEW_WINDOW=%s", window);
+    snprintf(log, sizeof log, "%s/licd.log", *dir);
+    pid = it_start_licd(env, log, port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    it_use_url(url);
+    return pid;
+}
+
+Test(renewal, an_expired_token_renews_within_the_window_only, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    char tok[4096], *dir;
+    cJSON *c;
+    int pid = short_lived_licd("1", "4", &dir);
+    site_init(&s);
+    add_user(&s, "hal");
+    entitle(&s, "hal", "app", "{\"state\":\"valid\"}");
+    token(&s, "hal", NULL, "m", "\"app\"", &r);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+    sleep(2);
+    /* The renewed token reflects the entitlement as it is now. */
+    entitle(&s, "hal", "app", "{\"state\":\"intermediate\",\"features\":[\"print\"]}");
+    renew(tok, "m", &r);
+    cr_assert_eq(r.status, 201, "expired 1 s ago, window 4 s: %s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_state"), "intermediate");
+    c = it_verify_jwt(it_str(&r, "token"));
+    cr_assert_str_eq(cJSON_GetObjectItem(c, "lst")->valuestring, "intermediate");
+    cJSON_Delete(c);
+    it_response_free(&r);
+    sleep(5);
+    renew(tok, "m", &r);
+    it_assert_problem(&r, 401, "renewal_refused");
+    it_response_free(&r);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    free(s.vendor);
+}
+
+Test(renewal, tokens_of_a_retired_key_still_renew, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    char tok[4096], cmd[1024], log[512], key[512], retired[600], url[64], *dir = it_tmpdir();
+    const char *env[] = {key, retired, NULL};
+    cJSON *c;
+    int port = it_free_port(), pid;
+
+    site_init(&s);
+    add_user(&s, "ivy");
+    entitle(&s, "ivy", "app", "{\"state\":\"valid\"}");
+    token(&s, "ivy", NULL, "m", "\"app\"", &r); /* signed by the suite's key */
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+
+    snprintf(cmd, sizeof cmd, "'%s' keygen --out '%s/new.pem' >/dev/null", it_env("LICD_BIN"), dir);
+    cr_assert_eq(it_sh(cmd, NULL), 0);
+    snprintf(key, sizeof key, "LICD_SIGNING_KEY=%s/new.pem", dir);
+    snprintf(retired, sizeof retired, "LICD_RETIRED_KEYS=%s", it_env("LICD_SIGNING_KEY"));
+    snprintf(log, sizeof log, "%s/licd.log", dir);
+    pid = it_start_licd(env, log, port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    it_use_url(url);
+
+    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "keys")), 2);
+    {
+        const char *new_kid = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "keys"), 0), "kid")->valuestring;
+        it_response n;
+        size_t hl;
+        uint8_t *h;
+        renew(tok, "m", &n);
+        cr_assert_eq(n.status, 201, "%s", n.body);
+        h = crypto_b64url_decode(it_str(&n, "token"), strcspn(it_str(&n, "token"), "."), &hl);
+        c = cJSON_Parse((char *)h);
+        cr_assert_str_eq(cJSON_GetObjectItem(c, "kid")->valuestring, new_kid);
+        cJSON_Delete(c);
+        free(h);
+        c = it_verify_jwt(it_str(&n, "token"));
+        cJSON_Delete(c);
+        it_response_free(&n);
+    }
+    it_response_free(&r);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    free(s.vendor);
+}
+
+Test(watch, an_account_on_too_many_machines_is_flagged, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    char path[256], *dir;
+    int pid = short_lived_licd("1", "1", &dir);
+    site_init(&s);
+    add_user(&s, "joe");
+    entitle(&s, "joe", "app", "{\"state\":\"valid\",\"max_machines\":1}");
+    for (int i = 0; i < 3; i++) {
+        char m[8];
+        snprintf(m, sizeof m, "pc-%d", i);
+        token(&s, "joe", NULL, m, "\"app\"", &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+        usleep(1200 * 1000); /* the token lapses, freeing the one machine */
+    }
+    snprintf(path, sizeof path, "/v1/users/joe/activity?customer_id=%s", s.customer_id);
+    it_json("GET", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "flagged")), "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "machines")), 3);
+    it_response_free(&r);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    free(s.vendor);
+}
+
+Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
+{
+    struct site s, other;
+    it_response r;
+    char path[256];
+    site_init(&s);
+    site_init(&other);
+    add_user(&s, "kim");
+    static const char *const bad[][2] = {
+        {"{\"username\":\"x\",\"password\":\"long enough\"}", "invalid_field"},
+        {"{\"customer_id\":\"%s\",\"password\":\"long enough\"}", "invalid_field"},
+        {"{\"customer_id\":\"%s\",\"username\":\"x\",\"password\":\"short\"}", "invalid_field"},
+        {"{\"customer_id\":\"%s\",\"username\":5,\"password\":\"long enough\"}", "invalid_field"},
+        {"{\"customer_id\":\"%s\",\"username\":\"x\"", "malformed_json"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, bad[i][0], s.customer_id);
+        it_json("POST", "/v1/users", s.vendor, body, &r);
+        it_assert_problem(&r, 400, bad[i][1]);
+        it_response_free(&r);
+    }
+    it_postf("/v1/users", s.vendor, &r,
+             "{\"customer_id\":\"%s\",\"username\":\"kim\",\"password\":\"another one\"}", s.customer_id);
+    it_assert_problem(&r, 409, "conflict");
+    it_response_free(&r);
+    /* Another vendor's customer is not found; a customer key is the wrong kind. */
+    it_postf("/v1/users", other.vendor, &r,
+             "{\"customer_id\":\"%s\",\"username\":\"zed\",\"password\":\"long enough\"}", s.customer_id);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    it_postf("/v1/users", s.customer, &r,
+             "{\"customer_id\":\"%s\",\"username\":\"zed\",\"password\":\"long enough\"}", s.customer_id);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+
+    snprintf(path, sizeof path, "/v1/users/kim/entitlements/app?customer_id=%s", s.customer_id);
+    it_json("PUT", path, s.vendor, "{\"state\":\"great\"}", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("PUT", path, s.vendor, "{\"state\":\"valid\",\"max_machines\":0}", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("PUT", path, other.vendor, "{\"state\":\"valid\"}", &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    snprintf(path, sizeof path, "/v1/users/kim/entitlements/nosuch?customer_id=%s", s.customer_id);
+    it_json("PUT", path, s.vendor, "{\"state\":\"valid\"}", &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    snprintf(path, sizeof path, "/v1/users/nobody/revoke?customer_id=%s", s.customer_id);
+    it_json("POST", path, s.vendor, "{}", &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    it_json("POST", "/v1/users/kim/revoke", s.vendor, "{}", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    /* Nothing above changed kim: she can still sign in (no entitlement: invalid). */
+    token(&s, "kim", NULL, "m", "\"app\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_state"), "invalid");
+    it_response_free(&r);
+    free(s.vendor);
+    free(other.vendor);
+}
+
+Test(tokens, bad_token_requests)
+{
+    struct site s;
+    it_response r;
+    static const char *const bad[] = {
+        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\"}",
+        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":[]}",
+        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":\"app\"}",
+        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":[\"A B\"]}",
+        "{\"username\":\"u\",\"password\":\"p\",\"products\":[\"app\"]}",
+    };
+    site_init(&s);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        it_json("POST", "/v1/tokens", s.customer, bad[i], &r);
+        it_assert_problem(&r, 400, "invalid_field");
+        it_response_free(&r);
+    }
+    it_json("POST", "/v1/tokens", s.vendor, bad[0], &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    it_json("POST", "/v1/tokens/renew", NULL, "{\"token\":1,\"machine_id\":\"m\"}", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    free(s.vendor);
+}
