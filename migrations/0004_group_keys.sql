@@ -19,7 +19,8 @@ CREATE TABLE group_keys (
     key_hash     bytea NOT NULL UNIQUE CHECK (length(key_hash) = 32),
     scheme       text NOT NULL CHECK (length(scheme) BETWEEN 1 AND 64),
     link_type    text NOT NULL CHECK (link_type IN ('ip_range', 'domain', 'node', 'app')),
-    link_value   text CHECK (link_type <> 'ip_range' OR link_value::cidr IS NOT NULL),
+    link_value   text CHECK (CASE WHEN link_type = 'ip_range' THEN link_value::cidr::text = link_value
+                                  ELSE true END),
     limits       jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(limits) = 'object'),
     expires      timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now()

@@ -12,6 +12,7 @@
 #include "crypto/keys.h"
 #include "http/server.h"
 #include "store/db.h"
+#include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/vendors.h"
 #include "util/config.h"
@@ -166,6 +167,7 @@ static int cmd_serve(void)
     crypto_keyring *ring = NULL;
     http_server *srv = NULL;
     http_server_config hc;
+    store_maintenance *maintenance = NULL;
     char err[1024], msg[256];
     sigset_t stop;
     int sig, rc = 1;
@@ -194,6 +196,10 @@ static int cmd_serve(void)
     if (store_ready() != LICD_OK)
         log_line("warn", "the database is not reachable yet; requests that need it answer 503",
                  NULL);
+    /* Started after the signal mask, so the stop signals reach only sigwait. */
+    if (store_maintenance_start(cfg.maintenance_interval, cfg.upw_retention, &maintenance) !=
+        LICD_OK)
+        log_line("warn", "cannot start the maintenance thread; old update passwords stay", NULL);
     snprintf(msg, sizeof msg, "licd serving on %s://%s:%d with %d threads, kid %s",
              cfg.tls_cert ? "https" : "http", cfg.listen_host, http_server_port(srv), cfg.threads,
              crypto_keyring_kid(ring));
@@ -201,6 +207,7 @@ static int cmd_serve(void)
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
     http_server_stop(srv, GRACE_MS);
+    store_maintenance_stop(maintenance);
     log_line("info", "stopped", NULL);
     rc = 0;
 out:

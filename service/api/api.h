@@ -60,6 +60,17 @@ int api_get_key_group(http_request *req, const cJSON *body);
 int api_is_upgrade_available(http_request *req);
 int api_upgrade(http_request *req);
 
+/* Group keys, update passwords and usage: group_keys.c, update_passwords.c
+ * (vendor), report_usage.c (clients), usage.c (vendor) */
+int api_group_keys_create(http_request *req);
+int api_group_keys_relink(http_request *req);
+int api_update_passwords_list(http_request *req);
+int api_update_passwords_resolve(http_request *req);
+#define API_USAGE_BODY_LIMIT (16u << 20)     /* a gzip report as sent */
+#define API_USAGE_INFLATED_LIMIT (64u << 20) /* and once inflated (zip bombs: 413) */
+int api_report_usage(http_request *req);
+int api_usage_get(http_request *req);
+
 /* Shared computers: users.c (vendor), tokens.c (clients) */
 int api_users_create(http_request *req);
 int api_users_revoke(http_request *req);
@@ -67,5 +78,10 @@ int api_entitlements_put(http_request *req);
 int api_users_activity(http_request *req);
 int api_tokens_create(http_request *req);
 int api_tokens_renew(http_request *req);
+
+/* Floating seats: leases.c */
+int api_leases_create(http_request *req);
+int api_leases_heartbeat(http_request *req);
+int api_leases_release(http_request *req);
 
 #endif

@@ -2,6 +2,7 @@
 #include "api/license.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "api/api.h"
@@ -12,7 +13,14 @@
 
 int api_license_sign(const store_license *l, const store_product *p, char **jwt)
 {
+    return api_license_sign_with(l, p, NULL, jwt);
+}
+
+int api_license_sign_with(const store_license *l, const store_product *p, const cJSON *extra,
+                          char **jwt)
+{
     cJSON *c = cJSON_CreateObject(), *feat = cJSON_Parse(p->features_json ? p->features_json : "[]");
+    const cJSON *m;
     int rc = LICD_ERR_NOMEM;
     if (c && feat && cJSON_AddStringToObject(c, "iss", LICENSE_ISSUER) &&
         cJSON_AddNumberToObject(c, "ver", LICENSE_FORMAT_VERSION) &&
@@ -21,10 +29,10 @@ int api_license_sign(const store_license *l, const store_product *p, char **jwt)
         cJSON_AddStringToObject(c, "pid", p->code) &&
         cJSON_AddStringToObject(c, "pver", l->version) &&
         cJSON_AddStringToObject(c, "platform", l->platform) &&
-        (l->temporary ? cJSON_AddNullToObject(c, "pack") != NULL
-                      : cJSON_AddStringToObject(c, "pack", l->pack_id) != NULL) &&
-        (l->temporary ? cJSON_AddNullToObject(c, "serial") != NULL
-                      : cJSON_AddNumberToObject(c, "serial", (double)l->serial) != NULL) &&
+        (!l->pack_id[0] ? cJSON_AddNullToObject(c, "pack") != NULL
+                        : cJSON_AddStringToObject(c, "pack", l->pack_id) != NULL) &&
+        (!l->serial ? cJSON_AddNullToObject(c, "serial") != NULL
+                    : cJSON_AddNumberToObject(c, "serial", (double)l->serial) != NULL) &&
         cJSON_AddBoolToObject(c, "tmp", l->temporary) &&
         cJSON_AddNumberToObject(c, "iat", (double)time(NULL)) &&
         cJSON_AddNumberToObject(c, "exp", l->expires_at ? (double)l->expires_at
@@ -33,11 +41,37 @@ int api_license_sign(const store_license *l, const store_product *p, char **jwt)
         cJSON_AddStringToObject(c, "vnd", l->vendor_id)) {
         cJSON_AddItemToObject(c, "feat", feat);
         feat = NULL;
-        rc = crypto_jwt_sign(api_ctx()->keys, c, jwt);
+        rc = LICD_OK;
+        cJSON_ArrayForEach(m, extra) {
+            if (!cJSON_AddItemToObject(c, m->string, cJSON_Duplicate(m, 1)))
+                rc = LICD_ERR_NOMEM;
+        }
+        if (rc == LICD_OK)
+            rc = crypto_jwt_sign(api_ctx()->keys, c, jwt);
     }
     cJSON_Delete(feat);
     cJSON_Delete(c);
     return rc;
+}
+
+int api_license_verify(const char *jwt, cJSON **claims)
+{
+    const cJSON *iss, *lid, *vnd;
+    int rc = crypto_jwt_verify(api_ctx()->keys, jwt, time(NULL), claims);
+    if (rc == LICD_OK) {
+        iss = cJSON_GetObjectItemCaseSensitive(*claims, "iss");
+        lid = cJSON_GetObjectItemCaseSensitive(*claims, "lid");
+        vnd = cJSON_GetObjectItemCaseSensitive(*claims, "vnd");
+        /* Session tokens share the signing key and issuer but carry no lid. */
+        if (!cJSON_IsString(iss) || strcmp(iss->valuestring, LICENSE_ISSUER) != 0 ||
+            !cJSON_IsString(lid) || !cJSON_IsString(vnd) || !json_is_uuid(vnd->valuestring))
+            rc = LICD_ERR_TOKEN_INVALID;
+    }
+    if (rc != LICD_OK) {
+        cJSON_Delete(*claims);
+        *claims = NULL;
+    }
+    return rc == LICD_OK || rc == LICD_ERR_TOKEN_EXPIRED ? rc : LICD_ERR_TOKEN_INVALID;
 }
 
 int api_license_reply(http_request *req, int status, const store_license *l,

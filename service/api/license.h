@@ -1,5 +1,5 @@
-/* The licence document: a signed JWT of a licence row, and the JSON answer
- * get_key and upgrade give. */
+/* The licence document: a signed JWT of a licence row (also of a group
+ * key's activation), and the JSON answer get_key and upgrade give. */
 #ifndef LICD_API_LICENSE_H
 #define LICD_API_LICENSE_H
 
@@ -12,8 +12,19 @@
 #define LICENSE_FORMAT_VERSION 1
 
 /* Signs l as a licence JWT (claims in API.md, plus cus and vnd); *jwt is
- * malloc'd, caller frees. */
+ * malloc'd, caller frees. A licence without a pack (temporary licences,
+ * activation keys) has "pack" and "serial" null. */
 int api_license_sign(const store_license *l, const store_product *p, char **jwt);
+/* api_license_sign with the members of extra (a JSON object, not consumed;
+ * NULL for none) added as further claims, e.g. an activation key's node. */
+int api_license_sign_with(const store_license *l, const store_product *p, const cJSON *extra,
+                          char **jwt);
+
+/* Verifies a licence or activation key this service signed: the ES256
+ * signature under a key of the JWKS, issuer "licd", not expired, with a
+ * string "lid" and a UUID "vnd". *claims (caller frees) is set on success.
+ * LICD_ERR_TOKEN_EXPIRED or LICD_ERR_TOKEN_INVALID otherwise. */
+int api_license_verify(const char *jwt, cJSON **claims);
 
 /* Answers status with {"license","license_id","pack_id","expires_at","temporary",...}. */
 int api_license_reply(http_request *req, int status, const store_license *l,

@@ -29,6 +29,14 @@ const http_route api_routes[] = {
     {"POST", "/v1/get_key", api_get_key, 0},
     {"POST", "/v1/is_upgrade_available", api_is_upgrade_available, 0},
     {"POST", "/v1/upgrade", api_upgrade, 0},
+    /* group keys, update passwords and usage */
+    {"POST", "/v1/group-keys", api_group_keys_create, 0},
+    {"POST", "/v1/group-keys/{group_key}/relink", api_group_keys_relink, 0},
+    {"GET", "/v1/update-passwords", api_update_passwords_list, 0},
+    {"POST", "/v1/update-passwords/{id}/resolve", api_update_passwords_resolve, 0},
+    /* gzip reports up to 16 MiB (64 MiB once inflated); JSON ones keep LICD_BODY_LIMIT */
+    {"POST", "/v1/report_usage", api_report_usage, API_USAGE_BODY_LIMIT},
+    {"GET", "/v1/usage", api_usage_get, 0},
     /* shared computers: users and session tokens */
     {"POST", "/v1/users", api_users_create, 0},
     {"PUT", "/v1/users/{username}/entitlements/{product}", api_entitlements_put, 0},
@@ -36,6 +44,10 @@ const http_route api_routes[] = {
     {"GET", "/v1/users/{username}/activity", api_users_activity, 0},
     {"POST", "/v1/tokens", api_tokens_create, 0},
     {"POST", "/v1/tokens/renew", api_tokens_renew, 0},
+    /* floating seats */
+    {"POST", "/v1/leases", api_leases_create, 0},
+    {"POST", "/v1/leases/{lease_id}/heartbeat", api_leases_heartbeat, 0},
+    {"DELETE", "/v1/leases/{lease_id}", api_leases_release, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

@@ -1,6 +1,8 @@
 /* Answers: JSON, raw bytes, empty, and RFC 9457 problem+json; request
  * accessors and the JSON body gate. */
+#include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,23 @@ const char *http_query(const http_request *req, const char *name)
 const char *http_header(const http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int http_peer_address(const http_request *req, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                         (socklen_t)len) ? 0 : -1;
+    if (sa && sa->sa_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            return inet_ntop(AF_INET, a->s6_addr + 12, buf, (socklen_t)len) ? 0 : -1;
+        return inet_ntop(AF_INET6, a, buf, (socklen_t)len) ? 0 : -1;
+    }
+    return -1;
 }
 
 /* Queues resp with the headers every answer carries; takes ownership of resp. */

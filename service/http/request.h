@@ -57,6 +57,10 @@ struct http_request {
 const char *http_param(const http_request *req, const char *name);
 const char *http_query(const http_request *req, const char *name);
 const char *http_header(const http_request *req, const char *name);
+/* The connection's peer address as text (IPv4 dotted, or IPv6; an
+ * IPv4-mapped IPv6 address is given as its IPv4 address) into buf; 0, or -1
+ * when it is unknown. */
+int http_peer_address(const http_request *req, char *buf, size_t len);
 
 /* Answers status with body serialised as application/json. */
 int http_reply_json(http_request *req, int status, const cJSON *body);

@@ -87,11 +87,14 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->token_ttl = 30 * DAY;
     cfg->renew_window = 90 * DAY;
     cfg->lease_ttl = 120;
+    cfg->upw_retention = 180 * DAY;
+    cfg->maintenance_interval = 3600;
     cfg->database_url = get("LICD_DATABASE_URL");
     cfg->signing_key = get("LICD_SIGNING_KEY");
     cfg->retired_keys = get("LICD_RETIRED_KEYS");
     cfg->tls_cert = get("LICD_TLS_CERT");
     cfg->tls_key = get("LICD_TLS_KEY");
+    cfg->servers = get("LICD_SERVERS");
     if (cfg->tls_cert && !*cfg->tls_cert)
         cfg->tls_cert = NULL;
     if (cfg->tls_key && !*cfg->tls_key)
@@ -111,7 +114,11 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
         (rc = read_long(get, "LICD_TOKEN_TTL", 1, 3650 * DAY, &cfg->token_ttl, err, errlen)) ||
         (rc = read_long(get, "LICD_RENEW_WINDOW", 0, 3650 * DAY, &cfg->renew_window, err,
                         errlen)) ||
-        (rc = read_long(get, "LICD_LEASE_TTL", 3, 30 * DAY, &cfg->lease_ttl, err, errlen)))
+        (rc = read_long(get, "LICD_LEASE_TTL", 3, 30 * DAY, &cfg->lease_ttl, err, errlen)) ||
+        (rc = read_long(get, "LICD_UPDATE_PASSWORD_RETENTION", 60, 3650 * DAY,
+                        &cfg->upw_retention, err, errlen)) ||
+        (rc = read_long(get, "LICD_MAINTENANCE_INTERVAL", 1, DAY, &cfg->maintenance_interval,
+                        err, errlen)))
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key) {
         snprintf(err, errlen, "LICD_TLS_CERT and LICD_TLS_KEY must be set together");

@@ -23,6 +23,9 @@ typedef struct {
     long token_ttl;             /* LICD_TOKEN_TTL s, default 30 days */
     long renew_window;          /* LICD_RENEW_WINDOW s, default 90 days */
     long lease_ttl;             /* LICD_LEASE_TTL s, default 120 */
+    long upw_retention;         /* LICD_UPDATE_PASSWORD_RETENTION s, default 180 days */
+    long maintenance_interval;  /* LICD_MAINTENANCE_INTERVAL s between purges, default 3600 */
+    const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in

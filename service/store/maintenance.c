@@ -1,0 +1,100 @@
+/* The maintenance thread (see maintenance.h): a loop of rounds separated by
+ * a wait that stop cuts short. */
+#include "store/maintenance.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "store/update_passwords.h"
+#include "util/error.h"
+#include "util/log.h"
+
+struct store_maintenance {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stopping;
+    long interval, upw_retention;
+};
+
+int store_maintenance_round(long upw_retention)
+{
+    long long purged = 0;
+    int rc = store_upw_purge(upw_retention, &purged);
+    if (rc != LICD_OK) {
+        /* The database may be down for a while; the next round tries again. */
+        log_line("warn", "maintenance: purging update passwords failed", licd_err_name(rc));
+    } else if (purged > 0) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "%lld purged", purged);
+        log_line("info", "maintenance: update passwords past their retention", detail);
+    }
+    return rc;
+}
+
+static void *run(void *p)
+{
+    store_maintenance *m = p;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stopping) {
+        struct timespec until;
+        pthread_mutex_unlock(&m->lock);
+        store_maintenance_round(m->upw_retention);
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += m->interval;
+        pthread_mutex_lock(&m->lock);
+        while (!m->stopping &&
+               pthread_cond_timedwait(&m->wake, &m->lock, &until) != ETIMEDOUT)
+            ;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+int store_maintenance_start(long interval, long upw_retention, store_maintenance **out)
+{
+    store_maintenance *m = calloc(1, sizeof *m);
+    pthread_condattr_t attr;
+    int rc = LICD_ERR_INTERNAL;
+
+    *out = NULL;
+    if (!m)
+        return LICD_ERR_NOMEM;
+    m->interval = interval;
+    m->upw_retention = upw_retention;
+    pthread_mutex_init(&m->lock, NULL);
+    /* A monotonic clock, so that setting the wall clock neither skips nor
+     * repeats rounds. */
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&m->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&m->thread, NULL, run, m) != 0)
+        goto out;
+    *out = m;
+    rc = LICD_OK;
+out:
+    if (rc != LICD_OK) {
+        pthread_cond_destroy(&m->wake);
+        pthread_mutex_destroy(&m->lock);
+        free(m);
+    }
+    return rc;
+}
+
+void store_maintenance_stop(store_maintenance *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stopping = 1;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+    free(m);
+}

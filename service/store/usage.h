@@ -1,0 +1,35 @@
+/* Usage reported under licences and activation keys: the resource limits a
+ * licence carries, storing a report's records in one transaction, and the
+ * vendor's per-metric aggregates. */
+#ifndef LICD_STORE_USAGE_H
+#define LICD_STORE_USAGE_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#define STORE_METRIC_MAX 64
+
+/* The resource limits of the vendor's licence license_id as a JSON object
+ * text {"<metric>": limit, ...} (malloc'd, caller frees): an activation
+ * key's come from its group key's limits for its product, a pack licence's
+ * from the pack's attributes.limits; "{}" when there are none.
+ * LICD_ERR_NOT_FOUND when the vendor has no such licence. */
+int store_usage_limits(const char *vendor_id, const char *license_id, char **limits_json);
+
+/* Stores a report under the vendor's licence, all or nothing, in one
+ * transaction: each of the nbatches texts is a JSON array of records
+ * {"metric": text, "value": number, "at": epoch seconds or null (now)}. */
+int store_usage_insert(const char *vendor_id, const char *license_id,
+                       const char *const *batches, size_t nbatches);
+
+/* 1 in *known when the vendor has a licence (pack, temporary or activation) license_id. */
+int store_usage_license_known(const char *vendor_id, const char *license_id, int *known);
+
+/* The usage of the vendor's licence per metric, in metric order, between
+ * from (inclusive) and to (exclusive), each an RFC 3339 text or NULL for
+ * unbounded. *res (caller PQclears) has the columns: metric, count, sum,
+ * max, latest value, first at, last at. */
+int store_usage_aggregate(const char *vendor_id, const char *license_id, const char *from,
+                          const char *to, PGresult **res);
+
+#endif
