@@ -15,10 +15,14 @@ customer_key() {
 }
 
 # licd_call METHOD PATH KEY [JSON|@-]: prints the JSON answer (the
-# problem+json one too) and returns non-zero on an error status.
+# problem+json one too) and returns non-zero on an error status. An empty KEY
+# sends no Authorization header (get_key with a group key).
 licd_call() {
   local method=$1 path=$2 key=$3 body=${4-} rc=0
-  local args=(-sS --fail-with-body -X "$method" -H "Authorization: Bearer $key")
+  local args=(-sS --fail-with-body -X "$method")
+  if [ -n "$key" ]; then
+    args+=(-H "Authorization: Bearer $key")
+  fi
   if [ -n "$body" ]; then
     args+=(-H 'Content-Type: application/json' --data-binary "$body")
   fi

@@ -64,7 +64,8 @@ static int read_body(const cJSON *body, struct pack_body *b, char *detail)
 
     if ((rc = json_get_token(body, "pack_id", 0, STORE_PACK_ID_MAX, PACK_ID_CHARS, &in->pack_id,
                              detail)) != LICD_OK ||
-        (rc = json_get_string(body, "customer_id", 1, 1, 64, &in->customer_id, detail)) != LICD_OK ||
+        (rc = json_get_string(body, "customer_id", 1, 1, 64, &in->customer_id, detail)) !=
+            LICD_OK ||
         (rc = json_get_string(body, "product", 1, 1, STORE_CODE_MAX, &b->product, detail)) !=
             LICD_OK ||
         (rc = json_get_string(body, "version", 1, 1, 64, &in->version, detail)) != LICD_OK ||

@@ -49,8 +49,6 @@ struct http_request {
     double started;        /* monotonic seconds */
     cJSON *problem_extra;  /* members added to this request's problem+json (e.g. a nonce);
                               owned by the request */
-    void *auth;            /* per-request data of the api layer, freed by it via auth_free */
-    void (*auth_free)(void *);
 };
 
 /* Path parameter by template name, query argument, or header; NULL if absent. */

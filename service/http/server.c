@@ -233,8 +233,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 ts, method, path, route, req->status, elapsed * 1e6, req->request_id,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true");
     }
-    if (req->auth_free)
-        req->auth_free(req->auth);
     cJSON_Delete(req->problem_extra);
     free(req->body);
     free(sr);

@@ -332,16 +332,23 @@ static int record(const struct activate_ctx *c, const char *key_id, long long pr
 
     snprintf(product, sizeof product, "%lld", product_id);
     snprintf(ttl, sizeof ttl, "%ld", r->ttl);
-    rc = store_exec("INSERT INTO activations (vendor_id, customer_id, group_key_id, product_id,"
-                    " app_id, node_id, license_id, static, container_id, ip, domain, expires_at)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, 'G' || nextval('activation_license_seq'),"
-                    " $7, $8, $9::inet, $10, now() + make_interval(secs => $11::bigint))"
-                    " ON CONFLICT (group_key_id, product_id, app_id, node_id) DO UPDATE"
-                    " SET static = EXCLUDED.static, container_id = EXCLUDED.container_id,"
-                    " ip = EXCLUDED.ip, domain = EXCLUDED.domain, activated_at = now(),"
-                    " expires_at = EXCLUDED.expires_at"
-                    " RETURNING license_id, extract(epoch FROM issued_at)::bigint,"
-                    " extract(epoch FROM expires_at)::bigint",
+    /* Under the activation lock no other request inserts this row. */
+    rc = store_exec("WITH u AS (UPDATE activations SET static = $7, container_id = $8,"
+                    "  ip = $9::inet, domain = $10, activated_at = now(),"
+                    "  expires_at = now() + make_interval(secs => $11::bigint)"
+                    "  WHERE group_key_id = $3::bigint AND product_id = $4::bigint"
+                    "  AND app_id = $5 AND node_id = $6 RETURNING license_id, issued_at, expires_at),"
+                    " i AS (INSERT INTO activations (vendor_id, customer_id, group_key_id,"
+                    "  product_id, app_id, node_id, license_id, static, container_id, ip, domain,"
+                    "  expires_at)"
+                    "  SELECT $1::uuid, $2::uuid, $3::bigint, $4::bigint, $5, $6,"
+                    "  'G' || nextval('activation_license_seq'), $7, $8, $9::inet, $10,"
+                    "  now() + make_interval(secs => $11::bigint)"
+                    "  WHERE NOT EXISTS (SELECT 1 FROM u)"
+                    "  RETURNING license_id, issued_at, expires_at)"
+                    " SELECT license_id, extract(epoch FROM issued_at)::bigint,"
+                    " extract(epoch FROM expires_at)::bigint FROM (SELECT * FROM u"
+                    " UNION ALL SELECT * FROM i) a",
                     11, params, 0, &res);
     if (rc == LICD_OK) {
         memset(l, 0, sizeof *l);

@@ -73,9 +73,11 @@ struct create_ctx {
 /* One attempt at installing the pack. ON CONFLICT covers the pack id only:
  * a pack id that exists (or is being installed by a transaction this one
  * then waits for) inserts nothing, and the row is read in a new statement,
- * which sees it committed. An overlapping serial range (23P01) is a client
- * error when the serial was given, and a lost race to be run again when
- * it was chosen here. */
+ * which sees it committed. Choosing the next free serial takes a per-vendor
+ * transaction lock first, so that concurrent installations each see the
+ * ranges the others committed instead of all picking the same one. An
+ * overlapping range (23P01) is then a client error when the serial was
+ * given, and a race with such a pack, to be run again, when it was chosen. */
 static int create_tx(void *p)
 {
     struct create_ctx *c = p;
@@ -89,6 +91,10 @@ static int create_tx(void *p)
     PGresult *res = NULL;
     int rc;
 
+    if (!in->begin_serial &&
+        (rc = store_run("SELECT pg_advisory_xact_lock(hashtextextended('packs:' || $1, 0))", 1,
+                        params)) != LICD_OK)
+        return rc;
     snprintf(product_id, sizeof product_id, "%lld", in->product->id);
     snprintf(quantity, sizeof quantity, "%lld", in->quantity);
     snprintf(serial, sizeof serial, "%lld", in->begin_serial);

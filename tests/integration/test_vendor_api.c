@@ -246,7 +246,8 @@ Test(products, create_then_get)
     it_response_free(&g);
 
     /* Defaults. */
-    expect(&r, 201, "POST", "/v1/products", key, "{\"code\":\"lite\",\"name\":\"Lite\",\"version\":\"1\"}");
+    expect(&r, 201, "POST", "/v1/products", key,
+           "{\"code\":\"lite\",\"name\":\"Lite\",\"version\":\"1\"}");
     cr_assert_str_eq(it_str(&r, "scheme"), "standard");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "features")), 0);
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "require_challenge")));
@@ -308,7 +309,8 @@ Test(products, bad_bodies_change_nothing)
         {longcode, "invalid_field", "code"},
     };
 
-    n += (size_t)snprintf(many, sizeof many, "{\"code\":\"ok\",\"name\":\"N\",\"version\":\"1\",\"features\":[");
+    n += (size_t)snprintf(many, sizeof many,
+                          "{\"code\":\"ok\",\"name\":\"N\",\"version\":\"1\",\"features\":[");
     for (int i = 0; i < 201; i++)
         n += (size_t)snprintf(many + n, sizeof many - n, "%s\"f%d\"", i ? "," : "", i);
     snprintf(many + n, sizeof many - n, "]}");
@@ -384,8 +386,10 @@ Test(upgrade_paths, bad_requests_change_nothing)
     const char *p = "/v1/products/app/upgrade-paths";
     world_init(&w, "Bad Upgrade Vendor");
     expect_problem(400, "malformed_json", NULL, "POST", p, w.vendor, "{\"from_version\"");
-    expect_problem(400, "invalid_field", "from_version", "POST", p, w.vendor, "{\"to_version\":\"2\"}");
-    expect_problem(400, "invalid_field", "to_version", "POST", p, w.vendor, "{\"from_version\":\"1\"}");
+    expect_problem(400, "invalid_field", "from_version", "POST", p, w.vendor,
+                   "{\"to_version\":\"2\"}");
+    expect_problem(400, "invalid_field", "to_version", "POST", p, w.vendor,
+                   "{\"from_version\":\"1\"}");
     expect_problem(400, "invalid_field", "from_version", "POST", p, w.vendor,
                    "{\"from_version\":1,\"to_version\":\"2\"}");
     expect_problem(400, "invalid_field", "to_version", "POST", p, w.vendor,
@@ -755,7 +759,8 @@ Test(packs, unknown_or_foreign_customer_and_product_are_404)
     /* Unknown, malformed and another vendor's customer. */
     expect_problem(404, "not_found", "customer", "POST", "/v1/packs", a.vendor,
                    "{\"pack_id\":\"x\",\"customer_id\":\"00000000-0000-4000-8000-000000000000\","
-                   "\"product\":\"app\",\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}");
+                   "\"product\":\"app\",\"version\":\"1.0\",\"type\":\"per_device\","
+                   "\"quantity\":5}");
     expect_problem(404, "not_found", "customer", "POST", "/v1/packs", a.vendor,
                    "{\"pack_id\":\"x\",\"customer_id\":\"not-a-uuid\",\"product\":\"app\","
                    "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}");
@@ -978,7 +983,8 @@ Test(licenses, unknown_or_foreign_licence_is_404_and_untouched)
     lic = get_key(a.customer, "box");
     before = audit_count(b.vendor);
     expect_problem(404, "not_found", lic, "POST", f("/v1/licenses/%s/block", lic), b.vendor, NULL);
-    expect_problem(404, "not_found", NULL, "POST", f("/v1/licenses/%s/unblock", lic), b.vendor, NULL);
+    expect_problem(404, "not_found", NULL, "POST", f("/v1/licenses/%s/unblock", lic), b.vendor,
+                   NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/999999999/block", a.vendor, NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/T0/block", a.vendor, NULL);
     expect_problem(405, "method_not_allowed", NULL, "GET", f("/v1/licenses/%s/block", lic),
@@ -1023,8 +1029,9 @@ Test(audit, records_who_did_what_in_which_request)
     for (int i = 0; i < 5; i++) {
         cr_assert_str_eq(item_str(&r, i, "action"), actions[i], "entry %d: %s", i, r.body);
         cr_assert_str_eq(item_str(&r, i, "object_type"), types[i], "entry %d: %s", i, r.body);
-        cr_assert(strncmp(w.vendor, item_str(&r, i, "actor"), strlen(item_str(&r, i, "actor"))) == 0,
-                  "the actor is the key's public prefix: %s", item_str(&r, i, "actor"));
+        const char *actor = item_str(&r, i, "actor");
+        cr_assert(actor && strncmp(w.vendor, actor, strlen(actor)) == 0,
+                  "the actor is the key's public prefix: %s", actor);
         cr_assert(item_str(&r, i, "at") && item_str(&r, i, "request_id"));
         cr_assert(cJSON_IsObject(cJSON_GetObjectItem(item(&r, i), "details")));
         cr_assert(cJSON_IsNumber(cJSON_GetObjectItem(item(&r, i), "id")));

@@ -99,8 +99,9 @@ static int audit_uploads(const char *key)
 
 Test(client_images, upload_then_replace)
 {
-    char *key = it_new_vendor("Image Vendor"), sha[65];
+    char *key = it_new_vendor("Image Vendor"), sha[65], rid[128];
     unsigned char small[1000], other[7];
+    const cJSON *e;
     it_response r;
 
     for (size_t i = 0; i < sizeof small; i++)
@@ -113,8 +114,21 @@ Test(client_images, upload_then_replace)
     cr_assert_eq(cJSON_GetObjectItem(r.json, "size")->valuedouble, sizeof small);
     cr_assert_str_eq(it_str(&r, "sha256"), sha);
     cr_assert(it_str(&r, "created_at"));
+    snprintf(rid, sizeof rid, "%s", r.request_id);
     it_response_free(&r);
     assert_stored(key, "app-win-1.0", sizeof small, sha);
+
+    /* Audited with the request id the answer carried. */
+    it_json("GET", "/v1/audit", key, NULL, &r);
+    e = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "action")->valuestring, "upload", "%s", r.body);
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "object_type")->valuestring, "client_image");
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "object_id")->valuestring, "app-win-1.0");
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "request_id")->valuestring, rid);
+    e = cJSON_GetObjectItem(e, "details");
+    cr_assert_str_eq(cJSON_GetObjectItem(e, "sha256")->valuestring, sha);
+    cr_assert_eq(cJSON_GetObjectItem(e, "size")->valueint, (int)sizeof small);
+    it_response_free(&r);
 
     /* Every padding length decodes exactly. */
     memcpy(other, "abcdefg", 7);
@@ -202,8 +216,8 @@ Test(client_images, bad_uploads_store_nothing)
          "image_b64"}, /* no padding */
         {"{\"software_id\":\"s\",\"platform\":\"any\",\"image_b64\":\"aGVs*G8=\"}", "invalid_field",
          "image_b64"},
-        {"{\"software_id\":\"s\",\"platform\":\"any\",\"image_b64\":\"aGVs bG8=\"}", "invalid_field",
-         "image_b64"},
+        {"{\"software_id\":\"s\",\"platform\":\"any\",\"image_b64\":\"aGVs bG8=\"}",
+         "invalid_field", "image_b64"},
         {"{\"software_id\":\"s\",\"platform\":\"any\",\"image_b64\":\"aGVsbG8-\"}", "invalid_field",
          "image_b64"}, /* base64url is not standard base64 */
         {"{\"software_id\":\"s\",\"platform\":\"any\",\"image_b64\":\"aG=sbG8=\"}", "invalid_field",

@@ -1,0 +1,888 @@
+/* Group keys end to end: activation keys within links and per-node quotas,
+ * update passwords and clone moderation, relinking, every refusal, bad
+ * input, and the purge of old passwords — the real licd over HTTP against
+ * the real PostgreSQL, activation keys checked with libjwt against the JWKS. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* One vendor, one customer and two products (mail, web) per test, so tests
+ * run in parallel. */
+struct site {
+    char *vendor;
+    char customer_id[37], customer[80];
+};
+
+static void site_init(struct site *s)
+{
+    it_response r;
+    s->vendor = it_new_vendor("Group Vendor");
+    it_new_customer(s->vendor, "Hoster", s->customer_id, s->customer);
+    it_postf("/v1/products", s->vendor, &r,
+             "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"3\",\"features\":[\"imap\"]}");
+    cr_assert_eq(r.status, 201, "create product: %s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/products", s->vendor, &r, "{\"code\":\"web\",\"name\":\"Web\",\"version\":\"1\"}");
+    cr_assert_eq(r.status, 201, "create product: %s", r.body);
+    it_response_free(&r);
+}
+
+static void site_free(struct site *s) { free(s->vendor); }
+
+/* A group key for mail (and web) with the given link; key gets the key. */
+static void new_key(struct site *s, const char *link, const char *extra, char key[80])
+{
+    it_response r;
+    it_postf("/v1/group-keys", s->vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"mail\",\"web\"],"
+             "\"quota_per_node\":{\"mail\":2,\"web\":1},\"link\":%s%s}",
+             s->customer_id, link, extra ? extra : "");
+    cr_assert_eq(r.status, 201, "create group key: %s", r.body);
+    cr_assert(it_str(&r, "group_key"));
+    snprintf(key, 80, "%s", it_str(&r, "group_key"));
+    it_response_free(&r);
+}
+
+/* get_key with a group key (no bearer): scheme hosting, product mail unless fields say. */
+static void activate(const char *key, const char *fields, it_response *r)
+{
+    it_postf("/v1/get_key", NULL, r, "{\"group_key\":\"%s\",\"scheme\":\"hosting\"%s%s}", key,
+             strstr(fields, "\"product\"") ? "" : ",\"product\":\"mail\"", fields);
+}
+
+/* Activates and expects 201; copies license_id and update_password out. */
+static void activate_ok(const char *key, const char *fields, char *license_id, char *password)
+{
+    it_response r;
+    activate(key, fields, &r);
+    cr_assert_eq(r.status, 201, "get_key %s: %s", fields, r.body);
+    if (license_id)
+        snprintf(license_id, 32, "%s", it_str(&r, "license_id"));
+    if (password)
+        snprintf(password, 64, "%s", it_str(&r, "update_password"));
+    it_response_free(&r);
+}
+
+static void activate_refused(const char *key, const char *fields, const char *code)
+{
+    it_response r;
+    activate(key, fields, &r);
+    it_assert_problem(&r, 403, code);
+    it_response_free(&r);
+}
+
+static long long sql_count(const char *fmt, const char *arg)
+{
+    char sql[1024], *out;
+    long long n;
+    snprintf(sql, sizeof sql, fmt, arg);
+    cr_assert_eq(it_sql(sql, &out), 0, "%s", sql);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
+static const char *claim_str(const cJSON *c, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItem(c, name);
+    cr_assert(cJSON_IsString(v), "claim %s missing", name);
+    return v->valuestring;
+}
+
+Test(group_keys, the_whole_flow)
+{
+    struct site s;
+    it_response r;
+    char key[80], lid[32], pw[64], pw2[64];
+    cJSON *c;
+    double iat, exp;
+
+    site_init(&s);
+    it_postf("/v1/group-keys", s.vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"mail\"],"
+             "\"quota_per_node\":{\"mail\":3},\"link\":{\"type\":\"ip_range\","
+             "\"value\":\"127.0.0.0/8\"},\"limits\":{\"mail\":{\"mailboxes\":5000}},"
+             "\"expires\":\"2099-01-01T00:00:00Z\"}",
+             s.customer_id);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(key, sizeof key, "%s", it_str(&r, "group_key"));
+    cr_assert_eq(strlen(key), 67, "lg_ and 64 hex digits: %s", key);
+    cr_assert_eq(strncmp(key, "lg_", 3), 0);
+    cr_assert_eq(strncmp(key, it_str(&r, "group_key_prefix"), 15), 0);
+    cr_assert_str_eq(it_str(&r, "customer_id"), s.customer_id);
+    cr_assert_str_eq(it_str(&r, "scheme"), "hosting");
+    cr_assert_str_eq(it_str(&r, "expires"), "2099-01-01T00:00:00Z");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "quota_per_node"), "mail")
+                     ->valueint, 3);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "link"), "value")
+                         ->valuestring, "127.0.0.0/8");
+    cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "limits"),
+                                                         "mail"), "mailboxes")->valueint, 5000);
+    it_response_free(&r);
+    /* the key is stored hashed: only its prefix is in the database */
+    cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE key_hash ="
+                           " sha256(convert_to('%s', 'UTF8'))", key),
+                 1);
+
+    /* The first activation: a licence JWT with the claims of API.md. */
+    activate(key, ",\"app_id\":\"mailer-1\",\"node_id\":\"n1\",\"container_id\":\"c-17\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(lid, sizeof lid, "%s", it_str(&r, "license_id"));
+    snprintf(pw, sizeof pw, "%s", it_str(&r, "update_password"));
+    cr_assert_eq(lid[0], 'G');
+    cr_assert_eq(strlen(pw), 53, "STATIC-DYNAMIC, 26 + 1 + 26: %s", pw);
+    cr_assert_eq(pw[26], '-');
+    cr_assert_eq(strspn(pw, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"), 53);
+    c = it_verify_jwt(it_str(&r, "license"));
+    cr_assert_str_eq(claim_str(c, "iss"), "licd");
+    cr_assert_str_eq(claim_str(c, "lid"), lid);
+    cr_assert_str_eq(claim_str(c, "cid"), "mailer-1");
+    cr_assert_str_eq(claim_str(c, "pid"), "mail");
+    cr_assert_str_eq(claim_str(c, "pver"), "3");
+    cr_assert_str_eq(claim_str(c, "platform"), "any");
+    cr_assert_str_eq(claim_str(c, "node"), "n1");
+    cr_assert_str_eq(claim_str(c, "cus"), s.customer_id);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "pack")));
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "serial")));
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(c, "tmp")));
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(c, "feat"), 0)->valuestring, "imap");
+    iat = cJSON_GetObjectItem(c, "iat")->valuedouble;
+    exp = cJSON_GetObjectItem(c, "exp")->valuedouble;
+    /* valid LICD_KEY_TTL, 30 days by default */
+    cr_assert(exp - iat > 30 * 86400.0 - 5 && exp - iat < 30 * 86400.0 + 5, "%f", exp - iat);
+    cJSON_Delete(c);
+    it_response_free(&r);
+
+    /* Asked again (with its password): the same licence, a new password
+     * with the same static part. */
+    {
+        char fields[256], again[32];
+        snprintf(fields, sizeof fields,
+                 ",\"app_id\":\"mailer-1\",\"node_id\":\"n1\",\"update_password\":\"%s\"", pw);
+        activate_ok(key, fields, again, pw2);
+        cr_assert_str_eq(again, lid);
+        cr_assert_str_neq(pw2, pw);
+        cr_assert_eq(strncmp(pw, pw2, 27), 0, "same static part: %s %s", pw, pw2);
+    }
+    /* Another node: another static part. */
+    activate_ok(key, ",\"app_id\":\"mailer-1\",\"node_id\":\"n2\"", NULL, pw2);
+    cr_assert_neq(strncmp(pw, pw2, 26), 0);
+    /* the first password is used, nothing is cloned */
+    it_json("GET", "/v1/update-passwords?status=used", s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 1);
+    it_response_free(&r);
+    it_json("GET", "/v1/update-passwords", s.vendor, NULL, &r);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 0);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "next")));
+    it_response_free(&r);
+    /* audited */
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id ="
+                           " a.vendor_id WHERE c.id = '%s' AND a.object_type = 'group_key'",
+                           s.customer_id),
+                 1);
+    site_free(&s);
+}
+
+Test(group_keys, a_missing_node_counts_as_node_default)
+{
+    struct site s;
+    it_response r;
+    char key[80];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"app\"}", NULL, key);
+    activate(key, ",\"app_id\":\"solo\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "node_id"), "default");
+    it_response_free(&r);
+    site_free(&s);
+}
+
+Test(quota, reached_at_exactly_n_on_one_node_while_another_is_unaffected)
+{
+    struct site s;
+    char key[80], a[32], again[32];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"127.0.0.0/8\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", a, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"c\",\"node_id\":\"n1\"", "quota_exceeded");
+    /* the same app again is not a new instance */
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", again, NULL);
+    cr_assert_str_eq(again, a);
+    /* another node has its own quota, and the quota is per product */
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n2\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\",\"product\":\"web\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"d\",\"node_id\":\"n1\",\"product\":\"web\"",
+                     "quota_exceeded");
+    /* once b's activation key has expired, its place is free */
+    cr_assert_eq(sql_count("WITH u AS (UPDATE activations SET expires_at = now() - interval '1 s'"
+                           " WHERE app_id = 'b' AND customer_id = '%s' RETURNING 1)"
+                           " SELECT count(*) FROM u",
+                           s.customer_id),
+                 1);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", "quota_exceeded");
+    site_free(&s);
+}
+
+#define RACERS 24
+#define QUOTA 5
+
+struct racer {
+    const char *key;
+    char app[16];
+    long status;
+    char code[32];
+};
+
+static void *race(void *p)
+{
+    struct racer *x = p;
+    it_response r;
+    char fields[128];
+    /* the domain link holds every racer: sent in another case, with a dot */
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"%s\",\"node_id\":\"hot\",\"domain\":\"farm.EXAMPLE.com.\"", x->app);
+    activate(x->key, fields, &r);
+    x->status = r.status;
+    snprintf(x->code, sizeof x->code, "%s", it_str(&r, "code") ? it_str(&r, "code") : "");
+    it_response_free(&r);
+    return NULL;
+}
+
+Test(quota, parallel_activations_never_exceed_it, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    struct racer x[RACERS];
+    pthread_t t[RACERS];
+    char key[80];
+    int issued = 0, refused = 0;
+
+    site_init(&s);
+    it_postf("/v1/group-keys", s.vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"mail\"],"
+             "\"quota_per_node\":{\"mail\":%d},\"link\":{\"type\":\"domain\","
+             "\"value\":\"Farm.Example.com\"}}",
+             s.customer_id, QUOTA);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(key, sizeof key, "%s", it_str(&r, "group_key"));
+    it_response_free(&r);
+    for (int i = 0; i < RACERS; i++) {
+        x[i] = (struct racer){.key = key};
+        snprintf(x[i].app, sizeof x[i].app, "app-%02d", i);
+    }
+    for (int i = 0; i < RACERS; i++)
+        pthread_create(&t[i], NULL, race, &x[i]);
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(t[i], NULL);
+        if (x[i].status == 201)
+            issued++;
+        else if (x[i].status == 403 && strcmp(x[i].code, "quota_exceeded") == 0)
+            refused++;
+    }
+    cr_assert_eq(issued, QUOTA);
+    cr_assert_eq(refused, RACERS - QUOTA);
+    cr_assert_eq(sql_count("SELECT count(*) FROM activations WHERE customer_id = '%s'",
+                           s.customer_id),
+                 QUOTA);
+    site_free(&s);
+}
+
+/* The queue's items of one status. */
+static cJSON *queue(struct site *s, const char *status)
+{
+    it_response r;
+    char path[96];
+    cJSON *items;
+    snprintf(path, sizeof path, "/v1/update-passwords?status=%s", status);
+    it_json("GET", path, s->vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    items = cJSON_DetachItemFromObject(r.json, "items");
+    it_response_free(&r);
+    return items;
+}
+
+static void resolve(struct site *s, const char *id, const char *action, it_response *r)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/update-passwords/%s/resolve", id);
+    it_postf(path, s->vendor, r, "{\"action\":\"%s\"}", action);
+}
+
+Test(clones, a_copy_presenting_an_old_password_is_flagged_and_can_be_blocked)
+{
+    struct site s;
+    it_response r;
+    char key[80], original[32], copy[32], p1[64], p2[64], fields[256], id[24];
+    cJSON *items, *item, *ev;
+
+    site_init(&s);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"127.0.0.1/32\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"shop\",\"node_id\":\"n1\"", original, p1);
+    /* the original comes back with its password: used */
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"shop\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p1);
+    activate_ok(key, fields, NULL, p2);
+    /* a copy of the application, moved to another node with the old state,
+     * presents the same password: still answered (post-moderation) */
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"shop\",\"node_id\":\"n2\",\"container_id\":\"copy\","
+             "\"update_password\":\"%s\"",
+             p1);
+    activate_ok(key, fields, copy, NULL);
+    cr_assert_str_neq(copy, original);
+
+    items = queue(&s, "cloned");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    item = cJSON_GetArrayItem(items, 0);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(item, "id")->valuestring);
+    cr_assert_eq(strncmp(cJSON_GetObjectItem(item, "group_key_prefix")->valuestring, key, 15), 0);
+    cr_assert_str_eq(cJSON_GetObjectItem(item, "node_id")->valuestring, "n1");
+    cr_assert_str_eq(cJSON_GetObjectItem(item, "app_id")->valuestring, "shop");
+    cr_assert_eq(strncmp(cJSON_GetObjectItem(item, "static")->valuestring, p1, 26), 0);
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(item, "first_used_at")));
+    cr_assert(cJSON_IsString(cJSON_GetObjectItem(item, "cloned_at")));
+    ev = cJSON_GetObjectItem(item, "evidence");
+    cr_assert_eq(cJSON_GetArraySize(ev), 2);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "license_id")->valuestring,
+                     original);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "kind")->valuestring, "clone");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "node_id")->valuestring, "n2");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "ip")->valuestring,
+                     "127.0.0.1");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "container_id")->valuestring,
+                     "copy");
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "license_id")->valuestring,
+                     copy);
+    cJSON_Delete(items);
+
+    /* Another vendor sees none of it and cannot resolve it. */
+    {
+        struct site other;
+        site_init(&other);
+        items = queue(&other, "cloned");
+        cr_assert_eq(cJSON_GetArraySize(items), 0);
+        cJSON_Delete(items);
+        resolve(&other, id, "block", &r);
+        it_assert_problem(&r, 404, "not_found");
+        it_response_free(&r);
+        site_free(&other);
+    }
+
+    resolve(&s, id, "block", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "status"), "blocked");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "blocked_licenses")), 1);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "blocked_licenses"), 0)
+                         ->valuestring, copy);
+    it_response_free(&r);
+    /* resolved: out of the queue, and not twice */
+    items = queue(&s, "cloned");
+    cr_assert_eq(cJSON_GetArraySize(items), 0);
+    cJSON_Delete(items);
+    items = queue(&s, "blocked");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cJSON_Delete(items);
+    resolve(&s, id, "dismiss", &r);
+    it_assert_problem(&r, 409, "conflict");
+    it_response_free(&r);
+
+    /* the copy is blocked, the original is fine */
+    activate_refused(key, ",\"app_id\":\"shop\",\"node_id\":\"n2\"", "license_blocked");
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"shop\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p2);
+    activate_ok(key, fields, copy, NULL);
+    cr_assert_str_eq(copy, original);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id ="
+                           " a.vendor_id WHERE c.id = '%s' AND a.action IN ('block', 'resolve')",
+                           s.customer_id),
+                 2);
+    site_free(&s);
+}
+
+Test(clones, a_dismissed_clone_blocks_nothing)
+{
+    struct site s;
+    it_response r;
+    char key[80], p1[64], fields[256], id[24];
+    cJSON *items;
+
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, p1);
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p1);
+    activate_ok(key, fields, NULL, NULL);
+    /* a lost answer: the same app sends the same password again */
+    activate_ok(key, fields, NULL, NULL);
+    items = queue(&s, "cloned");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "id")
+                                      ->valuestring);
+    cJSON_Delete(items);
+    resolve(&s, id, "dismiss", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "status"), "dismissed");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "blocked_licenses")), 0);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    /* resolve: bad input */
+    resolve(&s, id, "forgive", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_postf("/v1/update-passwords/1/resolve", s.vendor, &r, "{}");
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    resolve(&s, "x1", "block", &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    resolve(&s, "999999999999", "block", &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    site_free(&s);
+}
+
+Test(clones, passwords_the_key_never_issued_are_refused)
+{
+    struct site s;
+    char key[80], other[80], p1[64], fields[256], forged[64];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}", NULL, key);
+    new_key(&s, "{\"type\":\"node\"}", NULL, other);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, p1);
+    /* malformed */
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"hello\"",
+                     "update_password_unknown");
+    /* another key's password */
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p1);
+    activate_refused(other, fields, "update_password_unknown");
+    /* the right static part with a made-up dynamic part */
+    snprintf(forged, sizeof forged, "%.27sAAAAAAAAAAAAAAAAAAAAAAAAAA", p1);
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", forged);
+    activate_refused(key, fields, "update_password_unknown");
+    /* the right dynamic part with another static part */
+    snprintf(forged, sizeof forged, "AAAAAAAAAAAAAAAAAAAAAAAAAA%s", p1 + 26);
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", forged);
+    activate_refused(key, fields, "update_password_unknown");
+    /* refusals changed nothing: the password is still only issued */
+    cr_assert_eq(sql_count("SELECT count(*) FROM update_passwords u JOIN activations a"
+                           " ON a.license_id = u.license_id AND a.vendor_id = u.vendor_id"
+                           " WHERE a.customer_id = '%s' AND u.status = 'issued'",
+                           s.customer_id),
+                 1);
+    site_free(&s);
+}
+
+Test(links, an_ip_outside_the_range_is_refused)
+{
+    struct site s;
+    char key[80], v6[80];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"10.20.0.0/16\"}", NULL, key);
+    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"10.21.0.1\"", "link_mismatch");
+    /* without "ip" the connection's address (127.0.0.1) counts */
+    activate_refused(key, ",\"app_id\":\"a\"", "link_mismatch");
+    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"2001:db8::1\"", "link_mismatch");
+    activate_ok(key, ",\"app_id\":\"a\",\"ip\":\"10.20.255.254\"", NULL, NULL);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"2001:db8::/32\"}", NULL, v6);
+    activate_ok(v6, ",\"app_id\":\"a\",\"ip\":\"2001:db8:1::7\"", NULL, NULL);
+    activate_refused(v6, ",\"app_id\":\"a\",\"ip\":\"2001:db9::1\"", "link_mismatch");
+    site_free(&s);
+}
+
+Test(links, relink_then_a_new_identifier_binds_it)
+{
+    struct site s;
+    it_response r;
+    char key[80], path[160], prefix[16];
+    site_init(&s);
+    /* an empty link binds to the first activation's identifier */
+    new_key(&s, "{\"type\":\"node\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n2\"", "link_mismatch");
+    /* a client can never move it: relink is a vendor call */
+    snprintf(path, sizeof path, "/v1/group-keys/%s/relink", key);
+    it_json("POST", path, NULL, NULL, &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+    it_json("POST", path, s.customer, NULL, &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    it_json("POST", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "link"), "value")));
+    cr_assert_null(it_str(&r, "group_key"), "the key is shown only at creation");
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n2\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "link_mismatch");
+
+    /* by its public prefix too; an IP range binds to one address */
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"10.0.0.0/8\"}", NULL, key);
+    snprintf(prefix, sizeof prefix, "%.15s", key);
+    snprintf(path, sizeof path, "/v1/group-keys/%s/relink", prefix);
+    it_json("POST", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"ip\":\"192.168.1.9\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"ip\":\"192.168.1.9\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"192.168.1.10\"", "link_mismatch");
+    cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE prefix = '%s'"
+                           " AND link_value = '192.168.1.9/32'",
+                           prefix),
+                 1);
+
+    /* domains and apps bind the same way */
+    new_key(&s, "{\"type\":\"domain\"}", NULL, key);
+    activate_refused(key, ",\"app_id\":\"a\"", "link_mismatch"); /* no domain to bind to */
+    activate_ok(key, ",\"app_id\":\"a\",\"domain\":\"Shop.Example.org\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"domain\":\"shop.example.org.\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"domain\":\"example.org\"", "link_mismatch");
+    new_key(&s, "{\"type\":\"app\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"only\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"only\",\"node_id\":\"n2\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"other\",\"node_id\":\"n1\"", "link_mismatch");
+
+    /* another vendor's key, an unknown one */
+    {
+        struct site other;
+        site_init(&other);
+        snprintf(path, sizeof path, "/v1/group-keys/%s/relink", key);
+        it_json("POST", path, other.vendor, NULL, &r);
+        it_assert_problem(&r, 404, "not_found");
+        it_response_free(&r);
+        site_free(&other);
+    }
+    it_json("POST", "/v1/group-keys/lg_000000000000/relink", s.vendor, NULL, &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    it_json("POST", "/v1/group-keys/nonsense/relink", s.vendor, NULL, &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    site_free(&s);
+}
+
+Test(refusals, every_check_has_its_own_code_in_order)
+{
+    struct site s;
+    it_response r;
+    char key[80], fields[256], lid[32], p1[64];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\",\"value\":\"n1\"}", ",\"expires\":\"2099-01-01T00:00:00Z\"",
+            key);
+    activate_refused("lg_0000000000000000000000000000000000000000000000000000000000000000",
+                     ",\"app_id\":\"a\"", "unknown_group_key");
+    activate_refused("not a key", ",\"app_id\":\"a\"", "unknown_group_key");
+    it_postf("/v1/get_key", NULL, &r, "{\"group_key\":\"%s\",\"scheme\":\"other\","
+             "\"product\":\"nope\",\"app_id\":\"a\",\"node_id\":\"n9\"}", key);
+    it_assert_problem(&r, 403, "scheme_mismatch");
+    it_response_free(&r);
+    activate_refused(key, ",\"product\":\"nope\",\"app_id\":\"a\",\"node_id\":\"n9\"",
+                     "product_not_in_group");
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n9\"", "link_mismatch");
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", lid, p1);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"c\",\"node_id\":\"n1\"", "quota_exceeded");
+    cr_assert_eq(sql_count("WITH u AS (UPDATE activations SET blocked = true WHERE license_id ="
+                           " '%s' RETURNING 1) SELECT count(*) FROM u",
+                           lid),
+                 1);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "license_blocked");
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"b\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p1);
+    activate_ok(key, fields, NULL, NULL); /* p1 was issued by this key (to app a) */
+    activate_refused(key,
+                     ",\"app_id\":\"b\",\"node_id\":\"n1\",\"update_password\":"
+                     "\"AAAAAAAAAAAAAAAAAAAAAAAAAA-AAAAAAAAAAAAAAAAAAAAAAAAAA\"",
+                     "update_password_unknown");
+    /* an expired key comes first of all */
+    cr_assert_eq(sql_count("WITH u AS (UPDATE group_keys SET expires = now() - interval '1 s'"
+                           " WHERE prefix = left('%s', 15) RETURNING 1) SELECT count(*) FROM u",
+                           key),
+                 1);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "group_key_expired");
+    it_postf("/v1/get_key", NULL, &r, "{\"group_key\":\"%s\",\"scheme\":\"other\","
+             "\"product\":\"nope\",\"app_id\":\"a\",\"node_id\":\"n9\"}", key);
+    it_assert_problem(&r, 403, "group_key_expired");
+    it_response_free(&r);
+    site_free(&s);
+}
+
+/* POST /v1/group-keys with body; expects a 400/404 problem naming what. */
+static void create_refused(struct site *s, long status, const char *code, const char *what,
+                           const char *fmt)
+{
+    it_response r;
+    it_postf("/v1/group-keys", s->vendor, &r, fmt, s->customer_id);
+    it_assert_problem(&r, status, code);
+    if (what)
+        cr_assert(strstr(it_str(&r, "detail"), what), "detail %s should name %s",
+                  it_str(&r, "detail"), what);
+    it_response_free(&r);
+}
+
+#define BODY(products, quota, link, extra)                                                  \
+    "{\"customer_id\":\"%s\",\"scheme\":\"s\",\"products\":" products                        \
+    ",\"quota_per_node\":" quota ",\"link\":" link extra "}"
+
+Test(bad_input, creating_a_group_key)
+{
+    struct site s, other;
+    it_response r;
+    site_init(&s);
+    site_init(&other);
+    create_refused(&s, 400, "invalid_field", "customer_id", "{\"scheme\":\"s\"}%.0s");
+    create_refused(&s, 400, "invalid_field", "scheme",
+                   "{\"customer_id\":\"%s\",\"products\":[\"mail\"]}");
+    create_refused(&s, 400, "invalid_field", "scheme",
+                   "{\"customer_id\":\"%s\",\"scheme\":7,\"products\":[\"mail\"]}");
+    create_refused(&s, 400, "invalid_field", "products",
+                   BODY("\"mail\"", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "products",
+                   BODY("[]", "{}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "products",
+                   BODY("[\"mail\",\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "no product cloud",
+                   BODY("[\"mail\",\"cloud\"]", "{\"mail\":1,\"cloud\":1}", "{\"type\":\"node\"}",
+                        ""));
+    create_refused(&s, 400, "invalid_field", "quota_per_node.web",
+                   BODY("[\"mail\",\"web\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "quota_per_node.mail",
+                   BODY("[\"mail\"]", "{\"mail\":0}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "quota_per_node.mail",
+                   BODY("[\"mail\"]", "{\"mail\":\"2\"}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "quota_per_node.web",
+                   BODY("[\"mail\"]", "{\"mail\":1,\"web\":1}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "quota_per_node",
+                   BODY("[\"mail\"]", "[1]", "{\"type\":\"node\"}", ""));
+    create_refused(&s, 400, "invalid_field", "link",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "\"node\"", ""));
+    create_refused(&s, 400, "invalid_field", "link.type",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"planet\"}", ""));
+    create_refused(&s, 400, "invalid_field", "link.value",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\",\"value\":5}", ""));
+    create_refused(&s, 400, "invalid_field", "link.value",
+                   BODY("[\"mail\"]", "{\"mail\":1}",
+                        "{\"type\":\"ip_range\",\"value\":\"10.0.0.1/8\"}", ""));
+    create_refused(&s, 400, "invalid_field", "link.value",
+                   BODY("[\"mail\"]", "{\"mail\":1}",
+                        "{\"type\":\"ip_range\",\"value\":\"10.0.0.0/33\"}", ""));
+    create_refused(&s, 400, "invalid_field", "link.value",
+                   BODY("[\"mail\"]", "{\"mail\":1}",
+                        "{\"type\":\"ip_range\",\"value\":\"example.com\"}", ""));
+    create_refused(&s, 400, "invalid_field", "link.value",
+                   BODY("[\"mail\"]", "{\"mail\":1}",
+                        "{\"type\":\"domain\",\"value\":\"not a domain\"}", ""));
+    create_refused(&s, 400, "invalid_field", "limits.web",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
+                        ",\"limits\":{\"web\":{\"sites\":1}}"));
+    create_refused(&s, 400, "invalid_field", "limits.mail",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
+                        ",\"limits\":{\"mail\":{\"boxes\":\"many\"}}"));
+    create_refused(&s, 400, "invalid_field", "limits",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ",\"limits\":[]"));
+    create_refused(&s, 400, "invalid_field", "expires",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
+                        ",\"expires\":\"2001-01-01T00:00:00Z\""));
+    create_refused(&s, 400, "invalid_field", "expires",
+                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
+                        ",\"expires\":\"tomorrow\""));
+    /* another vendor's customer, an unknown one */
+    {
+        it_postf("/v1/group-keys", s.vendor, &r,
+                 BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""),
+                 other.customer_id);
+        it_assert_problem(&r, 404, "not_found");
+        it_response_free(&r);
+        it_postf("/v1/group-keys", s.vendor, &r,
+                 BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""), "nobody");
+        it_assert_problem(&r, 404, "not_found");
+        it_response_free(&r);
+    }
+    /* another vendor's product code is unknown here */
+    it_postf("/v1/products", other.vendor, &r, "{\"code\":\"theirs\",\"name\":\"T\",\"version\":\"1\"}");
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+    create_refused(&s, 400, "invalid_field", "theirs",
+                   BODY("[\"theirs\"]", "{\"theirs\":1}", "{\"type\":\"node\"}", ""));
+    /* malformed JSON, content type, credentials */
+    it_json("POST", "/v1/group-keys", s.vendor, "{\"customer_id\":", &r);
+    it_assert_problem(&r, 400, "malformed_json");
+    it_response_free(&r);
+    {
+        char auth[128];
+        const char *h[] = {"Content-Type: text/plain", auth, NULL};
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", s.vendor);
+        it_request("POST", "/v1/group-keys", h, "{}", 2, &r);
+        it_assert_problem(&r, 415, "unsupported_media_type");
+        it_response_free(&r);
+    }
+    it_json("POST", "/v1/group-keys", NULL, "{}", &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+    it_json("POST", "/v1/group-keys", s.customer, "{}", &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    /* none of it changed anything */
+    cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE customer_id = '%s'",
+                           s.customer_id),
+                 0);
+    cr_assert_eq(sql_count("SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id ="
+                           " a.vendor_id WHERE c.id = '%s' AND a.object_type = 'group_key'",
+                           s.customer_id),
+                 0);
+    site_free(&other);
+    site_free(&s);
+}
+
+Test(bad_input, activating_and_listing)
+{
+    struct site s;
+    it_response r;
+    char key[80];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"app\"}", NULL, key);
+    activate(key, "", &r); /* no app_id */
+    it_assert_problem(&r, 400, "invalid_field");
+    cr_assert(strstr(it_str(&r, "detail"), "app_id"));
+    it_response_free(&r);
+    activate(key, ",\"app_id\":7", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    activate(key, ",\"app_id\":\"a\",\"node_id\":[]", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    activate(key, ",\"app_id\":\"a\",\"ip\":\"10.0.0.0/8\"", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    cr_assert(strstr(it_str(&r, "detail"), "ip"));
+    it_response_free(&r);
+    activate(key, ",\"app_id\":\"a\",\"domain\":\"a..b\"", &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_postf("/v1/get_key", NULL, &r, "{\"group_key\":\"%s\",\"product\":\"mail\","
+             "\"app_id\":\"a\"}", key);
+    it_assert_problem(&r, 400, "invalid_field");
+    cr_assert(strstr(it_str(&r, "detail"), "scheme"));
+    it_response_free(&r);
+    it_postf("/v1/get_key", NULL, &r, "{\"group_key\":5}");
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    cr_assert_eq(sql_count("SELECT count(*) FROM activations WHERE customer_id = '%s'",
+                           s.customer_id),
+                 0);
+    /* the queue */
+    it_json("GET", "/v1/update-passwords?status=lost", s.vendor, NULL, &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("GET", "/v1/update-passwords?limit=0", s.vendor, NULL, &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("GET", "/v1/update-passwords?cursor=@@", s.vendor, NULL, &r);
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    it_json("GET", "/v1/update-passwords", NULL, NULL, &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+    it_json("GET", "/v1/update-passwords", s.customer, NULL, &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    site_free(&s);
+}
+
+Test(update_passwords, the_queue_pages_with_a_cursor)
+{
+    struct site s;
+    it_response r;
+    char key[80], p[64], fields[256], path[256];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"app\",\"value\":\"a\"}", NULL, key);
+    for (int i = 0; i < 3; i++) {
+        snprintf(fields, sizeof fields, ",\"app_id\":\"a\",\"node_id\":\"n%d\"", i);
+        activate_ok(key, fields, NULL, p);
+        snprintf(fields, sizeof fields, ",\"app_id\":\"a\",\"node_id\":\"n%d\","
+                 "\"update_password\":\"%s\"", i, p);
+        activate_ok(key, fields, NULL, NULL);
+        activate_ok(key, fields, NULL, NULL);
+    }
+    it_json("GET", "/v1/update-passwords?status=cloned&limit=2", s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2);
+    cr_assert(it_str(&r, "next"));
+    snprintf(path, sizeof path, "/v1/update-passwords?status=cloned&limit=2&cursor=%s",
+             it_str(&r, "next"));
+    it_response_free(&r);
+    it_json("GET", path, s.vendor, NULL, &r);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 1);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"),
+                                                            0), "node_id")->valuestring, "n2");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "next")));
+    it_response_free(&r);
+    site_free(&s);
+}
+
+/* Waits until the query's count equals want (the maintenance thread runs every second). */
+static void await_count(const char *sql, const char *arg, long long want)
+{
+    long long n = -1;
+    for (int i = 0; i < 100 && n != want; i++) {
+        n = sql_count(sql, arg);
+        if (n != want)
+            usleep(100 * 1000);
+    }
+    cr_assert_eq(n, want, "%s", sql);
+}
+
+Test(purge, old_passwords_go_cloned_ones_stay, .timeout = 120)
+{
+    struct site s;
+    it_response r;
+    const char *env[] = {"LICD_MAINTENANCE_INTERVAL=1", "LICD_UPDATE_PASSWORD_RETENTION=3600",
+                         NULL};
+    char key[80], p1[64], p2[64], fields[256], url[64], *dir = it_tmpdir(), log[300];
+    int port = it_free_port(), pid;
+
+    snprintf(log, sizeof log, "%s/licd.log", dir);
+    pid = it_start_licd(env, log, port);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    it_use_url(url);
+    site_init(&s);
+    new_key(&s, "{\"type\":\"app\",\"value\":\"a\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, p1);
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p1);
+    activate_ok(key, fields, NULL, p2);
+    activate_ok(key, fields, NULL, NULL); /* p1 is cloned now */
+    /* everything was issued two hours ago, past the retention of one */
+    cr_assert_eq(sql_count("WITH u AS (UPDATE update_passwords SET issued_at = now() - interval"
+                           " '2 hours' WHERE vendor_id = (SELECT vendor_id FROM customers WHERE"
+                           " id = '%s') RETURNING 1) SELECT count(*) FROM u",
+                           s.customer_id),
+                 3);
+    await_count("SELECT count(*) FROM update_passwords WHERE status <> 'cloned' AND vendor_id ="
+                " (SELECT vendor_id FROM customers WHERE id = '%s')",
+                s.customer_id, 0);
+    cr_assert_eq(sql_count("SELECT count(*) FROM update_passwords WHERE status = 'cloned' AND"
+                           " vendor_id = (SELECT vendor_id FROM customers WHERE id = '%s')",
+                           s.customer_id),
+                 1);
+    /* a purged password is unknown, but its static part still names the node */
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"a\",\"node_id\":\"n1\",\"update_password\":\"%s\"", p2);
+    activate(key, fields, &r);
+    it_assert_problem(&r, 403, "update_password_unknown");
+    cr_assert(strstr(it_str(&r, "detail"), "node n1"), "%s", it_str(&r, "detail"));
+    it_response_free(&r);
+    site_free(&s);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+}
