@@ -169,11 +169,11 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Appends s to the readable part, characters outside [A-Za-z0-9._,-] as '_'. */
+/* Appends s to the readable part, characters outside [A-Za-z0-9._,@-] as '_'. */
 static void readable(char *dst, size_t *n, const char *s)
 {
     for (; *s && *n < NAME_READABLE; s++)
-        dst[(*n)++] = (isalnum((unsigned char)*s) || strchr("._,-", *s)) ? *s : '_';
+        dst[(*n)++] = (isalnum((unsigned char)*s) || strchr("._,@-", *s)) ? *s : '_';
 }
 
 /* Products are sorted first, so that "a,b" and "b,a" share one file; the

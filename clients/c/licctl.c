@@ -146,8 +146,9 @@ static void usage_token(FILE *out)
           "                       {\"license_state\",\"features\",\"expires_at\",\"source\"}\n"
           "                       source being cache, renewed or issued\n\n"
           "Exit status: 0 valid (full access), 10 intermediate (limited), 20 no access\n"
-          "(state invalid, wrong password, renewal refused without --password-stdin,\n"
-          "machine limit reached, user revoked), 1 any other error.\n",
+          "(state invalid, wrong password, machine limit reached, user revoked, or\n"
+          "without --password-stdin: renewal refused or no cached token), 1 any other\n"
+          "error (licd unreachable with no usable cached token, bad arguments, I/O).\n",
           out);
 }
 

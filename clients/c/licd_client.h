@@ -176,7 +176,8 @@ int licd_machine_id(char **out);
  * 1. the cached token, when it verifies offline against the cached JWKS
  *    (fetched again once when it lacks the token's kid: key rotation) and
  *    its state is not invalid → LICD_SOURCE_CACHE, without asking licd;
- * 2. else, when a token is cached (expired, invalid or not), renewal
+ * 2. else, when a token is cached (expired, forged or not; a file that
+ *    is not even shaped as a JWS counts as none), renewal
  *    → LICD_SOURCE_RENEWED;
  * 3. else, or when renewal is refused, and password is not NULL: the
  *    password it gives, POST /v1/tokens → LICD_SOURCE_ISSUED.
@@ -189,7 +190,7 @@ int licd_machine_id(char **out);
  * cache_dir is created mode 0700 when missing (with missing parents); its
  * files are written mode 0600: jwks.json, and one token file per user,
  * machine and product set, token-<user>@<machine>@<products>-<hash>.jwt
- * (characters other than [A-Za-z0-9._,-] shown as '_'; the hash of the
+ * (characters other than [A-Za-z0-9._,@-] shown as '_'; the hash of the
  * exact names keeps them apart). A cache that cannot be written is
  * LICD_CLIENT_ERR_IO, even after a token was had. */
 int licd_client_token_obtain(licd_client *c, const licd_token_scope *scope, const char *cache_dir,

@@ -9,17 +9,12 @@
 #define JWKS_FILE "jwks.json"
 #define MAX_PASSWORD 1024
 
+/* Indexed by licd_token_source. */
+static const char *const source_names[] = {"cache", "renewed", "issued"};
+
 const char *licd_token_source_name(licd_token_source s)
 {
-    switch (s) {
-    case LICD_SOURCE_RENEWED:
-        return "renewed";
-    case LICD_SOURCE_ISSUED:
-        return "issued";
-    case LICD_SOURCE_CACHE:
-        break;
-    }
-    return "cache";
+    return (unsigned)s < sizeof source_names / sizeof *source_names ? source_names[s] : "unknown";
 }
 
 /* Offline check, with the JWKS fetched again once when it lacks the
@@ -145,6 +140,22 @@ static void load_cached_jwks(licd_client *c, const char *dir)
     client_clear_error(c);
 }
 
+/* Whether text (a cache file, trailing line end cut off here) has the
+ * shape of a compact JWS: three base64url parts, at most CLIENT_MAX_JWT. */
+static int compact_jws(char *text)
+{
+    size_t len, dots = 0;
+
+    text[strcspn(text, "\r\n")] = '\0';
+    len = strlen(text);
+    if (len == 0 || len > CLIENT_MAX_JWT ||
+        strspn(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != len)
+        return 0;
+    for (const char *p = text; (p = strchr(p, '.')); p++)
+        dots++;
+    return dots == 2 && text[0] != '.';
+}
+
 /* Renewal first, then the password when renewal is refused (or there is no
  * token to renew). */
 static int token_online(licd_client *c, const licd_token_scope *scope, const char *cached,
@@ -193,8 +204,11 @@ int licd_client_token_obtain(licd_client *c, const licd_token_scope *scope, cons
         (rc = cache_read(c, cache_dir, name, &cached)) != LICD_CLIENT_OK)
         goto out;
     load_cached_jwks(c, cache_dir);
+    if (cached && !compact_jws(cached)) {
+        free(cached); /* damaged: as good as none (licd would answer 400 to its renewal) */
+        cached = NULL;
+    }
     if (cached) {
-        cached[strcspn(cached, " \t\r\n")] = '\0';
         rc = verify_refetching(c, cached, scope, &t);
         if (rc == LICD_CLIENT_OK && t.state != LICD_STATE_INVALID)
             goto keys; /* the cheap case: no request at all (unless the JWKS was stale) */

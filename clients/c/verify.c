@@ -15,17 +15,12 @@
 #define TOKEN_ISSUER "licd"
 #define P256_COORD 32
 
+/* Indexed by licd_state. */
+static const char *const state_names[] = {"invalid", "intermediate", "valid"};
+
 const char *licd_state_name(licd_state s)
 {
-    switch (s) {
-    case LICD_STATE_VALID:
-        return "valid";
-    case LICD_STATE_INTERMEDIATE:
-        return "intermediate";
-    case LICD_STATE_INVALID:
-        break;
-    }
-    return "invalid";
+    return (unsigned)s < sizeof state_names / sizeof *state_names ? state_names[s] : "invalid";
 }
 
 void licd_token_clear(licd_token *t)
@@ -297,10 +292,9 @@ static int same_products(const cJSON *aud, const licd_token_scope *scope)
 
 static int state_of(const char *lst, licd_state *out)
 {
-    static const licd_state all[] = {LICD_STATE_INVALID, LICD_STATE_INTERMEDIATE, LICD_STATE_VALID};
-    for (size_t i = 0; lst && i < sizeof all / sizeof all[0]; i++)
-        if (strcmp(lst, licd_state_name(all[i])) == 0) {
-            *out = all[i];
+    for (size_t i = 0; lst && i < sizeof state_names / sizeof *state_names; i++)
+        if (strcmp(lst, state_names[i]) == 0) {
+            *out = (licd_state)i;
             return 1;
         }
     return 0;

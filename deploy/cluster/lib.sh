@@ -140,6 +140,7 @@ cluster_status_json() {
   args+=("vendor=$CLUSTER_VAR/vendor.json")
   /usr/bin/python3 - "${args[@]}" <<'EOF'
 import json, sys, urllib.request, urllib.error
+from concurrent.futures import ThreadPoolExecutor
 
 def get(url, timeout):
     with urllib.request.urlopen(url, timeout=timeout) as r:
@@ -164,32 +165,37 @@ for arg in sys.argv[1:]:
         except (OSError, ValueError):
             pass
 
-# The cluster as Patroni keeps it in etcd; without an etcd majority no node
-# can read it (the first node that answers at all decides).
-view = None
-for m in members:
-    if not m['patroni']:
-        continue
+# Every node's own state, and the cluster as Patroni keeps it in etcd (which
+# no node can read without an etcd majority), asked of all nodes at once.
+def local_state(m):
     try:
-        view = {x['name']: x for x in get('http://127.0.0.1:%d/cluster' % m['rest'], 2)['members']}
-    except (OSError, ValueError, KeyError):
-        pass
-    break
+        return get('http://127.0.0.1:%d/patroni' % m['rest'], 3)
+    except urllib.error.HTTPError as e:      # a 503 still carries the state
+        try:
+            return json.load(e)
+        except ValueError:
+            return None
+    except (OSError, ValueError):
+        return None
+
+def cluster_view(m):
+    try:
+        return {x['name']: x for x in get('http://127.0.0.1:%d/cluster' % m['rest'], 3)['members']}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+alive = [m for m in members if m['patroni']]
+with ThreadPoolExecutor(max_workers=6) as pool:
+    states = dict(zip([m['name'] for m in alive], pool.map(local_state, alive)))
+    views = list(pool.map(cluster_view, alive))
+# the primary's view first: it assigns the synchronous standby
+ranked = sorted(zip(alive, views), key=lambda mv: (states.get(mv[0]['name']) or {}).get('role') not in ('master', 'primary'))
+view = next((v for _, v in ranked if v is not None), None)
 
 out = []
 primary = None
 for m in members:
-    local = None
-    if m['patroni']:
-        try:
-            local = get('http://127.0.0.1:%d/patroni' % m['rest'], 2)
-        except urllib.error.HTTPError as e:      # 503 still carries the body
-            try:
-                local = json.load(e)
-            except ValueError:
-                local = None
-        except (OSError, ValueError):
-            local = None
+    local = states.get(m['name'])
     writable = bool(local) and local.get('role') in ('master', 'primary')
     if view is not None:
         role = view[m['name']]['role'] if m['name'] in view else 'unknown'

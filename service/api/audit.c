@@ -2,8 +2,8 @@
 #include <stdlib.h>
 
 #include "api/api.h"
-#include "api/auth.h"
 #include "api/list.h"
+#include "store/audit.h"
 #include "util/json.h"
 
 /* Renders one row of store_audit_list. */
@@ -25,16 +25,5 @@ static cJSON *audit_row_json(const PGresult *res, int row)
 
 int api_audit_list(http_request *req)
 {
-    api_vendor_caller caller;
-    PGresult *res = NULL;
-    long long after;
-    int limit, rc;
-
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = store_audit_list(caller.vendor.id, after, limit + 1, &res)) != LICD_OK)
-        return rc;
-    rc = api_list_rows(req, res, limit, audit_row_json);
-    PQclear(res);
-    return rc;
+    return api_list_vendor(req, store_audit_list, audit_row_json);
 }

@@ -68,16 +68,5 @@ static cJSON *customer_row_json(const PGresult *res, int row)
 
 int api_customers_list(http_request *req)
 {
-    api_vendor_caller caller;
-    PGresult *res = NULL;
-    long long after;
-    int limit, rc;
-
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = store_customer_list(caller.vendor.id, after, limit + 1, &res)) != LICD_OK)
-        return rc;
-    rc = api_list_rows(req, res, limit, customer_row_json);
-    PQclear(res);
-    return rc;
+    return api_list_vendor(req, store_customer_list, customer_row_json);
 }

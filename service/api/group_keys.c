@@ -97,7 +97,8 @@ static int read_limits(const cJSON *body, const cJSON *products, char **limits, 
             cJSON_ArrayForEach(m, p) {
                 size_t len = strlen(m->string);
                 if (len == 0 || len > 64)
-                    return invalid(detail, "limits.%.64s has a metric name that is not 1 to 64 bytes",
+                    return invalid(detail,
+                                   "limits.%.64s has a metric name that is not 1 to 64 bytes",
                                    p->string);
                 if (!cJSON_IsNumber(m) || !isfinite(m->valuedouble) || m->valuedouble < 0)
                     return invalid(detail, "limits.%.64s: each limit must be a number >= 0",

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/auth.h"
 #include "crypto/digest.h"
 
 int api_list_params(http_request *req, int *limit, long long *after)
@@ -85,4 +86,20 @@ int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_re
     }
     return api_list_reply(req, items, n > limit,
                           shown ? strtoll(PQgetvalue(res, shown - 1, 0), NULL, 10) : 0);
+}
+
+int api_list_vendor(http_request *req, api_list_fetch fetch, api_list_render render)
+{
+    store_vendor vendor;
+    PGresult *res = NULL;
+    long long after;
+    int limit, rc;
+
+    if ((rc = api_auth_vendor(req, &vendor)) != LICD_OK ||
+        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = fetch(vendor.id, after, limit + 1, &res)) != LICD_OK)
+        return rc;
+    rc = api_list_rows(req, res, limit, render);
+    PQclear(res);
+    return rc;
 }

@@ -41,7 +41,8 @@ static int load_secret(void)
                         2, params, 0, &res);
         if (rc == LICD_OK && PQntuples(res) > 0) {
             size_t len = 0;
-            unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 0), &len);
+            const unsigned char *text = (const unsigned char *)PQgetvalue(res, 0, 0);
+            unsigned char *raw = PQunescapeBytea(text, &len);
             if (raw && len >= SECRET_BYTES) {
                 memcpy(secret, raw, SECRET_BYTES);
                 have_secret = 1;
@@ -160,8 +161,8 @@ int store_upw_present(const store_upw_found *p, const store_upw_evidence *e,
                      "  cloned_at = CASE WHEN $2 = 'cloned' AND status <> 'cloned' THEN now()"
                      "   ELSE cloned_at END"
                      "  WHERE id = $1 RETURNING id)"
-                     " INSERT INTO update_password_evidence (password_id, kind, ip, node_id, app_id,"
-                     "  container_id, domain, license_id)"
+                     " INSERT INTO update_password_evidence (password_id, kind, ip, node_id,"
+                     "  app_id, container_id, domain, license_id)"
                      " SELECT id, $3, $4::inet, $5, $6, $7, $8, $9 FROM u",
                      9, params);
 }

@@ -324,23 +324,17 @@ int json_get_object_text(const cJSON *obj, const char *name, int required, size_
     return LICD_OK;
 }
 
-/* Value of one base64 character, or -1. */
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
 /* Decodes len bytes of padded base64 into out (len / 4 * 3 bytes at most);
  * *n gets the decoded length. 0, or -1 on a bad character, misplaced
  * padding or non-zero bits under the padding. */
 static int b64_decode(const char *text, size_t len, unsigned char *out, size_t *n)
 {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    signed char value[256];
+    memset(value, -1, sizeof value);
+    for (int i = 0; i < 64; i++)
+        value[(unsigned char)alphabet[i]] = (signed char)i;
     *n = 0;
     for (size_t i = 0; i < len; i += 4) {
         int v[4], pad = 0;
@@ -349,7 +343,7 @@ static int b64_decode(const char *text, size_t len, unsigned char *out, size_t *
             if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || text[i + 3] == '=')) {
                 v[j] = 0;
                 pad++;
-            } else if ((v[j] = b64_value(c)) < 0) {
+            } else if ((v[j] = value[c]) < 0) {
                 return -1;
             }
         }

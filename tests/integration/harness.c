@@ -141,6 +141,13 @@ const char *it_str(const it_response *r, const char *field)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *it_member_str(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    cr_assert(cJSON_IsString(v), "%s is missing or not a string", name);
+    return v->valuestring;
+}
+
 void it_assert_problem(const it_response *r, long status, const char *code)
 {
     const cJSON *st;
@@ -153,6 +160,15 @@ void it_assert_problem(const it_response *r, long status, const char *code)
     cr_assert(it_str(r, "type") && it_str(r, "title") && it_str(r, "detail"));
     cr_assert(r->request_id[0]);
     cr_assert_str_eq(it_str(r, "request_id"), r->request_id);
+}
+
+void it_json_problem(const char *method, const char *path, const char *bearer, const char *json,
+                     long status, const char *code)
+{
+    it_response r;
+    it_json(method, path, bearer, json, &r);
+    it_assert_problem(&r, status, code);
+    it_response_free(&r);
 }
 
 int it_sh(const char *cmd, char **out)

@@ -32,6 +32,9 @@ void it_response_free(it_response *r);
 
 /* Asserts status, problem+json content type and code, and a request_id equal to the header. */
 void it_assert_problem(const it_response *r, long status, const char *code);
+/* it_json, then it_assert_problem on its answer (freed after). */
+void it_json_problem(const char *method, const char *path, const char *bearer, const char *json,
+                     long status, const char *code);
 
 /* Runs a shell command; returns its exit status; *out (if given) gets stdout (free it). */
 int it_sh(const char *cmd, char **out);
@@ -39,6 +42,9 @@ int it_sh(const char *cmd, char **out);
 char *it_new_vendor(const char *name);
 /* A string field of r->json, or NULL. */
 const char *it_str(const it_response *r, const char *field);
+/* The string member name of obj (a claim, a list item); fails the test when
+ * it is missing or not a string. */
+const char *it_member_str(const cJSON *obj, const char *name);
 
 /* POSTs a JSON document built with printf-style arguments. */
 void it_postf(const char *path, const char *bearer, it_response *out, const char *fmt, ...)

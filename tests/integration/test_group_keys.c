@@ -27,7 +27,8 @@ static void site_init(struct site *s)
              "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"3\",\"features\":[\"imap\"]}");
     cr_assert_eq(r.status, 201, "create product: %s", r.body);
     it_response_free(&r);
-    it_postf("/v1/products", s->vendor, &r, "{\"code\":\"web\",\"name\":\"Web\",\"version\":\"1\"}");
+    it_postf("/v1/products", s->vendor, &r,
+             "{\"code\":\"web\",\"name\":\"Web\",\"version\":\"1\"}");
     cr_assert_eq(r.status, 201, "create product: %s", r.body);
     it_response_free(&r);
 }
@@ -87,13 +88,6 @@ static long long sql_count(const char *fmt, const char *arg)
     return n;
 }
 
-static const char *claim_str(const cJSON *c, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItem(c, name);
-    cr_assert(cJSON_IsString(v), "claim %s missing", name);
-    return v->valuestring;
-}
-
 Test(group_keys, the_whole_flow)
 {
     struct site s;
@@ -119,8 +113,7 @@ Test(group_keys, the_whole_flow)
     cr_assert_str_eq(it_str(&r, "expires"), "2099-01-01T00:00:00Z");
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "quota_per_node"), "mail")
                      ->valueint, 3);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "link"), "value")
-                         ->valuestring, "127.0.0.0/8");
+    cr_assert_str_eq(it_member_str(cJSON_GetObjectItem(r.json, "link"), "value"), "127.0.0.0/8");
     cr_assert_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "limits"),
                                                          "mail"), "mailboxes")->valueint, 5000);
     it_response_free(&r);
@@ -139,14 +132,14 @@ Test(group_keys, the_whole_flow)
     cr_assert_eq(pw[26], '-');
     cr_assert_eq(strspn(pw, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567-"), 53);
     c = it_verify_jwt(it_str(&r, "license"));
-    cr_assert_str_eq(claim_str(c, "iss"), "licd");
-    cr_assert_str_eq(claim_str(c, "lid"), lid);
-    cr_assert_str_eq(claim_str(c, "cid"), "mailer-1");
-    cr_assert_str_eq(claim_str(c, "pid"), "mail");
-    cr_assert_str_eq(claim_str(c, "pver"), "3");
-    cr_assert_str_eq(claim_str(c, "platform"), "any");
-    cr_assert_str_eq(claim_str(c, "node"), "n1");
-    cr_assert_str_eq(claim_str(c, "cus"), s.customer_id);
+    cr_assert_str_eq(it_member_str(c, "iss"), "licd");
+    cr_assert_str_eq(it_member_str(c, "lid"), lid);
+    cr_assert_str_eq(it_member_str(c, "cid"), "mailer-1");
+    cr_assert_str_eq(it_member_str(c, "pid"), "mail");
+    cr_assert_str_eq(it_member_str(c, "pver"), "3");
+    cr_assert_str_eq(it_member_str(c, "platform"), "any");
+    cr_assert_str_eq(it_member_str(c, "node"), "n1");
+    cr_assert_str_eq(it_member_str(c, "cus"), s.customer_id);
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "pack")));
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(c, "serial")));
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(c, "tmp")));
@@ -342,24 +335,24 @@ Test(clones, a_copy_presenting_an_old_password_is_flagged_and_can_be_blocked)
     items = queue(&s, "cloned");
     cr_assert_eq(cJSON_GetArraySize(items), 1);
     item = cJSON_GetArrayItem(items, 0);
-    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(item, "id")->valuestring);
-    cr_assert_eq(strncmp(cJSON_GetObjectItem(item, "group_key_prefix")->valuestring, key, 15), 0);
-    cr_assert_str_eq(cJSON_GetObjectItem(item, "node_id")->valuestring, "n1");
-    cr_assert_str_eq(cJSON_GetObjectItem(item, "app_id")->valuestring, "shop");
-    cr_assert_eq(strncmp(cJSON_GetObjectItem(item, "static")->valuestring, p1, 26), 0);
+    snprintf(id, sizeof id, "%s", it_member_str(item, "id"));
+    cr_assert_eq(strncmp(it_member_str(item, "group_key_prefix"), key, 15), 0);
+    cr_assert_str_eq(it_member_str(item, "node_id"), "n1");
+    cr_assert_str_eq(it_member_str(item, "app_id"), "shop");
+    cr_assert_eq(strncmp(it_member_str(item, "static"), p1, 26), 0);
     cr_assert(cJSON_IsString(cJSON_GetObjectItem(item, "first_used_at")));
     cr_assert(cJSON_IsString(cJSON_GetObjectItem(item, "cloned_at")));
     ev = cJSON_GetObjectItem(item, "evidence");
     cr_assert_eq(cJSON_GetArraySize(ev), 2);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "license_id")->valuestring,
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 0), "license_id"),
                      original);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "kind")->valuestring, "clone");
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "node_id")->valuestring, "n2");
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "ip")->valuestring,
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "kind"), "clone");
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "node_id"), "n2");
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "ip"),
                      "127.0.0.1");
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "container_id")->valuestring,
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "container_id"),
                      "copy");
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "license_id")->valuestring,
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "license_id"),
                      copy);
     cJSON_Delete(items);
 
@@ -424,8 +417,7 @@ Test(clones, a_dismissed_clone_blocks_nothing)
     activate_ok(key, fields, NULL, NULL);
     items = queue(&s, "cloned");
     cr_assert_eq(cJSON_GetArraySize(items), 1);
-    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "id")
-                                      ->valuestring);
+    snprintf(id, sizeof id, "%s", it_member_str(cJSON_GetArrayItem(items, 0), "id"));
     cJSON_Delete(items);
     resolve(&s, id, "dismiss", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
@@ -513,12 +505,8 @@ Test(links, relink_then_a_new_identifier_binds_it)
     activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n2\"", "link_mismatch");
     /* a client can never move it: relink is a vendor call */
     snprintf(path, sizeof path, "/v1/group-keys/%s/relink", key);
-    it_json("POST", path, NULL, NULL, &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
-    it_json("POST", path, s.customer, NULL, &r);
-    it_assert_problem(&r, 403, "forbidden");
-    it_response_free(&r);
+    it_json_problem("POST", path, NULL, NULL, 401, "unauthorized");
+    it_json_problem("POST", path, s.customer, NULL, 403, "forbidden");
     it_json("POST", path, s.vendor, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "link"), "value")));
@@ -558,17 +546,12 @@ Test(links, relink_then_a_new_identifier_binds_it)
         struct site other;
         site_init(&other);
         snprintf(path, sizeof path, "/v1/group-keys/%s/relink", key);
-        it_json("POST", path, other.vendor, NULL, &r);
-        it_assert_problem(&r, 404, "not_found");
-        it_response_free(&r);
+        it_json_problem("POST", path, other.vendor, NULL, 404, "not_found");
         site_free(&other);
     }
-    it_json("POST", "/v1/group-keys/lg_000000000000/relink", s.vendor, NULL, &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
-    it_json("POST", "/v1/group-keys/nonsense/relink", s.vendor, NULL, &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
+    it_json_problem("POST", "/v1/group-keys/lg_000000000000/relink", s.vendor, NULL, 404,
+                    "not_found");
+    it_json_problem("POST", "/v1/group-keys/nonsense/relink", s.vendor, NULL, 404, "not_found");
     site_free(&s);
 }
 
@@ -619,11 +602,13 @@ Test(refusals, every_check_has_its_own_code_in_order)
 }
 
 /* POST /v1/group-keys with body; expects a 400/404 problem naming what. */
-static void create_refused(struct site *s, long status, const char *code, const char *what,
-                           const char *fmt)
+/* POSTs /v1/group-keys with fmt (its %s the customer id) and expects a
+ * problem whose detail names what (when given). */
+static void create_refused(struct site *s, const char *customer_id, long status,
+                           const char *code, const char *what, const char *fmt)
 {
     it_response r;
-    it_postf("/v1/group-keys", s->vendor, &r, fmt, s->customer_id);
+    it_postf("/v1/group-keys", s->vendor, &r, fmt, customer_id);
     it_assert_problem(&r, status, code);
     if (what)
         cr_assert(strstr(it_str(&r, "detail"), what), "detail %s should name %s",
@@ -634,6 +619,38 @@ static void create_refused(struct site *s, long status, const char *code, const 
 #define BODY(products, quota, link, extra)                                                  \
     "{\"customer_id\":\"%s\",\"scheme\":\"s\",\"products\":" products                        \
     ",\"quota_per_node\":" quota ",\"link\":" link extra "}"
+#define MAIL(link, extra) BODY("[\"mail\"]", "{\"mail\":1}", link, extra)
+#define NODE "{\"type\":\"node\"}"
+
+/* Bodies answered 400 invalid_field, and what the detail names. */
+static const struct {
+    const char *what, *fmt;
+} bad_bodies[] = {
+    {"customer_id", "{\"scheme\":\"s\"}%.0s"},
+    {"scheme", "{\"customer_id\":\"%s\",\"products\":[\"mail\"]}"},
+    {"scheme", "{\"customer_id\":\"%s\",\"scheme\":7,\"products\":[\"mail\"]}"},
+    {"products", BODY("\"mail\"", "{\"mail\":1}", NODE, "")},
+    {"products", BODY("[]", "{}", NODE, "")},
+    {"products", BODY("[\"mail\",\"mail\"]", "{\"mail\":1}", NODE, "")},
+    {"no product cloud", BODY("[\"mail\",\"cloud\"]", "{\"mail\":1,\"cloud\":1}", NODE, "")},
+    {"quota_per_node.web", BODY("[\"mail\",\"web\"]", "{\"mail\":1}", NODE, "")},
+    {"quota_per_node.mail", BODY("[\"mail\"]", "{\"mail\":0}", NODE, "")},
+    {"quota_per_node.mail", BODY("[\"mail\"]", "{\"mail\":\"2\"}", NODE, "")},
+    {"quota_per_node.web", BODY("[\"mail\"]", "{\"mail\":1,\"web\":1}", NODE, "")},
+    {"quota_per_node", BODY("[\"mail\"]", "[1]", NODE, "")},
+    {"link", MAIL("\"node\"", "")},
+    {"link.type", MAIL("{\"type\":\"planet\"}", "")},
+    {"link.value", MAIL("{\"type\":\"node\",\"value\":5}", "")},
+    {"link.value", MAIL("{\"type\":\"ip_range\",\"value\":\"10.0.0.1/8\"}", "")},
+    {"link.value", MAIL("{\"type\":\"ip_range\",\"value\":\"10.0.0.0/33\"}", "")},
+    {"link.value", MAIL("{\"type\":\"ip_range\",\"value\":\"example.com\"}", "")},
+    {"link.value", MAIL("{\"type\":\"domain\",\"value\":\"not a domain\"}", "")},
+    {"limits.web", MAIL(NODE, ",\"limits\":{\"web\":{\"sites\":1}}")},
+    {"limits.mail", MAIL(NODE, ",\"limits\":{\"mail\":{\"boxes\":\"many\"}}")},
+    {"limits", MAIL(NODE, ",\"limits\":[]")},
+    {"expires", MAIL(NODE, ",\"expires\":\"2001-01-01T00:00:00Z\"")},
+    {"expires", MAIL(NODE, ",\"expires\":\"tomorrow\"")},
+};
 
 Test(bad_input, creating_a_group_key)
 {
@@ -641,84 +658,22 @@ Test(bad_input, creating_a_group_key)
     it_response r;
     site_init(&s);
     site_init(&other);
-    create_refused(&s, 400, "invalid_field", "customer_id", "{\"scheme\":\"s\"}%.0s");
-    create_refused(&s, 400, "invalid_field", "scheme",
-                   "{\"customer_id\":\"%s\",\"products\":[\"mail\"]}");
-    create_refused(&s, 400, "invalid_field", "scheme",
-                   "{\"customer_id\":\"%s\",\"scheme\":7,\"products\":[\"mail\"]}");
-    create_refused(&s, 400, "invalid_field", "products",
-                   BODY("\"mail\"", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "products",
-                   BODY("[]", "{}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "products",
-                   BODY("[\"mail\",\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "no product cloud",
-                   BODY("[\"mail\",\"cloud\"]", "{\"mail\":1,\"cloud\":1}", "{\"type\":\"node\"}",
-                        ""));
-    create_refused(&s, 400, "invalid_field", "quota_per_node.web",
-                   BODY("[\"mail\",\"web\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "quota_per_node.mail",
-                   BODY("[\"mail\"]", "{\"mail\":0}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "quota_per_node.mail",
-                   BODY("[\"mail\"]", "{\"mail\":\"2\"}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "quota_per_node.web",
-                   BODY("[\"mail\"]", "{\"mail\":1,\"web\":1}", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "quota_per_node",
-                   BODY("[\"mail\"]", "[1]", "{\"type\":\"node\"}", ""));
-    create_refused(&s, 400, "invalid_field", "link",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "\"node\"", ""));
-    create_refused(&s, 400, "invalid_field", "link.type",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"planet\"}", ""));
-    create_refused(&s, 400, "invalid_field", "link.value",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\",\"value\":5}", ""));
-    create_refused(&s, 400, "invalid_field", "link.value",
-                   BODY("[\"mail\"]", "{\"mail\":1}",
-                        "{\"type\":\"ip_range\",\"value\":\"10.0.0.1/8\"}", ""));
-    create_refused(&s, 400, "invalid_field", "link.value",
-                   BODY("[\"mail\"]", "{\"mail\":1}",
-                        "{\"type\":\"ip_range\",\"value\":\"10.0.0.0/33\"}", ""));
-    create_refused(&s, 400, "invalid_field", "link.value",
-                   BODY("[\"mail\"]", "{\"mail\":1}",
-                        "{\"type\":\"ip_range\",\"value\":\"example.com\"}", ""));
-    create_refused(&s, 400, "invalid_field", "link.value",
-                   BODY("[\"mail\"]", "{\"mail\":1}",
-                        "{\"type\":\"domain\",\"value\":\"not a domain\"}", ""));
-    create_refused(&s, 400, "invalid_field", "limits.web",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
-                        ",\"limits\":{\"web\":{\"sites\":1}}"));
-    create_refused(&s, 400, "invalid_field", "limits.mail",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
-                        ",\"limits\":{\"mail\":{\"boxes\":\"many\"}}"));
-    create_refused(&s, 400, "invalid_field", "limits",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ",\"limits\":[]"));
-    create_refused(&s, 400, "invalid_field", "expires",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
-                        ",\"expires\":\"2001-01-01T00:00:00Z\""));
-    create_refused(&s, 400, "invalid_field", "expires",
-                   BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}",
-                        ",\"expires\":\"tomorrow\""));
+    for (size_t i = 0; i < sizeof bad_bodies / sizeof bad_bodies[0]; i++)
+        create_refused(&s, s.customer_id, 400, "invalid_field", bad_bodies[i].what,
+                       bad_bodies[i].fmt);
     /* another vendor's customer, an unknown one */
-    {
-        it_postf("/v1/group-keys", s.vendor, &r,
-                 BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""),
-                 other.customer_id);
-        it_assert_problem(&r, 404, "not_found");
-        it_response_free(&r);
-        it_postf("/v1/group-keys", s.vendor, &r,
-                 BODY("[\"mail\"]", "{\"mail\":1}", "{\"type\":\"node\"}", ""), "nobody");
-        it_assert_problem(&r, 404, "not_found");
-        it_response_free(&r);
-    }
+    create_refused(&s, other.customer_id, 404, "not_found", NULL, MAIL(NODE, ""));
+    create_refused(&s, "nobody", 404, "not_found", NULL, MAIL(NODE, ""));
     /* another vendor's product code is unknown here */
-    it_postf("/v1/products", other.vendor, &r, "{\"code\":\"theirs\",\"name\":\"T\",\"version\":\"1\"}");
+    it_postf("/v1/products", other.vendor, &r,
+             "{\"code\":\"theirs\",\"name\":\"T\",\"version\":\"1\"}");
     cr_assert_eq(r.status, 201);
     it_response_free(&r);
-    create_refused(&s, 400, "invalid_field", "theirs",
-                   BODY("[\"theirs\"]", "{\"theirs\":1}", "{\"type\":\"node\"}", ""));
+    create_refused(&s, s.customer_id, 400, "invalid_field", "theirs",
+                   BODY("[\"theirs\"]", "{\"theirs\":1}", NODE, ""));
     /* malformed JSON, content type, credentials */
-    it_json("POST", "/v1/group-keys", s.vendor, "{\"customer_id\":", &r);
-    it_assert_problem(&r, 400, "malformed_json");
-    it_response_free(&r);
+    it_json_problem("POST", "/v1/group-keys", s.vendor, "{\"customer_id\":", 400,
+                    "malformed_json");
     {
         char auth[128];
         const char *h[] = {"Content-Type: text/plain", auth, NULL};
@@ -727,12 +682,8 @@ Test(bad_input, creating_a_group_key)
         it_assert_problem(&r, 415, "unsupported_media_type");
         it_response_free(&r);
     }
-    it_json("POST", "/v1/group-keys", NULL, "{}", &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
-    it_json("POST", "/v1/group-keys", s.customer, "{}", &r);
-    it_assert_problem(&r, 403, "forbidden");
-    it_response_free(&r);
+    it_json_problem("POST", "/v1/group-keys", NULL, "{}", 401, "unauthorized");
+    it_json_problem("POST", "/v1/group-keys", s.customer, "{}", 403, "forbidden");
     /* none of it changed anything */
     cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE customer_id = '%s'",
                            s.customer_id),
@@ -781,21 +732,12 @@ Test(bad_input, activating_and_listing)
                            s.customer_id),
                  0);
     /* the queue */
-    it_json("GET", "/v1/update-passwords?status=lost", s.vendor, NULL, &r);
-    it_assert_problem(&r, 400, "invalid_field");
-    it_response_free(&r);
-    it_json("GET", "/v1/update-passwords?limit=0", s.vendor, NULL, &r);
-    it_assert_problem(&r, 400, "invalid_field");
-    it_response_free(&r);
-    it_json("GET", "/v1/update-passwords?cursor=@@", s.vendor, NULL, &r);
-    it_assert_problem(&r, 400, "invalid_field");
-    it_response_free(&r);
-    it_json("GET", "/v1/update-passwords", NULL, NULL, &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
-    it_json("GET", "/v1/update-passwords", s.customer, NULL, &r);
-    it_assert_problem(&r, 403, "forbidden");
-    it_response_free(&r);
+    it_json_problem("GET", "/v1/update-passwords?status=lost", s.vendor, NULL, 400,
+                    "invalid_field");
+    it_json_problem("GET", "/v1/update-passwords?limit=0", s.vendor, NULL, 400, "invalid_field");
+    it_json_problem("GET", "/v1/update-passwords?cursor=@@", s.vendor, NULL, 400, "invalid_field");
+    it_json_problem("GET", "/v1/update-passwords", NULL, NULL, 401, "unauthorized");
+    it_json_problem("GET", "/v1/update-passwords", s.customer, NULL, 403, "forbidden");
     site_free(&s);
 }
 

@@ -26,7 +26,8 @@ static void reporter_init(struct reporter *p)
     cJSON *claims;
     p->vendor = it_new_vendor("Usage Vendor");
     it_new_customer(p->vendor, "Hoster", p->customer_id, p->customer);
-    it_postf("/v1/products", p->vendor, &r, "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"1\"}");
+    it_postf("/v1/products", p->vendor, &r,
+             "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"1\"}");
     cr_assert_eq(r.status, 201, "%s", r.body);
     it_response_free(&r);
     it_postf("/v1/group-keys", p->vendor, &r,
@@ -44,7 +45,7 @@ static void reporter_init(struct reporter *p)
     snprintf(p->license_id, sizeof p->license_id, "%s", it_str(&r, "license_id"));
     claims = it_verify_jwt(p->jwt);
     snprintf(p->vendor_id, sizeof p->vendor_id, "%s",
-             cJSON_GetObjectItem(claims, "vnd")->valuestring);
+             it_member_str(claims, "vnd"));
     cJSON_Delete(claims);
     it_response_free(&r);
 }
@@ -72,6 +73,16 @@ static void report_text(const char *jwt, const char *type, const char *body, it_
     report(jwt, type, body, strlen(body), r);
 }
 
+/* report, expecting the problem status/code (nothing is stored then). */
+static void report_problem(const char *jwt, const char *type, const void *body, size_t len,
+                           long status, const char *code)
+{
+    it_response r;
+    report(jwt, type, body, len, &r);
+    it_assert_problem(&r, status, code);
+    it_response_free(&r);
+}
+
 /* gzip of data repeated times (one member), malloc'd. */
 static unsigned char *gz(const void *data, size_t len, int times, size_t *out_len)
 {
@@ -79,7 +90,8 @@ static unsigned char *gz(const void *data, size_t len, int times, size_t *out_le
     size_t cap = len * (size_t)times / 50 + 65536, n = 0;
     unsigned char *out = malloc(cap);
     memset(&z, 0, sizeof z);
-    cr_assert(out && deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    cr_assert(out);
+    cr_assert(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
     for (int i = 0; i < times; i++) {
         z.next_in = (Bytef *)data;
         z.avail_in = (uInt)len;
@@ -117,7 +129,7 @@ static const cJSON *metric(const cJSON *metrics, const char *name)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, metrics) {
-        if (strcmp(cJSON_GetObjectItem(m, "metric")->valuestring, name) == 0)
+        if (strcmp(it_member_str(m, "metric"), name) == 0)
             return m;
     }
     return NULL;
@@ -155,7 +167,8 @@ Test(report_usage, json_records_limits_and_aggregates)
         "{\"metric\":\"disk_gb\",\"value\":10.5},"
         "{\"metric\":\"\",\"value\":1},"
         "{\"metric\":\"x\",\"value\":\"1\"},"
-        "{\"metric\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"value\":1},"
+        "{\"metric\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\",\"value\":1},"
         "{\"metric\":\"y\",\"value\":1,\"at\":\"yesterday\"},"
         "{\"value\":1},"
         "7]}";
@@ -168,7 +181,7 @@ Test(report_usage, json_records_limits_and_aggregates)
     /* 150 mailboxes are above the group key's 100; 10.5 GB is not above 10.5 */
     o = cJSON_GetObjectItem(r.json, "over_limit");
     cr_assert_eq(cJSON_GetArraySize(o), 1, "%s", r.body);
-    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(o, 0), "metric")->valuestring,
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(o, 0), "metric"),
                      "mailboxes");
     cr_assert_eq(num(cJSON_GetArrayItem(o, 0), "value"), 150);
     cr_assert_eq(num(cJSON_GetArrayItem(o, 0), "limit"), 100);
@@ -182,8 +195,8 @@ Test(report_usage, json_records_limits_and_aggregates)
     cr_assert_eq(num(o, "sum"), 200);
     cr_assert_eq(num(o, "max"), 150);
     cr_assert_eq(num(o, "latest"), 50, "the value reported for the latest time");
-    cr_assert_str_eq(cJSON_GetObjectItem(o, "first_at")->valuestring, "2026-01-01T00:00:00Z");
-    cr_assert_str_eq(cJSON_GetObjectItem(o, "last_at")->valuestring, "2026-01-02T00:00:00Z");
+    cr_assert_str_eq(it_member_str(o, "first_at"), "2026-01-01T00:00:00Z");
+    cr_assert_str_eq(it_member_str(o, "last_at"), "2026-01-02T00:00:00Z");
     cr_assert_eq(num(metric(m, "disk_gb"), "latest"), 10.5);
     cJSON_Delete(m);
     /* a range: [from, to) */
@@ -208,7 +221,8 @@ Test(report_usage, gzip_reports_of_json_lines)
                                 "\n"
                                 "   \r\n"
                                 "[1]\n"
-                                "{\"metric\":\"disk_gb\",\"value\":2,\"at\":\"2026-03-01T00:00:00Z\"}\r\n"
+                                "{\"metric\":\"disk_gb\",\"value\":2,"
+                                "\"at\":\"2026-03-01T00:00:00Z\"}\r\n"
                                 "{\"metric\":\"m\"}\n"
                                 "{\"metric\":\"last\",\"value\":-1}";
     unsigned char *z, *two;
@@ -244,26 +258,16 @@ Test(report_usage, gzip_reports_of_json_lines)
     cr_assert_eq(stored(&p), 9);
 
     /* truncated, corrupt, trailing garbage: 400, nothing stored */
-    report(p.jwt, "application/gzip", z, zl - 9, &r);
-    it_assert_problem(&r, 400, "invalid_archive");
-    it_response_free(&r);
-    report(p.jwt, "application/gzip", z, 5, &r);
-    it_assert_problem(&r, 400, "invalid_archive");
-    it_response_free(&r);
+    report_problem(p.jwt, "application/gzip", z, zl - 9, 400, "invalid_archive");
+    report_problem(p.jwt, "application/gzip", z, 5, 400, "invalid_archive");
     memcpy(two, z, zl);
     for (size_t i = 12; i < zl - 8; i++)
         two[i] ^= 0x5a;
-    report(p.jwt, "application/gzip", two, zl, &r);
-    it_assert_problem(&r, 400, "invalid_archive");
-    it_response_free(&r);
+    report_problem(p.jwt, "application/gzip", two, zl, 400, "invalid_archive");
     memcpy(two, z, zl);
     memcpy(two + zl, "garbage!", 8);
-    report(p.jwt, "application/gzip", two, zl + 8, &r);
-    it_assert_problem(&r, 400, "invalid_archive");
-    it_response_free(&r);
-    report(p.jwt, "application/gzip", "", 0, &r);
-    it_assert_problem(&r, 400, "invalid_archive");
-    it_response_free(&r);
+    report_problem(p.jwt, "application/gzip", two, zl + 8, 400, "invalid_archive");
+    report_problem(p.jwt, "application/gzip", "", 0, 400, "invalid_archive");
     cr_assert_eq(stored(&p), 9);
     free(two);
     free(z);
@@ -273,7 +277,6 @@ Test(report_usage, gzip_reports_of_json_lines)
 Test(report_usage, a_zip_bomb_is_refused_before_it_inflates, .timeout = 120)
 {
     struct reporter p;
-    it_response r;
     char *zeros = calloc(1, 1 << 20);
     unsigned char *bomb;
     size_t len;
@@ -281,9 +284,7 @@ Test(report_usage, a_zip_bomb_is_refused_before_it_inflates, .timeout = 120)
     reporter_init(&p);
     bomb = gz(zeros, 1 << 20, 100, &len); /* 100 MiB of zeros */
     cr_assert_lt(len, 1 << 20, "the bomb is small: %zu bytes", len);
-    report(p.jwt, "application/gzip", bomb, len, &r);
-    it_assert_problem(&r, 413, "body_too_large");
-    it_response_free(&r);
+    report_problem(p.jwt, "application/gzip", bomb, len, 413, "body_too_large");
     cr_assert_eq(stored(&p), 0);
     free(bomb);
     free(zeros);
@@ -296,18 +297,14 @@ Test(report_usage, content_types_and_sizes)
     it_response r;
     char *big;
     size_t n = 0, cap = (1 << 20) + 65536;
+    static const char empty[] = "{\"records\":[]}", cut[] = "{\"records\":",
+                      object[] = "{\"records\":{}}";
 
     reporter_init(&p);
-    report_text(p.jwt, "text/plain", "{\"records\":[]}", &r);
-    it_assert_problem(&r, 415, "unsupported_media_type");
-    it_response_free(&r);
-    report_text(p.jwt, "application/json", "{\"records\":", &r);
-    it_assert_problem(&r, 400, "malformed_json");
-    it_response_free(&r);
-    report_text(p.jwt, "application/json", "{\"records\":{}}", &r);
-    it_assert_problem(&r, 400, "invalid_field");
-    it_response_free(&r);
-    report_text(p.jwt, "application/json; charset=utf-8", "{\"records\":[]}", &r);
+    report_problem(p.jwt, "text/plain", empty, sizeof empty - 1, 415, "unsupported_media_type");
+    report_problem(p.jwt, "application/json", cut, sizeof cut - 1, 400, "malformed_json");
+    report_problem(p.jwt, "application/json", object, sizeof object - 1, 400, "invalid_field");
+    report_text(p.jwt, "application/json; charset=utf-8", empty, &r);
     cr_assert_eq(r.status, 202, "%s", r.body);
     cr_assert_eq(num(r.json, "accepted"), 0);
     it_response_free(&r);
@@ -317,9 +314,7 @@ Test(report_usage, content_types_and_sizes)
     while (n < (1 << 20) + 100)
         n += (size_t)snprintf(big + n, cap - n, "{\"metric\":\"a\",\"value\":1},");
     n += (size_t)snprintf(big + n, cap - n, "{\"metric\":\"a\",\"value\":1}]}");
-    report(p.jwt, "application/json", big, n, &r);
-    it_assert_problem(&r, 413, "body_too_large");
-    it_response_free(&r);
+    report_problem(p.jwt, "application/json", big, n, 413, "body_too_large");
     free(big);
     cr_assert_eq(stored(&p), 0);
     reporter_free(&p);
@@ -340,10 +335,8 @@ static char *sign(const char *claims, const char *key_path)
 
 static void refused(const char *jwt)
 {
-    it_response r;
-    report_text(jwt, "application/json", "{\"records\":[{\"metric\":\"a\",\"value\":1}]}", &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
+    static const char body[] = "{\"records\":[{\"metric\":\"a\",\"value\":1}]}";
+    report_problem(jwt, "application/json", body, strlen(body), 401, "unauthorized");
 }
 
 Test(report_usage, only_licences_this_service_signed_and_not_expired)
@@ -397,9 +390,8 @@ Test(report_usage, only_licences_this_service_signed_and_not_expired)
     it_request("POST", "/v1/report_usage", h, "{\"records\":[]}", 14, &r);
     it_assert_problem(&r, 401, "unauthorized");
     it_response_free(&r);
-    it_json("POST", "/v1/report_usage", p.customer, "{\"records\":[]}", &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
+    it_json_problem("POST", "/v1/report_usage", p.customer, "{\"records\":[]}", 401,
+                    "unauthorized");
     cr_assert_eq(stored(&p), 0);
     /* the genuine licence still works */
     report_text(p.jwt, "application/json", "{\"records\":[{\"metric\":\"a\",\"value\":1}]}", &r);
@@ -430,7 +422,8 @@ Test(report_usage, pack_licences_use_the_pack_limits)
     snprintf(p.license_id, sizeof p.license_id, "%s", it_str(&r, "license_id"));
     it_response_free(&r);
     report_text(p.jwt, "application/json",
-                "{\"records\":[{\"metric\":\"seats\",\"value\":5},{\"metric\":\"seats\",\"value\":2}]}",
+                "{\"records\":[{\"metric\":\"seats\",\"value\":5},"
+                "{\"metric\":\"seats\",\"value\":2}]}",
                 &r);
     cr_assert_eq(r.status, 202, "%s", r.body);
     o = cJSON_GetObjectItem(r.json, "over_limit");
@@ -459,19 +452,11 @@ Test(usage, bad_input_and_other_vendors)
     cr_assert(strstr(it_str(&r, "detail"), "from"));
     it_response_free(&r);
     snprintf(path, sizeof path, "/v1/usage?license_id=%s", q.license_id);
-    it_json("GET", path, p.vendor, NULL, &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
-    it_json("GET", "/v1/usage?license_id=G0", p.vendor, NULL, &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
+    it_json_problem("GET", path, p.vendor, NULL, 404, "not_found");
+    it_json_problem("GET", "/v1/usage?license_id=G0", p.vendor, NULL, 404, "not_found");
     snprintf(path, sizeof path, "/v1/usage?license_id=%s", p.license_id);
-    it_json("GET", path, NULL, NULL, &r);
-    it_assert_problem(&r, 401, "unauthorized");
-    it_response_free(&r);
-    it_json("GET", path, p.customer, NULL, &r);
-    it_assert_problem(&r, 403, "forbidden");
-    it_response_free(&r);
+    it_json_problem("GET", path, NULL, NULL, 401, "unauthorized");
+    it_json_problem("GET", path, p.customer, NULL, 403, "forbidden");
     /* no usage yet: an empty list */
     it_json("GET", path, p.vendor, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);

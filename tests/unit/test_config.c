@@ -54,7 +54,8 @@ static void expect_refused(const char *name, const char *value)
 static const char *const NUMERIC_VARS[] = {
     "LICD_TEMP_LICENSE_TTL", "LICD_KEY_TTL", "LICD_TOKEN_TTL", "LICD_RENEW_WINDOW",
     "LICD_LEASE_TTL", "LICD_THREADS", "LICD_BODY_LIMIT", "LICD_CONNECTION_TIMEOUT",
-    "LICD_PER_IP_CONNECTIONS", "LICD_ACCESS_LOG",
+    "LICD_PER_IP_CONNECTIONS", "LICD_ACCESS_LOG", "LICD_UPDATE_PASSWORD_RETENTION",
+    "LICD_MAINTENANCE_INTERVAL",
 };
 #define NNUMERIC (sizeof NUMERIC_VARS / sizeof NUMERIC_VARS[0])
 
@@ -73,6 +74,8 @@ Test(config, defaults)
     cr_assert_eq(cfg.token_ttl, 30 * DAY);
     cr_assert_eq(cfg.renew_window, 90 * DAY);
     cr_assert_eq(cfg.lease_ttl, 120);
+    cr_assert_eq(cfg.upw_retention, 180 * DAY);
+    cr_assert_eq(cfg.maintenance_interval, 3600);
     cr_assert_eq(cfg.body_limit, (size_t)1 << 20);
     cr_assert_eq(cfg.conn_timeout, 30);
     cr_assert_eq(cfg.per_ip_limit, 256);
@@ -161,6 +164,7 @@ Test(config, zero_only_where_allowed)
     static const char *const no_zero[] = {
         "LICD_TEMP_LICENSE_TTL", "LICD_KEY_TTL",     "LICD_TOKEN_TTL",          "LICD_LEASE_TTL",
         "LICD_THREADS",          "LICD_BODY_LIMIT",  "LICD_CONNECTION_TIMEOUT", "LICD_PER_IP_CONNECTIONS",
+        "LICD_UPDATE_PASSWORD_RETENTION", "LICD_MAINTENANCE_INTERVAL",
     };
     licd_config cfg;
     char err[256];
@@ -205,6 +209,15 @@ Test(config, ranges)
     cr_assert_eq(cfg.body_limit, (size_t)1 << 30);
     expect_refused("LICD_CONNECTION_TIMEOUT", "3601");
     expect_refused("LICD_PER_IP_CONNECTIONS", "65537");
+
+    expect_refused("LICD_UPDATE_PASSWORD_RETENTION", "59");
+    cr_assert_eq(load1("LICD_UPDATE_PASSWORD_RETENTION", max, &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.upw_retention, 3650 * DAY);
+    snprintf(over, sizeof over, "%ld", 3650 * DAY + 1);
+    expect_refused("LICD_UPDATE_PASSWORD_RETENTION", over);
+    cr_assert_eq(load1("LICD_MAINTENANCE_INTERVAL", "86400", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.maintenance_interval, DAY);
+    expect_refused("LICD_MAINTENANCE_INTERVAL", "86401");
 }
 
 Test(config, message_shows_the_value_and_the_range)
