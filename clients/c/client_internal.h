@@ -38,8 +38,9 @@ void client_clear_error(licd_client *c);
 int client_request(licd_client *c, const char *method, const char *path, const char *body,
                    int bearer, cJSON **json, char **text);
 
-/* Scope sanity before anything is sent or trusted. */
-int client_scope_check(licd_client *c, const licd_token_scope *scope);
+/* Starts a public call about scope: forgets the last failure, then checks
+ * the scope before anything is sent or trusted. */
+int client_begin(licd_client *c, const licd_token_scope *scope);
 
 /* Cache files (cache.c). The folder is made mode 0700 with its parents. */
 int cache_prepare_dir(licd_client *c, const char *dir);

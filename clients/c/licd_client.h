@@ -137,9 +137,10 @@ int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_s
 /* POST /v1/tokens with the customer key: signs scope->user in on
  * scope->machine_id for scope->products. The answer is verified as above
  * (fetching the JWKS once when it lacks the token's kid) before *out is
- * filled. Refusals are LICD_CLIENT_ERR_HTTP with problem code
- * invalid_credentials, machine_limit_reached, user_revoked or
- * too_many_requests. */
+ * filled; one the local clock already sees expired is still returned, as
+ * licd granted it a moment ago (a short LICD_TOKEN_TTL, or clock skew).
+ * Refusals are LICD_CLIENT_ERR_HTTP with problem code invalid_credentials,
+ * machine_limit_reached, user_revoked or too_many_requests. */
 int licd_client_token_issue(licd_client *c, const licd_token_scope *scope, const char *password,
                             licd_token *out);
 /* POST /v1/tokens/renew (no bearer): a new token for the same user, machine

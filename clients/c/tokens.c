@@ -85,8 +85,7 @@ int licd_client_token_issue(licd_client *c, const licd_token_scope *scope, const
 
     if (!c || !out || !password)
         return LICD_CLIENT_ERR_ARGS;
-    client_clear_error(c);
-    if ((rc = client_scope_check(c, scope)) != LICD_CLIENT_OK)
+    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK)
         return rc;
     rc = LICD_CLIENT_ERR_NOMEM;
     if (!(body = cJSON_CreateObject()) || !cJSON_AddStringToObject(body, "username", scope->user) ||
@@ -117,8 +116,7 @@ int licd_client_token_renew(licd_client *c, const char *jwt, const licd_token_sc
 
     if (!c || !jwt || !out)
         return LICD_CLIENT_ERR_ARGS;
-    client_clear_error(c);
-    if ((rc = client_scope_check(c, scope)) != LICD_CLIENT_OK)
+    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK)
         return rc;
     if (!(body = cJSON_CreateObject()) || !cJSON_AddStringToObject(body, "token", jwt) ||
         !cJSON_AddStringToObject(body, "machine_id", scope->machine_id))
@@ -197,8 +195,7 @@ int licd_client_token_obtain(licd_client *c, const licd_token_scope *scope, cons
 
     if (!c || !out || !source)
         return LICD_CLIENT_ERR_ARGS;
-    client_clear_error(c);
-    if ((rc = client_scope_check(c, scope)) != LICD_CLIENT_OK ||
+    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK ||
         (rc = cache_prepare_dir(c, cache_dir)) != LICD_CLIENT_OK ||
         (rc = cache_token_name(c, scope, &name)) != LICD_CLIENT_OK ||
         (rc = cache_read(c, cache_dir, name, &cached)) != LICD_CLIENT_OK)
@@ -235,6 +232,7 @@ keys:
             c->jwks_fetched = 0;
     }
     if (rc == LICD_CLIENT_OK) {
+        client_clear_error(c); /* a fallback leaves the online step's failure behind */
         *out = t;
         *source = src;
         memset(&t, 0, sizeof t);

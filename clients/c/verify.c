@@ -248,8 +248,9 @@ static const char *pinned_kid(const cJSON *header)
     return kid->valuestring;
 }
 
-int client_scope_check(licd_client *c, const licd_token_scope *scope)
+int client_begin(licd_client *c, const licd_token_scope *scope)
 {
+    client_clear_error(c);
     if (!scope || !scope->user || !*scope->user || !scope->machine_id || !*scope->machine_id)
         return client_fail(c, LICD_CLIENT_ERR_ARGS, "a user and a machine id are required");
     if (!scope->products || scope->nproducts < 1 || scope->nproducts > CLIENT_MAX_PRODUCTS)
@@ -382,8 +383,7 @@ int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_s
 
     if (!c || !jwt || !out)
         return LICD_CLIENT_ERR_ARGS;
-    client_clear_error(c);
-    if ((rc = client_scope_check(c, scope)) != LICD_CLIENT_OK)
+    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK)
         return rc;
     rc = LICD_CLIENT_ERR_INVALID_TOKEN;
     len = strnlen(jwt, CLIENT_MAX_JWT + 1);

@@ -66,6 +66,19 @@ static int block_tx(void *p)
                         "  WHERE vendor_id = $1 AND license_id = $2 RETURNING *)"
                         " SELECT " ASSIGNMENT_COLUMNS " FROM a" ASSIGNMENT_JOINS,
                         3, params, 0, &res);
+    if (rc == LICD_OK && PQntuples(res) == 0) {
+        /* Not a pack licence: an activation key of a group key, shown in the
+         * same shape (the app is the client; no pack, never temporary). */
+        PQclear(res);
+        res = NULL;
+        rc = store_exec("WITH a AS (UPDATE activations SET blocked = $3"
+                        "  WHERE vendor_id = $1 AND license_id = $2 RETURNING *)"
+                        " SELECT a.id, a.license_id, NULL, a.customer_id, a.app_id, p.code,"
+                        " p.version, 'any', " STORE_TIME("a.issued_at") ", "
+                        STORE_TIME("a.expires_at") ", 'active', false, a.blocked"
+                        " FROM a JOIN products p ON p.id = a.product_id",
+                        3, params, 0, &res);
+    }
     if (rc == LICD_OK && PQntuples(res) != 1)
         rc = LICD_ERR_NOT_FOUND;
     if (rc == LICD_OK) {

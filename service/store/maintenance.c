@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "store/leases.h"
 #include "store/update_passwords.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -23,7 +24,8 @@ struct store_maintenance {
 int store_maintenance_round(long upw_retention)
 {
     long long purged = 0;
-    int rc = store_upw_purge(upw_retention, &purged);
+    long leases = 0;
+    int rc = store_upw_purge(upw_retention, &purged), rc2;
     if (rc != LICD_OK) {
         /* The database may be down for a while; the next round tries again. */
         log_line("warn", "maintenance: purging update passwords failed", licd_err_name(rc));
@@ -32,7 +34,9 @@ int store_maintenance_round(long upw_retention)
         snprintf(detail, sizeof detail, "%lld purged", purged);
         log_line("info", "maintenance: update passwords past their retention", detail);
     }
-    return rc;
+    if ((rc2 = store_lease_cleanup(&leases)) != LICD_OK)
+        log_line("warn", "maintenance: deleting old leases failed", licd_err_name(rc2));
+    return rc != LICD_OK ? rc : rc2;
 }
 
 static void *run(void *p)

@@ -196,6 +196,30 @@ Test(group_keys, a_missing_node_counts_as_node_default)
     site_free(&s);
 }
 
+/* A vendor blocks an activation key by its licence id like any licence. */
+Test(group_keys, an_activation_is_blocked_and_unblocked_by_licence_id)
+{
+    struct site s;
+    it_response r;
+    char key[80], lid[32], path[96];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"app\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a1\",\"node_id\":\"n1\"", lid, NULL);
+    snprintf(path, sizeof path, "/v1/licenses/%s/block", lid);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "blocked")), "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "client_id"), "a1");
+    it_response_free(&r);
+    activate_refused(key, ",\"app_id\":\"a1\",\"node_id\":\"n1\"", "license_blocked");
+    snprintf(path, sizeof path, "/v1/licenses/%s/unblock", lid);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a1\",\"node_id\":\"n1\"", NULL, NULL);
+    site_free(&s);
+}
+
 Test(quota, reached_at_exactly_n_on_one_node_while_another_is_unaffected)
 {
     struct site s;

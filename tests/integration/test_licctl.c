@@ -241,8 +241,10 @@ Test(licctl, issued_then_cached_then_offline)
     {
         char env[512];
         snprintf(env, sizeof env, "LICD_URL='%s' LICD_CUSTOMER_KEY='%s'", w.url, w.customer);
-        cr_assert_eq(run(&w, env, NULL, "token --user alice --machine m-1 --product app --cache-dir '%s' --json",
-                         w.cache), 0, "stderr: %s", w.err);
+        cr_assert_eq(run(&w, env, NULL,
+                         "token --user alice --machine m-1 --product app --cache-dir '%s' --json",
+                         w.cache),
+                     0, "stderr: %s", w.err);
         cr_assert_str_eq(out_str(&w, "source"), "cache");
     }
     free(jwt);
