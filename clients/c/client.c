@@ -58,7 +58,10 @@ void client_clear_error(licd_client *c)
 {
     c->error[0] = '\0';
     c->problem_code[0] = '\0';
+    c->problem_detail[0] = '\0';
     c->http_status = 0;
+    cJSON_Delete(c->problem);
+    c->problem = NULL;
 }
 
 /* A header or URL with a control character could smuggle another header. */
@@ -70,29 +73,39 @@ static int has_control(const char *s)
     return 0;
 }
 
+/* An http(s) URL without control characters. */
+static int url_ok(const char *url)
+{
+    return (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0) && !has_control(url);
+}
+
+/* A copy of url without its trailing '/'s, or NULL when memory runs out. */
+static char *copy_url(const char *url)
+{
+    char *copy = strdup(url);
+    for (size_t n = copy ? strlen(copy) : 0; n > 0 && copy[n - 1] == '/'; n--)
+        copy[n - 1] = '\0';
+    return copy;
+}
+
 int licd_client_new(const char *base_url, const char *customer_key, licd_client **out)
 {
     licd_client *c;
-    size_t n;
 
     if (!out)
         return LICD_CLIENT_ERR_ARGS;
     *out = NULL;
-    if ((base_url && strncmp(base_url, "http://", 7) != 0 && strncmp(base_url, "https://", 8) != 0) ||
-        has_control(base_url) || has_control(customer_key))
+    if ((base_url && !url_ok(base_url)) || has_control(customer_key))
         return LICD_CLIENT_ERR_ARGS;
     if (!(c = calloc(1, sizeof *c)))
         return LICD_CLIENT_ERR_NOMEM;
     c->connect_timeout = 5;
     c->timeout = 30;
-    if ((base_url && !(c->base_url = strdup(base_url))) ||
+    if ((base_url && !(c->base_url = copy_url(base_url))) ||
         (customer_key && !(c->customer_key = strdup(customer_key)))) {
         licd_client_free(c);
         return LICD_CLIENT_ERR_NOMEM;
     }
-    if (c->base_url)
-        for (n = strlen(c->base_url); n > 0 && c->base_url[n - 1] == '/'; n--)
-            c->base_url[n - 1] = '\0';
     *out = c;
     return LICD_CLIENT_OK;
 }
@@ -105,10 +118,29 @@ void licd_client_free(licd_client *c)
         curl_easy_cleanup(c->curl);
     free(c->base_url);
     free(c->customer_key);
+    free(c->vendor_key);
     cJSON_Delete(c->jwks);
     free(c->jwks_text);
+    cJSON_Delete(c->problem);
     free(c);
 }
+
+/* ---- Moving between nodes (the lease holder's failover). ---- */
+
+int licd_client_set_url(licd_client *c, const char *base_url)
+{
+    char *copy;
+
+    if (!c || !base_url || !url_ok(base_url))
+        return LICD_CLIENT_ERR_ARGS;
+    if (!(copy = copy_url(base_url)))
+        return LICD_CLIENT_ERR_NOMEM;
+    free(c->base_url);
+    c->base_url = copy;
+    return LICD_CLIENT_OK;
+}
+
+const char *licd_client_url(const licd_client *c) { return c ? c->base_url : NULL; }
 
 int licd_client_set_timeouts(licd_client *c, long connect_s, long total_s)
 {
@@ -126,6 +158,11 @@ long licd_client_http_status(const licd_client *c) { return c ? c->http_status :
 const char *licd_client_problem_code(const licd_client *c)
 {
     return c && c->problem_code[0] ? c->problem_code : NULL;
+}
+
+const char *licd_client_problem_detail(const licd_client *c)
+{
+    return c && c->problem_code[0] ? c->problem_detail : NULL;
 }
 
 static size_t on_data(char *data, size_t size, size_t n, void *p)
@@ -156,10 +193,15 @@ static int http_failure(licd_client *c, const struct answer *a)
 
     if (cJSON_IsString(code))
         snprintf(c->problem_code, sizeof c->problem_code, "%s", code->valuestring);
+    if (cJSON_IsString(detail))
+        snprintf(c->problem_detail, sizeof c->problem_detail, "%s", detail->valuestring);
     client_fail(c, LICD_CLIENT_ERR_HTTP, "HTTP %ld%s%s: %s", c->http_status,
                 c->problem_code[0] ? " " : "", c->problem_code,
                 cJSON_IsString(detail) ? detail->valuestring : "no details given");
-    cJSON_Delete(problem);
+    cJSON_Delete(c->problem);
+    c->problem = cJSON_IsObject(problem) ? problem : NULL;
+    if (!c->problem)
+        cJSON_Delete(problem);
     return LICD_CLIENT_ERR_HTTP;
 }
 
@@ -174,12 +216,12 @@ static int add_header(struct curl_slist **list, const char *line)
 
 /* Options are set afresh on the one handle per request (curl_easy_reset
  * keeps its connections, so a second call reuses the first's). */
-int client_request(licd_client *c, const char *method, const char *path, const char *body,
-                   int bearer, cJSON **json, char **text)
+int client_send(licd_client *c, const struct client_call *call, cJSON **json, char **text)
 {
     struct answer a = {0};
     struct curl_slist *headers = NULL;
-    char *url = NULL, *auth = NULL;
+    char *url = NULL, *auth = NULL, *type = NULL;
+    const char *method = call->method;
     CURLcode cc;
     int rc = LICD_CLIENT_ERR_NOMEM;
 
@@ -189,23 +231,30 @@ int client_request(licd_client *c, const char *method, const char *path, const c
         *text = NULL;
     if (!c->base_url)
         return client_fail(c, LICD_CLIENT_ERR_ARGS, "no licd URL given");
-    if (bearer && !c->customer_key)
-        return client_fail(c, LICD_CLIENT_ERR_ARGS, "no customer key given");
+    if (call->auth_scheme && !call->credential)
+        return client_fail(c, LICD_CLIENT_ERR_ARGS, "no %s given", call->credential_name);
+    if (has_control(call->path) || has_control(call->credential))
+        return client_fail(c, LICD_CLIENT_ERR_ARGS, "a path or credential holds a control character");
     if (!c->curl && !(c->curl = curl_easy_init()))
         return client_fail(c, rc, "cannot start libcurl");
     curl_easy_reset(c->curl);
-    if (!(url = malloc(strlen(c->base_url) + strlen(path) + 1)))
+    if (!(url = malloc(strlen(c->base_url) + strlen(call->path) + 1)))
         goto out;
     strcpy(url, c->base_url);
-    strcat(url, path);
-    if (bearer) {
-        if (!(auth = malloc(strlen(c->customer_key) + 32)))
+    strcat(url, call->path);
+    if (call->auth_scheme) {
+        if (!(auth = malloc(strlen(call->auth_scheme) + strlen(call->credential) + 32)))
             goto out;
-        sprintf(auth, "Authorization: Bearer %s", c->customer_key);
+        sprintf(auth, "Authorization: %s %s", call->auth_scheme, call->credential);
+    }
+    if (call->body) {
+        const char *ct = call->content_type ? call->content_type : "application/json";
+        if (!(type = malloc(strlen(ct) + 32)))
+            goto out;
+        sprintf(type, "Content-Type: %s", ct);
     }
     if (!add_header(&headers, "Accept: application/json") || !add_header(&headers, "Expect:") ||
-        (body && !add_header(&headers, "Content-Type: application/json")) ||
-        (auth && !add_header(&headers, auth)))
+        (type && !add_header(&headers, type)) || (auth && !add_header(&headers, auth)))
         goto out;
     curl_easy_setopt(c->curl, CURLOPT_URL, url);
     curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -218,9 +267,9 @@ int client_request(licd_client *c, const char *method, const char *path, const c
     curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &a);
-    if (body) {
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    if (call->body) {
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, call->body);
+        curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)call->body_len);
     }
     cc = curl_easy_perform(c->curl);
     if (cc == CURLE_WRITE_ERROR && a.too_big) {
@@ -256,8 +305,18 @@ out:
     if (rc == LICD_CLIENT_ERR_NOMEM && !c->error[0])
         client_fail(c, rc, "out of memory");
     curl_slist_free_all(headers);
+    free(type);
     free(auth);
     free(url);
     free(a.data);
     return rc;
+}
+
+int client_request(licd_client *c, const char *method, const char *path, const char *body,
+                   int bearer, cJSON **json, char **text)
+{
+    struct client_call call = {method, path, body, body ? strlen(body) : 0, NULL,
+                               bearer ? "Bearer" : NULL, bearer ? c->customer_key : NULL,
+                               "customer key"};
+    return client_send(c, &call, json, text);
 }

@@ -15,6 +15,7 @@ struct licd_client {
     CURL *curl;
     char *base_url;       /* without a trailing '/' */
     char *customer_key;   /* NULL: no bearer */
+    char *vendor_key;     /* the vendor calls' bearer (admin.c); NULL: none */
     long connect_timeout; /* seconds */
     long timeout;         /* seconds */
     cJSON *jwks;          /* the installed JWKS document */
@@ -22,6 +23,8 @@ struct licd_client {
     int jwks_fetched;     /* fetched since the last save: the cache keeps it */
     long http_status;
     char problem_code[64];
+    char problem_detail[512]; /* its "detail" */
+    cJSON *problem;       /* the last error answer's problem+json object, or NULL */
     char error[512];
 };
 
@@ -37,6 +40,29 @@ void client_clear_error(licd_client *c);
  * problem code and detail. */
 int client_request(licd_client *c, const char *method, const char *path, const char *body,
                    int bearer, cJSON **json, char **text);
+
+/* One request as client_send makes it. */
+struct client_call {
+    const char *method;
+    const char *path;         /* after base_url: "/v1/..." */
+    const char *body;         /* NULL: none */
+    size_t body_len;
+    const char *content_type; /* of body; NULL: application/json */
+    const char *auth_scheme;  /* "Bearer", "License"; NULL: no Authorization header */
+    const char *credential;   /* after the scheme; NULL: fails, naming: */
+    const char *credential_name; /* "customer key", "vendor key", ... */
+};
+
+/* client_request for any body, content type and credential (a credential
+ * or path with a control character is LICD_CLIENT_ERR_ARGS: it could
+ * smuggle a header). */
+int client_send(licd_client *c, const struct client_call *call, cJSON **json, char **text);
+
+/* The shape, pinned header (alg ES256, one kid found in the installed JWKS)
+ * and signature of a compact JWS; *claims gets its payload (cJSON_Delete).
+ * LICD_CLIENT_ERR_UNKNOWN_KEY when the kid is not in the JWKS, else
+ * LICD_CLIENT_ERR_INVALID_TOKEN. Judging the claims is the caller's. */
+int client_verify_jws(licd_client *c, const char *jwt, cJSON **claims);
 
 /* Starts a public call about scope: forgets the last failure, then checks
  * the scope before anything is sent or trusted. */

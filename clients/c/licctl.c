@@ -12,11 +12,7 @@
 #include <time.h>
 
 #include "licd_client.h"
-
-#define EXIT_VALID 0
-#define EXIT_ERROR 1
-#define EXIT_LIMITED 10
-#define EXIT_NO_ACCESS 20
+#include "licctl_cmds.h"
 #define MAX_PRODUCTS 32
 
 struct command {
@@ -32,12 +28,22 @@ static void usage_token(FILE *out);
 static const struct command commands[] = {
     {"token", "get a session token for a user on this machine (cached, renewed or issued)",
      cmd_token, usage_token},
+    {"admin", "vendor calls: customers, products, packs, licences, users, group keys, usage",
+     cmd_admin, usage_admin},
+    {"report-usage", "report usage under a licence (JSON or a gzip archive)", cmd_report_usage,
+     usage_report_usage},
+    /* licctl_keys.c, licctl_lease.c */
+    {"get-key", "get this client's licence of a product (a seat, or a temporary licence)",
+     cmd_get_key, usage_get_key},
+    {"activate", "get an activation key with a group key, keeping the update password",
+     cmd_activate, usage_activate},
+    {"upgrade", "move a licence to a newer version (--check: only ask)", cmd_upgrade, usage_upgrade},
+    {"lease", "hold a floating seat with heartbeats until SIGINT/SIGTERM", cmd_lease, usage_lease},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
-static void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void complain(const char *fmt, ...)
+void complain(const char *fmt, ...)
 {
     va_list ap;
     fputs("licctl: ", stderr);
@@ -54,15 +60,20 @@ static void usage(FILE *out)
           "commands:\n",
           out);
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fputs("\nLICD_URL and LICD_CUSTOMER_KEY stand in for --url and --customer-key.\n"
+        fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nLICD_URL and LICD_CUSTOMER_KEY stand in for --url and --customer-key,\n"
+          "LICD_VENDOR_KEY for --vendor-key (licctl admin).\n"
           "Exit status: 0 full access (valid), 10 limited (intermediate),\n"
-          "20 no access (invalid or refused), 1 any other error.\n",
+          "20 no access (invalid or refused), 1 any other error.\n"
+          "  get-key   0 a permanent licence, 10 a temporary one, 20 refused\n"
+          "  activate  0 activated, 20 refused (any 403 of licd)\n"
+          "  upgrade   0 upgraded (--check: available), 20 refused (--check: not available)\n"
+          "  lease     0 released after SIGINT/SIGTERM, 20 no seat (at checkout, or lost)\n",
           out);
 }
 
 /* --url and --customer-key, else their environment stand-ins; both required. */
-static int connect_client(const char *url, const char *key, licd_client **c)
+int connect_client(const char *url, const char *key, licd_client **c)
 {
     int rc;
 
@@ -114,7 +125,7 @@ static int exit_for_error(const licd_client *c, int rc)
     return EXIT_ERROR;
 }
 
-static void format_time(int64_t t, char *buf, size_t cap)
+void format_time(int64_t t, char *buf, size_t cap)
 {
     time_t tt = (time_t)t;
     struct tm tm;

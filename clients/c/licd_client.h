@@ -26,6 +26,7 @@
 #ifndef LICD_CLIENT_H
 #define LICD_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -71,6 +72,8 @@ int licd_client_set_timeouts(licd_client *c, long connect_s, long total_s);
 const char *licd_client_error(const licd_client *c);
 long licd_client_http_status(const licd_client *c);
 const char *licd_client_problem_code(const licd_client *c);
+/* The problem's "detail" ("" when it had none); NULL when problem_code is. */
+const char *licd_client_problem_detail(const licd_client *c);
 
 /* ---- Keys: the JWKS that offline verification trusts. ---- */
 
@@ -197,6 +200,295 @@ int licd_machine_id(char **out);
 int licd_client_token_obtain(licd_client *c, const licd_token_scope *scope, const char *cache_dir,
                              licd_password_fn password, void *password_arg, licd_token *out,
                              licd_token_source *source);
+
+/* ---- Usage reports (POST /v1/report_usage, Authorization: License <jwt>). ---- */
+
+typedef enum {
+    LICD_USAGE_JSON = 0, /* application/json {"records":[...]}, within licd's body limit (1 MiB) */
+    LICD_USAGE_GZIP = 1  /* application/gzip of JSON lines: up to 16 MiB sent, 64 MiB inflated */
+} licd_usage_format;
+
+/* One measurement: metric (1 to 64 bytes), a finite value, and when it was
+ * taken in Unix seconds (0: now, as licd's clock tells). */
+typedef struct {
+    const char *metric;
+    double value;
+    int64_t at;
+} licd_usage_record;
+
+/* A metric whose largest value in the report passed the licence's limit. */
+typedef struct {
+    char *metric;
+    double value;
+    double limit;
+} licd_usage_over;
+
+/* licd's answer. licd_usage_result_clear frees the members and zeroes it
+ * (safe to call twice). */
+typedef struct {
+    char *license_id;           /* the licence reported under */
+    int64_t accepted;           /* records stored */
+    int64_t rejected;           /* records that were not {metric, value, at?} */
+    licd_usage_over *over_limit;
+    size_t nover;
+    char *json;                 /* the answer's JSON text, as licd sent it */
+} licd_usage_result;
+
+void licd_usage_result_clear(licd_usage_result *r);
+
+/* Reports n records under license (the compact JWT of a pack licence or an
+ * activation key), as format. All records are stored or none: a refusal is
+ * LICD_CLIENT_ERR_HTTP with problem code unauthorized (a licence licd did
+ * not sign, has expired or does not know), body_too_large (a JSON report
+ * over licd's body limit: send it as gzip) or invalid_archive. A record
+ * without a metric, with a value that is not finite or a negative time is
+ * LICD_CLIENT_ERR_ARGS before anything is sent. */
+int licd_client_report_usage(licd_client *c, const char *license, const licd_usage_record *records,
+                             size_t n, licd_usage_format format, licd_usage_result *out);
+/* The same for records already written as JSON lines (len bytes of text, one
+ * record a line, blank lines skipped), sent as they are: compressed as the
+ * archive, or each parsed into the records array (a line that is not JSON
+ * goes as a string), so that licd judges every line alike and counts a bad
+ * one as rejected in both formats. */
+int licd_client_report_usage_lines(licd_client *c, const char *license, const char *lines,
+                                   size_t len, licd_usage_format format, licd_usage_result *out);
+
+/* ---- Vendor (admin) API: Authorization: Bearer <vendor api key>. ---- */
+
+/* The vendor key the vendor calls send (copied; NULL forgets it). A client
+ * may hold a customer key and a vendor key at once. */
+int licd_client_set_vendor_key(licd_client *c, const char *vendor_key);
+
+/* One vendor call: method to path ("/v1/...", its variable parts and query
+ * values escaped with licd_client_escape) with body (JSON text) or NULL.
+ * On a 2xx answer that is a JSON object, *answer (when answer is not NULL)
+ * gets its text, and licd_client_http_status() tells 200 from 201 (a pack
+ * posted again is 200). Any other status is LICD_CLIENT_ERR_HTTP with the
+ * problem's code and detail recorded; an answer that is not a JSON object,
+ * LICD_CLIENT_ERR_PROTOCOL. The library adds no knowledge of the vendor
+ * endpoints: api-spec/openapi.yaml is their reference. */
+int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,
+                            char **answer);
+/* GET of a list endpoint (path may carry filters and limit=), following its
+ * "next" cursors to the end: *answer gets {"items":[every item, in order],
+ * "next":null}. A page that is not {"items":[...],"next":string|null}, or a
+ * cursor answered twice in a row, is LICD_CLIENT_ERR_PROTOCOL. */
+int licd_client_vendor_list(licd_client *c, const char *path, char **answer);
+
+/* s percent-encoded for a path segment or a query value: every byte but
+ * the RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) as %XX. */
+int licd_client_escape(const char *s, char **out);
+
+/* ---- Licences: pack licences and activation keys (licence JWTs). ---- */
+
+/* What a licence grants, read from its verified claims. Calls that fill one
+ * overwrite it: pass it zeroed (or cleared). licd_license_clear frees the
+ * members and zeroes it again; it is safe to call twice. */
+typedef struct {
+    char *jwt;           /* the compact licence itself */
+    char *license_id;    /* lid */
+    char *client_id;     /* cid: the client, or the app of an activation key */
+    char *product;       /* pid */
+    char *version;       /* pver */
+    char *platform;      /* platform */
+    char *pack_id;       /* pack; NULL for a temporary licence or an activation key */
+    int64_t serial;      /* serial; 0 when it has none */
+    int temporary;       /* tmp: 1 for a temporary licence (no seat was free) */
+    char *node_id;       /* node of an activation key; NULL for a pack licence */
+    char *features_json; /* feat as JSON text: ["<feature>",...] */
+    int64_t issued_at;   /* iat, Unix seconds */
+    int64_t expires_at;  /* exp, Unix seconds; LICD_LICENSE_NO_EXPIRY when it never expires */
+} licd_license;
+
+/* The exp of a licence without an end: 9999-12-31T23:59:59Z. */
+#define LICD_LICENSE_NO_EXPIRY INT64_C(253402300799)
+
+void licd_license_clear(licd_license *l);
+
+/* Offline check of a licence against the JWKS installed in c, on the same
+ * pinned path as licd_client_verify_token (alg ES256, a kid of the JWKS,
+ * the signature by libjwt); then iss must be "licd" and lid, cid, pid, tmp
+ * and exp be present. An expired licence is LICD_CLIENT_ERR_EXPIRED with
+ * *out filled all the same; a kid not in the JWKS is
+ * LICD_CLIENT_ERR_UNKNOWN_KEY (fetch the JWKS again); anything else that
+ * fails is LICD_CLIENT_ERR_INVALID_TOKEN. */
+int licd_client_verify_license(licd_client *c, const char *jwt, time_t now, licd_license *out);
+
+/* What POST /v1/get_key asks for (pack licence, customer key as bearer).
+ * product and client_id are required; the rest may be NULL. */
+typedef struct {
+    const char *product;
+    const char *client_id;
+    const char *version;     /* NULL: the product's current version */
+    const char *platform;    /* windows, non_windows, legacy, direct_connect or any (NULL) */
+    const char *software_id; /* the build the client runs, for a platform challenge */
+    const char *image_path;  /* the client's image: answers challenge_required (NULL: refused) */
+} licd_key_request;
+
+/* The client's licence: the one it holds (recovered), a new seat, or its
+ * one temporary licence (out->temporary) when no seat is free. When licd
+ * answers 403 challenge_required and image_path is set, the response
+ * hex(SHA-256(nonce ‖ image ‖ nonce)) is computed from the file and the
+ * request sent once more with it. The licence is verified offline (the
+ * JWKS fetched once when it lacks the licence's kid) and must be for
+ * client_id and product. Refusals are LICD_CLIENT_ERR_HTTP with problem
+ * code license_blocked, no_matching_pack, temporary_license_expired,
+ * challenge_required (no image_path) or challenge_failed. */
+int licd_client_get_key(licd_client *c, const licd_key_request *r, licd_license *out);
+
+/* The answer to a platform challenge: hex(SHA-256(nonce bytes ‖ the file at
+ * image_path ‖ nonce bytes)) into response (65 bytes with the NUL). The
+ * nonce is 32 hex digits; a file that cannot be read is LICD_CLIENT_ERR_IO. */
+int licd_client_challenge_response(licd_client *c, const char *nonce_hex, const char *image_path,
+                                   char response[65]);
+
+/* What the group shape of POST /v1/get_key sends (no bearer: the group key
+ * is the credential). group_key, scheme, product and app_id are required;
+ * the rest may be NULL (licd takes node "default" and the connection's
+ * address for ip). */
+typedef struct {
+    const char *group_key;
+    const char *scheme;
+    const char *product;
+    const char *app_id;
+    const char *node_id;
+    const char *container_id;
+    const char *ip;
+    const char *domain;
+} licd_activation_request;
+
+/* One activation: update_password (NULL: none) is presented, and
+ * *new_password gets the one licd answers with (free it). The activation
+ * key is verified offline and must be for app_id and product. Refusals are
+ * LICD_CLIENT_ERR_HTTP 403 with problem code unknown_group_key,
+ * group_key_expired, scheme_mismatch, product_not_in_group, link_mismatch,
+ * quota_exceeded, license_blocked or update_password_unknown. */
+int licd_client_activate(licd_client *c, const licd_activation_request *r,
+                         const char *update_password, licd_license *out, char **new_password);
+
+/* An activation that keeps the update password between runs in cache_dir
+ * (made mode 0700 when missing; files 0600, replaced atomically), one file
+ * per group key, node and app: update-password-<H(key,app)>-<H(key,app,node)>
+ * (hashes, so that the key never shows in a name). The password of this
+ * node is presented; when there is none, the newest of the same key and
+ * app from another node is (the app moved, or was copied, with its state),
+ * and that file is removed once the answer's password is stored. So give
+ * each application instance a cache folder of its own: two live instances
+ * sharing one folder from different nodes would present each other's
+ * passwords and be flagged as clones. *presented (may be NULL) says
+ * whether a password was presented. A password written to the cache may be
+ * lost only when writing it fails, which is LICD_CLIENT_ERR_IO after the
+ * activation (*out is filled all the same). */
+int licd_client_activate_cached(licd_client *c, const licd_activation_request *r,
+                                const char *cache_dir, licd_license *out, int *presented);
+
+/* POST /v1/is_upgrade_available's answer. licd_upgrade_check_clear frees
+ * the members and zeroes it (safe to call twice). */
+typedef struct {
+    int available;      /* a seat of an upgrade pack is free for it */
+    int supported;      /* an upgrade path leads there */
+    char *reason;       /* licd's reason, e.g. "no_upgrade_seat" */
+    char *license_id;   /* the licence asked about */
+    char *from_version; /* its version now */
+} licd_upgrade_check;
+
+void licd_upgrade_check_clear(licd_upgrade_check *u);
+
+/* Whether license (a licence JWT of this customer) can move to target. */
+int licd_client_is_upgrade_available(licd_client *c, const char *license, const char *target,
+                                     licd_upgrade_check *out);
+/* POST /v1/upgrade: the new licence for target, consuming one seat of an
+ * upgrade pack, verified offline. 409 no_upgrade_available and 403
+ * license_blocked are LICD_CLIENT_ERR_HTTP. */
+int licd_client_upgrade(licd_client *c, const char *license, const char *target, licd_license *out);
+
+/* ---- Floating seats: leases kept by heartbeats, across a pool of nodes. ---- */
+
+/* Makes c's later requests go to base_url (same rules as licd_client_new);
+ * licd_client_url() is the one in use (NULL for an offline client). */
+int licd_client_set_url(licd_client *c, const char *base_url);
+const char *licd_client_url(const licd_client *c);
+
+/* A lease as licd answered it. licd_lease_clear frees the members and
+ * zeroes it (safe to call twice). */
+typedef struct {
+    char *lease_id;
+    char *pack_id;
+    int64_t expires_at;        /* Unix seconds */
+    long heartbeat_interval_s; /* at least 1 */
+    char **servers;            /* the pool's node URLs, as licd listed them */
+    size_t nservers;
+} licd_lease;
+
+void licd_lease_clear(licd_lease *l);
+
+/* POST /v1/leases: a seat of a concurrent pack of product for client_id.
+ * Every seat taken is LICD_CLIENT_ERR_HTTP 403 no_seats_available. */
+int licd_client_lease_checkout(licd_client *c, const char *product, const char *client_id,
+                               licd_lease *out);
+/* POST /v1/leases/{lease_id}/heartbeat: 200 extends the lease (*created 0);
+ * 201 means the node did not know it (or it had lapsed) and checked a new
+ * seat out: out->lease_id is then new (*created 1). 403
+ * no_seats_available when it did not know it and no seat is free. */
+int licd_client_lease_heartbeat(licd_client *c, const char *lease_id, const char *product,
+                                const char *client_id, licd_lease *out, int *created);
+/* DELETE /v1/leases/{lease_id}: the seat is free again. */
+int licd_client_lease_release(licd_client *c, const char *lease_id);
+
+typedef enum {
+    LICD_LEASE_CHECKOUT = 0,  /* a new lease: at the start, or a heartbeat licd turned into one */
+    LICD_LEASE_HEARTBEAT = 1, /* the lease was extended */
+    LICD_LEASE_FAILOVER = 2,  /* a node stopped answering: moving to the next */
+    LICD_LEASE_RELEASE = 3    /* the seat was given back */
+} licd_lease_event_kind;
+
+/* "checkout", "heartbeat", "failover" or "release". */
+const char *licd_lease_event_name(licd_lease_event_kind k);
+
+/* What a holder reports; pointers are valid during the callback only. */
+typedef struct {
+    licd_lease_event_kind kind;
+    const licd_lease *lease; /* the lease now (the old one for failover) */
+    const char *server;      /* the node that answered; failover: the node moved to */
+    const char *from;        /* failover: the node that stopped answering */
+    const char *reason;      /* failover: why (licd_client_error of the failed request) */
+    const char *replaces;    /* checkout by heartbeat: the lease it replaces, else NULL */
+} licd_lease_event;
+
+typedef void (*licd_lease_event_fn)(void *arg, const licd_lease_event *ev);
+
+/* Holds one seat through c, which it borrows (c must outlive it) and moves
+ * between nodes: a request that gets no answer (LICD_CLIENT_ERR_NETWORK:
+ * refused, reset, timed out) or a 5xx goes to the next node of servers
+ * (the list of licd's last answer; before any, the one given here),
+ * starting after the node in use and wrapping, each tried once. A
+ * heartbeat that reaches a node that does not know the lease becomes a new
+ * checkout there, whose lease_id the holder keeps from then on. Other
+ * answers (403 no_seats_available, 401, ...) are the caller's to judge:
+ * they return at once, with the error on c. */
+typedef struct licd_lease_holder licd_lease_holder;
+
+/* product, client_id and servers (nservers URLs, may be 0) are copied; fn
+ * (may be NULL) is told of every event. */
+int licd_lease_holder_new(licd_client *c, const char *product, const char *client_id,
+                          const char *const *servers, size_t nservers, licd_lease_event_fn fn,
+                          void *arg, licd_lease_holder **out);
+void licd_lease_holder_free(licd_lease_holder *h);
+/* The lease held, or NULL before a checkout and after a release. */
+const licd_lease *licd_lease_holder_lease(const licd_lease_holder *h);
+/* One checkout, heartbeat or release, each with failover as above. */
+int licd_lease_holder_checkout(licd_lease_holder *h);
+int licd_lease_holder_heartbeat(licd_lease_holder *h);
+int licd_lease_holder_release(licd_lease_holder *h);
+/* Checks a seat out, heartbeats every heartbeat_interval_s until *stop is
+ * non-zero (set it from a signal handler: it is looked at every 100 ms and
+ * between requests), then releases the seat. A checkout that fails returns
+ * its error; a heartbeat round in which no node answered is tried again
+ * after the interval (the lease may lapse meanwhile: the next heartbeat
+ * then checks a seat out anew); any other heartbeat failure (403
+ * no_seats_available: the seat is lost) returns at once, leaving nothing
+ * held. A failed release returns its error (the lease lapses by itself). */
+int licd_lease_holder_run(licd_lease_holder *h, const volatile sig_atomic_t *stop);
 
 #ifdef __cplusplus
 }

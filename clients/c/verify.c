@@ -1,5 +1,5 @@
-/* Offline trust: the JWKS, and tokens checked against it with the algorithm
- * pinned to ES256 before libjwt sees them. */
+/* Offline trust: the JWKS, and session tokens and licences checked against
+ * it with the algorithm pinned to ES256 before libjwt sees them. */
 #include <jwt.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -369,23 +369,18 @@ out:
     return rc;
 }
 
-/* Order: shape, header (alg pinned, kid known), signature, then claims. */
-int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_scope *scope,
-                             time_t now, licd_token *out)
+/* Order: shape, header (alg pinned, kid known), then the signature; the
+ * claims are the caller's to judge. */
+int client_verify_jws(licd_client *c, const char *jwt, cJSON **claims)
 {
-    const char *dot, *kid, *iss, *sub, *mid;
+    const char *dot, *kid;
     unsigned char *hbuf = NULL;
     size_t hlen = 0, len;
-    cJSON *header = NULL, *claims = NULL;
+    cJSON *header = NULL;
     const cJSON *jwk;
-    licd_token t = {0};
-    int rc;
+    int rc = LICD_CLIENT_ERR_INVALID_TOKEN;
 
-    if (!c || !jwt || !out)
-        return LICD_CLIENT_ERR_ARGS;
-    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK)
-        return rc;
-    rc = LICD_CLIENT_ERR_INVALID_TOKEN;
+    *claims = NULL;
     len = strnlen(jwt, CLIENT_MAX_JWT + 1);
     if (len > CLIENT_MAX_JWT || !(dot = memchr(jwt, '.', len)) ||
         !(hbuf = b64url_decode(jwt, (size_t)(dot - jwt), &hlen)) || !(header = parse_object(hbuf, hlen))) {
@@ -400,7 +395,26 @@ int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_s
         rc = client_fail(c, LICD_CLIENT_ERR_UNKNOWN_KEY, "key %s is not in the JWKS", kid);
         goto out;
     }
-    if ((rc = check_signature(c, jwt, jwk, &claims)) != LICD_CLIENT_OK)
+    rc = check_signature(c, jwt, jwk, claims);
+out:
+    cJSON_Delete(header);
+    free(hbuf);
+    return rc;
+}
+
+int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_scope *scope,
+                             time_t now, licd_token *out)
+{
+    const char *iss, *sub, *mid;
+    cJSON *claims = NULL;
+    licd_token t = {0};
+    int rc;
+
+    if (!c || !jwt || !out)
+        return LICD_CLIENT_ERR_ARGS;
+    if ((rc = client_begin(c, scope)) != LICD_CLIENT_OK)
+        return rc;
+    if ((rc = client_verify_jws(c, jwt, &claims)) != LICD_CLIENT_OK)
         goto out;
     rc = LICD_CLIENT_ERR_INVALID_TOKEN;
     iss = str_member(claims, "iss");
@@ -426,7 +440,83 @@ int licd_client_verify_token(licd_client *c, const char *jwt, const licd_token_s
 out:
     licd_token_clear(&t);
     cJSON_Delete(claims);
-    cJSON_Delete(header);
-    free(hbuf);
+    return rc;
+}
+
+/* ---- Licences (pack licences and activation keys) ---- */
+
+void licd_license_clear(licd_license *l)
+{
+    if (!l)
+        return;
+    free(l->jwt);
+    free(l->license_id);
+    free(l->client_id);
+    free(l->product);
+    free(l->version);
+    free(l->platform);
+    free(l->pack_id);
+    free(l->node_id);
+    free(l->features_json);
+    memset(l, 0, sizeof *l);
+}
+
+/* A copy of an optional string claim: 1 when absent, null or copied. */
+static int copy_claim(const cJSON *claims, const char *name, char **out)
+{
+    const char *v = str_member(claims, name);
+    return !v || (*out = strdup(v)) != NULL;
+}
+
+/* Copies the claims of a licence into l: LICD_CLIENT_ERR_INVALID_TOKEN when
+ * lid, cid, pid, tmp or exp is missing or ill-typed. */
+static int fill_license(licd_client *c, const char *jwt, const cJSON *claims, licd_license *l)
+{
+    const cJSON *tmp = cJSON_GetObjectItemCaseSensitive(claims, "tmp");
+    const cJSON *iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
+    const cJSON *serial = cJSON_GetObjectItemCaseSensitive(claims, "serial");
+    const cJSON *feat = cJSON_GetObjectItemCaseSensitive(claims, "feat");
+
+    if (!str_member(claims, "lid") || !str_member(claims, "cid") || !str_member(claims, "pid") ||
+        !cJSON_IsBool(tmp) || !seconds_of(cJSON_GetObjectItemCaseSensitive(claims, "exp"), &l->expires_at) ||
+        (iat && !seconds_of(iat, &l->issued_at)) || (feat && !cJSON_IsArray(feat)) ||
+        (serial && !cJSON_IsNull(serial) && !seconds_of(serial, &l->serial)))
+        return client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN, "the licence lacks lid, cid, pid, tmp or exp");
+    l->temporary = cJSON_IsTrue(tmp);
+    if (!(l->jwt = strdup(jwt)) || !copy_claim(claims, "lid", &l->license_id) ||
+        !copy_claim(claims, "cid", &l->client_id) || !copy_claim(claims, "pid", &l->product) ||
+        !copy_claim(claims, "pver", &l->version) || !copy_claim(claims, "platform", &l->platform) ||
+        !copy_claim(claims, "pack", &l->pack_id) || !copy_claim(claims, "node", &l->node_id) ||
+        !(l->features_json = feat ? cJSON_PrintUnformatted(feat) : strdup("[]")))
+        return client_fail(c, LICD_CLIENT_ERR_NOMEM, "out of memory");
+    return LICD_CLIENT_OK;
+}
+
+int licd_client_verify_license(licd_client *c, const char *jwt, time_t now, licd_license *out)
+{
+    const char *iss;
+    cJSON *claims = NULL;
+    licd_license l = {0};
+    int rc;
+
+    if (!c || !jwt || !out)
+        return LICD_CLIENT_ERR_ARGS;
+    client_clear_error(c);
+    if ((rc = client_verify_jws(c, jwt, &claims)) != LICD_CLIENT_OK)
+        goto out;
+    /* Session tokens share the key and the issuer; they carry no lid. */
+    if (!(iss = str_member(claims, "iss")) || strcmp(iss, TOKEN_ISSUER) != 0) {
+        rc = client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN, "not a licence of licd");
+        goto out;
+    }
+    if ((rc = fill_license(c, jwt, claims, &l)) != LICD_CLIENT_OK)
+        goto out;
+    rc = l.expires_at <= (int64_t)now ? client_fail(c, LICD_CLIENT_ERR_EXPIRED, "the licence expired")
+                                      : LICD_CLIENT_OK;
+    *out = l;
+    memset(&l, 0, sizeof l);
+out:
+    licd_license_clear(&l);
+    cJSON_Delete(claims);
     return rc;
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by deploy/cluster/{up,status,down} and tests/cluster/failover: where
 # the local cluster keeps its files, its ports, and how its processes are
 # started, found and stopped. Source it after deploy/local/common.sh; it
@@ -9,18 +10,44 @@ CLUSTER_ETCD=(e1 e2 e3)
 CLUSTER_PG=(pg1 pg2 pg3)
 CLUSTER_LICD=(licd1 licd2)
 
+# cluster_port_used PORT: true while any TCP socket on this machine has PORT
+# as its local port: a listener, or an outgoing connection that was given it
+# as its source port.
+cluster_port_used() {
+  if command -v ss >/dev/null 2>&1; then
+    [ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+
+# A port below the kernel's range for outgoing connections' source ports
+# (ip_local_port_range), so that no client connection can be sitting on it
+# when a stopped member starts again; free now.
+cluster_pick_port() {
+  local low hi p
+  read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+  hi=$((low - 1))
+  [ "$hi" -gt 12000 ] || hi=32767
+  for _ in $(seq 1 100); do
+    p=$((hi - 10000 + RANDOM % 10000))
+    cluster_port_used "$p" || { echo "$p"; return 0; }
+  done
+  return 1
+}
+
 # Loads the ports from $CLUSTER_VAR/ports.env, choosing distinct free ones the
 # first time (they are kept: etcd's members and Patroni's know each other by
 # address). Sets ETCD_CLIENT_n, ETCD_PEER_n, PG_PORT_n, REST_PORT_n, LICD_PORT_n.
 cluster_ports() {
-  local f=$CLUSTER_VAR/ports.env name p used=" " i
+  local f=$CLUSTER_VAR/ports.env name p used=" "
   if [ ! -s "$f" ]; then
     mkdir -p "$CLUSTER_VAR"
     : >"$f.tmp"
     for name in ETCD_CLIENT_1 ETCD_CLIENT_2 ETCD_CLIENT_3 ETCD_PEER_1 ETCD_PEER_2 ETCD_PEER_3 \
       PG_PORT_1 PG_PORT_2 PG_PORT_3 REST_PORT_1 REST_PORT_2 REST_PORT_3 LICD_PORT_1 LICD_PORT_2; do
-      for i in $(seq 1 20); do
-        p=$(licd_free_port) || return 1
+      for _ in $(seq 1 20); do
+        p=$(cluster_pick_port) || return 1
         case $used in *" $p "*) continue ;; esac
         break
       done
@@ -88,6 +115,15 @@ cluster_stop() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# cluster_port_free PORT WHAT: fails, saying so, when PORT is in use (the
+# ports are chosen once and kept).
+cluster_port_free() {
+  if cluster_port_used "$1"; then
+    echo "port $1 ($2) is in use by another program: stop it, or start over with new ports (deploy/cluster/down --wipe)" >&2
+    return 1
+  fi
+}
+
 # cluster_start_etcd N: starts etcd member N (1-3) unless it runs. The
 # initial-cluster flags matter only the first time; after that the member
 # rejoins from its data folder.
@@ -101,12 +137,13 @@ cluster_start_etcd() {
   done
   mkdir -p "$dir"
   cluster_alive "$dir/etcd.pid" etcd >/dev/null && return 0
+  cluster_port_free "${!client}" "etcd $n client" && cluster_port_free "${!peer}" "etcd $n peer" || return 1
   licd_log "starting etcd $n (client 127.0.0.1:${!client})"
   cluster_spawn "$dir/etcd.pid" "$dir/etcd.log" etcd --name "$n" --data-dir "$dir/data" \
     --listen-client-urls "http://127.0.0.1:${!client}" --advertise-client-urls "http://127.0.0.1:${!client}" \
     --listen-peer-urls "http://127.0.0.1:${!peer}" --initial-advertise-peer-urls "http://127.0.0.1:${!peer}" \
     --initial-cluster "$initial" --initial-cluster-state new --initial-cluster-token licd-local \
-    --auto-compaction-mode periodic --auto-compaction-retention 1h
+    --auto-compaction-mode periodic --auto-compaction-retention 1h --logger zap
 }
 
 # The PID of the postmaster of a PostgreSQL node (first line of

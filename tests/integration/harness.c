@@ -76,6 +76,66 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
     return len;
 }
 
+/* With LICD_TEST_RESPONSES naming a file, appends one JSON line per answer
+ * for tests/spec/validate.mjs to check against the spec:
+ * {"method","path" (query cut off),"status","content_type","length","headers",
+ * "body"}; headers holds those of X-Request-Id, Allow and Retry-After that
+ * came, body the parsed body (null when it is not JSON; "body_text" keeps a
+ * body that claimed to be JSON and did not parse). One write() on an
+ * O_APPEND descriptor per line, so parallel test processes never interleave. */
+static void record_response(const char *method, const char *path, const it_response *r)
+{
+    const char *file = getenv("LICD_TEST_RESPONSES");
+    cJSON *line, *hdrs;
+    char *text, *p;
+    size_t n;
+    ssize_t w;
+    int fd;
+
+    if (!file || !*file)
+        return;
+    line = cJSON_CreateObject();
+    cr_assert(line);
+    cJSON_AddStringToObject(line, "method", method);
+    p = strdup(path);
+    cr_assert(p);
+    p[strcspn(p, "?#")] = '\0';
+    cJSON_AddStringToObject(line, "path", p);
+    free(p);
+    cJSON_AddNumberToObject(line, "status", (double)r->status);
+    cJSON_AddStringToObject(line, "content_type", r->content_type);
+    cJSON_AddNumberToObject(line, "length", (double)r->len);
+    hdrs = cJSON_AddObjectToObject(line, "headers");
+    cr_assert(hdrs);
+    if (r->request_id[0])
+        cJSON_AddStringToObject(hdrs, "x-request-id", r->request_id);
+    if (r->allow[0])
+        cJSON_AddStringToObject(hdrs, "allow", r->allow);
+    if (r->retry_after[0])
+        cJSON_AddStringToObject(hdrs, "retry-after", r->retry_after);
+    if (r->json) {
+        cJSON_AddItemToObject(line, "body", cJSON_Duplicate(r->json, 1));
+    } else {
+        cJSON_AddNullToObject(line, "body");
+        if (strstr(r->content_type, "json") && r->len)
+            cJSON_AddStringToObject(line, "body_text", r->body);
+    }
+    text = cJSON_PrintUnformatted(line);
+    cJSON_Delete(line);
+    cr_assert(text);
+    n = strlen(text);
+    p = realloc(text, n + 2);
+    cr_assert(p);
+    p[n++] = '\n';
+    p[n] = '\0';
+    fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    cr_assert(fd >= 0, "cannot open LICD_TEST_RESPONSES=%s", file);
+    w = write(fd, p, n);
+    close(fd);
+    cr_assert_eq(w, (ssize_t)n, "short write to %s", file);
+    free(p);
+}
+
 void it_request(const char *method, const char *path, const char *const *headers,
                 const char *body, size_t len, it_response *out)
 {
@@ -112,6 +172,7 @@ void it_request(const char *method, const char *path, const char *const *headers
         out->body = calloc(1, 1);
     if (strstr(out->content_type, "json"))
         out->json = cJSON_ParseWithLength(out->body, out->len);
+    record_response(method, path, out);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
 }

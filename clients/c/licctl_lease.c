@@ -1,0 +1,182 @@
+/* licctl lease: holds a floating seat with heartbeats until SIGINT or
+ * SIGTERM, moving across the pool's nodes when one stops answering, then
+ * gives the seat back. One line per event on stdout. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "licctl_cmds.h"
+#include "licctl_keys.h"
+#include "licd_client.h"
+
+#define MAX_SERVERS 64
+/* Seconds to connect, and for a whole request: short, so that a node that
+ * hangs is left well within a lease's life. */
+#define CONNECT_TIMEOUT 2
+#define REQUEST_TIMEOUT 5
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+void usage_lease(FILE *out)
+{
+    fputs("usage: licctl lease --url URL --customer-key KEY --product P --client ID\n"
+          "                    [--servers URL,URL...] [--json]\n\n"
+          "Checks a floating seat of the product out for client ID and holds it with\n"
+          "heartbeats every heartbeat_interval_s (licd says how often) until SIGINT or\n"
+          "SIGTERM, then releases it. When a node gives no answer (refused, timed out)\n"
+          "or a 5xx, the next node of the servers licd listed last is tried (after the\n"
+          "one in use, wrapping); a heartbeat there that the node does not know (the\n"
+          "lease lapsed meanwhile) becomes a new checkout with a new lease id.\n"
+          "One line per event: checkout, heartbeat, failover, release.\n\n"
+          "  --url URL            licd's address (default: $LICD_URL)\n"
+          "  --customer-key KEY   the customer's key (default: $LICD_CUSTOMER_KEY)\n"
+          "  --product P          the product's code\n"
+          "  --client ID          this client's id\n"
+          "  --servers URL,...    the nodes to fail over to until licd lists its own\n"
+          "  --json               one JSON object per event: {\"event\",\"lease_id\",\n"
+          "                       \"server\",...}; checkout adds \"pack_id\",\"expires_at\",\n"
+          "                       \"heartbeat_interval_s\",\"servers\" and, for a heartbeat\n"
+          "                       that became a checkout, \"replaces\"; heartbeat adds\n"
+          "                       \"expires_at\"; failover has \"from\",\"to\",\"reason\"\n\n"
+          "Exit status: 0 the seat was released after SIGINT/SIGTERM, 20 no seat\n"
+          "(no_seats_available at checkout, or the seat lost at a heartbeat), 1 any\n"
+          "other error (no node reachable at checkout, a failed release, arguments).\n",
+          out);
+}
+
+/* One event as a JSON object: its fields by kind. */
+static cJSON *event_object(const licd_lease_event *ev)
+{
+    const licd_lease *l = ev->lease;
+    cJSON *o = cJSON_CreateObject(), *servers;
+    char expires[64];
+    int ok = o && cJSON_AddStringToObject(o, "event", licd_lease_event_name(ev->kind)) &&
+             cJSON_AddStringToObject(o, "lease_id", l->lease_id ? l->lease_id : "");
+
+    format_time(l->expires_at, expires, sizeof expires);
+    switch (ev->kind) {
+    case LICD_LEASE_CHECKOUT:
+        ok = ok && cJSON_AddStringToObject(o, "pack_id", l->pack_id ? l->pack_id : "") &&
+             cJSON_AddStringToObject(o, "expires_at", expires) &&
+             cJSON_AddNumberToObject(o, "heartbeat_interval_s", (double)l->heartbeat_interval_s) &&
+             cJSON_AddStringToObject(o, "server", ev->server) &&
+             (servers = cJSON_AddArrayToObject(o, "servers")) &&
+             (!ev->replaces || cJSON_AddStringToObject(o, "replaces", ev->replaces));
+        for (size_t i = 0; ok && i < l->nservers; i++)
+            ok = cJSON_AddItemToArray(servers, cJSON_CreateString(l->servers[i]));
+        break;
+    case LICD_LEASE_HEARTBEAT:
+        ok = ok && cJSON_AddStringToObject(o, "expires_at", expires) &&
+             cJSON_AddStringToObject(o, "server", ev->server);
+        break;
+    case LICD_LEASE_FAILOVER:
+        ok = ok && cJSON_AddStringToObject(o, "from", ev->from) && cJSON_AddStringToObject(o, "to", ev->server) &&
+             cJSON_AddStringToObject(o, "reason", ev->reason);
+        break;
+    case LICD_LEASE_RELEASE:
+        ok = ok && cJSON_AddStringToObject(o, "server", ev->server);
+        break;
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Human lines are "event name=value ...", from the same object. */
+static void on_event(void *arg, const licd_lease_event *ev)
+{
+    const int *json = arg;
+    cJSON *o = event_object(ev);
+    const cJSON *m;
+    char *text;
+
+    if (!o) {
+        complain("out of memory");
+        return;
+    }
+    if (*json) {
+        keys_print(o, 1);
+    } else {
+        fputs(licd_lease_event_name(ev->kind), stdout);
+        cJSON_ArrayForEach(m, o) {
+            if (strcmp(m->string, "event") == 0)
+                continue;
+            text = cJSON_IsString(m) ? NULL : cJSON_PrintUnformatted(m);
+            printf(" %s=%s", m->string, text ? text : m->valuestring);
+            cJSON_free(text);
+        }
+        putchar('\n');
+        fflush(stdout);
+    }
+    cJSON_Delete(o);
+}
+
+/* "a,b,c" into list (pointers into value, which is cut at the commas). */
+static int split_servers(char *value, const char **list, size_t *n)
+{
+    char *save = NULL;
+
+    for (char *p = strtok_r(value, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        if (*n == MAX_SERVERS)
+            return 0;
+        list[(*n)++] = p;
+    }
+    return *n > 0;
+}
+
+int cmd_lease(int argc, char **argv)
+{
+    static const char *const refusals[] = {"no_seats_available", NULL};
+    const char *v[K_COUNT], *servers[MAX_SERVERS];
+    char *server_text = NULL;
+    size_t nservers = 0;
+    licd_client *c = NULL;
+    licd_lease_holder *h = NULL;
+    struct sigaction sa;
+    int json, lc;
+    int rc = keys_parse("lease", argc, argv,
+                        KBIT(K_URL) | KBIT(K_KEY) | KBIT(K_PRODUCT) | KBIT(K_CLIENT) | KBIT(K_SERVERS) |
+                            KBIT(K_JSON),
+                        KBIT(K_PRODUCT) | KBIT(K_CLIENT), v, usage_lease);
+
+    if (rc != 0)
+        return rc > 0 ? EXIT_VALID : EXIT_ERROR;
+    rc = EXIT_ERROR;
+    json = v[K_JSON] != NULL;
+    if (v[K_SERVERS] && (!(server_text = strdup(v[K_SERVERS])) || !split_servers(server_text, servers, &nservers))) {
+        complain("lease: --servers takes 1 to %d URLs, comma-separated", MAX_SERVERS);
+        goto out;
+    }
+    if (connect_client(v[K_URL], v[K_KEY], &c) != EXIT_VALID)
+        goto out;
+    licd_client_set_timeouts(c, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
+    if ((lc = licd_lease_holder_new(c, v[K_PRODUCT], v[K_CLIENT], servers, nservers, on_event, &json, &h)) !=
+        LICD_CLIENT_OK) {
+        complain("lease: %s", lc == LICD_CLIENT_ERR_ARGS ? "every --servers URL must start with http:// or https://"
+                                                         : licd_client_strerror(lc));
+        goto out;
+    }
+    /* No SA_RESTART: the signal cuts the holder's sleep short. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if ((lc = licd_lease_holder_run(h, &stop)) != LICD_CLIENT_OK)
+        rc = keys_fail(c, lc, refusals);
+    else
+        rc = EXIT_VALID;
+out:
+    licd_lease_holder_free(h);
+    licd_client_free(c);
+    free(server_text);
+    return rc;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The README's "Floating seats" as one session: a customer, a product, a
+# concurrent pack of one seat; workstation-1 checks the seat out as a lease
+# and keeps it with a heartbeat; workstation-2 is refused (403
+# no_seats_available) until the lease is released, then gets the seat.
+# Names carry the time, so the script can run again against the same vendor.
+# Usage: LICD_VENDOR_KEY=lv_... [LICD_URL=...] clients/curl/lease-session.sh
+set -euo pipefail
+here=$(dirname "$0")
+. "$here/common.sh"
+vkey=$(vendor_key)
+export LICD_VENDOR_KEY=$vkey
+tag=$(date +%s)
+product="cad-$tag" pack="FLOAT-$tag"
+step() { printf '\n== %s\n' "$*"; }
+# expect TEXT ANSWER: stops the session when the answer lacks TEXT.
+expect() { grep -qF -- "$1" <<<"$2" || { echo "expected $1 in the answer" >&2; exit 1; }; }
+
+step "POST /v1/customers: a customer; its key is shown this once"
+customer=$(licd_call POST /v1/customers "$vkey" "{\"name\":\"Design Office $tag\"}")
+echo "$customer"
+customer_id=$(json_field customer_id <<<"$customer")
+ckey=$(json_field customer_key <<<"$customer")
+
+step "POST /v1/products and POST /v1/packs: $product, a concurrent pack of 1 seat"
+"$here/product-create.sh" "$product" CAD 2026.1 '["render"]'
+"$here/pack-create.sh" "$pack" "$customer_id" "$product" 2026.1 concurrent 1
+
+step "POST /v1/leases: workstation-1 checks the seat out"
+lease=$(licd_call POST /v1/leases "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-1\"}")
+echo "$lease"
+lease_id=$(json_field lease_id <<<"$lease")
+expect '"heartbeat_interval_s":' "$lease"
+
+step "POST /v1/leases/$lease_id/heartbeat: the lease is extended (200)"
+beat=$(licd_call POST "/v1/leases/$lease_id/heartbeat" "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-1\"}")
+echo "$beat"
+expect '"expires_at":"' "$beat"
+
+step "POST /v1/leases: workstation-2 is refused while the seat is held (403 no_seats_available)"
+if refused=$(licd_call POST /v1/leases "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-2\"}"); then
+  echo "a second lease was granted on a pack of one seat: $refused" >&2
+  exit 1
+fi
+echo "$refused"
+expect '"code":"no_seats_available"' "$refused"
+
+step "DELETE /v1/leases/$lease_id: workstation-1 releases the seat (204)"
+licd_call DELETE "/v1/leases/$lease_id" "$ckey"
+
+step "POST /v1/leases: now workstation-2 gets the seat, and releases it"
+lease=$(licd_call POST /v1/leases "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-2\"}")
+echo "$lease"
+licd_call DELETE "/v1/leases/$(json_field lease_id <<<"$lease")" "$ckey"

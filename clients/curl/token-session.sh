@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The README's session "Session tokens on shared computers": a customer, two
+# products (a suite), a user with an entitlement to each (valid for one,
+# intermediate for the other), a session token for her on machine rdp-1 with
+# the password given on stdin, a renewal without the password, a renewal
+# from another machine refused (401 renewal_refused), and the user's activity.
+# Names carry the time, so the script can run again against the same vendor.
+# Usage: LICD_VENDOR_KEY=lv_... [LICD_URL=...] clients/curl/token-session.sh
+set -euo pipefail
+here=$(dirname "$0")
+. "$here/common.sh"
+vkey=$(vendor_key)
+export LICD_VENDOR_KEY=$vkey
+tag=$(date +%s)
+app="app-$tag" viewer="viewer-$tag" user=ann password="pw-of-ann-$tag"
+step() { printf '\n== %s\n' "$*"; }
+short() { sed -E 's/"token":"[^"]*"/"token":"…"/'; }
+# expect TEXT ANSWER: stops the session when the answer lacks TEXT.
+expect() { grep -qF -- "$1" <<<"$2" || { echo "expected $1 in the answer" >&2; exit 1; }; }
+
+step "POST /v1/customers: a customer; its key is shown this once"
+customer=$(licd_call POST /v1/customers "$vkey" "{\"name\":\"Remote Desktop Host $tag\"}")
+echo "$customer"
+customer_id=$(json_field customer_id <<<"$customer")
+ckey=$(json_field customer_key <<<"$customer")
+
+step "POST /v1/products: $app (edit, print) and $viewer (view)"
+"$here/product-create.sh" "$app" App 1.0 '["edit","print"]'
+"$here/product-create.sh" "$viewer" Viewer 1.0 '["view","annotate"]'
+
+step "POST /v1/users: $user, with a password (the server keeps its scrypt hash)"
+"$here/user-create.sh" "$customer_id" "$user" "$password"
+
+step "PUT /v1/users/$user/entitlements/...: $app valid on 2 machines, $viewer intermediate (view only)"
+"$here/entitle.sh" "$customer_id" "$user" "$app" valid '[]' 2
+"$here/entitle.sh" "$customer_id" "$user" "$viewer" intermediate '["view"]'
+
+step "POST /v1/tokens (password from stdin): one token on rdp-1 for the suite, state = the weakest"
+issued=$(echo "$password" | LICD_CUSTOMER_KEY=$ckey "$here/token.sh" "$user" rdp-1 "$app,$viewer")
+echo "$issued" | short
+expect '"license_state":"intermediate"' "$issued"
+token=$(json_field token <<<"$issued")
+
+step "POST /v1/tokens/renew: a new token without the password, same machine"
+renewed=$("$here/token-renew.sh" "$token" rdp-1)
+echo "$renewed" | short
+expect '"token":"' "$renewed"
+
+step "POST /v1/tokens/renew from another machine: refused (401 renewal_refused)"
+if refused=$("$here/token-renew.sh" "$token" rdp-2); then
+  echo "renewal on another machine was accepted: $refused" >&2
+  exit 1
+fi
+echo "$refused"
+expect '"code":"renewal_refused"' "$refused"
+
+step "GET /v1/users/$user/activity: the machines of the last 24 hours"
+licd_call GET "/v1/users/$user/activity?customer_id=$customer_id" "$vkey"
