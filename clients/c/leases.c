@@ -70,7 +70,7 @@ static int copy_list(const char *const *in, size_t n, char ***out)
     return 1;
 }
 
-/* A lease answer into out. lease_id is required unless known is given (a
+/* A lease answer into out. lease_id is required unless prev is given (a
  * 200 heartbeat may carry only expires_at); pack_id, the interval and
  * servers are kept from prev when the answer leaves them out. */
 static int parse_lease(licd_client *c, const cJSON *a, const licd_lease *prev, licd_lease *out)
@@ -94,7 +94,7 @@ static int parse_lease(licd_client *c, const cJSON *a, const licd_lease *prev, l
             urls[n] = prev->servers[n];
     l.heartbeat_interval_s = cJSON_IsNumber(every) && every->valuedouble >= 1 && every->valuedouble < 86400
                                  ? (long)every->valuedouble
-                                 : prev ? prev->heartbeat_interval_s : 1;
+                                 : prev && prev->heartbeat_interval_s >= 1 ? prev->heartbeat_interval_s : 1;
     l.nservers = n;
     if (!(l.lease_id = strdup(cJSON_IsString(id) ? id->valuestring : prev->lease_id)) ||
         ((cJSON_IsString(pack) || (prev && prev->pack_id)) &&
@@ -158,25 +158,22 @@ int licd_client_lease_checkout(licd_client *c, const char *product, const char *
     return lease_post(c, "/v1/leases", product, client_id, NULL, out);
 }
 
-int licd_client_lease_heartbeat(licd_client *c, const char *lease_id, const char *product,
+int licd_client_lease_heartbeat(licd_client *c, const licd_lease *held, const char *product,
                                 const char *client_id, licd_lease *out, int *created)
 {
-    licd_lease known = {0};
     char path[128];
     int rc;
 
-    if (!c || !out || !created)
+    if (!c || !held || !out || !created)
         return LICD_CLIENT_ERR_ARGS;
     client_clear_error(c);
-    if ((rc = lease_path(c, lease_id, "/heartbeat", path, sizeof path)) != LICD_CLIENT_OK)
+    if ((rc = lease_path(c, held->lease_id, "/heartbeat", path, sizeof path)) != LICD_CLIENT_OK)
         return rc;
-    known.lease_id = (char *)lease_id; /* only read */
-    known.heartbeat_interval_s = 1;
-    if ((rc = lease_post(c, path, product, client_id, &known, out)) != LICD_CLIENT_OK)
+    if ((rc = lease_post(c, path, product, client_id, held, out)) != LICD_CLIENT_OK)
         return rc;
     *created = c->http_status == 201;
     /* 201: a new lease, whose id the answer must name. */
-    if (*created && strcmp(out->lease_id, lease_id) == 0) {
+    if (*created && strcmp(out->lease_id, held->lease_id) == 0) {
         licd_lease_clear(out);
         return client_fail(c, LICD_CLIENT_ERR_PROTOCOL, "licd answered 201 without a new lease_id");
     }
@@ -303,7 +300,7 @@ static int op_heartbeat(licd_lease_holder *h)
 
     if (!h->lease.lease_id)
         return client_fail(h->c, LICD_CLIENT_ERR_ARGS, "no lease is held");
-    rc = licd_client_lease_heartbeat(h->c, h->lease.lease_id, h->product, h->client_id, &fresh, &created);
+    rc = licd_client_lease_heartbeat(h->c, &h->lease, h->product, h->client_id, &fresh, &created);
     if (rc != LICD_CLIENT_OK)
         return rc;
     if (created && !(old = strdup(h->lease.lease_id))) {

@@ -91,7 +91,7 @@ int keys_print(cJSON *o, int json)
                    cJSON_IsString(m) ? m->valuestring
                    : cJSON_IsTrue(m) ? "yes"
                    : cJSON_IsFalse(m) ? "no"
-                   : cJSON_IsNull(m) ? "none"
+                   : cJSON_IsNull(m) ? (strcmp(m->string, "expires_at") == 0 ? "never" : "none")
                                      : "?");
         }
     }

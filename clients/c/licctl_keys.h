@@ -28,8 +28,9 @@ int keys_parse(const char *cmd, int argc, char **argv, uint32_t allowed, uint32_
  * refusals (NULL-terminated, may be NULL), else EXIT_ERROR. */
 int keys_fail(const licd_client *c, int rc, const char *const *refusals);
 
-/* Prints o as one JSON line, or as "name: value" lines without "license";
- * 0 (having complained) when stdout fails. */
+/* Prints o as one JSON line, or as "name: value" lines without "license"
+ * (true/false as yes/no, null as none, or never for expires_at); 0 (having
+ * complained) when stdout fails. */
 int keys_print(cJSON *o, int json);
 
 #endif

@@ -56,8 +56,9 @@ static cJSON *event_object(const licd_lease_event *ev)
     const licd_lease *l = ev->lease;
     cJSON *o = cJSON_CreateObject(), *servers;
     char expires[64];
+    /* A failover before the first checkout has no lease yet. */
     int ok = o && cJSON_AddStringToObject(o, "event", licd_lease_event_name(ev->kind)) &&
-             cJSON_AddStringToObject(o, "lease_id", l->lease_id ? l->lease_id : "");
+             (!l->lease_id || cJSON_AddStringToObject(o, "lease_id", l->lease_id));
 
     format_time(l->expires_at, expires, sizeof expires);
     switch (ev->kind) {

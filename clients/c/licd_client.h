@@ -426,11 +426,13 @@ void licd_lease_clear(licd_lease *l);
  * Every seat taken is LICD_CLIENT_ERR_HTTP 403 no_seats_available. */
 int licd_client_lease_checkout(licd_client *c, const char *product, const char *client_id,
                                licd_lease *out);
-/* POST /v1/leases/{lease_id}/heartbeat: 200 extends the lease (*created 0);
- * 201 means the node did not know it (or it had lapsed) and checked a new
- * seat out: out->lease_id is then new (*created 1). 403
- * no_seats_available when it did not know it and no seat is free. */
-int licd_client_lease_heartbeat(licd_client *c, const char *lease_id, const char *product,
+/* POST /v1/leases/{held->lease_id}/heartbeat: 200 extends the lease
+ * (*created 0); 201 means the node did not know it (or it had lapsed) and
+ * checked a new seat out: out->lease_id is then new (*created 1). *out is
+ * the lease as licd answered, with what the answer leaves out (a 200 may
+ * carry only expires_at) taken from held. 403 no_seats_available when the
+ * node did not know the lease and no seat is free. */
+int licd_client_lease_heartbeat(licd_client *c, const licd_lease *held, const char *product,
                                 const char *client_id, licd_lease *out, int *created);
 /* DELETE /v1/leases/{lease_id}: the seat is free again. */
 int licd_client_lease_release(licd_client *c, const char *lease_id);

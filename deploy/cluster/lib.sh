@@ -10,12 +10,15 @@ CLUSTER_ETCD=(e1 e2 e3)
 CLUSTER_PG=(pg1 pg2 pg3)
 CLUSTER_LICD=(licd1 licd2)
 
-# cluster_port_used PORT: true while any TCP socket on this machine has PORT
-# as its local port: a listener, or an outgoing connection that was given it
-# as its source port.
+# cluster_port_used PORT: true while a live TCP socket on this machine has
+# PORT as its local port: a listener, or a connection (an outgoing one may
+# have been given it as its source port). Sockets that are only closing
+# (TIME-WAIT, FIN-WAIT, left by a member just stopped) do not count: our
+# servers bind with SO_REUSEADDR.
 cluster_port_used() {
   if command -v ss >/dev/null 2>&1; then
-    [ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]
+    [ -n "$(ss -Htan state listening state established state syn-sent state syn-recv \
+      state close-wait "sport = :$1" 2>/dev/null)" ]
   else
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
   fi

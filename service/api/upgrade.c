@@ -107,7 +107,9 @@ int api_upgrade(http_request *req)
         goto out;
     }
     if (!u.answer.available) {
-        snprintf(req->detail, sizeof req->detail, "%s", u.answer.reason);
+        snprintf(req->detail, sizeof req->detail,
+                 "licence %s cannot be upgraded to %s (reason: %s)", u.license.license_id,
+                 u.target, u.answer.reason);
         rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
         goto out;
     }
@@ -115,7 +117,9 @@ int api_upgrade(http_request *req)
     if (rc == LICD_ERR_LICENSE_BLOCKED)
         snprintf(req->detail, sizeof req->detail, "licence %s is blocked", u.license.license_id);
     else if (rc == LICD_ERR_NO_UPGRADE_AVAILABLE)
-        snprintf(req->detail, sizeof req->detail, "no_upgrade_seat");
+        snprintf(req->detail, sizeof req->detail,
+                 "licence %s cannot be upgraded to %s (reason: no_upgrade_seat)",
+                 u.license.license_id, u.target);
     if (rc == LICD_OK)
         rc = api_license_reply(req, 201, &fresh, &u.product);
 out:

@@ -469,3 +469,27 @@ void it_rmdir(char *dir)
     free(dir);
 }
 
+void it_created(const char *path, const char *bearer, const char *fmt, ...)
+{
+    char body[16384];
+    it_response r;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    it_json("POST", path, bearer, body, &r);
+    cr_assert_eq(r.status, 201, "POST %s %s: %s", path, body, r.body);
+    it_response_free(&r);
+}
+
+cJSON *it_items(const char *path, const char *bearer)
+{
+    it_response r;
+    cJSON *items;
+    it_json("GET", path, bearer, NULL, &r);
+    cr_assert_eq(r.status, 200, "GET %s: %s", path, r.body);
+    items = cJSON_DetachItemFromObject(r.json, "items");
+    cr_assert(cJSON_IsArray(items), "GET %s: no items in %s", path, r.body);
+    it_response_free(&r);
+    return items;
+}

@@ -79,4 +79,11 @@ int it_connect(int port);
 char *it_tmpdir(void);
 void it_rmdir(char *dir);
 
+/* it_postf for a fixture: fails the test unless licd answers 201 Created. */
+void it_created(const char *path, const char *bearer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* GET of a list endpoint (one page): fails the test unless 200; its
+ * "items" (cJSON_Delete them). */
+cJSON *it_items(const char *path, const char *bearer);
+
 #endif

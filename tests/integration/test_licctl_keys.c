@@ -23,15 +23,12 @@ struct world {
 
 static void world_init(struct world *w, const char *product_extra)
 {
-    it_response r;
     memset(w, 0, sizeof *w);
     w->vendor = it_new_vendor("Licctl Keys Vendor");
     it_new_customer(w->vendor, "Licctl Keys Customer", w->customer_id, w->customer);
-    it_postf("/v1/products", w->vendor, &r,
-             "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\",\"features\":[\"a\"]%s}",
-             product_extra ? product_extra : "");
-    cr_assert_eq(r.status, 201, "create product: %s", r.body);
-    it_response_free(&r);
+    it_created("/v1/products", w->vendor,
+               "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\",\"features\":[\"a\"]%s}",
+               product_extra ? product_extra : "");
     w->dir = it_tmpdir();
 }
 
@@ -47,13 +44,10 @@ static void world_free(struct world *w)
 static void add_pack(struct world *w, const char *pack_id, const char *version, const char *type,
                      int quantity, int begin_serial)
 {
-    it_response r;
-    it_postf("/v1/packs", w->vendor, &r,
-             "{\"pack_id\":\"%s\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"%s\","
-             "\"type\":\"%s\",\"quantity\":%d,\"begin_serial\":%d}",
-             pack_id, w->customer_id, version, type, quantity, begin_serial);
-    cr_assert_eq(r.status, 201, "create pack: %s", r.body);
-    it_response_free(&r);
+    it_created("/v1/packs", w->vendor,
+               "{\"pack_id\":\"%s\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"%s\","
+               "\"type\":\"%s\",\"quantity\":%d,\"begin_serial\":%d}",
+               pack_id, w->customer_id, version, type, quantity, begin_serial);
 }
 
 /* Runs licctl with args, without LICD_URL and LICD_CUSTOMER_KEY in its
@@ -136,6 +130,16 @@ Test(licctl_get_key, permanent_temporary_blocked_and_no_pack)
                   !strstr(w.out, "license:"),
               "stdout: %s", w.out);
 
+    /* LICD_URL and LICD_CUSTOMER_KEY stand in for --url and --customer-key. */
+    {
+        char cmd[1024], *out;
+        snprintf(cmd, sizeof cmd, "LICD_URL='%s' LICD_CUSTOMER_KEY='%s' '%s' get-key --product app --client ws-1 --json",
+                 it_url(), w.customer, it_env("LICD_LICCTL"));
+        cr_assert_eq(it_sh(cmd, &out), 0, "%s", out);
+        cr_assert(strstr(out, "\"license_id\":\"500\""), "%s", out);
+        free(out);
+    }
+
     /* No seat left: a temporary licence, exit 10. */
     cr_assert_eq(get_key(&w, "ws-2", NULL), 10, "stderr: %s", w.err);
     cr_assert(out_bool(&w, "temporary"));
@@ -192,16 +196,13 @@ Test(licctl_get_key, the_platform_challenge_is_met_with_the_image)
     unsigned char b64[256];
     char path[700], wrong[700], extra[1600];
     struct world w;
-    it_response r;
     cJSON *claims;
 
     world_init(&w, ",\"require_challenge\":true");
     add_pack(&w, "p-c", "1", "per_device", 5, 1);
     EVP_EncodeBlock(b64, image, sizeof image - 1);
-    it_postf("/v1/client-images", w.vendor, &r,
-             "{\"software_id\":\"app-1.0-win\",\"platform\":\"windows\",\"image_b64\":\"%s\"}", b64);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    it_response_free(&r);
+    it_created("/v1/client-images", w.vendor,
+               "{\"software_id\":\"app-1.0-win\",\"platform\":\"windows\",\"image_b64\":\"%s\"}", b64);
     snprintf(path, sizeof path, "%s/app.exe", w.dir);
     write_file(path, image, sizeof image - 1);
     snprintf(wrong, sizeof wrong, "%s/patched.exe", w.dir);
@@ -269,19 +270,6 @@ static int mode_of(const char *path)
     return (int)(st.st_mode & 07777);
 }
 
-static cJSON *queue(struct world *w, const char *status)
-{
-    it_response r;
-    char path[96];
-    cJSON *items;
-    snprintf(path, sizeof path, "/v1/update-passwords?status=%s", status);
-    it_json("GET", path, w->vendor, NULL, &r);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    items = cJSON_DetachItemFromObject(r.json, "items");
-    it_response_free(&r);
-    return items;
-}
-
 Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
 {
     struct world w;
@@ -324,10 +312,10 @@ Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
     it_sh(cmd, &after);
     cr_assert_str_neq(before, after);
     cr_assert_eq(strncmp(before, after, 27), 0, "the same static part: %s %s", before, after);
-    items = queue(&w, "used");
+    items = it_items("/v1/update-passwords?status=used", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 1);
     cJSON_Delete(items);
-    items = queue(&w, "cloned");
+    items = it_items("/v1/update-passwords?status=cloned", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 0);
     cJSON_Delete(items);
 
@@ -336,7 +324,7 @@ Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
     cr_assert_eq(activate(&w, key, "n2", copy, "--container copy"), 0, "stderr: %s", w.err);
     cr_assert(out_bool(&w, "presented"));
     cr_assert_str_eq(out_str(&w, "node_id"), "n2");
-    items = queue(&w, "cloned");
+    items = it_items("/v1/update-passwords?status=cloned", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 1, "one item cloned");
     item = cJSON_GetArrayItem(items, 0);
     cr_assert_str_eq(it_member_str(item, "node_id"), "n1");
@@ -355,7 +343,7 @@ Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
 
     /* The original is unaffected: its next run presents its own password. */
     cr_assert_eq(activate(&w, key, "n1", cache, NULL), 0, "stderr: %s", w.err);
-    items = queue(&w, "cloned");
+    items = it_items("/v1/update-passwords?status=cloned", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 1);
     cJSON_Delete(items);
     free(files);
@@ -399,16 +387,13 @@ Test(licctl_activate, refusals_are_exit_20)
 Test(licctl_upgrade, check_then_upgrade)
 {
     struct world w;
-    it_response r;
     char file[700], license[4096];
     cJSON *claims;
 
     world_init(&w, NULL);
     add_pack(&w, "p-v1", "1", "per_device", 2, 100);
     add_pack(&w, "p-up", "2", "upgrade", 1, 200);
-    it_postf("/v1/products/app/upgrade-paths", w.vendor, &r, "{\"from_version\":\"1\",\"to_version\":\"2\"}");
-    cr_assert(r.status == 201 || r.status == 200, "%s", r.body);
-    it_response_free(&r);
+    it_created("/v1/products/app/upgrade-paths", w.vendor, "{\"from_version\":\"1\",\"to_version\":\"2\"}");
 
     /* The file get-key --json printed serves as the licence. */
     snprintf(file, sizeof file, "%s/licence.json", w.dir);

@@ -27,20 +27,15 @@ struct pool {
 
 static void pool_init(struct pool *p, int quantity)
 {
-    it_response r;
     memset(p, 0, sizeof *p);
     p->quantity = quantity;
     p->vendor = it_new_vendor("Lease Vendor");
     it_new_customer(p->vendor, "Lease Customer", p->customer_id, p->customer);
-    it_postf("/v1/products", p->vendor, &r, "{\"code\":\"cad\",\"name\":\"CAD\",\"version\":\"7\"}");
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    it_response_free(&r);
-    it_postf("/v1/packs", p->vendor, &r,
-             "{\"pack_id\":\"floating\",\"customer_id\":\"%s\",\"product\":\"cad\",\"version\":\"7\","
-             "\"type\":\"concurrent\",\"quantity\":%d}",
-             p->customer_id, quantity);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    it_response_free(&r);
+    it_created("/v1/products", p->vendor, "{\"code\":\"cad\",\"name\":\"CAD\",\"version\":\"7\"}");
+    it_created("/v1/packs", p->vendor,
+               "{\"pack_id\":\"floating\",\"customer_id\":\"%s\",\"product\":\"cad\",\"version\":\"7\","
+               "\"type\":\"concurrent\",\"quantity\":%d}",
+               p->customer_id, quantity);
     p->dir = it_tmpdir();
 }
 
@@ -282,10 +277,13 @@ static void kill_node(struct pair *n, int i)
     cr_assert_eq(waitpid(n->pid[i], &status, 0), n->pid[i]);
 }
 
-/* Holds a seat on the first node; lease gets its id. */
+/* A pool of two nodes with one seat, and licctl holding it on the first;
+ * lease gets its id. */
 static void hold_on_first(struct pool *p, struct pair *n, struct holder *h, int *next, char lease[64])
 {
     cJSON *ev;
+    pool_init(p, 1);
+    pair_start(p, n);
     start_lease(p, h, "ws", n->url[0], "ws", 1);
     ev = await_event(p, h, "checkout", next, 15);
     cr_assert_str_eq(it_member_str(ev, "server"), n->url[0]);
@@ -293,6 +291,17 @@ static void hold_on_first(struct pool *p, struct pair *n, struct holder *h, int 
     snprintf(lease, 64, "%s", it_member_str(ev, "lease_id"));
     cJSON_Delete(ev);
     cJSON_Delete(await_event(p, h, "heartbeat", next, 10));
+}
+
+/* The first node dies while licctl cannot heartbeat (SIGSTOP), and its
+ * lease is left to lapse; licctl goes on when continued. */
+static void lapse_while_stopped(struct pool *p, struct pair *n, struct holder *h)
+{
+    kill(h->pid, SIGSTOP);
+    kill_node(n, 0);
+    for (int i = 0; i < 100 && live_leases(p) > 0; i++)
+        usleep(100 * 1000);
+    cr_assert_eq(live_leases(p), 0, "the lease did not lapse");
 }
 
 /* The failover event from the first node to the second. */
@@ -305,6 +314,26 @@ static void assert_failover(struct pool *p, struct pair *n, struct holder *h, in
     cJSON_Delete(ev);
 }
 
+/* The next heartbeat keeps lease (on the second node); then SIGTERM:
+ * licctl releases the seat and exits 0. */
+static void heartbeat_then_release(struct pool *p, struct pair *n, struct holder *h, int *next,
+                                   const char *lease)
+{
+    cJSON *ev = await_event(p, h, "heartbeat", next, 10);
+    cr_assert_str_eq(it_member_str(ev, "server"), n->url[1]);
+    cr_assert_str_eq(it_member_str(ev, "lease_id"), lease);
+    cJSON_Delete(ev);
+    cr_assert_eq(live_leases(p), 1);
+    kill(h->pid, SIGTERM);
+    cr_assert_eq(wait_exit(h), 0);
+    ev = await_event(p, h, "release", next, 1);
+    cr_assert_str_eq(it_member_str(ev, "server"), n->url[1]);
+    cJSON_Delete(ev);
+    cr_assert_eq(live_leases(p), 0);
+    cr_assert_eq(it_stop_licd(n->pid[1]), 0);
+    pool_free(p);
+}
+
 /* Killed between two heartbeats, the first node is left at once; the
  * second shares the database, knows the lease and extends it. */
 Test(licctl_lease, failover_keeps_a_live_lease, .timeout = 90)
@@ -313,33 +342,17 @@ Test(licctl_lease, failover_keeps_a_live_lease, .timeout = 90)
     struct pair n;
     struct holder h;
     char lease[64];
-    cJSON *ev;
     int next = 0;
 
-    pool_init(&p, 1);
-    pair_start(&p, &n);
     hold_on_first(&p, &n, &h, &next, lease);
     kill_node(&n, 0);
     assert_failover(&p, &n, &h, &next);
-    ev = await_event(&p, &h, "heartbeat", &next, 10);
-    cr_assert_str_eq(it_member_str(ev, "server"), n.url[1]);
-    cr_assert_str_eq(it_member_str(ev, "lease_id"), lease);
-    cJSON_Delete(ev);
-    cr_assert_eq(live_leases(&p), 1);
-
-    kill(h.pid, SIGTERM);
-    cr_assert_eq(wait_exit(&h), 0);
-    ev = await_event(&p, &h, "release", &next, 1);
-    cr_assert_str_eq(it_member_str(ev, "server"), n.url[1]);
-    cJSON_Delete(ev);
-    cr_assert_eq(live_leases(&p), 0);
-    cr_assert_eq(it_stop_licd(n.pid[1]), 0);
-    pool_free(&p);
+    heartbeat_then_release(&p, &n, &h, &next, lease);
 }
 
-/* The first node dies while licctl cannot heartbeat (stopped), and the
- * lease lapses: its heartbeat on the second node becomes a new checkout,
- * with a new lease_id, and the seat count never passes the quantity. */
+/* After a lapse, licctl's heartbeat on the second node becomes a new
+ * checkout, with a new lease_id, and the seat count never passes the
+ * quantity. */
 Test(licctl_lease, failover_after_a_lapse_is_a_new_checkout, .timeout = 90)
 {
     struct pool p;
@@ -349,16 +362,9 @@ Test(licctl_lease, failover_after_a_lapse_is_a_new_checkout, .timeout = 90)
     cJSON *ev;
     int next = 0;
 
-    pool_init(&p, 1);
-    pair_start(&p, &n);
     hold_on_first(&p, &n, &h, &next, lease);
-    kill(h.pid, SIGSTOP);
-    kill_node(&n, 0);
-    for (int i = 0; i < 100 && live_leases(&p) > 0; i++)
-        usleep(100 * 1000);
-    cr_assert_eq(live_leases(&p), 0, "the lease did not lapse");
+    lapse_while_stopped(&p, &n, &h);
     kill(h.pid, SIGCONT);
-
     assert_failover(&p, &n, &h, &next);
     ev = await_event(&p, &h, "checkout", &next, 10);
     cr_assert_str_eq(it_member_str(ev, "server"), n.url[1]);
@@ -367,16 +373,7 @@ Test(licctl_lease, failover_after_a_lapse_is_a_new_checkout, .timeout = 90)
     snprintf(lease, sizeof lease, "%s", it_member_str(ev, "lease_id"));
     cJSON_Delete(ev);
     /* The new lease is the one heartbeated from then on. */
-    ev = await_event(&p, &h, "heartbeat", &next, 10);
-    cr_assert_str_eq(it_member_str(ev, "lease_id"), lease);
-    cJSON_Delete(ev);
-    cr_assert_eq(live_leases(&p), 1);
-
-    kill(h.pid, SIGTERM);
-    cr_assert_eq(wait_exit(&h), 0);
-    cr_assert_eq(live_leases(&p), 0);
-    cr_assert_eq(it_stop_licd(n.pid[1]), 0);
-    pool_free(&p);
+    heartbeat_then_release(&p, &n, &h, &next, lease);
 }
 
 /* While the lease had lapsed, another client took the only seat: the
@@ -389,14 +386,9 @@ Test(licctl_lease, a_seat_lost_at_a_heartbeat_is_exit_20, .timeout = 90)
     char lease[64], *err;
     int next = 0;
 
-    pool_init(&p, 1);
-    pair_start(&p, &n);
-    it_use_url(n.url[1]);
     hold_on_first(&p, &n, &h, &next, lease);
-    kill(h.pid, SIGSTOP);
-    kill_node(&n, 0);
-    for (int i = 0; i < 100 && live_leases(&p) > 0; i++)
-        usleep(100 * 1000);
+    lapse_while_stopped(&p, &n, &h);
+    it_use_url(n.url[1]);
     cr_assert_eq(checkout_status(&p, "thief"), 201);
     kill(h.pid, SIGCONT);
     cr_assert_eq(wait_exit(&h), 20);

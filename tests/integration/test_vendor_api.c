@@ -208,6 +208,32 @@ Test(customers, list_pages_through_every_customer_in_order)
     free(other);
 }
 
+Test(customers, get_one_and_nobody_elses)
+{
+    char *vendor = it_new_vendor("Customer Get"), *other = it_new_vendor("Other Vendor");
+    char id[37], key[80], path[96];
+    it_response r;
+    it_new_customer(vendor, "Acme GmbH", id, key);
+    snprintf(path, sizeof path, "/v1/customers/%s", id);
+    it_json("GET", path, vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "customer_id"), id);
+    cr_assert_str_eq(it_str(&r, "name"), "Acme GmbH");
+    cr_assert_null(it_str(&r, "customer_key"), "the key is shown only at creation");
+    it_response_free(&r);
+    it_json("GET", path, other, NULL, &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    it_json("GET", "/v1/customers/not-a-uuid", vendor, NULL, &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    it_json("GET", path, key, NULL, &r);
+    it_assert_problem(&r, 403, "forbidden");
+    it_response_free(&r);
+    free(vendor);
+    free(other);
+}
+
 Test(customers, bad_limit_or_cursor_is_400)
 {
     char *key = it_new_vendor("Bad Paging Vendor");
