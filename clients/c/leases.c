@@ -1,7 +1,6 @@
 /* Floating seats: lease checkout, heartbeat and release over HTTP, and the
  * lease holder that keeps one seat by heartbeats and moves across the
  * pool's nodes when one stops answering. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

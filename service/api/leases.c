@@ -84,15 +84,16 @@ static int read_request(http_request *req, struct lease_request *r)
 static int checkout(http_request *req, const struct lease_request *r)
 {
     store_lease l;
-    int taken, rc = store_lease_checkout(r->customer.vendor_id, r->customer.id, r->product.id,
-                                         r->client_id, api_ctx()->config->lease_ttl, &l, &taken);
+    int taken, existing,
+        rc = store_lease_checkout(r->customer.vendor_id, r->customer.id, r->product.id,
+                                  r->client_id, api_ctx()->config->lease_ttl, &l, &taken, &existing);
     if (rc != LICD_OK)
         return rc;
     if (!taken) {
         snprintf(req->detail, sizeof req->detail, "every seat of %s is leased", r->product.code);
         return LICD_ERR_NO_SEATS_AVAILABLE;
     }
-    return reply_lease(req, 201, &l);
+    return reply_lease(req, existing ? 200 : 201, &l);
 }
 
 int api_leases_create(http_request *req)

@@ -17,7 +17,7 @@ static void fill(store_lease *l, const PGresult *res)
 struct checkout {
     const char *params[6];
     store_lease *out;
-    int taken;
+    int taken, existing;
 };
 
 /* Two statements in one transaction: the first locks the candidate packs,
@@ -33,6 +33,25 @@ static int checkout_tx(void *p)
                        2, c->params);
     if (rc != LICD_OK)
         return rc;
+    /* A client holds one seat of a product: a checkout it repeats (say,
+     * after a 503 that had committed) gets the lease it has. */
+    {
+        const char *mine[3] = {c->params[0], c->params[1], c->params[3]};
+        rc = store_exec("SELECT l.id, p.pack_id, extract(epoch FROM l.expires_at)::bigint"
+                        " FROM leases l JOIN packs p ON p.id = l.pack_id"
+                        " WHERE l.customer_id = $1 AND l.product_id = $2 AND l.client_id = $3"
+                        " AND l.released_at IS NULL AND l.expires_at > now() LIMIT 1",
+                        3, mine, 0, &res);
+        c->existing = rc == LICD_OK && PQntuples(res) == 1;
+        if (c->existing) {
+            fill(c->out, res);
+            c->taken = 1;
+        }
+        PQclear(res);
+        res = NULL;
+        if (rc != LICD_OK || c->existing)
+            return rc;
+    }
     rc = store_exec(
         "WITH cand AS (SELECT p.id, p.pack_id FROM packs p WHERE p.customer_id = $1"
         "  AND p.product_id = $2 AND p.type = 'concurrent' AND p.first_active <= now()"
@@ -53,15 +72,17 @@ static int checkout_tx(void *p)
 }
 
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, int *taken)
+                         const char *client_id, long ttl, store_lease *out, int *taken,
+                         int *existing)
 {
     char product[24], seconds[24];
-    struct checkout c = {{customer_id, product, vendor_id, client_id, seconds}, out, 0};
+    struct checkout c = {{customer_id, product, vendor_id, client_id, seconds}, out, 0, 0};
     int rc;
     snprintf(product, sizeof product, "%lld", product_id);
     snprintf(seconds, sizeof seconds, "%ld", ttl);
     rc = store_tx(checkout_tx, &c);
     *taken = c.taken;
+    *existing = c.existing;
     return rc;
 }
 

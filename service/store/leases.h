@@ -13,9 +13,11 @@ typedef struct {
 /* Takes a seat of the customer's active concurrent packs of the product
  * for ttl seconds; *taken = 0 when every seat is held by a live lease. The
  * candidate packs are locked before counting, so concurrent checkouts on any
- * node never exceed a pack's quantity. */
+ * node never exceed a pack's quantity. A client that holds a live lease of
+ * the product gets that lease back (*existing = 1), never a second seat. */
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, int *taken);
+                         const char *client_id, long ttl, store_lease *out, int *taken,
+                         int *existing);
 
 /* Extends the customer's live lease of that product and client by ttl
  * seconds (committed with synchronous_commit off: a lost heartbeat costs

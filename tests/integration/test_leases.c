@@ -76,6 +76,12 @@ Test(leases, checkout_up_to_the_quantity_heartbeat_and_release)
     checkout(&p, "ws-late", &r);
     it_assert_problem(&r, 403, "no_seats_available");
     it_response_free(&r);
+    /* A client that checks out again (a retry after a lost answer) gets the
+     * seat it holds, never a second one. */
+    checkout(&p, "ws-0", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "lease_id"), first);
+    it_response_free(&r);
 
     heartbeat(&p, first, "ws-0", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
