@@ -35,3 +35,9 @@ licd_call() {
 json_field() {
   sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" | head -n 1
 }
+
+# The sessions' narration: a heading per step.
+step() { printf '\n== %s\n' "$*"; }
+
+# expect TEXT ANSWER: stops a session when the answer lacks TEXT.
+expect() { grep -qF -- "$1" <<<"$2" || { echo "expected $1 in the answer" >&2; exit 1; }; }

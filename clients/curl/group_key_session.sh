@@ -11,7 +11,6 @@ here=$(dirname "$0")
 vkey=$(vendor_key)
 tag=$(date +%s)
 product="mail-$tag"
-step() { printf '\n== %s\n' "$*"; }
 short() { sed -E 's/"license":"[^"]*"/"license":"…"/'; }
 
 step "POST /v1/customers and /v1/products"

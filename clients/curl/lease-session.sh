@@ -12,9 +12,6 @@ vkey=$(vendor_key)
 export LICD_VENDOR_KEY=$vkey
 tag=$(date +%s)
 product="cad-$tag" pack="FLOAT-$tag"
-step() { printf '\n== %s\n' "$*"; }
-# expect TEXT ANSWER: stops the session when the answer lacks TEXT.
-expect() { grep -qF -- "$1" <<<"$2" || { echo "expected $1 in the answer" >&2; exit 1; }; }
 
 step "POST /v1/customers: a customer; its key is shown this once"
 customer=$(licd_call POST /v1/customers "$vkey" "{\"name\":\"Design Office $tag\"}")

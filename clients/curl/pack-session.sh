@@ -9,7 +9,6 @@ set -euo pipefail
 vkey=$(vendor_key)
 tag=$(date +%s)
 product="demo-$tag" pack="PO-$tag"
-step() { printf '\n== %s\n' "$*"; }
 
 step "POST /v1/customers: a customer; its key is shown this once"
 customer=$(licd_call POST /v1/customers "$vkey" "{\"name\":\"Example Hosting $tag\"}")

@@ -13,10 +13,7 @@ vkey=$(vendor_key)
 export LICD_VENDOR_KEY=$vkey
 tag=$(date +%s)
 app="app-$tag" viewer="viewer-$tag" user=ann password="pw-of-ann-$tag"
-step() { printf '\n== %s\n' "$*"; }
 short() { sed -E 's/"token":"[^"]*"/"token":"…"/'; }
-# expect TEXT ANSWER: stops the session when the answer lacks TEXT.
-expect() { grep -qF -- "$1" <<<"$2" || { echo "expected $1 in the answer" >&2; exit 1; }; }
 
 step "POST /v1/customers: a customer; its key is shown this once"
 customer=$(licd_call POST /v1/customers "$vkey" "{\"name\":\"Remote Desktop Host $tag\"}")
