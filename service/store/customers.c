@@ -79,12 +79,10 @@ int store_customer_get(const char *vendor_id, const char *customer_id, store_cus
     int rc;
     if (!json_is_uuid(customer_id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec("SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.vendor_id = $1 AND c.id = $2",
+    rc = store_exec_row("SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.vendor_id = $1 AND c.id = $2",
                     2, params, 1, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    if (rc == LICD_OK)
         fill(out, res, 0, 0);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

@@ -182,6 +182,18 @@ int store_exec(const char *sql, int nparams, const char *const *params, int idem
     return store_exec_params(sql, nparams, params, NULL, NULL, idempotent, res);
 }
 
+int store_exec_row(const char *sql, int nparams, const char *const *params, int idempotent,
+                   PGresult **res)
+{
+    int rc = store_exec(sql, nparams, params, idempotent, res);
+    if (rc == LICD_OK && PQntuples(*res) == 0) {
+        PQclear(*res);
+        *res = NULL;
+        rc = LICD_ERR_NOT_FOUND;
+    }
+    return rc;
+}
+
 int store_run(const char *sql, int nparams, const char *const *params)
 {
     PGresult *res;

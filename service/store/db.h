@@ -38,6 +38,10 @@ int store_exec(const char *sql, int nparams, const char *const *params, int idem
  * escaping); lengths and formats may be NULL for all-text parameters. */
 int store_exec_params(const char *sql, int nparams, const char *const *values,
                       const int *lengths, const int *formats, int idempotent, PGresult **res);
+/* store_exec for a statement that names one row: a result without rows is
+ * LICD_ERR_NOT_FOUND (and *res is NULL then). */
+int store_exec_row(const char *sql, int nparams, const char *const *params, int idempotent,
+                   PGresult **res);
 /* Like store_exec for a statement whose rows are not needed. */
 int store_run(const char *sql, int nparams, const char *const *params);
 

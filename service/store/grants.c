@@ -185,14 +185,12 @@ int store_license_get(const char *vendor_id, const char *license_id, store_licen
 {
     const char *params[2] = {vendor_id, license_id};
     PGresult *res = NULL;
-    int rc = store_exec("SELECT " LICENSE_COLUMNS " FROM assignments a"
+    int rc = store_exec_row("SELECT " LICENSE_COLUMNS " FROM assignments a"
                         " LEFT JOIN packs p ON p.id = a.pack_id"
                         " WHERE a.vendor_id = $1 AND a.license_id = $2",
                         2, params, 1, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    if (rc == LICD_OK)
         fill(out, res, 0, NULL);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

@@ -48,11 +48,9 @@ static int get(const char *vendor_id, const char *pack_id, int idempotent, store
 {
     const char *params[2] = {vendor_id, pack_id};
     PGresult *res = NULL;
-    int rc = store_exec(PACK_BY_ID, 2, params, idempotent, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    int rc = store_exec_row(PACK_BY_ID, 2, params, idempotent, &res);
+    if (rc == LICD_OK)
         rc = fill(out, res, 0);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

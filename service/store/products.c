@@ -70,14 +70,12 @@ int store_product_get(const char *vendor_id, const char *code, store_product *ou
 {
     const char *params[2] = {vendor_id, code};
     PGresult *res = NULL;
-    int rc = store_exec("SELECT " PRODUCT_COLUMNS " FROM products p"
+    int rc = store_exec_row("SELECT " PRODUCT_COLUMNS " FROM products p"
                         " WHERE p.vendor_id = $1 AND p.code = $2",
                         2, params, 1, &res);
     out->features_json = NULL;
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    if (rc == LICD_OK)
         rc = fill(out, res, 0);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

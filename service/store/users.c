@@ -26,11 +26,9 @@ static int one_user(const char *sql, int n, const char *const *params, int idemp
                     store_user *out)
 {
     PGresult *res = NULL;
-    int rc = store_exec(sql, n, params, idempotent, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    int rc = store_exec_row(sql, n, params, idempotent, &res);
+    if (rc == LICD_OK)
         fill(out, res, 0);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }
@@ -139,12 +137,10 @@ int store_user_lock(const char *user_id, int *revoked)
 {
     const char *params[1] = {user_id};
     PGresult *res = NULL;
-    int rc = store_exec("SELECT revoked_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE", 1,
+    int rc = store_exec_row("SELECT revoked_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE", 1,
                         params, 0, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    if (rc == LICD_OK)
         *revoked = PQgetvalue(res, 0, 0)[0] == 't';
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }

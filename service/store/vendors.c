@@ -74,12 +74,10 @@ int store_vendor_rename(const char *id, const char *name, store_vendor *out)
 {
     const char *params[2] = {id, name};
     PGresult *res = NULL;
-    int rc = store_exec("UPDATE vendors SET name = $2 WHERE id = $1 RETURNING " VENDOR_COLUMNS, 2,
+    int rc = store_exec_row("UPDATE vendors SET name = $2 WHERE id = $1 RETURNING " VENDOR_COLUMNS, 2,
                         params, 0, &res);
-    if (rc == LICD_OK && PQntuples(res) == 1)
+    if (rc == LICD_OK)
         fill(out, res, 0);
-    else if (rc == LICD_OK)
-        rc = LICD_ERR_NOT_FOUND;
     PQclear(res);
     return rc;
 }
