@@ -318,79 +318,53 @@ static char *chunked(size_t total, size_t chunk)
     return s;
 }
 
+/* Sends raw, expects that problem and the connection closed by the server. */
+static void refused_and_closed(const char *raw, int status, const char *code)
+{
+    struct conn c;
+    struct resp r;
+    conn_open(&c);
+    send_str(&c, raw);
+    read_response(&c, &r);
+    expect_problem(&r, status, code);
+    cr_assert(closed_by_server(&c), "connection left open after a refused request");
+    free(r.body);
+    conn_close(&c);
+}
+
 /* ---- framing ---- */
 
 Test(http, two_content_length_headers_refused_and_closed)
 {
-    struct conn c;
-    struct resp r;
-    conn_open(&c);
-    send_str(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"
-                 "hello");
-    read_response(&c, &r);
-    expect_problem(&r, 400, "bad_request");
-    cr_assert(closed_by_server(&c), "connection left open after ambiguous framing");
-    free(r.body);
-    conn_close(&c);
+    refused_and_closed("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"
+                 "hello", 400, "bad_request");
 }
 
 Test(http, two_different_content_lengths_refused)
 {
-    struct conn c;
-    struct resp r;
-    conn_open(&c);
-    send_str(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n"
-                 "hi");
-    read_response(&c, &r);
-    expect_problem(&r, 400, "bad_request");
-    cr_assert(closed_by_server(&c));
-    free(r.body);
-    conn_close(&c);
+    refused_and_closed("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\n"
+                 "hi", 400, "bad_request");
 }
 
 Test(http, content_length_with_chunked_refused)
 {
-    struct conn c;
-    struct resp r;
-    conn_open(&c);
-    send_str(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-    read_response(&c, &r);
-    expect_problem(&r, 400, "bad_request");
-    cr_assert(closed_by_server(&c));
-    free(r.body);
-    conn_close(&c);
+    refused_and_closed("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "bad_request");
 }
 
 Test(http, repeated_transfer_encoding_refused)
 {
-    struct conn c;
-    struct resp r;
-    conn_open(&c);
-    send_str(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
-    read_response(&c, &r);
-    expect_problem(&r, 400, "bad_request");
-    cr_assert(closed_by_server(&c));
-    free(r.body);
-    conn_close(&c);
+    refused_and_closed("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400, "bad_request");
 }
 
 /* ---- body limits ---- */
 
 Test(http, declared_length_over_route_limit_is_413)
 {
-    struct conn c;
-    struct resp r;
-    conn_open(&c);
     /* Answered from the headers alone: the body is never sent. */
-    send_str(&c, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                 "Content-Length: 101\r\n\r\n");
-    read_response(&c, &r);
-    expect_problem(&r, 413, "body_too_large");
-    cr_assert(closed_by_server(&c));
-    free(r.body);
-    conn_close(&c);
+    refused_and_closed("POST /small HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 101\r\n\r\n", 413, "body_too_large");
 }
 
 Test(http, declared_length_over_default_limit_is_413)
