@@ -46,9 +46,9 @@ static int fail(const char *msg, const char *detail)
     return 1;
 }
 
-static int need_database(void)
+/* Points the store at LICD_DATABASE_URL (url); 0, or 1 after a message. */
+static int need_database(const char *url)
 {
-    const char *url = getenv("LICD_DATABASE_URL");
     if (!url || !*url)
         return fail("LICD_DATABASE_URL is not set", NULL);
     return store_init(url) == LICD_OK ? 0 : fail("out of memory", NULL);
@@ -71,7 +71,7 @@ static int cmd_migrate(int argc, char **argv)
 {
     char err[1024];
     int rc;
-    if (need_database())
+    if (need_database(getenv("LICD_DATABASE_URL")))
         return 1;
     rc = store_migrate(migrations_dir(argc, argv), stdout, err, sizeof err);
     store_shutdown();
@@ -102,7 +102,7 @@ static int cmd_vendor(int argc, char **argv)
         return fail("usage: licd vendor create --name NAME", NULL);
     if (strlen(name) < 1 || strlen(name) > 200 || !json_utf8_valid(name, strlen(name)))
         return fail("the name must be 1 to 200 bytes of UTF-8", NULL);
-    if (need_database())
+    if (need_database(getenv("LICD_DATABASE_URL")))
         return 1;
     rc = store_vendor_create(name, &v, key, sizeof key);
     store_shutdown();
@@ -174,11 +174,8 @@ static int cmd_serve(void)
 
     if (load_config_and_keys(&cfg, &ring))
         goto out;
-    if (!cfg.database_url || !*cfg.database_url) {
-        fail("LICD_DATABASE_URL is not set", NULL);
+    if (need_database(cfg.database_url))
         goto out;
-    }
-    store_init(cfg.database_url);
     api_init(&cfg, ring);
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigemptyset(&stop);

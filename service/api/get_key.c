@@ -107,7 +107,10 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
             return LICD_ERR_NO_MATCHING_PACK;
         }
     }
-    return rc == LICD_OK ? LICD_ERR_UNAVAILABLE : rc;
+    /* Only concurrent requests for this very client loop; let it retry. */
+    snprintf(req->detail, sizeof req->detail, "concurrent requests for client %s; retry",
+             g->client_id);
+    return LICD_ERR_UNAVAILABLE;
 }
 
 int api_get_key(http_request *req)

@@ -2,12 +2,10 @@
  * version by consuming a seat of an upgrade pack. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/license.h"
-#include "crypto/jwt.h"
 #include "domain/upgrade.h"
 #include "store/grants.h"
 #include "util/json.h"
@@ -40,16 +38,16 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
         (rc = json_get_string(*body, "license", 1, 1, 16384, &jwt, req->detail)) != LICD_OK ||
         (rc = json_get_string(*body, "target_version", 1, 1, 64, &u->target, req->detail)) != LICD_OK)
         return rc;
-    rc = crypto_jwt_verify(api_ctx()->keys, jwt, time(NULL), &claims);
+    rc = api_license_verify(jwt, &claims);
     if (rc != LICD_OK) {
         snprintf(req->detail, sizeof req->detail, "license %s",
                  rc == LICD_ERR_TOKEN_EXPIRED ? "has expired" : "is not a licence signed by this service");
         rc = LICD_ERR_INVALID_FIELD;
         goto out;
     }
-    lid = claim(claims, "lid");
+    lid = cJSON_GetObjectItemCaseSensitive(claims, "lid")->valuestring; /* checked by the verify */
     pid = claim(claims, "pid");
-    if (!lid || !pid || !claim(claims, "cus") || strcmp(claim(claims, "cus"), u->customer.id) != 0) {
+    if (!pid || !claim(claims, "cus") || strcmp(claim(claims, "cus"), u->customer.id) != 0) {
         snprintf(req->detail, sizeof req->detail, "the licence belongs to another customer");
         rc = LICD_ERR_FORBIDDEN;
         goto out;

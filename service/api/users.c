@@ -28,17 +28,24 @@ static int vendor_customer(http_request *req, const api_vendor_caller *v, const 
     return rc;
 }
 
-/* Authenticates the vendor, then finds ?customer_id='s user named in the path. */
-static int path_user(http_request *req, api_vendor_caller *v, store_customer *c, store_user *u)
+/* Finds ?customer_id='s user named in the path, for an authenticated vendor. */
+static int find_user(http_request *req, const api_vendor_caller *v, store_customer *c,
+                     store_user *u)
 {
-    int rc;
-    if ((rc = api_auth_vendor_caller(req, v)) != LICD_OK ||
-        (rc = vendor_customer(req, v, http_query(req, "customer_id"), c)) != LICD_OK)
+    int rc = vendor_customer(req, v, http_query(req, "customer_id"), c);
+    if (rc != LICD_OK)
         return rc;
     rc = store_user_get(c->id, http_param(req, "username"), u);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no user %s", http_param(req, "username"));
     return rc;
+}
+
+/* Authenticates the vendor, then finds the user named in the path. */
+static int path_user(http_request *req, api_vendor_caller *v, store_customer *c, store_user *u)
+{
+    int rc = api_auth_vendor_caller(req, v);
+    return rc != LICD_OK ? rc : find_user(req, v, c, u);
 }
 
 static int reply_user(http_request *req, int status, const store_user *u)
@@ -102,17 +109,21 @@ int api_entitlements_put(http_request *req)
     store_product p = {0};
     cJSON *body = NULL, *out = NULL;
     const cJSON *features = NULL;
-    const char *state, *expires_text = NULL;
+    const char *state;
+    char expires_text[32];
     long long max_machines = 5;
     time_t expires = 0;
     int has_expires = 0, rc;
     char *features_json = NULL;
 
-    if ((rc = path_user(req, &v, &c, &u)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+    /* route → auth → validate the body → look up → act */
+    if ((rc = api_auth_vendor_caller(req, &v)) != LICD_OK ||
+        (rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_enum(body, "state", 1, states, NULL, &state, req->detail)) != LICD_OK ||
         (rc = json_get_string_array(body, "features", 0, 200, 64, &features, req->detail)) != LICD_OK ||
         (rc = json_get_int(body, "max_machines", 0, 1, 100000, &max_machines, req->detail)) != LICD_OK ||
-        (rc = json_get_time(body, "expires", 0, &expires, &has_expires, req->detail)) != LICD_OK)
+        (rc = json_get_time(body, "expires", 0, &expires, &has_expires, req->detail)) != LICD_OK ||
+        (rc = find_user(req, &v, &c, &u)) != LICD_OK)
         goto out;
     rc = store_product_get(v.vendor.id, http_param(req, "product"), &p);
     if (rc == LICD_ERR_NOT_FOUND)
@@ -120,14 +131,14 @@ int api_entitlements_put(http_request *req)
     if (rc != LICD_OK)
         goto out;
     features_json = features ? cJSON_PrintUnformatted(features) : strdup("[]");
-    if (has_expires)
-        expires_text = cJSON_GetObjectItemCaseSensitive(body, "expires")->valuestring;
+    /* The time as this service read it, not the client's text again. */
+    json_format_time(expires, expires_text, sizeof expires_text);
     if (!features_json) {
         rc = LICD_ERR_NOMEM;
         goto out;
     }
     if ((rc = store_entitlement_put(&v.actor, &u, p.id, p.code, state, features_json,
-                                    (int)max_machines, expires_text)) != LICD_OK)
+                                    (int)max_machines, has_expires ? expires_text : NULL)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "username", u.username) &&

@@ -13,6 +13,7 @@
 
 #include "crypto/digest.h"
 #include "util/error.h"
+#include "util/json.h"
 
 /* Raw JWS ES256 signature: r || s, 32 bytes each (RFC 7518 3.4). */
 #define ES256_SIG_LEN 64
@@ -153,29 +154,12 @@ out:
     return result;
 }
 
-/* Parses decoded JSON that must be an object and nothing else: no raw NUL
- * bytes (which would hide trailing content from C string code) and only JSON
- * whitespace after the value. NULL on anything else. */
+/* Decoded header or payload: the request bodies' strict gate (an object,
+ * valid UTF-8, bounded depth, no NULs, nothing after it), or NULL. */
 static cJSON *parse_object(const uint8_t *buf, size_t len)
 {
-    const char *end = NULL, *stop = (const char *)buf + len;
-    cJSON *json = NULL, *result = NULL;
-
-    if (memchr(buf, '\0', len))
-        goto out;
-    json = cJSON_ParseWithLengthOpts((const char *)buf, len, &end, 0);
-    if (!json || !cJSON_IsObject(json) || !end)
-        goto out;
-    while (end < stop && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-        end++;
-    if (end != stop)
-        goto out;
-    result = json;
-    json = NULL;
-
-out:
-    cJSON_Delete(json);
-    return result;
+    cJSON *json = NULL;
+    return json_parse_object((const char *)buf, len, &json, NULL) == LICD_OK ? json : NULL;
 }
 
 /* Decides, before any signature work, which key may have signed the token:

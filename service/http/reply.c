@@ -61,7 +61,7 @@ static int queue(http_request *req, int status, struct MHD_Response *resp, const
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405 && req->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
-    if (status == 503 || req->retry_after > 0) {
+    if (status == 503 || status == 429) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", req->retry_after > 0 ? req->retry_after : 1);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);

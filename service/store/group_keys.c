@@ -56,10 +56,10 @@ static int read_key(long long id, store_group_key *out)
     PGresult *res = NULL;
     int rc;
     snprintf(key, sizeof key, "%lld", id);
-    rc = store_exec("SELECT " KEY_COLUMNS " FROM group_keys g WHERE g.id = $1", 1, params, 1,
-                    &res);
+    rc = store_exec_row("SELECT " KEY_COLUMNS " FROM group_keys g WHERE g.id = $1", 1, params,
+                        1, &res);
     if (rc == LICD_OK)
-        rc = PQntuples(res) == 1 ? fill(out, res, 0) : LICD_ERR_NOT_FOUND;
+        rc = fill(out, res, 0);
     PQclear(res);
     return rc;
 }

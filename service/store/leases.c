@@ -137,24 +137,9 @@ int store_lease_release(const char *customer_id, const char *lease_id)
     int rc;
     if (!json_is_uuid(lease_id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec("UPDATE leases SET released_at = coalesce(released_at, now())"
-                    " WHERE id = $2 AND customer_id = $1 RETURNING id",
-                    2, params, 0, &res);
-    if (rc == LICD_OK && PQntuples(res) == 0)
-        rc = LICD_ERR_NOT_FOUND;
-    PQclear(res);
-    return rc;
-}
-
-int store_lease_cleanup(long *deleted)
-{
-    PGresult *res = NULL;
-    int rc = store_exec("WITH d AS (DELETE FROM leases WHERE expires_at < now() - interval '1 day'"
-                        " OR released_at < now() - interval '1 day' RETURNING 1)"
-                        " SELECT count(*) FROM d",
-                        0, NULL, 0, &res);
-    if (rc == LICD_OK)
-        *deleted = atol(PQgetvalue(res, 0, 0));
+    rc = store_exec_row("UPDATE leases SET released_at = coalesce(released_at, now())"
+                        " WHERE id = $2 AND customer_id = $1 RETURNING id",
+                        2, params, 0, &res);
     PQclear(res);
     return rc;
 }

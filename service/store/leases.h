@@ -28,7 +28,4 @@ int store_lease_heartbeat(const char *customer_id, const char *lease_id, long lo
 /* Releases the customer's lease; LICD_ERR_NOT_FOUND if it has none by that id. */
 int store_lease_release(const char *customer_id, const char *lease_id);
 
-/* Deletes leases that lapsed or were released more than a day ago. */
-int store_lease_cleanup(long *deleted);
-
 #endif

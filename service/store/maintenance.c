@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "store/leases.h"
+#include "store/db.h"
 #include "store/update_passwords.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -21,11 +21,25 @@ struct store_maintenance {
     long interval, upw_retention;
 };
 
+/* Rows that have served their purpose: lapsed or released leases, failed
+ * logins past the throttling minute, spent challenges, and session tokens
+ * past both their life and the 24-hour activity window. */
+static const struct {
+    const char *what;
+    const char *sql;
+} purges[] = {
+    {"leases", "DELETE FROM leases WHERE expires_at < now() - interval '1 day'"
+               " OR released_at < now() - interval '1 day'"},
+    {"failed logins", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"},
+    {"challenges", "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'"},
+    {"session tokens", "DELETE FROM session_tokens WHERE expires_at < now() - interval '1 day'"
+                       " AND issued_at < now() - interval '1 day'"},
+};
+
 int store_maintenance_round(long upw_retention)
 {
     long long purged = 0;
-    long leases = 0;
-    int rc = store_upw_purge(upw_retention, &purged), rc2;
+    int rc = store_upw_purge(upw_retention, &purged), failed = rc;
     if (rc != LICD_OK) {
         /* The database may be down for a while; the next round tries again. */
         log_line("warn", "maintenance: purging update passwords failed", licd_err_name(rc));
@@ -34,9 +48,12 @@ int store_maintenance_round(long upw_retention)
         snprintf(detail, sizeof detail, "%lld purged", purged);
         log_line("info", "maintenance: update passwords past their retention", detail);
     }
-    if ((rc2 = store_lease_cleanup(&leases)) != LICD_OK)
-        log_line("warn", "maintenance: deleting old leases failed", licd_err_name(rc2));
-    return rc != LICD_OK ? rc : rc2;
+    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
+        if ((rc = store_run(purges[i].sql, 0, NULL)) != LICD_OK) {
+            log_line("warn", "maintenance: a purge failed", purges[i].what);
+            failed = failed ? failed : rc;
+        }
+    return failed;
 }
 
 static void *run(void *p)

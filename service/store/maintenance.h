@@ -1,6 +1,6 @@
 /* The periodic maintenance thread of `licd serve`: purges update passwords
  * past their retention (cloned ones awaiting moderation stay) and deletes
- * leases that lapsed or were released more than a day ago. Several licd
+ * old leases, failed logins, challenges and session tokens. Several licd
  * nodes may run it against one database; each round is idempotent. */
 #ifndef LICD_STORE_MAINTENANCE_H
 #define LICD_STORE_MAINTENANCE_H

@@ -233,18 +233,11 @@ static int is_row_id(const char *s)
 int store_upw_get(const char *vendor_id, const char *id, PGresult **res)
 {
     const char *params[2] = {vendor_id, id};
-    int rc;
     *res = NULL;
     if (!is_row_id(id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec("SELECT " ITEM_COLUMNS ITEM_FROM " WHERE u.vendor_id = $1 AND u.id = $2",
-                    2, params, 1, res);
-    if (rc == LICD_OK && PQntuples(*res) != 1) {
-        PQclear(*res);
-        *res = NULL;
-        rc = LICD_ERR_NOT_FOUND;
-    }
-    return rc;
+    return store_exec_row("SELECT " ITEM_COLUMNS ITEM_FROM " WHERE u.vendor_id = $1 AND u.id = $2",
+                          2, params, 1, res);
 }
 
 void store_upw_row(const PGresult *res, int row, store_upw_item *out)

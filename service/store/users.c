@@ -128,9 +128,8 @@ int store_login_failures(const char *customer_id, const char *username, int *cou
 int store_login_failure_add(const char *customer_id, const char *username)
 {
     const char *params[2] = {customer_id, username};
-    return store_run("WITH gone AS (DELETE FROM login_failures WHERE at < now() - interval '1 hour')"
-                     " INSERT INTO login_failures (customer_id, username) VALUES ($1, $2)",
-                     2, params);
+    return store_run("INSERT INTO login_failures (customer_id, username) VALUES ($1, $2)", 2,
+                     params);
 }
 
 int store_user_lock(const char *user_id, int *revoked)

@@ -16,12 +16,11 @@ static const struct err_row rows[] = {
 #undef LICD_X_ROW
 };
 
+/* The enum counts up from LICD_ERR_FIRST_ in table order, so the row is an index. */
 static const struct err_row *find(licd_err err)
 {
-    for (unsigned i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (rows[i].err == err)
-            return &rows[i];
-    return NULL;
+    long i = (long)err - (long)LICD_ERR_FIRST_ - 1;
+    return i >= 0 && i < (long)(sizeof rows / sizeof rows[0]) ? &rows[i] : NULL;
 }
 
 static const struct err_row *public_row(licd_err err)

@@ -28,27 +28,27 @@ static double latency_sum;
 static unsigned long long latency_count, db_errors;
 static long http_conns, db_conns;
 
+/* Methods outside the standard set are folded into OTHER, so a client cannot
+ * grow the table; series then compare by pointer. Done outside the lock. */
+static const char *method_name(const char *method)
+{
+    static const char *const known[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+    for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+        if (strcmp(known[k], method) == 0)
+            return known[k];
+    return "OTHER";
+}
+
 void metrics_request(const char *method, const char *route, int status, double seconds)
 {
+    const char *m = method_name(method);
     size_t i, b;
     pthread_mutex_lock(&lock);
     for (i = 0; i < nseries; i++)
-        if (series[i].status == status && series[i].route == route &&
-            strcmp(series[i].method, method) == 0)
+        if (series[i].status == status && series[i].route == route && series[i].method == m)
             break;
-    if (i == nseries && nseries < MAX_SERIES) {
-        /* Methods outside the standard set are folded so a client cannot grow the table. */
-        static const char *const known[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
-        const char *m = "OTHER";
-        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
-            if (strcmp(known[k], method) == 0)
-                m = known[k];
-        for (i = 0; i < nseries; i++)
-            if (series[i].status == status && series[i].route == route && series[i].method == m)
-                break;
-        if (i == nseries)
-            series[nseries++] = (struct series){m, route, status, 0};
-    }
+    if (i == nseries && nseries < MAX_SERIES)
+        series[nseries++] = (struct series){m, route, status, 0};
     if (i < nseries)
         series[i].count++;
     else
