@@ -211,12 +211,6 @@ out:
     return rc;
 }
 
-static const char *claim(const cJSON *claims, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(claims, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Renewal without a password: only a session token of ours, for this
  * machine, expired less than LICD_RENEW_WINDOW ago, of a user still
  * entitled and not revoked. Every refusal is the same 401. */
@@ -236,15 +230,15 @@ int api_tokens_renew(http_request *req)
     rc = crypto_jwt_verify(api_ctx()->keys, token, time(NULL), &claims);
     aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
     exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
-    iss = claim(claims, "iss");
-    cus = claim(claims, "cus");
-    x.vendor_id = claim(claims, "vnd");
+    iss = json_string_member(claims, "iss");
+    cus = json_string_member(claims, "cus");
+    x.vendor_id = json_string_member(claims, "vnd");
     if ((rc != LICD_OK && rc != LICD_ERR_TOKEN_EXPIRED) || !iss || strcmp(iss, TOKEN_ISSUER) != 0 ||
-        !cus || !x.vendor_id || !claim(claims, "sub") || !claim(claims, "mid") ||
+        !cus || !x.vendor_id || !json_string_member(claims, "sub") || !json_string_member(claims, "mid") ||
         !cJSON_IsNumber(exp) || !cJSON_IsArray(aud) || cJSON_GetArraySize(aud) > MAX_PRODUCTS ||
         !domain_renewal_allowed(time(NULL), (time_t)exp->valuedouble,
                                 api_ctx()->config->renew_window,
-                                strcmp(claim(claims, "mid"), x.machine_id) == 0)) {
+                                strcmp(json_string_member(claims, "mid"), x.machine_id) == 0)) {
         rc = LICD_ERR_RENEWAL_REFUSED;
         goto out;
     }
@@ -258,7 +252,7 @@ int api_tokens_renew(http_request *req)
             x.codes[x.n++] = el->valuestring;
         }
     }
-    rc = store_user_get(cus, claim(claims, "sub"), &u);
+    rc = store_user_get(cus, json_string_member(claims, "sub"), &u);
     if (rc == LICD_ERR_NOT_FOUND || (rc == LICD_OK && u.revoked))
         rc = LICD_ERR_RENEWAL_REFUSED;
     if (rc != LICD_OK)

@@ -18,12 +18,6 @@ struct upgrade_request {
     domain_upgrade_answer answer;
 };
 
-static const char *claim(const cJSON *claims, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(claims, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Authenticates, reads the body, checks the licence JWT belongs to this
  * customer, finds its row and product, and decides availability. */
 static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
@@ -46,8 +40,8 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
         goto out;
     }
     lid = cJSON_GetObjectItemCaseSensitive(claims, "lid")->valuestring; /* checked by the verify */
-    pid = claim(claims, "pid");
-    if (!pid || !claim(claims, "cus") || strcmp(claim(claims, "cus"), u->customer.id) != 0) {
+    pid = json_string_member(claims, "pid");
+    if (!pid || !json_string_member(claims, "cus") || strcmp(json_string_member(claims, "cus"), u->customer.id) != 0) {
         snprintf(req->detail, sizeof req->detail, "the licence belongs to another customer");
         rc = LICD_ERR_FORBIDDEN;
         goto out;

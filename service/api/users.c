@@ -12,8 +12,6 @@
 #include "store/users.h"
 #include "util/json.h"
 
-static const char *const states[] = {"valid", "intermediate", "invalid", NULL};
-
 /* The vendor's customer named by ?customer_id= (or body), else 404/400. */
 static int vendor_customer(http_request *req, const api_vendor_caller *v, const char *customer_id,
                            store_customer *c)
@@ -119,7 +117,7 @@ int api_entitlements_put(http_request *req)
     /* route → auth → validate the body → look up → act */
     if ((rc = api_auth_vendor_caller(req, &v)) != LICD_OK ||
         (rc = http_json_body(req, &body)) != LICD_OK ||
-        (rc = json_get_enum(body, "state", 1, states, NULL, &state, req->detail)) != LICD_OK ||
+        (rc = json_get_enum(body, "state", 1, domain_state_names, NULL, &state, req->detail)) != LICD_OK ||
         (rc = json_get_string_array(body, "features", 0, 200, 64, &features, req->detail)) != LICD_OK ||
         (rc = json_get_int(body, "max_machines", 0, 1, 100000, &max_machines, req->detail)) != LICD_OK ||
         (rc = json_get_time(body, "expires", 0, &expires, &has_expires, req->detail)) != LICD_OK ||

@@ -3,12 +3,12 @@
 
 #include <string.h>
 
-static const char *const names[] = {"invalid", "intermediate", "valid"};
+const char *const domain_state_names[] = {"invalid", "intermediate", "valid", NULL};
 
 int domain_state_parse(const char *text, domain_state *out)
 {
     for (int i = 0; i < 3; i++)
-        if (text && strcmp(text, names[i]) == 0) {
+        if (text && strcmp(text, domain_state_names[i]) == 0) {
             *out = (domain_state)i;
             return 0;
         }
@@ -17,7 +17,7 @@ int domain_state_parse(const char *text, domain_state *out)
 
 const char *domain_state_name(domain_state s)
 {
-    return s >= STATE_INVALID && s <= STATE_VALID ? names[s] : "invalid";
+    return s >= STATE_INVALID && s <= STATE_VALID ? domain_state_names[s] : "invalid";
 }
 
 domain_features domain_state_features(domain_state s)

@@ -8,6 +8,9 @@
 /* Ordered weakest first, so the weakest of several is the minimum. */
 typedef enum { STATE_INVALID = 0, STATE_INTERMEDIATE = 1, STATE_VALID = 2 } domain_state;
 
+/* The state names in domain_state order, NULL-terminated. */
+extern const char *const domain_state_names[];
+
 /* "valid" / "intermediate" / "invalid"; 0 or -1 for anything else. */
 int domain_state_parse(const char *text, domain_state *out);
 const char *domain_state_name(domain_state s);

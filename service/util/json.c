@@ -490,3 +490,9 @@ int json_is_uuid(const char *s)
     }
     return 1;
 }
+
+const char *json_string_member(const cJSON *obj, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}

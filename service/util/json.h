@@ -62,6 +62,9 @@ cJSON *json_add_raw(cJSON *obj, const char *name, const char *text);
 /* Adds the string s, or null when s is NULL or empty; the added item or NULL. */
 cJSON *json_add_string_or_null(cJSON *obj, const char *name, const char *s);
 
+/* The string member name of obj, or NULL when absent or not a string. */
+const char *json_string_member(const cJSON *obj, const char *name);
+
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" into UTC seconds; 0 or -1. */
 int json_parse_time(const char *text, time_t *out);
 /* Formats t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
