@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client_internal.h"
+#include "util/base64.h"
 
 #define TOKEN_ISSUER "licd"
 #define P256_COORD 32
@@ -51,38 +52,6 @@ int licd_token_has_feature(const licd_token *t, const char *product, const char 
             found = 1;
     cJSON_Delete(feat);
     return found;
-}
-
-/* base64url without padding (RFC 7515 2); NULL on any other character. The
- * result is NUL-terminated for convenience; *len excludes the NUL. */
-static unsigned char *b64url_decode(const char *in, size_t n, size_t *len)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char *out;
-    uint32_t acc = 0;
-    size_t o = 0;
-    int bits = 0;
-
-    if (n % 4 == 1 || !(out = malloc(n * 3 / 4 + 1)))
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = in[i] ? strchr(alphabet, in[i]) : NULL;
-        if (!p) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)(p - alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    out[o] = '\0';
-    *len = o;
-    return out;
 }
 
 /* A JSON object and nothing else: no NUL inside, nothing after it. */

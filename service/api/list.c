@@ -9,6 +9,7 @@
 
 #include "api/auth.h"
 #include "crypto/digest.h"
+#include "util/base64.h"
 
 int api_list_params(http_request *req, int *limit, long long *after)
 {
@@ -29,7 +30,7 @@ int api_list_params(http_request *req, int *limit, long long *after)
     }
     if (c) {
         size_t len = 0;
-        uint8_t *raw = crypto_b64url_decode(c, strlen(c), &len);
+        uint8_t *raw = b64url_decode(c, strlen(c), &len);
         long long v = -1;
         if (raw && len > 0 && len < 20 && strspn((char *)raw, "0123456789") == len) {
             errno = 0;
@@ -59,7 +60,7 @@ int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
     if (more) {
         char id[24], *cursor;
         snprintf(id, sizeof id, "%lld", last_id);
-        cursor = crypto_b64url_encode(id, strlen(id));
+        cursor = b64url_encode(id, strlen(id));
         if (cursor && cJSON_AddStringToObject(body, "next", cursor))
             rc = http_reply_json(req, 200, body);
         free(cursor);

@@ -1,5 +1,5 @@
 /* Hashes, randomness and encodings the service needs: SHA-256, HMAC, constant-time
- * comparison, CSPRNG bytes, hex and base64url. */
+ * comparison, CSPRNG bytes, hex. */
 #ifndef LICD_CRYPTO_DIGEST_H
 #define LICD_CRYPTO_DIGEST_H
 
@@ -21,12 +21,5 @@ int crypto_random(void *buf, size_t len);
 void crypto_hex(const void *data, size_t len, char *out);
 /* Random token of nbytes random bytes, hex, into out (2*nbytes+1). 0 or error. */
 int crypto_random_hex(size_t nbytes, char *out);
-/* base64url without padding. Returns a malloc'd NUL-terminated string the caller
- * frees, or NULL on allocation failure. */
-char *crypto_b64url_encode(const void *data, size_t len);
-/* Decodes base64url (padding not allowed). Returns a malloc'd buffer the
- * caller frees (with a NUL byte after the data, not counted in *out_len),
- * or NULL on invalid input or allocation failure. */
-uint8_t *crypto_b64url_decode(const char *text, size_t text_len, size_t *out_len);
 
 #endif

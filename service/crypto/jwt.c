@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "crypto/digest.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -95,8 +96,8 @@ int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
     payload = cJSON_PrintUnformatted(claims);
     if (!payload)
         goto out;
-    h64 = crypto_b64url_encode(header, (size_t)n);
-    p64 = crypto_b64url_encode(payload, strlen(payload));
+    h64 = b64url_encode(header, (size_t)n);
+    p64 = b64url_encode(payload, strlen(payload));
     if (!h64 || !p64)
         goto out;
     hlen = strlen(h64);
@@ -129,7 +130,7 @@ int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
         goto out;
     if (der_to_raw(der, der_len, raw) != LICD_OK)
         goto out;
-    s64 = crypto_b64url_encode(raw, sizeof raw);
+    s64 = b64url_encode(raw, sizeof raw);
     if (!s64) {
         result = LICD_ERR_NOMEM;
         goto out;
@@ -253,7 +254,7 @@ int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now,
     if (hlen == 0 || plen == 0 || slen == 0)
         goto out;
 
-    hbuf = crypto_b64url_decode(token, hlen, &dlen);
+    hbuf = b64url_decode(token, hlen, &dlen);
     if (!hbuf)
         goto out;
     header = parse_object(hbuf, dlen);
@@ -263,13 +264,13 @@ int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now,
     if (!pkey)
         goto out;
 
-    sbuf = crypto_b64url_decode(sig_part, slen, &dlen);
+    sbuf = b64url_decode(sig_part, slen, &dlen);
     if (!sbuf || dlen != ES256_SIG_LEN)
         goto out;
     if (!es256_verify(pkey, token, (size_t)(dot2 - token), sbuf))
         goto out;
 
-    pbuf = crypto_b64url_decode(dot1 + 1, plen, &dlen);
+    pbuf = b64url_decode(dot1 + 1, plen, &dlen);
     if (!pbuf)
         goto out;
     payload = parse_object(pbuf, dlen);

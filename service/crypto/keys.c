@@ -23,6 +23,7 @@
 #include <openssl/x509.h>
 
 #include "crypto/digest.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 /* A PEM P-256 key is a few hundred bytes; anything this big is not a key. */
@@ -238,7 +239,7 @@ static int check_p256(const char *role, const char *path, EVP_PKEY *pkey, char *
 /* base64url of exactly COORD_LEN bytes into a fixed field. */
 static int b64_coord(const uint8_t *bytes, char dst[B64_32_LEN + 1])
 {
-    char *s = crypto_b64url_encode(bytes, COORD_LEN);
+    char *s = b64url_encode(bytes, COORD_LEN);
 
     if (!s)
         return LICD_ERR_NOMEM;

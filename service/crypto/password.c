@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/digest.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 #define SCRYPT_N 32768ULL
@@ -32,8 +33,8 @@ int crypto_password_hash(const char *password, char *out, size_t outlen)
     if (crypto_random(salt, sizeof salt) != LICD_OK ||
         derive(password, salt, sizeof salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, hash) != LICD_OK)
         goto out;
-    s = crypto_b64url_encode(salt, sizeof salt);
-    h = crypto_b64url_encode(hash, sizeof hash);
+    s = b64url_encode(salt, sizeof salt);
+    h = b64url_encode(hash, sizeof hash);
     if (s && h &&
         (size_t)snprintf(out, outlen, "scrypt$%llu$%llu$%llu$%s$%s", SCRYPT_N, SCRYPT_R, SCRYPT_P, s,
                          h) < outlen)
@@ -62,8 +63,8 @@ int crypto_password_verify(const char *password, const char *encoded)
     if (sscanf(encoded, "scrypt$%llu$%llu$%llu$%63[^$]$%63s", &n, &r, &p, salt_text, hash_text) != 5 ||
         n < 2 || n > (1ULL << 20) || r < 1 || r > 16 || p < 1 || p > 4)
         return 0;
-    salt = crypto_b64url_decode(salt_text, strlen(salt_text), &salt_len);
-    want = crypto_b64url_decode(hash_text, strlen(hash_text), &want_len);
+    salt = b64url_decode(salt_text, strlen(salt_text), &salt_len);
+    want = b64url_decode(hash_text, strlen(hash_text), &want_len);
     if (salt && want && want_len == HASH_LEN &&
         derive(password, salt, salt_len, n, r, p, got) == LICD_OK)
         ok = crypto_equal(got, want, HASH_LEN);

@@ -138,10 +138,12 @@ int http_reply_problem(http_request *req, licd_err err, const char *detail)
     if (status == 500) {
         /* Internal details stay in the log; the client sees only the title. */
         if (err != LICD_ERR_INTERNAL || (detail && *detail)) {
-            char esc[2 * LICD_DETAIL_MAX];
-            log_escape(esc, sizeof esc, detail ? detail : "");
-            fprintf(stderr, "{\"error\":\"%s\",\"detail\":\"%s\",\"request_id\":\"%s\"}\n",
-                    licd_err_name(err), esc, req->request_id);
+            log_record r;
+            log_begin(&r, "error");
+            log_str(&r, "error", licd_err_name(err));
+            log_str(&r, "detail", detail ? detail : "");
+            log_str(&r, "request_id", req->request_id);
+            log_end(&r);
         }
         detail = NULL;
     }

@@ -220,18 +220,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     const char *route = req->route ? req->route->path : "unmatched";
     metrics_request(req->method, route, req->status, elapsed);
     if (srv->cfg->access_log) {
-        char path[256], method[24], ts[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        log_escape(path, sizeof path, req->path);
-        log_escape(method, sizeof method, req->method);
-        fprintf(stderr,
-                "{\"ts\":\"%s\",\"method\":\"%s\",\"path\":\"%s\",\"route\":\"%s\",\"status\":%d,"
-                "\"us\":%.0f,\"request_id\":\"%s\"%s}\n",
-                ts, method, path, route, req->status, elapsed * 1e6, req->request_id,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : ",\"aborted\":true");
+        log_record r;
+        log_begin(&r, "info");
+        log_str(&r, "method", req->method);
+        log_str(&r, "path", req->path);
+        log_str(&r, "route", route);
+        log_int(&r, "status", req->status);
+        log_int(&r, "us", (long long)(elapsed * 1e6));
+        log_str(&r, "request_id", req->request_id);
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            log_bool(&r, "aborted", 1);
+        log_end(&r);
     }
     cJSON_Delete(req->problem_extra);
     free(req->body);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/base64.h"
+
 static int fail(char *detail, licd_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -131,11 +133,48 @@ static int prescan(const char *body, size_t len, char *detail)
     return LICD_OK;
 }
 
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether any object in the tree under item names a member twice (compared
+ * after unescaping, so "a" and "\u0061" are the same name). Parsers differ
+ * on which duplicate wins, so what a proxy or a client library checked
+ * might not be what licd would use: such a body is refused. Sorting keeps a
+ * hostile object with many members at n log n; the depth is already capped. */
+static int has_duplicate_keys(const cJSON *item, int *nomem)
+{
+    size_t n = 0, i = 0;
+    const char **names;
+    const cJSON *c;
+    int dup = 0;
+
+    for (c = item->child; c; c = c->next) {
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && has_duplicate_keys(c, nomem))
+            return 1;
+        n++;
+    }
+    if (!cJSON_IsObject(item) || n < 2)
+        return 0;
+    if (!(names = malloc(n * sizeof *names))) {
+        *nomem = 1;
+        return 0;
+    }
+    for (c = item->child; c; c = c->next)
+        names[i++] = c->string;
+    qsort(names, n, sizeof *names, key_order);
+    for (i = 1; i < n && !dup; i++)
+        dup = strcmp(names[i - 1], names[i]) == 0;
+    free(names);
+    return dup;
+}
+
 int json_parse_object(const char *body, size_t len, cJSON **out, char *detail)
 {
     const char *end = NULL;
     cJSON *root;
-    int rc;
+    int rc, nomem = 0;
 
     *out = NULL;
     if (!body || len == 0)
@@ -156,6 +195,11 @@ int json_parse_object(const char *body, size_t len, cJSON **out, char *detail)
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
         return fail(detail, LICD_ERR_MALFORMED_JSON, "the body must be a JSON object");
+    }
+    if (has_duplicate_keys(root, &nomem) || nomem) {
+        cJSON_Delete(root);
+        return nomem ? LICD_ERR_NOMEM
+                     : fail(detail, LICD_ERR_MALFORMED_JSON, "an object names a member twice");
     }
     *out = root;
     return LICD_OK;
@@ -324,40 +368,6 @@ int json_get_object_text(const cJSON *obj, const char *name, int required, size_
     return LICD_OK;
 }
 
-/* Decodes len bytes of padded base64 into out (len / 4 * 3 bytes at most);
- * *n gets the decoded length. 0, or -1 on a bad character, misplaced
- * padding or non-zero bits under the padding. */
-static int b64_decode(const char *text, size_t len, unsigned char *out, size_t *n)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    signed char value[256];
-    memset(value, -1, sizeof value);
-    for (int i = 0; i < 64; i++)
-        value[(unsigned char)alphabet[i]] = (signed char)i;
-    *n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        int v[4], pad = 0;
-        for (int j = 0; j < 4; j++) {
-            unsigned char c = (unsigned char)text[i + j];
-            if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || text[i + 3] == '=')) {
-                v[j] = 0;
-                pad++;
-            } else if ((v[j] = value[c]) < 0) {
-                return -1;
-            }
-        }
-        if ((pad == 1 && (v[2] & 0x03)) || (pad == 2 && (v[1] & 0x0F)))
-            return -1;
-        out[(*n)++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-        if (pad < 2)
-            out[(*n)++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-        if (pad < 1)
-            out[(*n)++] = (unsigned char)(v[2] << 6 | v[3]);
-    }
-    return 0;
-}
-
 int json_get_base64(const cJSON *obj, const char *name, int required, size_t max_decoded,
                     unsigned char **out, size_t *out_len, char *detail)
 {
@@ -369,22 +379,13 @@ int json_get_base64(const cJSON *obj, const char *name, int required, size_t max
     if (rc != LICD_OK || !field(obj, name))
         return rc;
     len = strlen(text);
-    if (len == 0 || len % 4 != 0)
-        return fail(detail, LICD_ERR_INVALID_FIELD,
-                    "%s must be non-empty standard base64 with padding", name);
-    decoded = len / 4 * 3 - (text[len - 1] == '=') - (text[len - 2] == '=');
+    decoded = b64_decoded_len(text, len);
     if (decoded > max_decoded)
         return fail(detail, LICD_ERR_BODY_TOO_LARGE, "%s decodes to %zu bytes; at most %zu allowed",
                     name, decoded, max_decoded);
-    if (!(*out = malloc(len / 4 * 3)))
-        return LICD_ERR_NOMEM;
-    if (b64_decode(text, len, *out, out_len) != 0) {
-        free(*out);
-        *out = NULL;
-        *out_len = 0;
+    if (!(*out = b64_decode(text, len, out_len)))
         return fail(detail, LICD_ERR_INVALID_FIELD,
                     "%s must be non-empty standard base64 with padding", name);
-    }
     return LICD_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 
 #include "crypto/digest.h"
+#include "util/base64.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,7 +302,7 @@ char *it_pem_from_jwk(const cJSON *jwk)
     const char *xs = cJSON_GetObjectItem(jwk, "x")->valuestring;
     const char *ys = cJSON_GetObjectItem(jwk, "y")->valuestring;
     size_t xl = 0, yl = 0;
-    uint8_t *x = crypto_b64url_decode(xs, strlen(xs), &xl), *y = crypto_b64url_decode(ys, strlen(ys), &yl);
+    uint8_t *x = b64url_decode(xs, strlen(xs), &xl), *y = b64url_decode(ys, strlen(ys), &yl);
     uint8_t point[65];
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     OSSL_PARAM *params;
@@ -348,7 +349,7 @@ cJSON *it_verify_jwt(const char *token)
     char *pem, *grants;
 
     cr_assert(dot, "not a JWT: %s", token);
-    header = crypto_b64url_decode(token, (size_t)(dot - token), &hl);
+    header = b64url_decode(token, (size_t)(dot - token), &hl);
     cr_assert(header);
     h = cJSON_Parse((char *)header);
     free(header);

@@ -12,6 +12,7 @@
 
 #include "crypto/digest.h"
 #include "harness.h"
+#include "util/base64.h"
 
 #define PASSWORD "correct horse 8"
 
@@ -363,8 +364,8 @@ Test(licctl, forged_cached_tokens_are_not_trusted)
     jwt = slurp(file);
     dot1 = strchr(jwt, '.');
     dot2 = strchr(dot1 + 1, '.');
-    payload = (char *)crypto_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &len);
-    header = (char *)crypto_b64url_decode(jwt, (size_t)(dot1 - jwt), &len);
+    payload = (char *)b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &len);
+    header = (char *)b64url_decode(jwt, (size_t)(dot1 - jwt), &len);
     cr_assert(payload && header && (h = cJSON_Parse(header)));
     /* The same PEM licd_client rebuilds from the JWKS. */
     snprintf(cmd, sizeof cmd, "openssl pkey -in '%s' -pubout", it_env("LICD_SIGNING_KEY"));

@@ -10,6 +10,7 @@
 
 #include "crypto/digest.h"
 #include "harness.h"
+#include "util/base64.h"
 
 struct site {
     char *vendor;
@@ -235,7 +236,7 @@ Test(renewal, refuses_everything_but_our_own_token_for_its_machine)
     /* alg none: the same claims, no signature. */
     {
         const char *payload = strchr(tok, '.') + 1;
-        char *header = crypto_b64url_encode("{\"alg\":\"none\",\"typ\":\"JWT\"}", 27);
+        char *header = b64url_encode("{\"alg\":\"none\",\"typ\":\"JWT\"}", 27);
         snprintf(forged, sizeof forged, "%s.%.*s.", header,
                  (int)(strchr(payload, '.') - payload), payload);
         free(header);
@@ -361,7 +362,7 @@ Test(renewal, tokens_of_a_retired_key_still_renew, .timeout = 120)
         uint8_t *h;
         renew(tok, "m", &n);
         cr_assert_eq(n.status, 201, "%s", n.body);
-        h = crypto_b64url_decode(it_str(&n, "token"), strcspn(it_str(&n, "token"), "."), &hl);
+        h = b64url_decode(it_str(&n, "token"), strcspn(it_str(&n, "token"), "."), &hl);
         c = cJSON_Parse((char *)h);
         cr_assert_str_eq(cJSON_GetObjectItem(c, "kid")->valuestring, new_kid);
         cJSON_Delete(c);

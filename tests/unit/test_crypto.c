@@ -23,6 +23,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
+#include "util/base64.h"
 #include "util/error.h"
 
 /* A fixed P-256 key and its RFC 7638 thumbprint, computed independently of
@@ -180,7 +181,7 @@ static char *public_pem(const char *path)
 
 static char *b64(const char *text)
 {
-    char *s = crypto_b64url_encode(text, strlen(text));
+    char *s = b64url_encode(text, strlen(text));
     cr_assert_not_null(s);
     return s;
 }
@@ -220,7 +221,7 @@ static char *sign_raw(const char *key_path, const char *header, const char *payl
     ECDSA_SIG_get0(es, &r, &s);
     cr_assert_eq(BN_bn2binpad(r, raw, 32), 32);
     cr_assert_eq(BN_bn2binpad(s, raw + 32, 32), 32);
-    sig = crypto_b64url_encode(raw, sizeof raw);
+    sig = b64url_encode(raw, sizeof raw);
     token = join3(h, p, sig);
     ECDSA_SIG_free(es);
     EVP_MD_CTX_free(ctx);
@@ -275,7 +276,7 @@ static cJSON *token_part(const char *token, int i)
     while (i-- > 0)
         start = strchr(start, '.') + 1;
     end = strchr(start, '.');
-    buf = crypto_b64url_decode(start, (size_t)(end - start), &n);
+    buf = b64url_decode(start, (size_t)(end - start), &n);
     cr_assert_not_null(buf);
     json = cJSON_Parse((char *)buf);
     cr_assert_not_null(json);
@@ -347,12 +348,12 @@ Test(digest, b64url_encode_vectors)
     static const char *const want[] = {"", "Zg", "Zm8", "Zm9v", "Zm9vYg", "Zm9vYmE", "Zm9vYmFy"};
 
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
-        char *s = crypto_b64url_encode(in[i], strlen(in[i]));
+        char *s = b64url_encode(in[i], strlen(in[i]));
         cr_assert_str_eq(s, want[i]);
         free(s);
     }
     /* The URL-safe characters. */
-    char *s = crypto_b64url_encode("\xfb\xff\xbf", 3);
+    char *s = b64url_encode("\xfb\xff\xbf", 3);
     cr_assert_str_eq(s, "-_-_");
     free(s);
 }
@@ -364,9 +365,9 @@ Test(digest, b64url_round_trip)
     for (size_t len = 0; len <= sizeof data; len++) {
         size_t n = 12345;
         cr_assert_eq(crypto_random(data, len), LICD_OK);
-        char *s = crypto_b64url_encode(data, len);
+        char *s = b64url_encode(data, len);
         cr_assert_not_null(s);
-        uint8_t *back = crypto_b64url_decode(s, strlen(s), &n);
+        uint8_t *back = b64url_decode(s, strlen(s), &n);
         cr_assert_not_null(back, "len %zu: %s", len, s);
         cr_assert_eq(n, len);
         cr_assert_eq(memcmp(back, data, len), 0);
@@ -386,16 +387,16 @@ Test(digest, b64url_decode_strict)
     size_t n;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_assert_null(crypto_b64url_decode(bad[i], strlen(bad[i]), &n), "accepted \"%s\"", bad[i]);
-    cr_assert_null(crypto_b64url_decode("Zm\0v", 4, &n), "accepted a NUL byte");
+        cr_assert_null(b64url_decode(bad[i], strlen(bad[i]), &n), "accepted \"%s\"", bad[i]);
+    cr_assert_null(b64url_decode("Zm\0v", 4, &n), "accepted a NUL byte");
 
     /* Only text_len bytes are read. */
-    uint8_t *out = crypto_b64url_decode("Zm9vYmFy!!!", 8, &n);
+    uint8_t *out = b64url_decode("Zm9vYmFy!!!", 8, &n);
     cr_assert_not_null(out);
     cr_assert_eq(n, 6);
     cr_assert_str_eq((char *)out, "foobar");
     free(out);
-    out = crypto_b64url_decode("", 0, &n);
+    out = b64url_decode("", 0, &n);
     cr_assert_not_null(out);
     cr_assert_eq(n, 0);
     free(out);
@@ -725,7 +726,7 @@ Test(jwt, short_r_or_s_round_trip)
         char *token = sign_json(k.ring, "{\"sub\":\"pad\"}");
         const char *sig = strrchr(token, '.') + 1;
         size_t n;
-        uint8_t *raw = crypto_b64url_decode(sig, strlen(sig), &n);
+        uint8_t *raw = b64url_decode(sig, strlen(sig), &n);
         cr_assert_eq(n, 64);
         expect_valid(k.ring, token, "own token");
         if (raw[0] == 0 || raw[32] == 0) {
@@ -837,7 +838,7 @@ Test(jwt, refuses_bad_headers_even_when_signed)
         char raw[256];
         int n = snprintf(raw, sizeof raw, "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
         raw[n] = '\0';
-        char *h = crypto_b64url_encode(raw, (size_t)n + 1), *p = b64("{}");
+        char *h = b64url_encode(raw, (size_t)n + 1), *p = b64("{}");
         token = join3(h, p, "AAAA");
         expect_invalid(k.ring, token, "NUL in header");
         free(token);

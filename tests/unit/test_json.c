@@ -53,6 +53,36 @@ Test(json_parse, accepts_objects)
     cJSON_Delete(o);
 }
 
+Test(json_parse, duplicate_keys_refused)
+{
+    expect_malformed("{\"name\":\"a\",\"name\":{\"x\":1}}");
+    expect_malformed("{\"a\":1,\"b\":2,\"a\":1}");
+    /* the same name once unescaped */
+    expect_malformed("{\"a\":1,\"\\u0061\":2}");
+    /* in a nested object, also inside an array */
+    expect_malformed("{\"o\":{\"k\":1,\"k\":2}}");
+    expect_malformed("{\"l\":[{\"k\":1},{\"k\":1,\"k\":1}]}");
+    /* names differing in case, and the same name in sibling objects, are fine */
+    cJSON_Delete(parse_ok("{\"Name\":1,\"name\":2,\"o\":{\"name\":3},\"p\":{\"name\":4}}"));
+}
+
+Test(json_parse, many_distinct_keys_accepted)
+{
+    size_t cap = 20000 * 12 + 3, o = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    text[o++] = '{';
+    for (int i = 0; i < 20000; i++)
+        o += (size_t)snprintf(text + o, cap - o, "%s\"k%d\":1", i ? "," : "", i);
+    text[o++] = '}';
+    text[o] = '\0';
+    cJSON_Delete(parse_ok(text));
+    /* and the same object with its first name again at the end */
+    snprintf(text + o - 1, cap - o + 1, ",\"k0\":2}");
+    expect_malformed(text);
+    free(text);
+}
+
 Test(json_parse, top_level_must_be_an_object)
 {
     expect_malformed("[]");

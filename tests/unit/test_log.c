@@ -1,0 +1,97 @@
+/* Unit tests for service/util/log.c: every line is one valid JSON object,
+ * whatever the values hold and however long they are. */
+#include <criterion/criterion.h>
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+/* Runs fn with stderr sent to a temporary file and returns what it wrote. */
+static char *capture(void (*fn)(void))
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    static char out[4 * LOG_LINE_MAX];
+    size_t n;
+    cr_assert(tmp && saved >= 0);
+    dup2(fileno(tmp), STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    n = fread(out, 1, sizeof out - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+    return out;
+}
+
+static cJSON *parse_line(const char *line)
+{
+    size_t len = strlen(line);
+    cJSON *o;
+    cr_assert(len > 0 && line[len - 1] == '\n', "line does not end with a newline: %s", line);
+    cr_assert_null(memchr(line, '\n', len - 1), "more than one line: %s", line);
+    o = cJSON_Parse(line);
+    cr_assert(cJSON_IsObject(o), "not a JSON object: %s", line);
+    return o;
+}
+
+static void write_escapes(void)
+{
+    log_record r;
+    log_begin(&r, "info");
+    log_str(&r, "path", "/v1/\"x\"\\y\n\t\x01");
+    log_str(&r, "absent", NULL);
+    log_int(&r, "status", 404);
+    log_bool(&r, "aborted", 1);
+    log_end(&r);
+}
+
+Test(log, members_escaped_and_typed)
+{
+    cJSON *o = parse_line(capture(write_escapes));
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "level")->valuestring, "info");
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "path")->valuestring, "/v1/\"x\"\\y\n\t\x01");
+    cr_assert_null(cJSON_GetObjectItem(o, "absent"));
+    cr_assert_eq(cJSON_GetObjectItem(o, "status")->valueint, 404);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "aborted")));
+    cr_assert_eq(strlen(cJSON_GetObjectItem(o, "ts")->valuestring), strlen("2026-01-01T00:00:00.000Z"));
+    cJSON_Delete(o);
+}
+
+static void write_overlong(void)
+{
+    static char big[3 * LOG_LINE_MAX];
+    log_record r;
+    memset(big, '"', sizeof big - 1);
+    log_begin(&r, "error");
+    log_str(&r, "detail", big);
+    log_str(&r, "after", "left out: no room");
+    log_int(&r, "n", 1);
+    log_end(&r);
+}
+
+Test(log, an_overlong_value_is_cut_and_the_line_stays_json)
+{
+    const char *line = capture(write_overlong);
+    cJSON *o;
+    cr_assert_leq(strlen(line), LOG_LINE_MAX);
+    o = parse_line(line);
+    cr_assert_gt(strlen(cJSON_GetObjectItem(o, "detail")->valuestring), 500);
+    cr_assert_null(cJSON_GetObjectItem(o, "after"));
+    cJSON_Delete(o);
+}
+
+static void write_line(void) { log_line("warn", "a message", "its \"detail\""); }
+
+Test(log, log_line)
+{
+    cJSON *o = parse_line(capture(write_line));
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "msg")->valuestring, "a message");
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "detail")->valuestring, "its \"detail\"");
+    cJSON_Delete(o);
+}
