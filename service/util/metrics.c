@@ -1,8 +1,11 @@
-/* Counters for /metrics, kept in fixed tables under one mutex. */
+/* Counters for /metrics. Request counters live in one shard per thread,
+ * written only by that thread without a lock or a shared cache line, and
+ * summed when /metrics is read; the rare events (connections, database
+ * errors) are shared atomics. */
 #include "util/metrics.h"
 
-#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,23 +16,50 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
 
+typedef atomic_ullong counter;
+
 struct series {
     const char *method, *route;
     int status;
-    unsigned long long count;
+    counter count;
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct series series[MAX_SERIES];
-static size_t nseries;
-static unsigned long long overflow;
-static unsigned long long bucket_counts[NBUCKETS + 1];
-static double latency_sum;
-static unsigned long long latency_count, db_errors;
-static long http_conns, db_conns;
+/* One thread's counters. Only the owner writes (plain relaxed stores, no
+ * read-modify-write); the reader sees each counter whole. A series is
+ * filled in before nseries is raised with release order. */
+struct shard {
+    struct series series[MAX_SERIES];
+    atomic_size_t nseries;
+    counter overflow, bucket_counts[NBUCKETS + 1], latency_ns, latency_count;
+    struct shard *next;
+};
+
+/* Every shard ever made, newest first; shards live as long as the process. */
+static _Atomic(struct shard *) shards;
+static _Thread_local struct shard *mine;
+static counter db_errors;
+static atomic_long http_conns, db_conns;
+
+static void bump(counter *c, unsigned long long by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
+static unsigned long long get(counter *c) { return atomic_load_explicit(c, memory_order_relaxed); }
+
+static struct shard *my_shard(void)
+{
+    if (!mine && (mine = calloc(1, sizeof *mine))) {
+        mine->next = atomic_load(&shards);
+        while (!atomic_compare_exchange_weak(&shards, &mine->next, mine))
+            ;
+    }
+    return mine;
+}
 
 /* Methods outside the standard set are folded into OTHER, so a client cannot
- * grow the table; series then compare by pointer. Done outside the lock. */
+ * grow the table; series then compare by pointer. */
 static const char *method_name(const char *method)
 {
     static const char *const known[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
@@ -42,45 +72,37 @@ static const char *method_name(const char *method)
 void metrics_request(const char *method, const char *route, int status, double seconds)
 {
     const char *m = method_name(method);
-    size_t i, b;
-    pthread_mutex_lock(&lock);
-    for (i = 0; i < nseries; i++)
-        if (series[i].status == status && series[i].route == route && series[i].method == m)
+    struct shard *sh = my_shard();
+    size_t i, b, n;
+    if (!sh)
+        return;
+    n = atomic_load_explicit(&sh->nseries, memory_order_relaxed);
+    for (i = 0; i < n; i++)
+        if (sh->series[i].status == status && sh->series[i].route == route &&
+            sh->series[i].method == m)
             break;
-    if (i == nseries && nseries < MAX_SERIES)
-        series[nseries++] = (struct series){m, route, status, 0};
-    if (i < nseries)
-        series[i].count++;
+    if (i == n && n < MAX_SERIES) {
+        sh->series[n].method = m;
+        sh->series[n].route = route;
+        sh->series[n].status = status;
+        atomic_store_explicit(&sh->nseries, n + 1, memory_order_release);
+    }
+    if (i < MAX_SERIES)
+        bump(&sh->series[i].count, 1);
     else
-        overflow++;
+        bump(&sh->overflow, 1);
     for (b = 0; b < NBUCKETS && seconds > buckets[b]; b++)
         ;
-    bucket_counts[b]++;
-    latency_sum += seconds;
-    latency_count++;
-    pthread_mutex_unlock(&lock);
+    bump(&sh->bucket_counts[b], 1);
+    bump(&sh->latency_ns, (unsigned long long)(seconds * 1e9));
+    bump(&sh->latency_count, 1);
 }
 
-void metrics_db_error(void)
-{
-    pthread_mutex_lock(&lock);
-    db_errors++;
-    pthread_mutex_unlock(&lock);
-}
+void metrics_db_error(void) { atomic_fetch_add(&db_errors, 1); }
 
-void metrics_http_connections(int delta)
-{
-    pthread_mutex_lock(&lock);
-    http_conns += delta;
-    pthread_mutex_unlock(&lock);
-}
+void metrics_http_connections(int delta) { atomic_fetch_add(&http_conns, delta); }
 
-void metrics_db_connections(int delta)
-{
-    pthread_mutex_lock(&lock);
-    db_conns += delta;
-    pthread_mutex_unlock(&lock);
-}
+void metrics_db_connections(int delta) { atomic_fetch_add(&db_conns, delta); }
 
 struct buf {
     char *data;
@@ -118,19 +140,63 @@ static void put(struct buf *b, const char *fmt, ...)
     }
 }
 
+/* The shards' series summed into one table (same method, route, status). */
+struct total {
+    const char *method, *route;
+    int status;
+    unsigned long long count;
+};
+
+static size_t sum_series(struct total *t, unsigned long long *overflow)
+{
+    size_t n = 0;
+    for (struct shard *sh = atomic_load(&shards); sh; sh = sh->next) {
+        size_t k = atomic_load_explicit(&sh->nseries, memory_order_acquire);
+        *overflow += get(&sh->overflow);
+        for (size_t i = 0; i < k; i++) {
+            const struct series *s = &sh->series[i];
+            size_t j;
+            for (j = 0; j < n; j++)
+                if (t[j].status == s->status && t[j].route == s->route && t[j].method == s->method)
+                    break;
+            if (j == n) {
+                if (n == MAX_SERIES) {
+                    *overflow += get(&sh->series[i].count);
+                    continue;
+                }
+                t[n++] = (struct total){s->method, s->route, s->status, 0};
+            }
+            t[j].count += get(&sh->series[i].count);
+        }
+    }
+    return n;
+}
+
 char *metrics_render(size_t *len)
 {
     struct buf b = {malloc(4096), 0, 4096, 0};
-    unsigned long long cum = 0;
-    if (!b.data)
+    struct total *t = calloc(MAX_SERIES, sizeof *t);
+    unsigned long long cum = 0, overflow = 0, bucket_counts[NBUCKETS + 1] = {0}, ns = 0, count = 0;
+    size_t n;
+    if (!b.data || !t) {
+        free(b.data);
+        free(t);
         return NULL;
+    }
     b.data[0] = '\0';
-    pthread_mutex_lock(&lock);
+    n = sum_series(t, &overflow);
+    for (struct shard *sh = atomic_load(&shards); sh; sh = sh->next) {
+        for (size_t i = 0; i <= NBUCKETS; i++)
+            bucket_counts[i] += get(&sh->bucket_counts[i]);
+        ns += get(&sh->latency_ns);
+        count += get(&sh->latency_count);
+    }
     put(&b, "# HELP licd_http_requests_total HTTP requests by method, route and status.\n"
             "# TYPE licd_http_requests_total counter\n");
-    for (size_t i = 0; i < nseries; i++)
+    for (size_t i = 0; i < n; i++)
         put(&b, "licd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-            series[i].method, series[i].route, series[i].status, series[i].count);
+            t[i].method, t[i].route, t[i].status, t[i].count);
+    free(t);
     put(&b, "# HELP licd_http_requests_unrecorded_total Requests beyond the series table.\n"
             "# TYPE licd_http_requests_unrecorded_total counter\n"
             "licd_http_requests_unrecorded_total %llu\n", overflow);
@@ -142,15 +208,15 @@ char *metrics_render(size_t *len)
     }
     cum += bucket_counts[NBUCKETS];
     put(&b, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-    put(&b, "licd_http_request_duration_seconds_sum %.6f\n", latency_sum);
-    put(&b, "licd_http_request_duration_seconds_count %llu\n", latency_count);
+    put(&b, "licd_http_request_duration_seconds_sum %.6f\n", (double)ns / 1e9);
+    put(&b, "licd_http_request_duration_seconds_count %llu\n", count);
     put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
-            "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", db_errors);
+            "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", get(&db_errors));
     put(&b, "# HELP licd_http_connections Open HTTP connections.\n"
-            "# TYPE licd_http_connections gauge\nlicd_http_connections %ld\n", http_conns);
+            "# TYPE licd_http_connections gauge\nlicd_http_connections %ld\n",
+        atomic_load(&http_conns));
     put(&b, "# HELP licd_db_connections Open database connections.\n"
-            "# TYPE licd_db_connections gauge\nlicd_db_connections %ld\n", db_conns);
-    pthread_mutex_unlock(&lock);
+            "# TYPE licd_db_connections gauge\nlicd_db_connections %ld\n", atomic_load(&db_conns));
     if (b.failed) {
         free(b.data);
         return NULL;
