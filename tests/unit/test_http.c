@@ -78,14 +78,14 @@ static int h_silent(http_request *req)
 static int h_empty(http_request *req) { return http_reply_empty(req, 204); }
 
 static const http_route routes[] = {
-    {"POST", "/echo", h_echo_len, 0},
-    {"GET", "/items/{id}", h_item, 0},
-    {"POST", "/small", h_echo_len, 100},
-    {"POST", "/json", h_json, 0},
-    {"GET", "/multi", h_empty, 0},
-    {"POST", "/multi", h_empty, 0},
-    {"GET", "/internal", h_internal, 0},
-    {"GET", "/silent", h_silent, 0},
+    {"POST", "/echo", NULL, h_echo_len, 0},
+    {"GET", "/items/{id}", NULL, h_item, 0},
+    {"POST", "/small", NULL, h_echo_len, 100},
+    {"POST", "/json", NULL, h_json, 0},
+    {"GET", "/multi", NULL, h_empty, 0},
+    {"POST", "/multi", NULL, h_empty, 0},
+    {"GET", "/internal", NULL, h_internal, 0},
+    {"GET", "/silent", NULL, h_silent, 0},
 };
 
 static http_server_config cfg;
