@@ -25,7 +25,7 @@ typedef struct http_auth http_auth;
 typedef struct {
     const char *method;   /* "GET", "POST", ... */
     const char *path;     /* template: "/v1/packs/{pack_id}" */
-    const http_auth *auth;
+    const http_auth *auth; /* who may call it, for the authorize hook */
     http_handler handler;
     size_t body_limit;    /* 0: the server default */
 } http_route;
