@@ -28,7 +28,7 @@ static const char usage[] =
     "  keygen --out FILE              write a new P-256 signing key (mode 0600)\n"
     "  vendor create --name NAME      create a vendor; prints {\"vendor_id\",\"api_key\"}\n"
     "  sign                           sign the JSON claims read from stdin with LICD_SIGNING_KEY\n"
-    "  routes                         list the routes served\n"
+    "  routes                         list the routes served and who may call each\n"
     "  version                        print the version\n";
 
 /* Value of --name in argv, or NULL. */
@@ -185,7 +185,7 @@ static int cmd_serve(void)
     signal(SIGPIPE, SIG_IGN);
     hc = (http_server_config){cfg.listen_host, cfg.listen_port, cfg.threads, cfg.body_limit,
                               cfg.conn_timeout, cfg.per_ip_limit, cfg.tls_cert, cfg.tls_key,
-                              cfg.access_log, api_routes, api_nroutes};
+                              cfg.access_log, api_routes, api_nroutes, api_authorize};
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -213,10 +213,12 @@ out:
     return rc;
 }
 
+/* One line per route: method, path template and who may call it. */
 static int cmd_routes(void)
 {
     for (size_t i = 0; i < api_nroutes; i++)
-        printf("%s %s\n", api_routes[i].method, api_routes[i].path);
+        printf("%s %s %s\n", api_routes[i].method, api_routes[i].path,
+               api_auth_name(api_routes[i].auth));
     return 0;
 }
 

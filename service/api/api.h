@@ -8,9 +8,16 @@
 #include "store/assignments.h"
 #include "util/config.h"
 
-/* Every route licd serves (also printed by `licd routes`). */
+/* Every route licd serves, each with who may call it (also printed by
+ * `licd routes`). */
 extern const http_route api_routes[];
 extern const size_t api_nroutes;
+
+/* auth.c: the authorize hook of http_server_config (resolves the caller a
+ * route's declaration asks for; see api/auth.h), and the name of a
+ * declaration as `licd routes` prints it ("undeclared" for NULL). */
+int api_authorize(http_request *req);
+const char *api_auth_name(const http_auth *auth);
 
 /* Set once at start-up, before serving; read-only afterwards. */
 typedef struct {

@@ -53,14 +53,13 @@ static int filter(http_request *req, const char *name, size_t max, const char **
 
 int api_assignments_list(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_assignment_filter f;
     PGresult *res = NULL;
     long long after;
     int limit, rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+    if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
         (rc = filter(req, "customer_id", 36, &f.customer_id)) != LICD_OK ||
         (rc = filter(req, "client_id", 256, &f.client_id)) != LICD_OK ||
         (rc = filter(req, "pack_id", 64, &f.pack_id)) != LICD_OK)
@@ -69,7 +68,7 @@ int api_assignments_list(http_request *req)
         snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
         return LICD_ERR_INVALID_FIELD;
     }
-    if ((rc = store_assignment_list(caller.vendor.id, &f, after, limit + 1, &res)) != LICD_OK)
+    if ((rc = store_assignment_list(caller->vendor.id, &f, after, limit + 1, &res)) != LICD_OK)
         return rc;
     rc = api_list_rows(req, res, limit, assignment_row_json);
     PQclear(res);

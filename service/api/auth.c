@@ -1,72 +1,197 @@
-/* Reads Authorization headers and resolves keys to tenants. */
+/* The declarations routes carry, and the authorize hook that holds each
+ * request's Authorization header to its route's declaration and finds the
+ * caller, before the body is read and before any handler runs. */
 #include "api/auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/api.h"
+#include "api/license.h"
 #include "crypto/apikey.h"
+#include "util/json.h"
 
-const char *api_auth_credentials(http_request *req, const char *scheme)
+const http_auth api_public = {"public", 0, 1};
+const http_auth api_vendor_key = {"vendor_key", API_KEY_VENDOR, 0};
+const http_auth api_customer_key = {"customer_key", API_KEY_CUSTOMER, 0};
+const http_auth api_license = {"license", API_KEY_LICENSE, 0};
+const http_auth api_customer_or_group_key = {"customer_key|group_key", API_KEY_CUSTOMER, 1};
+const http_auth api_session_token = {"session_token", 0, 1};
+
+/* Who is calling: key is the API_KEY_* presented and names the member set. */
+typedef struct {
+    unsigned key;
+    api_vendor_caller vendor;
+    store_customer customer;
+    api_license_caller license;
+} api_caller;
+
+/* How each credential is sent, for the details of refusals. */
+static const struct {
+    unsigned key;
+    const char *form;
+} forms[] = {
+    {API_KEY_VENDOR, "Bearer <vendor API key>"},
+    {API_KEY_CUSTOMER, "Bearer <customer key>"},
+    {API_KEY_LICENSE, "License <licence or activation key>"},
+};
+
+/* Sets the detail to what, followed by the credentials the route takes. */
+static void detail_forms(http_request *req, const char *what)
 {
-    const char *h = http_header(req, "Authorization");
+    const char *sep = "";
+    snprintf(req->detail, sizeof req->detail, "%s", what);
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        size_t used = strlen(req->detail);
+        if (!(req->route->auth->keys & forms[i].key))
+            continue;
+        snprintf(req->detail + used, sizeof req->detail - used, "%s%s", sep, forms[i].form);
+        sep = " or ";
+    }
+}
+
+int api_unauthorized(http_request *req)
+{
+    detail_forms(req, "send Authorization: ");
+    return LICD_ERR_UNAUTHORIZED;
+}
+
+/* The token after "<scheme> " in the Authorization header h, or NULL. */
+static const char *credentials(const char *h, const char *scheme)
+{
     size_t n = strlen(scheme);
-    if (!h || strncasecmp(h, scheme, n) != 0 || h[n] != ' ')
+    if (strncasecmp(h, scheme, n) != 0 || h[n] != ' ')
         return NULL;
     for (h += n; *h == ' '; h++)
         ;
     return *h ? h : NULL;
 }
 
-/* Common checks of a bearer key that must be of kind want. */
-static int bearer_of_kind(http_request *req, apikey_kind want, const char *what, const char **key)
+/* Which credential the header presents, by its form alone (*key 0: a
+ * well-formed key no route takes, such as a group key), and its token.
+ * Another scheme or a malformed key presents none: 401. */
+static int presented(http_request *req, const char *h, unsigned *key, const char **token)
 {
     apikey_kind kind;
-    *key = api_auth_credentials(req, "Bearer");
-    if (!*key) {
-        snprintf(req->detail, sizeof req->detail, "send Authorization: Bearer <%s>", what);
-        return LICD_ERR_UNAUTHORIZED;
+    if ((*token = credentials(h, "License"))) {
+        *key = API_KEY_LICENSE;
+        return LICD_OK;
     }
-    if (crypto_apikey_kind(*key, &kind) != 0) {
+    if (!(*token = credentials(h, "Bearer")))
+        return api_unauthorized(req);
+    if (crypto_apikey_kind(*token, &kind) != 0) {
         snprintf(req->detail, sizeof req->detail, "unknown key");
         return LICD_ERR_UNAUTHORIZED;
     }
-    if (kind != want) {
-        snprintf(req->detail, sizeof req->detail, "this endpoint takes a %s", what);
-        return LICD_ERR_FORBIDDEN;
-    }
+    *key = kind == APIKEY_VENDOR ? API_KEY_VENDOR : kind == APIKEY_CUSTOMER ? API_KEY_CUSTOMER : 0;
     return LICD_OK;
 }
 
-static int unknown_key(http_request *req, int rc)
+/* A licence or activation key this service signed and that has not expired;
+ * anything else is 401. */
+static int verify_license(http_request *req, const char *jwt, api_license_caller *l)
 {
+    cJSON *claims = NULL;
+    int rc = api_license_verify(jwt, &claims);
+    if (rc == LICD_OK) {
+        /* Both are strings, vnd a UUID: api_license_verify checked them. */
+        const char *lid = json_string_member(claims, "lid");
+        const char *vnd = json_string_member(claims, "vnd");
+        if (strlen(lid) < sizeof l->license_id) {
+            memcpy(l->license_id, lid, strlen(lid) + 1);
+            memcpy(l->vendor_id, vnd, strlen(vnd) + 1);
+        } else {
+            rc = LICD_ERR_TOKEN_INVALID;
+        }
+    }
+    cJSON_Delete(claims);
+    if (rc == LICD_OK)
+        return LICD_OK;
+    snprintf(req->detail, sizeof req->detail, "the licence %s",
+             rc == LICD_ERR_TOKEN_EXPIRED ? "has expired" : "is not one this service signed");
+    return LICD_ERR_UNAUTHORIZED;
+}
+
+/* Finds the tenant or licence behind a presented credential of kind key:
+ * 0, LICD_ERR_UNAUTHORIZED when unknown, or a database error. */
+static int resolve(http_request *req, unsigned key, const char *token, api_caller *c)
+{
+    int rc;
+    if (key == API_KEY_LICENSE)
+        return verify_license(req, token, &c->license);
+    if (key == API_KEY_CUSTOMER) {
+        rc = store_customer_by_key(token, &c->customer);
+    } else {
+        api_vendor_caller *v = &c->vendor;
+        rc = store_vendor_by_key(token, &v->vendor);
+        /* The key's public prefix names the credential in the audit trail. */
+        snprintf(v->key_prefix, sizeof v->key_prefix, "%.15s", token);
+        v->actor = (store_actor){v->vendor.id, v->key_prefix, req->request_id};
+    }
     if (rc == LICD_ERR_UNAUTHORIZED)
         snprintf(req->detail, sizeof req->detail, "unknown key");
     return rc;
 }
 
-int api_auth_vendor(http_request *req, store_vendor *vendor)
+/* Route -> credential -> caller. A route without a declaration is served to
+ * nobody; a credential of a kind the route does not take is 403 whether or
+ * not it is genuine; a missing, malformed or unknown one is 401. */
+int api_authorize(http_request *req)
 {
-    const char *key;
-    int rc = bearer_of_kind(req, APIKEY_VENDOR, "vendor API key", &key);
-    return rc != LICD_OK ? rc : unknown_key(req, store_vendor_by_key(key, vendor));
-}
+    const http_auth *a = req->route->auth;
+    const char *h, *token;
+    api_caller *c;
+    unsigned key;
+    int rc;
 
-int api_auth_vendor_caller(http_request *req, api_vendor_caller *caller)
-{
-    int rc = api_auth_vendor(req, &caller->vendor);
-    if (rc != LICD_OK)
+    if (!a)
+        return LICD_ERR_INTERNAL;
+    if (!a->keys)
+        return LICD_OK;
+    if (!(h = http_header(req, "Authorization")))
+        return a->anonymous ? LICD_OK : api_unauthorized(req);
+    if ((rc = presented(req, h, &key, &token)) != LICD_OK)
         return rc;
-    /* The key's public prefix names the credential in the audit trail. */
-    snprintf(caller->key_prefix, sizeof caller->key_prefix, "%.15s",
-             api_auth_credentials(req, "Bearer"));
-    caller->actor = (store_actor){caller->vendor.id, caller->key_prefix, req->request_id};
+    if (!(a->keys & key)) {
+        detail_forms(req, "this endpoint takes Authorization: ");
+        return LICD_ERR_FORBIDDEN;
+    }
+    if (!(c = calloc(1, sizeof *c)))
+        return LICD_ERR_NOMEM;
+    c->key = key;
+    if ((rc = resolve(req, key, token, c)) != LICD_OK) {
+        free(c);
+        return rc;
+    }
+    req->caller = c;
     return LICD_OK;
 }
 
-int api_auth_customer(http_request *req, store_customer *customer)
+const char *api_auth_name(const http_auth *auth) { return auth ? auth->name : "undeclared"; }
+
+/* The caller if it presented a credential of kind key, else NULL. */
+static const api_caller *caller_with(const http_request *req, unsigned key)
 {
-    const char *key;
-    int rc = bearer_of_kind(req, APIKEY_CUSTOMER, "customer key", &key);
-    return rc != LICD_OK ? rc : unknown_key(req, store_customer_by_key(key, customer));
+    const api_caller *c = req->caller;
+    return c && c->key == key ? c : NULL;
+}
+
+const api_vendor_caller *api_caller_vendor(const http_request *req)
+{
+    const api_caller *c = caller_with(req, API_KEY_VENDOR);
+    return c ? &c->vendor : NULL;
+}
+
+const store_customer *api_caller_customer(const http_request *req)
+{
+    const api_caller *c = caller_with(req, API_KEY_CUSTOMER);
+    return c ? &c->customer : NULL;
+}
+
+const api_license_caller *api_caller_license(const http_request *req)
+{
+    const api_caller *c = caller_with(req, API_KEY_LICENSE);
+    return c ? &c->license : NULL;
 }

@@ -6,16 +6,16 @@
 
 int api_challenges_create(http_request *req)
 {
-    store_customer c;
+    const store_customer *c = api_caller_customer(req);
     cJSON *body = NULL, *out = NULL;
     const char *software_id = NULL;
     char nonce[STORE_NONCE_HEX_LEN];
     time_t expires;
     int rc;
 
-    if ((rc = api_auth_customer(req, &c)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "software_id", 1, 1, 128, &software_id, req->detail)) != LICD_OK ||
-        (rc = store_challenge_create(c.id, software_id, nonce, &expires)) != LICD_OK)
+        (rc = store_challenge_create(c->id, software_id, nonce, &expires)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "nonce", nonce) &&

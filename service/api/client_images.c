@@ -11,7 +11,7 @@
 
 int api_client_images_upload(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_image img;
     cJSON *body = NULL, *out = NULL;
     const char *software_id = NULL, *platform = NULL;
@@ -19,8 +19,7 @@ int api_client_images_upload(http_request *req)
     size_t len = 0;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "software_id", 1, 1, 128, &software_id, req->detail)) !=
             LICD_OK ||
         (rc = json_get_enum(body, "platform", 1, api_platforms, NULL, &platform, req->detail)) !=
@@ -30,7 +29,7 @@ int api_client_images_upload(http_request *req)
         goto out;
     /* The text is no longer needed: give its memory back before storing. */
     cJSON_DeleteItemFromObjectCaseSensitive(body, "image_b64");
-    if ((rc = store_image_put(&caller.actor, software_id, platform, image, len, &img)) != LICD_OK)
+    if ((rc = store_image_put(&caller->actor, software_id, platform, image, len, &img)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = cJSON_CreateObject()) &&

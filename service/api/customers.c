@@ -19,18 +19,17 @@ static cJSON *customer_json(const store_customer *c)
 
 int api_customers_create(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_customer c;
     char key[APIKEY_PLAIN_LEN];
     cJSON *body = NULL, *out = NULL;
     const char *name;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "name", 1, 1, 200, &name, req->detail)) != LICD_OK)
         goto out;
-    if ((rc = store_customer_create(&caller.actor, name, &c, key, sizeof key)) != LICD_OK)
+    if ((rc = store_customer_create(&caller->actor, name, &c, key, sizeof key)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = customer_json(&c)) && cJSON_AddStringToObject(out, "customer_key", key))
@@ -43,14 +42,12 @@ out:
 
 int api_customers_get(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_customer c;
     cJSON *out;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK)
-        return rc;
-    if ((rc = store_customer_get(caller.vendor.id, http_param(req, "customer_id"), &c)) != LICD_OK)
+    if ((rc = store_customer_get(caller->vendor.id, http_param(req, "customer_id"), &c)) != LICD_OK)
         return rc;
     if (!(out = customer_json(&c)))
         return LICD_ERR_NOMEM;

@@ -1,7 +1,7 @@
 /* POST /v1/get_key, pack shape: a client's licence for a product — the one
  * it holds, a new seat, or its one temporary licence — after an optional
- * platform challenge. A body with a group key and no bearer is the group
- * shape (get_key_group.c). */
+ * platform challenge. A body with a group key and no Authorization header
+ * is the group shape (get_key_group.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -115,7 +115,7 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
 
 int api_get_key(http_request *req)
 {
-    store_customer c;
+    const store_customer *c = api_caller_customer(req);
     store_product p = {0};
     cJSON *body = NULL;
     const cJSON *challenge;
@@ -123,17 +123,15 @@ int api_get_key(http_request *req)
     char image_platform[16];
     int rc;
 
-    if (!http_header(req, "Authorization")) {
-        if ((rc = http_json_body(req, &body)) != LICD_OK)
-            goto out;
-        if (cJSON_GetObjectItemCaseSensitive(body, "group_key")) {
-            rc = api_get_key_group(req, body);
-            goto out;
-        }
-    }
-    if ((rc = api_auth_customer(req, &c)) != LICD_OK ||
-        (!body && (rc = http_json_body(req, &body)) != LICD_OK))
+    if ((rc = http_json_body(req, &body)) != LICD_OK)
         goto out;
+    if (!c) {
+        /* No Authorization header: only the group shape, whose credential
+         * is the group key in the body, may go on. */
+        rc = cJSON_GetObjectItemCaseSensitive(body, "group_key") ? api_get_key_group(req, body)
+                                                                  : api_unauthorized(req);
+        goto out;
+    }
     if ((rc = json_get_string(body, "product", 1, 1, STORE_CODE_MAX, &product, req->detail)) ||
         (rc = json_get_string(body, "version", 0, 1, 64, &version, req->detail)) ||
         (rc = json_get_string(body, "client_id", 1, 1, 256, &client_id, req->detail)) ||
@@ -143,7 +141,7 @@ int api_get_key(http_request *req)
     challenge = cJSON_GetObjectItemCaseSensitive(body, "challenge");
     if (cJSON_IsNull(challenge))
         challenge = NULL;
-    rc = store_product_get(c.vendor_id, product, &p);
+    rc = store_product_get(c->vendor_id, product, &p);
     if (rc == LICD_ERR_NOT_FOUND) {
         snprintf(req->detail, sizeof req->detail, "no product %s", product);
         rc = LICD_ERR_NO_MATCHING_PACK;
@@ -152,15 +150,15 @@ int api_get_key(http_request *req)
         goto out;
     if (p.require_challenge) {
         if (!challenge) {
-            rc = require_challenge(req, &c, software_id);
+            rc = require_challenge(req, c, software_id);
             goto out;
         }
-        if ((rc = check_challenge(req, &c, challenge, software_id, image_platform)) != LICD_OK)
+        if ((rc = check_challenge(req, c, challenge, software_id, image_platform)) != LICD_OK)
             goto out;
         platform = image_platform;
     }
     {
-        store_grant_request g = {c.vendor_id, c.id, p.id, client_id, platform, version, p.version};
+        store_grant_request g = {c->vendor_id, c->id, p.id, client_id, platform, version, p.version};
         rc = grant(req, &g, &p);
     }
 out:

@@ -174,7 +174,7 @@ fail:
 
 int api_group_keys_create(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_group_key_new in = {0};
     store_group_key k = {0};
     char key[APIKEY_PLAIN_LEN], expires[32], domain[DOMAIN_NAME_MAX + 2];
@@ -184,8 +184,7 @@ int api_group_keys_create(http_request *req)
     time_t exp_at;
     int rc, has_expiry = 0;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "customer_id", 1, 1, 64, &in.customer_id, req->detail)) ||
         (rc = json_get_string(body, "scheme", 1, 1, 64, &in.scheme, req->detail)) ||
         (rc = json_get_string_array(body, "products", 1, MAX_POOL, STORE_CODE_MAX, &products,
@@ -208,7 +207,7 @@ int api_group_keys_create(http_request *req)
     in.expires = has_expiry ? expires : NULL;
     in.pool_json = pool;
     in.limits_json = limits;
-    rc = store_group_key_create(&caller.actor, &in, &k, key, req->detail);
+    rc = store_group_key_create(&caller->actor, &in, &k, key, req->detail);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no customer %.64s", in.customer_id);
     if (rc != LICD_OK)
@@ -228,14 +227,12 @@ out:
 
 int api_group_keys_relink(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_group_key k = {0};
     cJSON *out = NULL;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK)
-        return rc;
-    rc = store_group_key_relink(&caller.actor, http_param(req, "group_key"), &k);
+    rc = store_group_key_relink(&caller->actor, http_param(req, "group_key"), &k);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no such group key");
     else if (rc == LICD_ERR_CONFLICT)

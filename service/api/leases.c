@@ -57,23 +57,23 @@ static int reply_lease(http_request *req, int status, const store_lease *l)
 }
 
 struct lease_request {
-    store_customer customer;
+    const store_customer *customer;
     store_product product;
     const char *client_id;
     cJSON *body;
 };
 
-/* route → auth → body: the customer, its product and the client. */
+/* The calling customer, and from the body its product and the client. */
 static int read_request(http_request *req, struct lease_request *r)
 {
     const char *code;
     int rc;
-    if ((rc = api_auth_customer(req, &r->customer)) != LICD_OK ||
-        (rc = http_json_body(req, &r->body)) != LICD_OK ||
+    r->customer = api_caller_customer(req);
+    if ((rc = http_json_body(req, &r->body)) != LICD_OK ||
         (rc = json_get_string(r->body, "product", 1, 1, STORE_CODE_MAX, &code, req->detail)) != LICD_OK ||
         (rc = json_get_string(r->body, "client_id", 1, 1, 256, &r->client_id, req->detail)) != LICD_OK)
         return rc;
-    rc = store_product_get(r->customer.vendor_id, code, &r->product);
+    rc = store_product_get(r->customer->vendor_id, code, &r->product);
     if (rc == LICD_ERR_NOT_FOUND) {
         snprintf(req->detail, sizeof req->detail, "no product %s", code);
         rc = LICD_ERR_NO_SEATS_AVAILABLE;
@@ -85,7 +85,7 @@ static int checkout(http_request *req, const struct lease_request *r)
 {
     store_lease l;
     int taken, existing,
-        rc = store_lease_checkout(r->customer.vendor_id, r->customer.id, r->product.id,
+        rc = store_lease_checkout(r->customer->vendor_id, r->customer->id, r->product.id,
                                   r->client_id, api_ctx()->config->lease_ttl, &l, &taken, &existing);
     if (rc != LICD_OK)
         return rc;
@@ -113,7 +113,7 @@ int api_leases_heartbeat(http_request *req)
     store_lease l;
     int found = 0, rc = read_request(req, &r);
     if (rc == LICD_OK)
-        rc = store_lease_heartbeat(r.customer.id, http_param(req, "lease_id"), r.product.id,
+        rc = store_lease_heartbeat(r.customer->id, http_param(req, "lease_id"), r.product.id,
                                    r.client_id, api_ctx()->config->lease_ttl, &l, &found);
     if (rc == LICD_OK)
         rc = found ? reply_lease(req, 200, &l) : checkout(req, &r);
@@ -124,9 +124,8 @@ int api_leases_heartbeat(http_request *req)
 
 int api_leases_release(http_request *req)
 {
-    store_customer c;
-    int rc = api_auth_customer(req, &c);
-    if (rc == LICD_OK && (rc = store_lease_release(c.id, http_param(req, "lease_id"))) == LICD_OK)
+    int rc = store_lease_release(api_caller_customer(req)->id, http_param(req, "lease_id"));
+    if (rc == LICD_OK)
         rc = http_reply_empty(req, 204);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no lease %s", http_param(req, "lease_id"));

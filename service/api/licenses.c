@@ -7,15 +7,13 @@
 
 static int set_blocked(http_request *req, int blocked)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_assignment a;
     const char *license_id = http_param(req, "license_id");
     cJSON *out;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK)
-        return rc;
-    rc = store_assignment_set_blocked(&caller.actor, license_id, blocked, &a);
+    rc = store_assignment_set_blocked(&caller->actor, license_id, blocked, &a);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "this vendor has no licence %.64s", license_id);
     if (rc != LICD_OK)

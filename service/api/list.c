@@ -91,14 +91,13 @@ int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_re
 
 int api_list_vendor(http_request *req, api_list_fetch fetch, api_list_render render)
 {
-    store_vendor vendor;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     PGresult *res = NULL;
     long long after;
     int limit, rc;
 
-    if ((rc = api_auth_vendor(req, &vendor)) != LICD_OK ||
-        (rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = fetch(vendor.id, after, limit + 1, &res)) != LICD_OK)
+    if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = fetch(caller->vendor.id, after, limit + 1, &res)) != LICD_OK)
         return rc;
     rc = api_list_rows(req, res, limit, render);
     PQclear(res);

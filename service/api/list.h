@@ -24,9 +24,9 @@ int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
 typedef cJSON *(*api_list_render)(const PGresult *res, int row);
 int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_render render);
 
-/* A whole unfiltered vendor list endpoint: authenticates the vendor, reads
- * limit and cursor, fetches limit + 1 rows after the cursor with fetch and
- * answers them with api_list_rows. */
+/* A whole unfiltered vendor list endpoint (on a route for vendor keys):
+ * reads limit and cursor, fetches the calling vendor's limit + 1 rows after
+ * the cursor with fetch and answers them with api_list_rows. */
 typedef int (*api_list_fetch)(const char *vendor_id, long long after, int limit, PGresult **res);
 int api_list_vendor(http_request *req, api_list_fetch fetch, api_list_render render);
 

@@ -103,7 +103,7 @@ static int read_body(const cJSON *body, struct pack_body *b, char *detail)
  * the vendor has one with this pack_id (the new body is then ignored). */
 int api_packs_create(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     struct pack_body b = {.attributes = NULL};
     store_customer customer;
     store_product product = {.features_json = NULL};
@@ -112,23 +112,22 @@ int api_packs_create(http_request *req)
     cJSON *body = NULL;
     int created, rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = read_body(body, &b, req->detail)) != LICD_OK)
         goto out;
     if (b.in.pack_id &&
-        (rc = store_pack_get(caller.vendor.id, b.in.pack_id, &k)) != LICD_ERR_NOT_FOUND) {
+        (rc = store_pack_get(caller->vendor.id, b.in.pack_id, &k)) != LICD_ERR_NOT_FOUND) {
         if (rc == LICD_OK)
             rc = reply_pack(req, 200, &k);
         goto out;
     }
-    if ((rc = store_customer_get(caller.vendor.id, b.in.customer_id, &customer)) != LICD_OK) {
+    if ((rc = store_customer_get(caller->vendor.id, b.in.customer_id, &customer)) != LICD_OK) {
         if (rc == LICD_ERR_NOT_FOUND)
             snprintf(req->detail, sizeof req->detail, "this vendor has no customer %.64s",
                      b.in.customer_id);
         goto out;
     }
-    if ((rc = store_product_get(caller.vendor.id, b.product, &product)) != LICD_OK) {
+    if ((rc = store_product_get(caller->vendor.id, b.product, &product)) != LICD_OK) {
         if (rc == LICD_ERR_NOT_FOUND)
             snprintf(req->detail, sizeof req->detail, "this vendor has no product %.64s",
                      b.product);
@@ -142,7 +141,7 @@ int api_packs_create(http_request *req)
     }
     b.in.customer_id = customer.id;
     b.in.product = &product;
-    rc = store_pack_create(&caller.actor, &b.in, &k, &created);
+    rc = store_pack_create(&caller->actor, &b.in, &k, &created);
     if (rc == LICD_ERR_CONFLICT && b.in.begin_serial)
         snprintf(req->detail, sizeof req->detail,
                  "serials %lld to %lld overlap another pack of this vendor", b.in.begin_serial,
@@ -163,13 +162,12 @@ out:
 
 int api_packs_get(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_pack k = {.attributes_json = NULL};
     const char *pack_id = http_param(req, "pack_id");
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) == LICD_OK &&
-        (rc = store_pack_get(caller.vendor.id, pack_id, &k)) == LICD_ERR_NOT_FOUND)
+    if ((rc = store_pack_get(caller->vendor.id, pack_id, &k)) == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "this vendor has no pack %.64s", pack_id);
     if (rc == LICD_OK)
         rc = reply_pack(req, 200, &k);

@@ -48,7 +48,7 @@ static int path_product(http_request *req, const api_vendor_caller *caller, stor
 
 int api_products_create(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_product p = {.features_json = NULL};
     store_product_new in = {.scheme = "standard"};
     cJSON *body = NULL;
@@ -56,8 +56,7 @@ int api_products_create(http_request *req)
     char *features_json = NULL;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK)
+    if ((rc = http_json_body(req, &body)) != LICD_OK)
         goto out;
     if ((rc = json_get_token(body, "code", 1, STORE_CODE_MAX, CODE_CHARS, &in.code,
                              req->detail)) != LICD_OK ||
@@ -73,7 +72,7 @@ int api_products_create(http_request *req)
     if (!(features_json = features ? cJSON_PrintUnformatted(features) : strdup("[]")))
         goto out;
     in.features_json = features_json;
-    if ((rc = store_product_create(&caller.actor, &in, &p)) == LICD_ERR_CONFLICT)
+    if ((rc = store_product_create(&caller->actor, &in, &p)) == LICD_ERR_CONFLICT)
         snprintf(req->detail, sizeof req->detail, "a product with code %s exists already",
                  in.code);
     if (rc == LICD_OK)
@@ -87,12 +86,11 @@ out:
 
 int api_products_get(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_product p = {.features_json = NULL};
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) == LICD_OK &&
-        (rc = path_product(req, &caller, &p)) == LICD_OK)
+    if ((rc = path_product(req, caller, &p)) == LICD_OK)
         rc = reply_product(req, 200, &p);
     store_product_clear(&p);
     return rc;
@@ -101,15 +99,14 @@ int api_products_get(http_request *req)
 /* A path posted again answers 200 with the path as stored (idempotent). */
 int api_upgrade_paths_create(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_product p = {.features_json = NULL};
     store_upgrade_path u;
     cJSON *body = NULL, *out = NULL;
     const char *from = NULL, *to = NULL;
     int created, rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "from_version", 1, 1, 64, &from, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "to_version", 1, 1, 64, &to, req->detail)) != LICD_OK)
         goto out;
@@ -118,8 +115,8 @@ int api_upgrade_paths_create(http_request *req)
         rc = LICD_ERR_INVALID_FIELD;
         goto out;
     }
-    if ((rc = path_product(req, &caller, &p)) != LICD_OK ||
-        (rc = store_upgrade_path_add(&caller.actor, &p, from, to, &u, &created)) != LICD_OK)
+    if ((rc = path_product(req, caller, &p)) != LICD_OK ||
+        (rc = store_upgrade_path_add(&caller->actor, &p, from, to, &u, &created)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "product", p.code) &&

@@ -11,7 +11,6 @@
 
 #include "api/api.h"
 #include "api/auth.h"
-#include "api/license.h"
 #include "store/usage.h"
 #include "util/json.h"
 
@@ -272,31 +271,19 @@ out:
     return rc;
 }
 
-/* Authenticates by the licence (401 for anything this service did not sign
- * or that has expired), reads the licence's limits, reads the whole report
- * (so a bad archive stores nothing), then stores it in one transaction. */
+/* Under the licence the caller presented (its signature and expiry already
+ * checked; 401 unless it is known here), reads the licence's limits, reads
+ * the whole report (so a bad archive stores nothing), then stores it in one
+ * transaction. */
 int api_report_usage(http_request *req)
 {
-    const char *jwt = api_auth_credentials(req, "License");
-    const char *lid, *vnd;
+    const api_license_caller *caller = api_caller_license(req);
+    const char *lid = caller->license_id, *vnd = caller->vendor_id;
     struct report r = {0};
-    cJSON *claims = NULL, *limits = NULL;
+    cJSON *limits = NULL;
     char *limits_json = NULL;
     int rc;
 
-    if (!jwt) {
-        snprintf(req->detail, sizeof req->detail,
-                 "send Authorization: License <licence or activation key>");
-        return LICD_ERR_UNAUTHORIZED;
-    }
-    if ((rc = api_license_verify(jwt, &claims)) != LICD_OK) {
-        snprintf(req->detail, sizeof req->detail, "the licence %s",
-                 rc == LICD_ERR_TOKEN_EXPIRED ? "has expired"
-                                              : "is not one this service signed");
-        return LICD_ERR_UNAUTHORIZED;
-    }
-    lid = cJSON_GetObjectItemCaseSensitive(claims, "lid")->valuestring;
-    vnd = cJSON_GetObjectItemCaseSensitive(claims, "vnd")->valuestring;
     if ((rc = store_usage_limits(vnd, lid, &limits_json)) != LICD_OK) {
         if (rc == LICD_ERR_NOT_FOUND) {
             snprintf(req->detail, sizeof req->detail, "the licence is not known here");
@@ -320,7 +307,6 @@ int api_report_usage(http_request *req)
 out:
     report_free(&r);
     cJSON_Delete(limits);
-    cJSON_Delete(claims);
     free(limits_json);
     return rc;
 }

@@ -1,53 +1,55 @@
-/* The route table: every method and path licd serves. api-spec/openapi.yaml
- * lists the same set (tests/run checks it). */
+/* The route table: every method and path licd serves and who may call it
+ * (api/auth.h), checked by the server before any handler runs.
+ * api-spec/openapi.yaml lists the same set (tests/run checks it). */
 #include "api/api.h"
+#include "api/auth.h"
 
 const http_route api_routes[] = {
-    {"GET", "/healthz", api_healthz, 0},
-    {"GET", "/readyz", api_readyz, 0},
-    {"GET", "/metrics", api_metrics, 0},
-    {"GET", "/.well-known/jwks.json", api_jwks, 0},
-    {"GET", "/v1/vendor", api_vendor_get, 0},
-    {"PATCH", "/v1/vendor", api_vendor_patch, 0},
-    {"POST", "/v1/customers", api_customers_create, 0},
-    {"GET", "/v1/customers/{customer_id}", api_customers_get, 0},
-    {"GET", "/v1/customers", api_customers_list, 0},
+    {"GET", "/healthz", &api_public, api_healthz, 0},
+    {"GET", "/readyz", &api_public, api_readyz, 0},
+    {"GET", "/metrics", &api_public, api_metrics, 0},
+    {"GET", "/.well-known/jwks.json", &api_public, api_jwks, 0},
+    {"GET", "/v1/vendor", &api_vendor_key, api_vendor_get, 0},
+    {"PATCH", "/v1/vendor", &api_vendor_key, api_vendor_patch, 0},
+    {"POST", "/v1/customers", &api_vendor_key, api_customers_create, 0},
+    {"GET", "/v1/customers/{customer_id}", &api_vendor_key, api_customers_get, 0},
+    {"GET", "/v1/customers", &api_vendor_key, api_customers_list, 0},
     /* vendor side of packs */
-    {"POST", "/v1/products", api_products_create, 0},
-    {"GET", "/v1/products/{code}", api_products_get, 0},
-    {"POST", "/v1/products/{code}/upgrade-paths", api_upgrade_paths_create, 0},
-    {"POST", "/v1/packs", api_packs_create, 0},
-    {"GET", "/v1/packs/{pack_id}", api_packs_get, 0},
-    {"GET", "/v1/assignments", api_assignments_list, 0},
-    {"POST", "/v1/licenses/{license_id}/block", api_licenses_block, 0},
-    {"POST", "/v1/licenses/{license_id}/unblock", api_licenses_unblock, 0},
+    {"POST", "/v1/products", &api_vendor_key, api_products_create, 0},
+    {"GET", "/v1/products/{code}", &api_vendor_key, api_products_get, 0},
+    {"POST", "/v1/products/{code}/upgrade-paths", &api_vendor_key, api_upgrade_paths_create, 0},
+    {"POST", "/v1/packs", &api_vendor_key, api_packs_create, 0},
+    {"GET", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_get, 0},
+    {"GET", "/v1/assignments", &api_vendor_key, api_assignments_list, 0},
+    {"POST", "/v1/licenses/{license_id}/block", &api_vendor_key, api_licenses_block, 0},
+    {"POST", "/v1/licenses/{license_id}/unblock", &api_vendor_key, api_licenses_unblock, 0},
     /* 64 MiB of image as base64 (4/3 of it) with room for the JSON around it */
-    {"POST", "/v1/client-images", api_client_images_upload, 90u << 20},
-    {"GET", "/v1/audit", api_audit_list, 0},
+    {"POST", "/v1/client-images", &api_vendor_key, api_client_images_upload, 90u << 20},
+    {"GET", "/v1/audit", &api_vendor_key, api_audit_list, 0},
     /* client side of packs */
-    {"POST", "/v1/challenges", api_challenges_create, 0},
-    {"POST", "/v1/get_key", api_get_key, 0},
-    {"POST", "/v1/is_upgrade_available", api_is_upgrade_available, 0},
-    {"POST", "/v1/upgrade", api_upgrade, 0},
+    {"POST", "/v1/challenges", &api_customer_key, api_challenges_create, 0},
+    {"POST", "/v1/get_key", &api_customer_or_group_key, api_get_key, 0},
+    {"POST", "/v1/is_upgrade_available", &api_customer_key, api_is_upgrade_available, 0},
+    {"POST", "/v1/upgrade", &api_customer_key, api_upgrade, 0},
     /* group keys, update passwords and usage */
-    {"POST", "/v1/group-keys", api_group_keys_create, 0},
-    {"POST", "/v1/group-keys/{group_key}/relink", api_group_keys_relink, 0},
-    {"GET", "/v1/update-passwords", api_update_passwords_list, 0},
-    {"POST", "/v1/update-passwords/{id}/resolve", api_update_passwords_resolve, 0},
+    {"POST", "/v1/group-keys", &api_vendor_key, api_group_keys_create, 0},
+    {"POST", "/v1/group-keys/{group_key}/relink", &api_vendor_key, api_group_keys_relink, 0},
+    {"GET", "/v1/update-passwords", &api_vendor_key, api_update_passwords_list, 0},
+    {"POST", "/v1/update-passwords/{id}/resolve", &api_vendor_key, api_update_passwords_resolve, 0},
     /* gzip reports up to 16 MiB (64 MiB once inflated); JSON ones keep LICD_BODY_LIMIT */
-    {"POST", "/v1/report_usage", api_report_usage, API_USAGE_BODY_LIMIT},
-    {"GET", "/v1/usage", api_usage_get, 0},
+    {"POST", "/v1/report_usage", &api_license, api_report_usage, API_USAGE_BODY_LIMIT},
+    {"GET", "/v1/usage", &api_vendor_key, api_usage_get, 0},
     /* shared computers: users and session tokens */
-    {"POST", "/v1/users", api_users_create, 0},
-    {"PUT", "/v1/users/{username}/entitlements/{product}", api_entitlements_put, 0},
-    {"POST", "/v1/users/{username}/revoke", api_users_revoke, 0},
-    {"GET", "/v1/users/{username}/activity", api_users_activity, 0},
-    {"POST", "/v1/tokens", api_tokens_create, 0},
-    {"POST", "/v1/tokens/renew", api_tokens_renew, 0},
+    {"POST", "/v1/users", &api_vendor_key, api_users_create, 0},
+    {"PUT", "/v1/users/{username}/entitlements/{product}", &api_vendor_key, api_entitlements_put, 0},
+    {"POST", "/v1/users/{username}/revoke", &api_vendor_key, api_users_revoke, 0},
+    {"GET", "/v1/users/{username}/activity", &api_vendor_key, api_users_activity, 0},
+    {"POST", "/v1/tokens", &api_customer_key, api_tokens_create, 0},
+    {"POST", "/v1/tokens/renew", &api_session_token, api_tokens_renew, 0},
     /* floating seats */
-    {"POST", "/v1/leases", api_leases_create, 0},
-    {"POST", "/v1/leases/{lease_id}/heartbeat", api_leases_heartbeat, 0},
-    {"DELETE", "/v1/leases/{lease_id}", api_leases_release, 0},
+    {"POST", "/v1/leases", &api_customer_key, api_leases_create, 0},
+    {"POST", "/v1/leases/{lease_id}/heartbeat", &api_customer_key, api_leases_heartbeat, 0},
+    {"DELETE", "/v1/leases/{lease_id}", &api_customer_key, api_leases_release, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

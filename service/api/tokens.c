@@ -161,7 +161,7 @@ static int read_codes(http_request *req, const cJSON *arr, struct issue *x)
 
 int api_tokens_create(http_request *req)
 {
-    store_customer c;
+    const store_customer *c = api_caller_customer(req);
     store_user u;
     struct issue x = {0};
     cJSON *body = NULL;
@@ -169,14 +169,14 @@ int api_tokens_create(http_request *req)
     const char *username, *password;
     int rc, failures = 0, oldest = 0, wait, found;
 
-    if ((rc = api_auth_customer(req, &c)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "username", 1, 1, 128, &username, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "password", 1, 1, 1024, &password, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "machine_id", 1, 1, 256, &x.machine_id, req->detail)) != LICD_OK ||
         (rc = json_get_string_array(body, "products", 1, MAX_PRODUCTS, 64, &products, req->detail)) != LICD_OK ||
         (rc = read_codes(req, products, &x)) != LICD_OK)
         goto out;
-    if ((rc = store_login_failures(c.id, username, &failures, &oldest)) != LICD_OK)
+    if ((rc = store_login_failures(c->id, username, &failures, &oldest)) != LICD_OK)
         goto out;
     if ((wait = domain_login_wait(failures, LOGIN_FAILURES_PER_MINUTE, oldest)) > 0) {
         req->retry_after = wait;
@@ -185,23 +185,23 @@ int api_tokens_create(http_request *req)
         rc = LICD_ERR_TOO_MANY_REQUESTS;
         goto out;
     }
-    rc = store_user_get(c.id, username, &u);
+    rc = store_user_get(c->id, username, &u);
     if (rc != LICD_OK && rc != LICD_ERR_NOT_FOUND)
         goto out;
     found = rc == LICD_OK;
     /* An unknown user costs the same scrypt work as a wrong password. */
     if (!crypto_password_verify(password, found ? u.password_hash : NULL)) {
-        if ((rc = store_login_failure_add(c.id, username)) == LICD_OK) {
+        if ((rc = store_login_failure_add(c->id, username)) == LICD_OK) {
             snprintf(req->detail, sizeof req->detail, "unknown user or wrong password");
             rc = LICD_ERR_INVALID_CREDENTIALS;
         }
         goto out;
     }
-    x.vendor_id = c.vendor_id;
+    x.vendor_id = c->vendor_id;
     x.user = &u;
     x.ttl = api_ctx()->config->token_ttl;
     if ((rc = store_tx(issue_tx, &x)) == LICD_OK)
-        rc = reply_token(req, &x, c.id);
+        rc = reply_token(req, &x, c->id);
     else if (rc == LICD_ERR_MACHINE_LIMIT_REACHED)
         snprintf(req->detail, sizeof req->detail, "%s holds tokens on as many machines as allowed",
                  username);

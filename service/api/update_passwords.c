@@ -40,22 +40,20 @@ static cJSON *item_json(const PGresult *res, int row)
 
 int api_update_passwords_list(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     domain_upw_status status = UPW_CLONED;
     const char *s = http_query(req, "status");
     PGresult *res = NULL;
     long long after;
     int limit, rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK)
-        return rc;
     if (s && domain_upw_status_parse(s, &status) != 0) {
         snprintf(req->detail, sizeof req->detail,
                  "status must be one of: issued, used, cloned, dismissed, blocked");
         return LICD_ERR_INVALID_FIELD;
     }
     if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = store_upw_list(caller.vendor.id, status, after, limit + 1, &res)) != LICD_OK)
+        (rc = store_upw_list(caller->vendor.id, status, after, limit + 1, &res)) != LICD_OK)
         return rc;
     rc = api_list_rows(req, res, limit, item_json);
     PQclear(res);
@@ -64,24 +62,23 @@ int api_update_passwords_list(http_request *req)
 
 int api_update_passwords_resolve(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     const char *id = http_param(req, "id"), *action;
     char *blocked = NULL;
     PGresult *res = NULL;
     cJSON *body = NULL, *out = NULL;
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_enum(body, "action", 1, actions, NULL, &action, req->detail)) != LICD_OK)
         goto out;
-    rc = store_upw_resolve(&caller.actor, id, action == actions[1], &blocked);
+    rc = store_upw_resolve(&caller->actor, id, action == actions[1], &blocked);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no update password %.32s", id);
     else if (rc == LICD_ERR_CONFLICT)
         snprintf(req->detail, sizeof req->detail,
                  "update password %.32s is not awaiting moderation (status is not cloned)", id);
-    if (rc != LICD_OK || (rc = store_upw_get(caller.vendor.id, id, &res)) != LICD_OK)
+    if (rc != LICD_OK || (rc = store_upw_get(caller->vendor.id, id, &res)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = item_json(res, 0)) && json_add_raw(out, "blocked_licenses", blocked))

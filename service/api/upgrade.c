@@ -11,15 +11,15 @@
 #include "util/json.h"
 
 struct upgrade_request {
-    store_customer customer;
+    const store_customer *customer;
     store_license license;
     store_product product;
     const char *target;
     domain_upgrade_answer answer;
 };
 
-/* Authenticates, reads the body, checks the licence JWT belongs to this
- * customer, finds its row and product, and decides availability. */
+/* Reads the body, checks the licence JWT belongs to the calling customer,
+ * finds its row and product, and decides availability. */
 static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
 {
     const char *jwt, *lid, *pid;
@@ -27,8 +27,8 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
     domain_upgrade_facts f = {0};
     int rc, seat = 0;
 
-    if ((rc = api_auth_customer(req, &u->customer)) != LICD_OK ||
-        (rc = http_json_body(req, body)) != LICD_OK ||
+    u->customer = api_caller_customer(req);
+    if ((rc = http_json_body(req, body)) != LICD_OK ||
         (rc = json_get_string(*body, "license", 1, 1, 16384, &jwt, req->detail)) != LICD_OK ||
         (rc = json_get_string(*body, "target_version", 1, 1, 64, &u->target, req->detail)) != LICD_OK)
         return rc;
@@ -41,13 +41,13 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
     }
     lid = cJSON_GetObjectItemCaseSensitive(claims, "lid")->valuestring; /* checked by the verify */
     pid = json_string_member(claims, "pid");
-    if (!pid || !json_string_member(claims, "cus") || strcmp(json_string_member(claims, "cus"), u->customer.id) != 0) {
+    if (!pid || !json_string_member(claims, "cus") || strcmp(json_string_member(claims, "cus"), u->customer->id) != 0) {
         snprintf(req->detail, sizeof req->detail, "the licence belongs to another customer");
         rc = LICD_ERR_FORBIDDEN;
         goto out;
     }
-    if ((rc = store_license_get(u->customer.vendor_id, lid, &u->license)) != LICD_OK ||
-        (rc = store_product_get(u->customer.vendor_id, pid, &u->product)) != LICD_OK)
+    if ((rc = store_license_get(u->customer->vendor_id, lid, &u->license)) != LICD_OK ||
+        (rc = store_product_get(u->customer->vendor_id, pid, &u->product)) != LICD_OK)
         goto out;
     f.license_active = !u->license.temporary && strcmp(u->license.status, "active") == 0;
     f.license_blocked = u->license.blocked;

@@ -46,28 +46,26 @@ static cJSON *metric_json(const PGresult *res, int row)
 
 int api_usage_get(http_request *req)
 {
-    api_vendor_caller caller;
+    const api_vendor_caller *caller = api_caller_vendor(req);
     const char *license_id = http_query(req, "license_id"), *from, *to;
     char from_buf[32], to_buf[32];
     PGresult *res = NULL;
     cJSON *out = NULL, *metrics;
     int rc, known = 0;
 
-    if ((rc = api_auth_vendor_caller(req, &caller)) != LICD_OK)
-        return rc;
     if (!license_id || !*license_id || strlen(license_id) > 64) {
         snprintf(req->detail, sizeof req->detail, "license_id is required (1 to 64 bytes)");
         return LICD_ERR_INVALID_FIELD;
     }
     if ((rc = time_arg(req, "from", from_buf, sizeof from_buf, &from)) != LICD_OK ||
         (rc = time_arg(req, "to", to_buf, sizeof to_buf, &to)) != LICD_OK ||
-        (rc = store_usage_license_known(caller.vendor.id, license_id, &known)) != LICD_OK)
+        (rc = store_usage_license_known(caller->vendor.id, license_id, &known)) != LICD_OK)
         return rc;
     if (!known) {
         snprintf(req->detail, sizeof req->detail, "no licence %.64s", license_id);
         return LICD_ERR_NOT_FOUND;
     }
-    if ((rc = store_usage_aggregate(caller.vendor.id, license_id, from, to, &res)) != LICD_OK)
+    if ((rc = store_usage_aggregate(caller->vendor.id, license_id, from, to, &res)) != LICD_OK)
         return rc;
     rc = LICD_ERR_NOMEM;
     if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "license_id", license_id) ||

@@ -26,7 +26,7 @@ static int vendor_customer(http_request *req, const api_vendor_caller *v, const 
     return rc;
 }
 
-/* Finds ?customer_id='s user named in the path, for an authenticated vendor. */
+/* Finds ?customer_id='s user named in the path, for the calling vendor. */
 static int find_user(http_request *req, const api_vendor_caller *v, store_customer *c,
                      store_user *u)
 {
@@ -37,13 +37,6 @@ static int find_user(http_request *req, const api_vendor_caller *v, store_custom
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no user %s", http_param(req, "username"));
     return rc;
-}
-
-/* Authenticates the vendor, then finds the user named in the path. */
-static int path_user(http_request *req, api_vendor_caller *v, store_customer *c, store_user *u)
-{
-    int rc = api_auth_vendor_caller(req, v);
-    return rc != LICD_OK ? rc : find_user(req, v, c, u);
 }
 
 static int reply_user(http_request *req, int status, const store_user *u)
@@ -62,7 +55,7 @@ static int reply_user(http_request *req, int status, const store_user *u)
 
 int api_users_create(http_request *req)
 {
-    api_vendor_caller v;
+    const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
     cJSON *body = NULL;
@@ -70,15 +63,15 @@ int api_users_create(http_request *req)
     char hash[CRYPTO_PASSWORD_ENCODED_MAX];
     int rc;
 
-    if ((rc = api_auth_vendor_caller(req, &v)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK ||
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_string(body, "customer_id", 1, 1, 64, &customer_id, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "username", 1, 1, 128, &username, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "password", 1, 8, 1024, &password, req->detail)) != LICD_OK ||
-        (rc = vendor_customer(req, &v, customer_id, &c)) != LICD_OK)
+        (rc = vendor_customer(req, v, customer_id, &c)) != LICD_OK)
         goto out;
     if ((rc = crypto_password_hash(password, hash, sizeof hash)) != LICD_OK)
         goto out;
-    rc = store_user_create(&v.actor, c.id, username, hash, &u);
+    rc = store_user_create(&v->actor, c.id, username, hash, &u);
     if (rc == LICD_ERR_CONFLICT)
         snprintf(req->detail, sizeof req->detail, "the customer has a user %s already", username);
     if (rc == LICD_OK)
@@ -90,18 +83,18 @@ out:
 
 int api_users_revoke(http_request *req)
 {
-    api_vendor_caller v;
+    const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
-    int rc = path_user(req, &v, &c, &u);
-    if (rc == LICD_OK && (rc = store_user_revoke(&v.actor, c.id, u.username, &u)) == LICD_OK)
+    int rc = find_user(req, v, &c, &u);
+    if (rc == LICD_OK && (rc = store_user_revoke(&v->actor, c.id, u.username, &u)) == LICD_OK)
         rc = reply_user(req, 200, &u);
     return rc;
 }
 
 int api_entitlements_put(http_request *req)
 {
-    api_vendor_caller v;
+    const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
     store_product p = {0};
@@ -114,16 +107,15 @@ int api_entitlements_put(http_request *req)
     int has_expires = 0, rc;
     char *features_json = NULL;
 
-    /* route → auth → validate the body → look up → act */
-    if ((rc = api_auth_vendor_caller(req, &v)) != LICD_OK ||
-        (rc = http_json_body(req, &body)) != LICD_OK ||
+    /* validate the body → look up → act (route and key were checked first) */
+    if ((rc = http_json_body(req, &body)) != LICD_OK ||
         (rc = json_get_enum(body, "state", 1, domain_state_names, NULL, &state, req->detail)) != LICD_OK ||
         (rc = json_get_string_array(body, "features", 0, 200, 64, &features, req->detail)) != LICD_OK ||
         (rc = json_get_int(body, "max_machines", 0, 1, 100000, &max_machines, req->detail)) != LICD_OK ||
         (rc = json_get_time(body, "expires", 0, &expires, &has_expires, req->detail)) != LICD_OK ||
-        (rc = find_user(req, &v, &c, &u)) != LICD_OK)
+        (rc = find_user(req, v, &c, &u)) != LICD_OK)
         goto out;
-    rc = store_product_get(v.vendor.id, http_param(req, "product"), &p);
+    rc = store_product_get(v->vendor.id, http_param(req, "product"), &p);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no product %s", http_param(req, "product"));
     if (rc != LICD_OK)
@@ -135,7 +127,7 @@ int api_entitlements_put(http_request *req)
         rc = LICD_ERR_NOMEM;
         goto out;
     }
-    if ((rc = store_entitlement_put(&v.actor, &u, p.id, p.code, state, features_json,
+    if ((rc = store_entitlement_put(&v->actor, &u, p.id, p.code, state, features_json,
                                     (int)max_machines, has_expires ? expires_text : NULL)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
@@ -157,14 +149,14 @@ out:
 
 int api_users_activity(http_request *req)
 {
-    api_vendor_caller v;
+    const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
     PGresult *res = NULL;
     cJSON *out = NULL, *machines;
     int rc, max = 5, n;
 
-    if ((rc = path_user(req, &v, &c, &u)) != LICD_OK ||
+    if ((rc = find_user(req, v, &c, &u)) != LICD_OK ||
         (rc = store_user_max_machines(u.id, &max)) != LICD_OK ||
         (rc = store_user_activity(u.id, &res)) != LICD_OK)
         goto out;

@@ -17,23 +17,22 @@ static int reply_vendor(http_request *req, const store_vendor *v)
 
 int api_vendor_get(http_request *req)
 {
-    store_vendor v;
-    int rc = api_auth_vendor(req, &v);
-    return rc != LICD_OK ? rc : reply_vendor(req, &v);
+    return reply_vendor(req, &api_caller_vendor(req)->vendor);
 }
 
 int api_vendor_patch(http_request *req)
 {
+    const api_vendor_caller *caller = api_caller_vendor(req);
     store_vendor v;
     cJSON *body = NULL;
     const char *name;
     int rc;
 
-    if ((rc = api_auth_vendor(req, &v)) != LICD_OK || (rc = http_json_body(req, &body)) != LICD_OK)
+    if ((rc = http_json_body(req, &body)) != LICD_OK)
         goto out;
     if ((rc = json_get_string(body, "name", 1, 1, 200, &name, req->detail)) != LICD_OK)
         goto out;
-    if ((rc = store_vendor_rename(v.id, name, &v)) != LICD_OK)
+    if ((rc = store_vendor_rename(caller->vendor.id, name, &v)) != LICD_OK)
         goto out;
     rc = reply_vendor(req, &v);
 out:

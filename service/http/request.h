@@ -18,9 +18,14 @@ typedef struct http_request http_request;
  * problem+json. */
 typedef int (*http_handler)(http_request *req);
 
+/* Who may call a route. The application defines the struct and reads it in
+ * its authorize hook (http_server_config); this layer only carries it. */
+typedef struct http_auth http_auth;
+
 typedef struct {
     const char *method;   /* "GET", "POST", ... */
     const char *path;     /* template: "/v1/packs/{pack_id}" */
+    const http_auth *auth; /* who may call it, for the authorize hook */
     http_handler handler;
     size_t body_limit;    /* 0: the server default */
 } http_route;
@@ -49,6 +54,8 @@ struct http_request {
     double started;        /* monotonic seconds */
     cJSON *problem_extra;  /* members added to this request's problem+json (e.g. a nonce);
                               owned by the request */
+    void *caller;          /* who is calling, as the authorize hook found it: one malloc'd
+                              block or NULL, owned by the request */
 };
 
 /* Path parameter by template name, query argument, or header; NULL if absent. */

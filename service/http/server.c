@@ -96,9 +96,11 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* First call for a request: everything decided from the headers alone.
- * Errors that make the body untrustworthy (ambiguous framing, a declared
- * size over the cap) are answered at once, which also closes the connection. */
+/* First call for a request: everything decided from the headers alone, in
+ * the order route -> caller, so no body is gathered for a request that will
+ * be refused. Errors that make the body untrustworthy (ambiguous framing, a
+ * declared size over the cap) are answered at once, which also closes the
+ * connection; the others are answered once the body has been read. */
 static void begin_request(http_server *srv, http_request *req)
 {
     const http_server_config *cfg = srv->cfg;
@@ -128,6 +130,8 @@ static void begin_request(http_server *srv, http_request *req)
     } else if (rc != LICD_OK) {
         req->early = rc;
         snprintf(req->detail, sizeof req->detail, "no such resource");
+    } else if (cfg->authorize && (rc = cfg->authorize(req)) != LICD_OK) {
+        req->early = rc;
     }
 }
 
@@ -234,6 +238,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     cJSON_Delete(req->problem_extra);
     free(req->body);
+    free(req->caller);
     free(sr);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);

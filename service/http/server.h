@@ -19,6 +19,11 @@ typedef struct {
     int access_log;            /* one JSON line per request on stderr */
     const http_route *routes;
     size_t nroutes;
+    /* Decides whether the request may reach req->route's handler, from the
+     * headers alone: called once per routed request, before its body is
+     * read; may set req->caller. 0, or the error to answer (after the body,
+     * which is then dropped unread). NULL: every route is open. */
+    int (*authorize)(http_request *req);
 } http_server_config;
 
 typedef struct http_server http_server;

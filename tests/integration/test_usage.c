@@ -386,12 +386,12 @@ Test(report_usage, only_licences_this_service_signed_and_not_expired)
     refused(jwt);
     free(jwt);
     refused("not-a-jwt");
-    /* no credentials, or a bearer key */
+    /* no credentials, or a bearer key (a credential of another kind) */
     it_request("POST", "/v1/report_usage", h, "{\"records\":[]}", 14, &r);
     it_assert_problem(&r, 401, "unauthorized");
     it_response_free(&r);
-    it_json_problem("POST", "/v1/report_usage", p.customer, "{\"records\":[]}", 401,
-                    "unauthorized");
+    it_json_problem("POST", "/v1/report_usage", p.customer, "{\"records\":[]}", 403,
+                    "forbidden");
     cr_assert_eq(stored(&p), 0);
     /* the genuine licence still works */
     report_text(p.jwt, "application/json", "{\"records\":[{\"metric\":\"a\",\"value\":1}]}", &r);

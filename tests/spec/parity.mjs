@@ -1,6 +1,8 @@
-// Route parity: the "METHOD PATH" lines `licd routes` printed (file in
-// argv[3]) against the operations of the OpenAPI document in argv[2].
-// Prints every difference in either direction; exits 1 if there is one.
+// Route parity: the "METHOD PATH KIND" lines `licd routes` printed (file in
+// argv[3]) against the operations of the OpenAPI document in argv[2]: the
+// same operations, and each operation's `security` saying what the route's
+// declared caller kind takes. Prints every difference in either direction;
+// exits 1 if there is one.
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 
@@ -15,7 +17,17 @@ try {
   process.exit(1);
 }
 
-const documented = new Set();
+// The security requirements each caller kind `licd routes` prints stands
+// for: a kind is one or more credentials joined by "|"; a group key is sent
+// in the body with no Authorization header (an anonymous requirement, {}).
+// Public routes and token renewal (the token is in the body) take none.
+const SCHEMES = { vendor_key: 'vendorKey', customer_key: 'customerKey', license: 'licenseToken', group_key: '' };
+const NO_CREDENTIAL = new Set(['public', 'session_token']);
+
+// One requirement object as text: its scheme names, sorted, joined by "+".
+const requirementText = (req) => Object.keys(req ?? {}).sort().join('+');
+
+const documented = new Map(); // "METHOD PATH" -> the operation
 let bad = false;
 for (const [path, item] of Object.entries(spec?.paths ?? {})) {
   if (item && item.$ref) {
@@ -25,24 +37,46 @@ for (const [path, item] of Object.entries(spec?.paths ?? {})) {
     continue;
   }
   for (const m of METHODS)
-    if (item && item[m]) documented.add(`${m.toUpperCase()} ${path}`);
+    if (item && item[m]) documented.set(`${m.toUpperCase()} ${path}`, item[m]);
 }
 
-const served = new Set(
-  readFileSync(routesPath, 'utf8')
-    .split('\n')
-    .map((l) => l.trim().replace(/\s+/g, ' '))
-    .filter((l) => l !== ''),
-);
-for (const r of served) {
-  if (!/^[A-Z]+ \/\S*$/.test(r)) {
-    console.error(`parity: unexpected line from licd routes: ${JSON.stringify(r)}`);
+const served = new Map(); // "METHOD PATH" -> declared caller kind
+for (const line of readFileSync(routesPath, 'utf8').split('\n')) {
+  const l = line.trim().replace(/\s+/g, ' ');
+  if (l === '') continue;
+  const m = /^([A-Z]+ \/\S*) (\S+)$/.exec(l);
+  if (!m) {
+    console.error(`parity: unexpected line from licd routes: ${JSON.stringify(l)}`);
+    bad = true;
+    continue;
+  }
+  served.set(m[1], m[2]);
+}
+
+// The requirement texts a caller kind stands for, or null for a kind unknown here.
+function expectedSecurity(kind) {
+  if (NO_CREDENTIAL.has(kind)) return [];
+  const parts = kind.split('|');
+  return parts.every((p) => p in SCHEMES) ? parts.map((p) => SCHEMES[p]).sort() : null;
+}
+
+for (const [route, kind] of served) {
+  const op = documented.get(route);
+  if (!op) continue;
+  const want = expectedSecurity(kind);
+  const got = (op.security ?? spec.security ?? []).map(requirementText).sort();
+  if (want === null) {
+    console.error(`parity: ${route} declares caller kind "${kind}", which this check does not know`);
+    bad = true;
+  } else if (JSON.stringify(got) !== JSON.stringify(want)) {
+    const show = (list) => JSON.stringify(list.map((t) => (t === '' ? '{}' : t)));
+    console.error(`parity: ${route} takes ${kind}: its security should be ${show(want)}, not ${show(got)}`);
     bad = true;
   }
 }
 
-const notInSpec = [...served].filter((r) => !documented.has(r)).sort();
-const notServed = [...documented].filter((r) => !served.has(r)).sort();
+const notInSpec = [...served.keys()].filter((r) => !documented.has(r)).sort();
+const notServed = [...documented.keys()].filter((r) => !served.has(r)).sort();
 for (const r of notInSpec) console.error(`parity: served but not in the spec: ${r}`);
 for (const r of notServed) console.error(`parity: in the spec but not served: ${r}`);
 if (notInSpec.length || notServed.length) bad = true;

@@ -77,15 +77,55 @@ static int h_silent(http_request *req)
 
 static int h_empty(http_request *req) { return http_reply_empty(req, 204); }
 
+/* ---- a route declaration of the test's own (the struct is the application's) ---- */
+
+/* The X-Key header value a route asks for. */
+struct http_auth {
+    const char *key;
+};
+static const http_auth keyed = {"k1"};
+
+/* Lets requests to undeclared routes through; a keyed route needs its X-Key.
+ * The caller is a malloc'd text naming the key and how much of the body had
+ * been read by then (the server frees it with the request). */
+static int authorize(http_request *req)
+{
+    const char *key = http_header(req, "X-Key");
+    char *caller;
+    if (!req->route->auth)
+        return LICD_OK;
+    if (!key || strcmp(key, req->route->auth->key) != 0) {
+        snprintf(req->detail, sizeof req->detail, "send X-Key");
+        return LICD_ERR_UNAUTHORIZED;
+    }
+    if (!(caller = malloc(64)))
+        return LICD_ERR_NOMEM;
+    snprintf(caller, 64, "%s after %zu body bytes", key, req->body_len);
+    req->caller = caller;
+    return LICD_OK;
+}
+
+/* Answers {"caller": what authorize found, "len": body length}. */
+static int h_caller(http_request *req)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "caller", req->caller);
+    cJSON_AddNumberToObject(o, "len", (double)req->body_len);
+    int rc = http_reply_json(req, 200, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
 static const http_route routes[] = {
-    {"POST", "/echo", h_echo_len, 0},
-    {"GET", "/items/{id}", h_item, 0},
-    {"POST", "/small", h_echo_len, 100},
-    {"POST", "/json", h_json, 0},
-    {"GET", "/multi", h_empty, 0},
-    {"POST", "/multi", h_empty, 0},
-    {"GET", "/internal", h_internal, 0},
-    {"GET", "/silent", h_silent, 0},
+    {"POST", "/echo", NULL, h_echo_len, 0},
+    {"GET", "/items/{id}", NULL, h_item, 0},
+    {"POST", "/small", NULL, h_echo_len, 100},
+    {"POST", "/json", NULL, h_json, 0},
+    {"GET", "/multi", NULL, h_empty, 0},
+    {"POST", "/multi", NULL, h_empty, 0},
+    {"GET", "/internal", NULL, h_internal, 0},
+    {"GET", "/silent", NULL, h_silent, 0},
+    {"POST", "/keyed", &keyed, h_caller, 0},
 };
 
 static http_server_config cfg;
@@ -105,6 +145,7 @@ static void start_server(void)
         .access_log = 0,
         .routes = routes,
         .nroutes = sizeof routes / sizeof routes[0],
+        .authorize = authorize,
     };
     cr_assert_eq(http_server_start(&cfg, &srv, err, sizeof err), LICD_OK, "%s", err);
     port = http_server_port(srv);
@@ -676,6 +717,66 @@ Test(http, json_body_malformed_is_400)
               "Content-Length: 0\r\n\r\n",
               &r);
     expect_problem(&r, 400, "malformed_json");
+    free(r.body);
+}
+
+/* ---- authorization ---- */
+
+Test(http, caller_found_before_the_body_reaches_the_handler)
+{
+    struct resp r;
+    roundtrip("POST /keyed HTTP/1.1\r\nHost: t\r\nX-Key: k1\r\nContent-Length: 5\r\n\r\nhello",
+              &r);
+    cr_assert_eq(r.status, 200, "%s%s", r.head, r.body);
+    cr_assert_str_eq(r.body, "{\"caller\":\"k1 after 0 body bytes\",\"len\":5}");
+    free(r.body);
+}
+
+Test(http, refused_caller_never_reaches_the_handler)
+{
+    static const char *const keys[] = {"", "X-Key: k2\r\n", "X-Key: \r\n"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        struct resp r;
+        char req[256];
+        /* A body the handler would have answered 200 to, malformed JSON for a parser. */
+        snprintf(req, sizeof req,
+                 "POST /keyed HTTP/1.1\r\nHost: t\r\n%sContent-Length: 9\r\n\r\n{not json",
+                 keys[i]);
+        roundtrip(req, &r);
+        expect_problem(&r, 401, "unauthorized");
+        cr_assert_not_null(strstr(r.body, "send X-Key"), "%s", r.body);
+        free(r.body);
+    }
+}
+
+Test(http, refused_request_body_is_read_past_and_the_connection_kept)
+{
+    struct conn c;
+    struct resp r;
+    char req[4096];
+    char body[3001];
+    memset(body, 'b', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    snprintf(req, sizeof req, "POST /keyed HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    conn_open(&c);
+    send_str(&c, req);
+    read_response(&c, &r);
+    expect_problem(&r, 401, "unauthorized");
+    free(r.body);
+    send_str(&c, "POST /keyed HTTP/1.1\r\nHost: t\r\nX-Key: k1\r\nContent-Length: 2\r\n\r\nok");
+    read_response(&c, &r);
+    cr_assert_eq(r.status, 200, "%s%s", r.head, r.body);
+    cr_assert_not_null(strstr(r.body, "\"len\":2"), "%s", r.body);
+    free(r.body);
+    conn_close(&c);
+}
+
+Test(http, routing_comes_before_authorization)
+{
+    struct resp r;
+    roundtrip("GET /keyed HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    expect_problem(&r, 405, "method_not_allowed");
     free(r.body);
 }
 

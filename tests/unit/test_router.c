@@ -14,17 +14,17 @@ static int h_dummy(http_request *req)
 }
 
 static const http_route routes[] = {
-    {"GET", "/healthz", h_dummy, 0},
-    {"GET", "/v1/packs", h_dummy, 0},
-    {"POST", "/v1/packs", h_dummy, 0},
-    {"GET", "/v1/packs/{pack_id}", h_dummy, 0},
-    {"POST", "/v1/licenses/{license_id}/block", h_dummy, 0},
-    {"PUT", "/v1/users/{username}/entitlements/{product}", h_dummy, 0},
-    {"DELETE", "/v1/leases/{lease_id}", h_dummy, 0},
-    {"POST", "/v1/leases/{lease_id}/heartbeat", h_dummy, 0},
-    {"GET", "/five/{a}/{b}/{c}/{d}/{e}", h_dummy, 0},
-    {"GET", "/four/{a}/{b}/{c}/{d}", h_dummy, 0},
-    {"GET", "/", h_dummy, 0},
+    {"GET", "/healthz", NULL, h_dummy, 0},
+    {"GET", "/v1/packs", NULL, h_dummy, 0},
+    {"POST", "/v1/packs", NULL, h_dummy, 0},
+    {"GET", "/v1/packs/{pack_id}", NULL, h_dummy, 0},
+    {"POST", "/v1/licenses/{license_id}/block", NULL, h_dummy, 0},
+    {"PUT", "/v1/users/{username}/entitlements/{product}", NULL, h_dummy, 0},
+    {"DELETE", "/v1/leases/{lease_id}", NULL, h_dummy, 0},
+    {"POST", "/v1/leases/{lease_id}/heartbeat", NULL, h_dummy, 0},
+    {"GET", "/five/{a}/{b}/{c}/{d}/{e}", NULL, h_dummy, 0},
+    {"GET", "/four/{a}/{b}/{c}/{d}", NULL, h_dummy, 0},
+    {"GET", "/", NULL, h_dummy, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,0 +1,269 @@
+/* Who may call each route, as `licd routes` declares it, held against the
+ * running licd: every route that takes a credential answers 401 without one
+ * (or with a malformed or unknown one) and 403 with a genuine credential of
+ * another kind; public routes do not read credentials; token renewal takes
+ * the token in the body and no key; get_key without a key takes only the
+ * group-key shape. A route with no declaration, or one this test does not
+ * know, fails here. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define MAX_ROUTES 128
+
+struct route {
+    char method[16], path[256], kind[64];
+};
+
+/* The credentials a route can be declared to take, each with a genuine
+ * Authorization header and one of the same kind that this licd does not know. */
+enum { VENDOR_KEY, CUSTOMER_KEY, LICENSE, GROUP_KEY, NCREDS };
+static const char *const cred_names[NCREDS] = {"vendor_key", "customer_key", "license",
+                                               "group_key"};
+
+struct creds {
+    char *vendor;
+    char customer_id[37], customer[80], group_key[80];
+    char genuine[NCREDS][4200], unknown[NCREDS][4200];
+};
+
+/* The routes `licd routes` prints: method, path template, declared kind. */
+static size_t load_routes(struct route *routes)
+{
+    char cmd[1024], *out, *line, *save = NULL;
+    size_t n = 0;
+    snprintf(cmd, sizeof cmd, "'%s' routes", it_env("LICD_BIN"));
+    cr_assert_eq(it_sh(cmd, &out), 0, "licd routes failed: %s", out);
+    for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        struct route *r = &routes[n];
+        char extra[2];
+        cr_assert_lt(n, MAX_ROUTES);
+        cr_assert_eq(sscanf(line, "%15s %255s %63s %1s", r->method, r->path, r->kind, extra), 3,
+                     "a line of licd routes is not METHOD PATH KIND: %s", line);
+        n++;
+    }
+    free(out);
+    cr_assert_gt(n, 0, "licd routes printed nothing");
+    return n;
+}
+
+/* A concrete path for a template: every {parameter} becomes a dummy value. */
+static void fill_path(const char *template, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (const char *t = template; *t && o + 8 < cap; t++) {
+        if (*t == '{') {
+            o += (size_t)snprintf(out + o, cap - o, "dummy1");
+            t = strchr(t, '}');
+            cr_assert(t, "unclosed parameter in %s", template);
+        } else {
+            out[o++] = *t;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* One request with the Authorization header auth (NULL: none) and, for
+ * methods that take one, the JSON body (default "{}"). */
+static void call(const struct route *rt, const char *auth, const char *body, it_response *r)
+{
+    char path[512];
+    const char *headers[] = {"Content-Type: application/json", auth, NULL};
+    int has_body = strcmp(rt->method, "GET") != 0 && strcmp(rt->method, "DELETE") != 0;
+    fill_path(rt->path, path, sizeof path);
+    if (has_body && !body)
+        body = "{}";
+    it_request(rt->method, path, headers, has_body ? body : NULL, has_body ? strlen(body) : 0, r);
+}
+
+static void expect_refused(const struct route *rt, const char *auth, const char *body, long status,
+                           const char *code)
+{
+    it_response r;
+    call(rt, auth, body, &r);
+    cr_assert_eq(r.status, status, "%s %s (%s) with %s: expected %ld %s, got %ld: %s", rt->method,
+                 rt->path, rt->kind, auth ? auth : "no Authorization", status, code, r.status,
+                 r.body);
+    it_assert_problem(&r, status, code);
+    it_response_free(&r);
+}
+
+/* A vendor, its customer, a product, a group key and an activation key
+ * (a licence) from it: one genuine credential of each kind, and for each an
+ * unknown one of the same form. */
+static void creds_init(struct creds *c)
+{
+    it_response r;
+    char *jwt, *dot;
+    c->vendor = it_new_vendor("Routes Auth Vendor");
+    it_new_customer(c->vendor, "Routes Auth Customer", c->customer_id, c->customer);
+    it_created("/v1/products", c->vendor, "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\"}");
+    it_postf("/v1/group-keys", c->vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"s\",\"products\":[\"app\"],"
+             "\"quota_per_node\":{\"app\":5},\"link\":{\"type\":\"node\"}}",
+             c->customer_id);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(c->group_key, sizeof c->group_key, "%s", it_str(&r, "group_key"));
+    it_response_free(&r);
+    it_postf("/v1/get_key", NULL, &r,
+             "{\"group_key\":\"%s\",\"scheme\":\"s\",\"product\":\"app\",\"app_id\":\"a1\"}",
+             c->group_key);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    jwt = strdup(it_str(&r, "license"));
+    it_response_free(&r);
+
+    snprintf(c->genuine[VENDOR_KEY], sizeof c->genuine[0], "Authorization: Bearer %s", c->vendor);
+    snprintf(c->genuine[CUSTOMER_KEY], sizeof c->genuine[0], "Authorization: Bearer %s",
+             c->customer);
+    snprintf(c->genuine[LICENSE], sizeof c->genuine[0], "Authorization: License %s", jwt);
+    snprintf(c->genuine[GROUP_KEY], sizeof c->genuine[0], "Authorization: Bearer %s",
+             c->group_key);
+    snprintf(c->unknown[VENDOR_KEY], sizeof c->unknown[0], "Authorization: Bearer lv_%064d", 0);
+    snprintf(c->unknown[CUSTOMER_KEY], sizeof c->unknown[0], "Authorization: Bearer lc_%064d", 0);
+    snprintf(c->unknown[GROUP_KEY], sizeof c->unknown[0], "Authorization: Bearer lg_%064d", 0);
+    /* The genuine licence with one character of its claims changed: the
+     * signature no longer matches. */
+    dot = strchr(jwt, '.');
+    cr_assert(dot && dot[1]);
+    dot[1] = dot[1] == 'e' ? 'f' : 'e';
+    snprintf(c->unknown[LICENSE], sizeof c->unknown[0], "Authorization: License %s", jwt);
+    free(jwt);
+}
+
+static void creds_free(struct creds *c) { free(c->vendor); }
+
+/* Which credentials a declared kind names ("customer_key|group_key": a
+ * customer key, or a group key in the body); 0 when it names one this test
+ * does not know. */
+static int parse_kind(const char *kind, int takes[NCREDS])
+{
+    char copy[64], *tok, *save = NULL;
+    memset(takes, 0, NCREDS * sizeof takes[0]);
+    snprintf(copy, sizeof copy, "%s", kind);
+    for (tok = strtok_r(copy, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+        int known = 0;
+        for (int k = 0; k < NCREDS; k++)
+            if (strcmp(tok, cred_names[k]) == 0)
+                takes[k] = known = 1;
+        if (!known)
+            return 0;
+    }
+    return 1;
+}
+
+Test(routes_auth, every_route_declares_who_may_call_it)
+{
+    struct route routes[MAX_ROUTES];
+    size_t n = load_routes(routes);
+    for (size_t i = 0; i < n; i++) {
+        int takes[NCREDS];
+        const char *k = routes[i].kind;
+        cr_assert(strcmp(k, "public") == 0 || strcmp(k, "session_token") == 0 ||
+                      parse_kind(k, takes),
+                  "%s %s declares \"%s\": not a caller kind licd knows", routes[i].method,
+                  routes[i].path, k);
+    }
+}
+
+/* The contract for a route that takes credentials: none, another scheme, a
+ * malformed key or an unknown credential of a kind it takes is 401; a
+ * genuine credential of a kind it does not take is 403. A group key is
+ * never taken as a bearer: where a route declares group_key, it is in the
+ * body, and only when no Authorization header is sent. */
+static void check_keyed_route(const struct route *rt, const struct creds *c, const int takes[])
+{
+    expect_refused(rt, NULL, NULL, 401, "unauthorized");
+    expect_refused(rt, "Authorization: Basic dXNlcjpwYXNz", NULL, 401, "unauthorized");
+    expect_refused(rt, "Authorization: Bearer not-a-key", NULL, 401, "unauthorized");
+    for (int k = 0; k < NCREDS; k++) {
+        if (takes[k] && k != GROUP_KEY)
+            expect_refused(rt, c->unknown[k], NULL, 401, "unauthorized");
+        else
+            expect_refused(rt, c->genuine[k], NULL, 403, "forbidden");
+    }
+    if (takes[GROUP_KEY]) {
+        char body[512];
+        it_response r;
+        snprintf(body, sizeof body,
+                 "{\"group_key\":\"lg_%064d\",\"scheme\":\"s\",\"product\":\"app\","
+                 "\"app_id\":\"a2\"}", 0);
+        expect_refused(rt, NULL, body, 403, "unknown_group_key");
+        snprintf(body, sizeof body,
+                 "{\"group_key\":\"%s\",\"scheme\":\"s\",\"product\":\"app\",\"app_id\":\"a2\"}",
+                 c->group_key);
+        call(rt, NULL, body, &r);
+        cr_assert_eq(r.status, 201, "%s %s with a group key in the body: %s", rt->method,
+                     rt->path, r.body);
+        it_response_free(&r);
+        /* A credential in the header that fails is not passed over for the body's. */
+        expect_refused(rt, c->unknown[CUSTOMER_KEY], body, 401, "unauthorized");
+    }
+}
+
+Test(routes_auth, keyed_routes_answer_401_without_a_key_and_403_to_another_kind)
+{
+    struct route routes[MAX_ROUTES];
+    struct creds c;
+    size_t n = load_routes(routes), checked = 0;
+    creds_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        int takes[NCREDS];
+        if (parse_kind(routes[i].kind, takes)) {
+            check_keyed_route(&routes[i], &c, takes);
+            checked++;
+        }
+    }
+    cr_assert_gt(checked, 0);
+    creds_free(&c);
+}
+
+Test(routes_auth, public_routes_do_not_read_credentials)
+{
+    struct route routes[MAX_ROUTES];
+    struct creds c;
+    size_t n = load_routes(routes), checked = 0;
+    creds_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        const struct route *rt = &routes[i];
+        it_response bare;
+        if (strcmp(rt->kind, "public") != 0)
+            continue;
+        call(rt, NULL, NULL, &bare);
+        cr_assert(bare.status < 500 && bare.status != 401 && bare.status != 403,
+                  "%s %s is public but answered %ld: %s", rt->method, rt->path, bare.status,
+                  bare.body);
+        for (int k = 0; k < NCREDS; k++) {
+            it_response r;
+            call(rt, c.unknown[k], NULL, &r);
+            cr_assert_eq(r.status, bare.status, "%s %s with %s: %ld, without: %ld", rt->method,
+                         rt->path, c.unknown[k], r.status, bare.status);
+            it_response_free(&r);
+        }
+        it_response_free(&bare);
+        checked++;
+    }
+    cr_assert_gt(checked, 0);
+    creds_free(&c);
+}
+
+Test(routes_auth, token_routes_take_the_token_in_the_body_and_no_key)
+{
+    struct route routes[MAX_ROUTES];
+    struct creds c;
+    size_t n = load_routes(routes), checked = 0;
+    const char *body = "{\"token\":\"not-a-token\",\"machine_id\":\"m1\"}";
+    creds_init(&c);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(routes[i].kind, "session_token") != 0)
+            continue;
+        expect_refused(&routes[i], NULL, body, 401, "renewal_refused");
+        for (int k = 0; k < NCREDS; k++)
+            expect_refused(&routes[i], c.genuine[k], body, 401, "renewal_refused");
+        checked++;
+    }
+    cr_assert_gt(checked, 0);
+    creds_free(&c);
+}
