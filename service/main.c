@@ -183,9 +183,19 @@ static int cmd_serve(void)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
-    hc = (http_server_config){cfg.listen_host, cfg.listen_port, cfg.threads, cfg.body_limit,
-                              cfg.conn_timeout, cfg.per_ip_limit, cfg.tls_cert, cfg.tls_key,
-                              cfg.access_log, api_routes, api_nroutes, api_authorize};
+    hc = (http_server_config){.host = cfg.listen_host,
+                              .port = cfg.listen_port,
+                              .threads = cfg.threads,
+                              .offload_threads = cfg.offload_threads,
+                              .body_limit = cfg.body_limit,
+                              .conn_timeout = cfg.conn_timeout,
+                              .per_ip_limit = cfg.per_ip_limit,
+                              .tls_cert = cfg.tls_cert,
+                              .tls_key = cfg.tls_key,
+                              .access_log = cfg.access_log,
+                              .routes = api_routes,
+                              .nroutes = api_nroutes,
+                              .authorize = api_authorize};
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;

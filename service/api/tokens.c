@@ -159,7 +159,9 @@ static int read_codes(http_request *req, const cJSON *arr, struct issue *x)
     return LICD_OK;
 }
 
-int api_tokens_create(http_request *req)
+/* The login itself, on the offload pool: scrypt costs tens of
+ * milliseconds of CPU, which must not hold an HTTP worker. */
+static int tokens_create(http_request *req)
 {
     const store_customer *c = api_caller_customer(req);
     store_user u;
@@ -214,6 +216,8 @@ out:
 /* Renewal without a password: only a session token of ours, for this
  * machine, expired less than LICD_RENEW_WINDOW ago, of a user still
  * entitled and not revoked. Every refusal is the same 401. */
+int api_tokens_create(http_request *req) { return http_offload(req, tokens_create); }
+
 int api_tokens_renew(http_request *req)
 {
     cJSON *body = NULL, *claims = NULL;

@@ -66,11 +66,25 @@ static int queue(http_request *req, int status, struct MHD_Response *resp, const
         snprintf(secs, sizeof secs, "%d", req->retry_after > 0 ? req->retry_after : 1);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
+    if (req->on_pool) {
+        /* A suspended connection takes no answer from another thread: the
+         * server queues it when the connection resumes. */
+        MHD_destroy_response(req->held);
+        req->held = resp;
+        req->held_status = req->status = status;
+        return LICD_OK;
+    }
     ok = MHD_queue_response(req->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     if (ok != MHD_YES)
         return LICD_ERR_INTERNAL;
     req->status = status;
+    return LICD_OK;
+}
+
+int http_offload(http_request *req, http_handler next)
+{
+    req->offload = next;
     return LICD_OK;
 }
 

@@ -56,7 +56,18 @@ struct http_request {
                               owned by the request */
     void *caller;          /* who is calling, as the authorize hook found it: one malloc'd
                               block or NULL, owned by the request */
+    http_handler offload;  /* set by http_offload: the rest of the handler, for the pool */
+    int on_pool;           /* the handler runs on the offload pool: answers are held */
+    struct MHD_Response *held; /* an answer made on the pool, sent once the connection resumes */
+    int held_status;
 };
+
+/* Runs next(req) on the server's offload pool instead of the calling HTTP
+ * worker, for CPU-bound work (password hashing) that must never hold the
+ * threads serving other routes; a handler ends with
+ * `return http_offload(req, next);`. next answers as a handler does, and
+ * its answer is sent when it returns. A full pool answers 503. */
+int http_offload(http_request *req, http_handler next);
 
 /* Path parameter by template name, query argument, or header; NULL if absent. */
 const char *http_param(const http_request *req, const char *name);

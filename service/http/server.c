@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include "crypto/digest.h"
+#include "http/pool.h"
 #include "http/router.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    http_pool *pool;
     const http_server_config *cfg;
     atomic_int inflight;
     char *tls_cert, *tls_key;
@@ -53,6 +55,7 @@ static void set_request_id(http_request *req)
  * URI log callback is given. */
 struct server_request {
     http_request req; /* first: handlers see &sr->req */
+    http_server *srv;
     int begun;        /* the first access-handler call has happened */
     char raw_path[];  /* request target up to '?' */
 };
@@ -69,6 +72,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     if (len)
         memcpy(sr->raw_path, uri, len);
+    sr->srv = srv;
     sr->req.conn = conn;
     sr->req.method = "";
     sr->req.path = sr->raw_path;
@@ -167,14 +171,44 @@ static void take_chunk(http_request *req, const char *data, size_t len)
     req->body[req->body_len] = '\0';
 }
 
-static void dispatch(http_request *req)
+/* The offloaded rest of a handler, on a pool thread: its answer is held
+ * (reply.c) and the connection resumed, so that MHD calls on_access again
+ * and the answer is queued on a worker thread. */
+static void run_offloaded(void *p)
 {
+    struct server_request *sr = p;
+    http_request *req = &sr->req;
+    http_handler next = req->offload;
+    int rc;
+    req->offload = NULL;
+    req->on_pool = 1;
+    rc = next(req);
+    if (!req->held)
+        http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
+    req->on_pool = 0;
+    MHD_resume_connection(req->conn);
+}
+
+static void dispatch(struct server_request *sr)
+{
+    http_request *req = &sr->req;
     int rc;
     if (req->early) {
         http_reply_problem(req, req->early, NULL);
         return;
     }
     rc = req->route->handler(req);
+    if (rc == LICD_OK && req->offload && !req->status) {
+        /* Suspended before the job is queued, so that its resume always
+         * comes after the suspend. */
+        MHD_suspend_connection(req->conn);
+        if (http_pool_submit(sr->srv->pool, run_offloaded, sr) == LICD_OK)
+            return;
+        MHD_resume_connection(req->conn);
+        req->offload = NULL;
+        snprintf(req->detail, sizeof req->detail, "too many requests of this kind at once");
+        rc = LICD_ERR_UNAVAILABLE;
+    }
     if (!req->status)
         http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
 }
@@ -189,7 +223,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     http_server *srv = cls;
     struct server_request *sr = *con_cls;
     http_request *req = sr ? &sr->req : NULL;
-    (void)version, (void)url, (void)conn;
+    (void)version, (void)url;
 
     if (!req)
         return MHD_NO; /* on_uri could not allocate */
@@ -206,8 +240,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->held) {
+        /* Back from the offload pool with its answer. */
+        enum MHD_Result ok = MHD_queue_response(conn, (unsigned)req->held_status, req->held);
+        MHD_destroy_response(req->held);
+        req->held = NULL;
+        return ok;
+    }
     if (!req->status)
-        dispatch(req);
+        dispatch(sr);
     return MHD_YES;
 }
 
@@ -236,6 +277,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             log_bool(&r, "aborted", 1);
         log_end(&r);
     }
+    if (req->held)
+        MHD_destroy_response(req->held);
     cJSON_Delete(req->problem_extra);
     free(req->body);
     free(req->caller);
@@ -275,6 +318,7 @@ static void server_free(http_server *srv)
 {
     if (!srv)
         return;
+    http_pool_free(srv->pool);
     free(srv->tls_cert);
     free(srv->tls_key);
     free(srv);
@@ -284,7 +328,9 @@ int http_server_start(const http_server_config *cfg, http_server **out, char *er
 {
     struct addrinfo hints = {0}, *ai = NULL;
     char port[8];
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     http_server *srv = calloc(1, sizeof *srv);
     int rc = LICD_ERR_CONFIG, gai;
 
@@ -295,6 +341,13 @@ int http_server_start(const http_server_config *cfg, http_server **out, char *er
     }
     srv->cfg = cfg;
     atomic_init(&srv->inflight, 0);
+    if (http_pool_start(cfg->offload_threads > 0 ? (unsigned)cfg->offload_threads
+                                                 : (unsigned)(cores > 0 ? cores : 1),
+                        256, &srv->pool) != LICD_OK) {
+        snprintf(err, errlen, "cannot start the offload threads");
+        server_free(srv);
+        return LICD_ERR_NOMEM;
+    }
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
@@ -359,6 +412,9 @@ void http_server_stop(http_server *srv, unsigned grace_ms)
         close(listener);
     for (unsigned waited = 0; atomic_load(&srv->inflight) > 0 && waited < grace_ms; waited += 10)
         usleep(10 * 1000);
+    /* Offloaded work still queued runs and resumes its connections before
+     * the daemon goes, which must find none suspended. */
+    http_pool_stop(srv->pool);
     MHD_stop_daemon(srv->daemon);
     server_free(srv);
 }

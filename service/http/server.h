@@ -11,6 +11,7 @@ typedef struct {
     const char *host;          /* address to bind, e.g. "127.0.0.1" or "::" */
     int port;                  /* 0 picks a free port (see http_server_port) */
     int threads;
+    int offload_threads;       /* the pool for http_offload (0: one per core) */
     size_t body_limit;         /* default cap on request bodies */
     unsigned conn_timeout;     /* seconds of inactivity before a connection is closed */
     unsigned per_ip_limit;     /* concurrent connections from one address */

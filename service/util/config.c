@@ -75,7 +75,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     long threads = 4 * (cpus > 0 ? cpus : 1), body = 1L << 20, timeout = 30, per_ip = 256;
-    long log = 1;
+    long log = 1, offload = cpus > 0 ? cpus : 1;
     const char *listen;
     int rc;
 
@@ -104,6 +104,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     if (listen && *listen && (rc = read_listen(listen, cfg, err, errlen)) != LICD_OK)
         return rc;
     if ((rc = read_long(get, "LICD_THREADS", 1, 256, &threads, err, errlen)) ||
+        (rc = read_long(get, "LICD_OFFLOAD_THREADS", 1, 256, &offload, err, errlen)) ||
         (rc = read_long(get, "LICD_BODY_LIMIT", 1024, 1L << 30, &body, err, errlen)) ||
         (rc = read_long(get, "LICD_CONNECTION_TIMEOUT", 1, 3600, &timeout, err, errlen)) ||
         (rc = read_long(get, "LICD_PER_IP_CONNECTIONS", 1, 65536, &per_ip, err, errlen)) ||
@@ -125,6 +126,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
         return LICD_ERR_CONFIG;
     }
     cfg->threads = (int)threads;
+    cfg->offload_threads = (int)offload;
     cfg->body_limit = (size_t)body;
     cfg->conn_timeout = (unsigned)timeout;
     cfg->per_ip_limit = (unsigned)per_ip;

@@ -14,6 +14,7 @@ typedef struct {
     const char *tls_cert;       /* LICD_TLS_CERT */
     const char *tls_key;        /* LICD_TLS_KEY */
     int threads;                /* LICD_THREADS, default 4 per core */
+    int offload_threads;        /* LICD_OFFLOAD_THREADS (password hashing), default 1 per core */
     size_t body_limit;          /* LICD_BODY_LIMIT bytes, default 1 MiB */
     unsigned conn_timeout;      /* LICD_CONNECTION_TIMEOUT s, default 30 */
     unsigned per_ip_limit;      /* LICD_PER_IP_CONNECTIONS, default 256 */

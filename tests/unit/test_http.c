@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <semaphore.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -77,6 +78,27 @@ static int h_silent(http_request *req)
 
 static int h_empty(http_request *req) { return http_reply_empty(req, 204); }
 
+/* Offloaded work that waits for the test to open the gate, then answers
+ * with the body length (the request is whole on the pool thread). */
+static sem_t gate;
+
+static int h_gated_rest(http_request *req)
+{
+    sem_wait(&gate);
+    return h_echo_len(req);
+}
+
+static int h_offload(http_request *req) { return http_offload(req, h_gated_rest); }
+
+/* Offloaded work that fails without answering: the server answers for it. */
+static int h_offload_fail_rest(http_request *req)
+{
+    snprintf(req->detail, sizeof req->detail, "refused on the pool");
+    return LICD_ERR_FORBIDDEN;
+}
+
+static int h_offload_fail(http_request *req) { return http_offload(req, h_offload_fail_rest); }
+
 /* ---- a route declaration of the test's own (the struct is the application's) ---- */
 
 /* The X-Key header value a route asks for. */
@@ -126,6 +148,8 @@ static const http_route routes[] = {
     {"GET", "/internal", NULL, h_internal, 0},
     {"GET", "/silent", NULL, h_silent, 0},
     {"POST", "/keyed", &keyed, h_caller, 0},
+    {"POST", "/offload", NULL, h_offload, 0},
+    {"GET", "/offload-fail", NULL, h_offload_fail, 0},
 };
 
 static http_server_config cfg;
@@ -139,6 +163,7 @@ static void start_server(void)
         .host = "127.0.0.1",
         .port = 0,
         .threads = 2,
+        .offload_threads = 1,
         .body_limit = 4096,
         .conn_timeout = 10,
         .per_ip_limit = 64,
@@ -147,6 +172,7 @@ static void start_server(void)
         .nroutes = sizeof routes / sizeof routes[0],
         .authorize = authorize,
     };
+    sem_init(&gate, 0, 0);
     cr_assert_eq(http_server_start(&cfg, &srv, err, sizeof err), LICD_OK, "%s", err);
     port = http_server_port(srv);
     cr_assert_gt(port, 0);
@@ -813,5 +839,47 @@ Test(http, client_that_leaves_mid_request)
     conn_close(&c);
     roundtrip("GET /items/still HTTP/1.1\r\nHost: t\r\n\r\n", &r);
     cr_assert_eq(r.status, 200);
+    free(r.body);
+}
+
+/* ---- the offload pool ---- */
+
+/* Four requests wait on the pool (one thread, the gate closed) while the
+ * two HTTP workers go on serving other routes; then each gets its answer. */
+Test(http, offloaded_work_never_holds_the_workers)
+{
+    struct conn c[4];
+    struct resp r;
+    for (int i = 0; i < 4; i++) {
+        conn_open(&c[i]);
+        send_str(&c[i], "POST /offload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    }
+    for (int i = 0; i < 3; i++) {
+        roundtrip("GET /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+    }
+    for (int i = 0; i < 4; i++)
+        sem_post(&gate);
+    for (int i = 0; i < 4; i++) {
+        read_response(&c[i], &r);
+        cr_assert_eq(r.status, 200);
+        cr_assert_eq(echoed_len(&r), 3);
+        free(r.body);
+        /* the connection stays usable after its suspension */
+        send_str(&c[i], "GET /items/8 HTTP/1.1\r\nHost: x\r\n\r\n");
+        read_response(&c[i], &r);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+        conn_close(&c[i]);
+    }
+}
+
+Test(http, offloaded_failure_is_answered_as_a_problem)
+{
+    struct resp r;
+    roundtrip("GET /offload-fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+    expect_problem(&r, 403, "forbidden");
+    cr_assert_not_null(strstr(r.body, "refused on the pool"));
     free(r.body);
 }
