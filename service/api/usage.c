@@ -1,7 +1,6 @@
 /* GET /v1/usage: the usage reported under one of the vendor's licences,
  * aggregated per metric (latest, max, sum, count) over an optional range. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"

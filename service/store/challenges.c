@@ -3,7 +3,6 @@
 #include "store/challenges.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "crypto/digest.h"

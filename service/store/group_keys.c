@@ -2,7 +2,6 @@
 #include "store/group_keys.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/customers.h"
@@ -273,7 +272,6 @@ static const store_sql Q_ACTIVATION_FACTS = {
     "  AND x.app_id = $4 AND x.node_id = $5"
     " WHERE g.id = $1"};
 
-/* Binds an empty link; no row when a concurrent activation bound it first. */
 static const store_sql Q_LINK_BIND_CIDR = {
     "group_key_bind_cidr", "UPDATE group_keys SET link_value = $2::inet::cidr::text"
                            " WHERE id = $1 AND link_value IS NULL RETURNING id"};
@@ -281,8 +279,7 @@ static const store_sql Q_LINK_BIND = {
     "group_key_bind", "UPDATE group_keys SET link_value = $2"
                       " WHERE id = $1 AND link_value IS NULL RETURNING id"};
 
-/* A new licence for a new app, node and product, else the same licence with
- * a new period; under the activation lock no other request inserts the row. */
+/* Under the activation lock no other request inserts this row. */
 enum { RECORDED_LICENSE_ID, RECORDED_ISSUED_AT, RECORDED_EXPIRES_AT };
 static const store_sql Q_ACTIVATION_RECORD = {
     "activation_record",

@@ -2,8 +2,6 @@
 #include "store/products.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "store/sql.h"
 

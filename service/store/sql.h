@@ -1,6 +1,7 @@
-/* store/'s private header, the one that sees libpq (only the store/ sources
- * include it): named statements prepared once per connection, their execution, and
- * the column readers that turn result rows into the structs store/ hands out.
+/* store/'s private header, the one that sees libpq (only store/'s own
+ * sources include it): named statements prepared once per connection, their
+ * execution, and the readers that turn result rows into the structs store/
+ * hands out.
  *
  * Every statement is a static const store_sql in the file that uses it. Its
  * result columns are named once, by an enum beside its column list; readers

@@ -65,7 +65,7 @@ typedef struct {
     char status[16];
     char license_id[32];                          /* issued with the password */
     char issued_at[40], first_used_at[40], cloned_at[40], resolved_at[40]; /* "" when not yet */
-    char *evidence_json;        /* JSON array of the presentations (malloc'd): store_upw_item_clear */
+    char *evidence_json;        /* JSON array of the presentations (malloc'd) */
     long long evidence_count;
 } store_upw_item;
 

@@ -2,7 +2,6 @@
 #include "store/vendors.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "crypto/apikey.h"
 #include "store/sql.h"

@@ -98,7 +98,8 @@ Test(moderation, blocking_500_copies_audits_every_licence, .timeout = 120)
     snprintf(password, sizeof password, "%s", it_str(&r, "update_password"));
     it_response_free(&r);
 
-    /* The original presents its password first, then 500 copies the same. */
+    /* The original presents its password first (its first use, never
+     * blocked); then 500 copies present the same one. */
     it_postf("/v1/get_key", NULL, &r,
              "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\","
              "\"app_id\":\"shop\",\"node_id\":\"original\",\"update_password\":\"%s\"}",
@@ -130,6 +131,12 @@ Test(moderation, blocking_500_copies_audits_every_licence, .timeout = 120)
     }
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "blocked_licenses")), COPIES);
+    it_response_free(&r);
+    it_postf("/v1/get_key", NULL, &r,
+             "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\","
+             "\"app_id\":\"shop\",\"node_id\":\"copy-0\"}",
+             key);
+    it_assert_problem(&r, 403, "license_blocked");
     it_response_free(&r);
 
     /* The resolution's audit entry names every copy's licence, and only
