@@ -28,12 +28,7 @@ cJSON *api_assignment_json(const store_assignment *a)
     return NULL;
 }
 
-static cJSON *assignment_row_json(const PGresult *res, int row)
-{
-    store_assignment a;
-    store_assignment_row(res, row, &a);
-    return api_assignment_json(&a);
-}
+static cJSON *assignment_item_json(const void *item) { return api_assignment_json(item); }
 
 /* Reads one optional filter of at most max bytes (400 invalid_field when
  * empty or longer). */
@@ -55,7 +50,7 @@ int api_assignments_list(http_request *req)
 {
     const api_vendor_caller *caller = api_caller_vendor(req);
     store_assignment_filter f;
-    PGresult *res = NULL;
+    store_page page = {0};
     long long after;
     int limit, rc;
 
@@ -68,9 +63,9 @@ int api_assignments_list(http_request *req)
         snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
         return LICD_ERR_INVALID_FIELD;
     }
-    if ((rc = store_assignment_list(caller->vendor.id, &f, after, limit + 1, &res)) != LICD_OK)
+    if ((rc = store_assignment_list(caller->vendor.id, &f, after, limit, &page)) != LICD_OK)
         return rc;
-    rc = api_list_rows(req, res, limit, assignment_row_json);
-    PQclear(res);
+    rc = api_list_page(req, &page, assignment_item_json);
+    store_page_free(&page);
     return rc;
 }

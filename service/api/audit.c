@@ -1,23 +1,22 @@
 /* GET /v1/audit: the calling vendor's audit trail, oldest first, page by page. */
-#include <stdlib.h>
-
 #include "api/api.h"
 #include "api/list.h"
 #include "store/audit.h"
 #include "util/json.h"
 
-/* Renders one row of store_audit_list. */
-static cJSON *audit_row_json(const PGresult *res, int row)
+/* Renders one store_audit_entry. */
+static cJSON *audit_entry_json(const void *item)
 {
+    const store_audit_entry *e = item;
     cJSON *o = cJSON_CreateObject();
-    if (o && cJSON_AddNumberToObject(o, "id", strtod(PQgetvalue(res, row, 0), NULL)) &&
-        cJSON_AddStringToObject(o, "actor", PQgetvalue(res, row, 1)) &&
-        cJSON_AddStringToObject(o, "action", PQgetvalue(res, row, 2)) &&
-        cJSON_AddStringToObject(o, "object_type", PQgetvalue(res, row, 3)) &&
-        cJSON_AddStringToObject(o, "object_id", PQgetvalue(res, row, 4)) &&
-        cJSON_AddStringToObject(o, "request_id", PQgetvalue(res, row, 5)) &&
-        json_add_raw(o, "details", PQgetvalue(res, row, 6)) &&
-        cJSON_AddStringToObject(o, "at", PQgetvalue(res, row, 7)))
+    if (o && cJSON_AddNumberToObject(o, "id", (double)e->id) &&
+        cJSON_AddStringToObject(o, "actor", e->actor) &&
+        cJSON_AddStringToObject(o, "action", e->action) &&
+        cJSON_AddStringToObject(o, "object_type", e->object_type) &&
+        cJSON_AddStringToObject(o, "object_id", e->object_id) &&
+        cJSON_AddStringToObject(o, "request_id", e->request_id) &&
+        json_add_raw(o, "details", e->details_json) &&
+        cJSON_AddStringToObject(o, "at", e->at))
         return o;
     cJSON_Delete(o);
     return NULL;
@@ -25,5 +24,5 @@ static cJSON *audit_row_json(const PGresult *res, int row)
 
 int api_audit_list(http_request *req)
 {
-    return api_list_vendor(req, store_audit_list, audit_row_json);
+    return api_list_vendor(req, store_audit_list, audit_entry_json);
 }

@@ -56,14 +56,9 @@ int api_customers_get(http_request *req)
     return rc;
 }
 
-static cJSON *customer_row_json(const PGresult *res, int row)
-{
-    store_customer c;
-    store_customer_row(res, row, &c);
-    return customer_json(&c);
-}
+static cJSON *customer_item_json(const void *item) { return customer_json(item); }
 
 int api_customers_list(http_request *req)
 {
-    return api_list_vendor(req, store_customer_list, customer_row_json);
+    return api_list_vendor(req, store_customer_list, customer_item_json);
 }

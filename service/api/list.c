@@ -48,7 +48,9 @@ int api_list_params(http_request *req, int *limit, long long *after)
     return LICD_OK;
 }
 
-int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
+/* Answers 200 {"items": items, "next": cursor or null}; takes items. more
+ * says whether items remain after last_id. */
+static int reply(http_request *req, cJSON *items, int more, long long last_id)
 {
     cJSON *body = cJSON_CreateObject();
     int rc = LICD_ERR_NOMEM;
@@ -71,35 +73,33 @@ int api_list_reply(http_request *req, cJSON *items, int more, long long last_id)
     return rc;
 }
 
-int api_list_rows(http_request *req, const PGresult *res, int limit, api_list_render render)
+int api_list_page(http_request *req, const store_page *page, api_list_render render)
 {
     cJSON *items = cJSON_CreateArray();
-    int n = PQntuples(res), shown = n < limit ? n : limit;
     if (!items)
         return LICD_ERR_NOMEM;
-    for (int i = 0; i < shown; i++) {
-        cJSON *item = render(res, i);
+    for (size_t i = 0; i < page->n; i++) {
+        cJSON *item = render((const char *)page->items + i * page->size);
         if (!item) {
             cJSON_Delete(items);
             return LICD_ERR_NOMEM;
         }
         cJSON_AddItemToArray(items, item);
     }
-    return api_list_reply(req, items, n > limit,
-                          shown ? strtoll(PQgetvalue(res, shown - 1, 0), NULL, 10) : 0);
+    return reply(req, items, page->more, page->last_pos);
 }
 
 int api_list_vendor(http_request *req, api_list_fetch fetch, api_list_render render)
 {
     const api_vendor_caller *caller = api_caller_vendor(req);
-    PGresult *res = NULL;
+    store_page page = {0};
     long long after;
     int limit, rc;
 
     if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = fetch(caller->vendor.id, after, limit + 1, &res)) != LICD_OK)
+        (rc = fetch(caller->vendor.id, after, limit, &page)) != LICD_OK)
         return rc;
-    rc = api_list_rows(req, res, limit, render);
-    PQclear(res);
+    rc = api_list_page(req, &page, render);
+    store_page_free(&page);
     return rc;
 }

@@ -1,4 +1,5 @@
 /* Operations endpoints: liveness, readiness, metrics and the JWKS. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -53,7 +53,8 @@ static cJSON *features_for(const store_entitlement *e, domain_state s)
 static int issue_tx(void *p)
 {
     struct issue *x = p;
-    store_entitlement *e = NULL;
+    store_page ents = {0};
+    const store_entitlement *e;
     int revoked, known, in_use, max = 0, rc;
 
     cJSON_Delete(x->features);
@@ -63,8 +64,9 @@ static int issue_tx(void *p)
         return rc;
     if (revoked)
         return LICD_ERR_USER_REVOKED;
-    if ((rc = store_entitlements_for(x->vendor_id, x->user->id, x->codes, x->n, &e)) != LICD_OK)
+    if ((rc = store_entitlements_for(x->vendor_id, x->user->id, x->codes, x->n, &ents)) != LICD_OK)
         return rc;
+    e = ents.items;
     x->state = STATE_VALID;
     for (int i = 0; i < x->n; i++) {
         domain_state recorded = STATE_INVALID, s;
@@ -94,7 +96,7 @@ static int issue_tx(void *p)
     rc = store_token_record(x->user->id, x->machine_id, x->codes, x->n, x->ttl, x->renewal, x->jti,
                             &x->iat, &x->exp);
 out:
-    store_entitlements_free(e, x->n);
+    store_page_free(&ents);
     return rc;
 }
 

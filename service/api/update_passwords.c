@@ -11,28 +11,27 @@
 
 static const char *const actions[] = {"dismiss", "block", NULL};
 
-/* One password as the queue shows it. */
-static cJSON *item_json(const PGresult *res, int row)
+/* One password (a store_upw_item) as the queue shows it. */
+static cJSON *item_json(const void *item)
 {
-    store_upw_item u;
+    const store_upw_item *u = item;
     char id[24];
     cJSON *o = cJSON_CreateObject();
-    store_upw_row(res, row, &u);
-    snprintf(id, sizeof id, "%lld", u.id);
+    snprintf(id, sizeof id, "%lld", u->id);
     if (o && cJSON_AddStringToObject(o, "id", id) &&
-        cJSON_AddStringToObject(o, "group_key_prefix", u.group_key_prefix) &&
-        cJSON_AddStringToObject(o, "product", u.product) &&
-        cJSON_AddStringToObject(o, "node_id", u.node_id) &&
-        cJSON_AddStringToObject(o, "app_id", u.app_id) &&
-        cJSON_AddStringToObject(o, "static", u.static_part) &&
-        cJSON_AddStringToObject(o, "status", u.status) &&
-        cJSON_AddStringToObject(o, "license_id", u.license_id) &&
-        cJSON_AddStringToObject(o, "issued_at", u.issued_at) &&
-        json_add_string_or_null(o, "first_used_at", u.first_used_at) &&
-        json_add_string_or_null(o, "cloned_at", u.cloned_at) &&
-        json_add_string_or_null(o, "resolved_at", u.resolved_at) &&
-        json_add_raw(o, "evidence", u.evidence_json) &&
-        cJSON_AddNumberToObject(o, "evidence_count", (double)u.evidence_count))
+        cJSON_AddStringToObject(o, "group_key_prefix", u->group_key_prefix) &&
+        cJSON_AddStringToObject(o, "product", u->product) &&
+        cJSON_AddStringToObject(o, "node_id", u->node_id) &&
+        cJSON_AddStringToObject(o, "app_id", u->app_id) &&
+        cJSON_AddStringToObject(o, "static", u->static_part) &&
+        cJSON_AddStringToObject(o, "status", u->status) &&
+        cJSON_AddStringToObject(o, "license_id", u->license_id) &&
+        cJSON_AddStringToObject(o, "issued_at", u->issued_at) &&
+        json_add_string_or_null(o, "first_used_at", u->first_used_at) &&
+        json_add_string_or_null(o, "cloned_at", u->cloned_at) &&
+        json_add_string_or_null(o, "resolved_at", u->resolved_at) &&
+        json_add_raw(o, "evidence", u->evidence_json) &&
+        cJSON_AddNumberToObject(o, "evidence_count", (double)u->evidence_count))
         return o;
     cJSON_Delete(o);
     return NULL;
@@ -43,7 +42,7 @@ int api_update_passwords_list(http_request *req)
     const api_vendor_caller *caller = api_caller_vendor(req);
     domain_upw_status status = UPW_CLONED;
     const char *s = http_query(req, "status");
-    PGresult *res = NULL;
+    store_page page = {0};
     long long after;
     int limit, rc;
 
@@ -53,10 +52,10 @@ int api_update_passwords_list(http_request *req)
         return LICD_ERR_INVALID_FIELD;
     }
     if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = store_upw_list(caller->vendor.id, status, after, limit + 1, &res)) != LICD_OK)
+        (rc = store_upw_list(caller->vendor.id, status, after, limit, &page)) != LICD_OK)
         return rc;
-    rc = api_list_rows(req, res, limit, item_json);
-    PQclear(res);
+    rc = api_list_page(req, &page, item_json);
+    store_page_free(&page);
     return rc;
 }
 
@@ -65,7 +64,7 @@ int api_update_passwords_resolve(http_request *req)
     const api_vendor_caller *caller = api_caller_vendor(req);
     const char *id = http_param(req, "id"), *action;
     char *blocked = NULL;
-    PGresult *res = NULL;
+    store_upw_item item = {.evidence_json = NULL};
     cJSON *body = NULL, *out = NULL;
     int rc;
 
@@ -78,13 +77,13 @@ int api_update_passwords_resolve(http_request *req)
     else if (rc == LICD_ERR_CONFLICT)
         snprintf(req->detail, sizeof req->detail,
                  "update password %.32s is not awaiting moderation (status is not cloned)", id);
-    if (rc != LICD_OK || (rc = store_upw_get(caller->vendor.id, id, &res)) != LICD_OK)
+    if (rc != LICD_OK || (rc = store_upw_get(caller->vendor.id, id, &item)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
-    if ((out = item_json(res, 0)) && json_add_raw(out, "blocked_licenses", blocked))
+    if ((out = item_json(&item)) && json_add_raw(out, "blocked_licenses", blocked))
         rc = http_reply_json(req, 200, out);
 out:
-    PQclear(res);
+    store_upw_item_clear(&item);
     free(blocked);
     cJSON_Delete(body);
     cJSON_Delete(out);

@@ -1,7 +1,6 @@
 /* GET /v1/usage: the usage reported under one of the vendor's licences,
  * aggregated per metric (latest, max, sum, count) over an optional range. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -28,17 +27,17 @@ static int time_arg(http_request *req, const char *name, char *buf, size_t len, 
     return LICD_OK;
 }
 
-/* One metric's aggregate from a row of store_usage_aggregate. */
-static cJSON *metric_json(const PGresult *res, int row)
+/* One metric's aggregate. */
+static cJSON *metric_json(const store_usage_metric *m)
 {
     cJSON *o = cJSON_CreateObject();
-    if (o && cJSON_AddStringToObject(o, "metric", PQgetvalue(res, row, 0)) &&
-        cJSON_AddNumberToObject(o, "count", strtod(PQgetvalue(res, row, 1), NULL)) &&
-        cJSON_AddNumberToObject(o, "sum", strtod(PQgetvalue(res, row, 2), NULL)) &&
-        cJSON_AddNumberToObject(o, "max", strtod(PQgetvalue(res, row, 3), NULL)) &&
-        cJSON_AddNumberToObject(o, "latest", strtod(PQgetvalue(res, row, 4), NULL)) &&
-        cJSON_AddStringToObject(o, "first_at", PQgetvalue(res, row, 5)) &&
-        cJSON_AddStringToObject(o, "last_at", PQgetvalue(res, row, 6)))
+    if (o && cJSON_AddStringToObject(o, "metric", m->metric) &&
+        cJSON_AddNumberToObject(o, "count", (double)m->count) &&
+        cJSON_AddNumberToObject(o, "sum", m->sum) &&
+        cJSON_AddNumberToObject(o, "max", m->max) &&
+        cJSON_AddNumberToObject(o, "latest", m->latest) &&
+        cJSON_AddStringToObject(o, "first_at", m->first_at) &&
+        cJSON_AddStringToObject(o, "last_at", m->last_at))
         return o;
     cJSON_Delete(o);
     return NULL;
@@ -49,7 +48,8 @@ int api_usage_get(http_request *req)
     const api_vendor_caller *caller = api_caller_vendor(req);
     const char *license_id = http_query(req, "license_id"), *from, *to;
     char from_buf[32], to_buf[32];
-    PGresult *res = NULL;
+    store_page page = {0};
+    const store_usage_metric *m;
     cJSON *out = NULL, *metrics;
     int rc, known = 0;
 
@@ -65,19 +65,20 @@ int api_usage_get(http_request *req)
         snprintf(req->detail, sizeof req->detail, "no licence %.64s", license_id);
         return LICD_ERR_NOT_FOUND;
     }
-    if ((rc = store_usage_aggregate(caller->vendor.id, license_id, from, to, &res)) != LICD_OK)
+    if ((rc = store_usage_aggregate(caller->vendor.id, license_id, from, to, &page)) != LICD_OK)
         return rc;
+    m = page.items;
     rc = LICD_ERR_NOMEM;
     if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "license_id", license_id) ||
         !json_add_string_or_null(out, "from", from) || !json_add_string_or_null(out, "to", to) ||
         !(metrics = cJSON_AddArrayToObject(out, "metrics")))
         goto out;
-    for (int i = 0; i < PQntuples(res); i++)
-        if (!cJSON_AddItemToArray(metrics, metric_json(res, i)))
+    for (size_t i = 0; i < page.n; i++)
+        if (!cJSON_AddItemToArray(metrics, metric_json(&m[i])))
             goto out;
     rc = http_reply_json(req, 200, out);
 out:
-    PQclear(res);
+    store_page_free(&page);
     cJSON_Delete(out);
     return rc;
 }

@@ -152,15 +152,17 @@ int api_users_activity(http_request *req)
     const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
-    PGresult *res = NULL;
+    store_page page = {0};
+    const store_machine_activity *a;
     cJSON *out = NULL, *machines;
     int rc, max = 5, n;
 
     if ((rc = find_user(req, v, &c, &u)) != LICD_OK ||
         (rc = store_user_max_machines(u.id, &max)) != LICD_OK ||
-        (rc = store_user_activity(u.id, &res)) != LICD_OK)
+        (rc = store_user_activity(u.id, &page)) != LICD_OK)
         goto out;
-    n = PQntuples(res);
+    a = page.items;
+    n = (int)page.n;
     rc = LICD_ERR_NOMEM;
     if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "username", u.username) ||
         !cJSON_AddNumberToObject(out, "window_hours", 24) ||
@@ -174,15 +176,15 @@ int api_users_activity(http_request *req)
         if (!m)
             goto out;
         cJSON_AddItemToArray(machines, m);
-        if (!cJSON_AddStringToObject(m, "machine_id", PQgetvalue(res, i, 0)) ||
-            !cJSON_AddStringToObject(m, "first_seen", PQgetvalue(res, i, 1)) ||
-            !cJSON_AddStringToObject(m, "last_seen", PQgetvalue(res, i, 2)) ||
-            !cJSON_AddNumberToObject(m, "tokens", atoi(PQgetvalue(res, i, 3))))
+        if (!cJSON_AddStringToObject(m, "machine_id", a[i].machine_id) ||
+            !cJSON_AddStringToObject(m, "first_seen", a[i].first_seen) ||
+            !cJSON_AddStringToObject(m, "last_seen", a[i].last_seen) ||
+            !cJSON_AddNumberToObject(m, "tokens", (double)a[i].tokens))
             goto out;
     }
     rc = http_reply_json(req, 200, out);
 out:
-    PQclear(res);
+    store_page_free(&page);
     cJSON_Delete(out);
     return rc;
 }

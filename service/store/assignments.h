@@ -3,9 +3,8 @@
 #ifndef LICD_STORE_ASSIGNMENTS_H
 #define LICD_STORE_ASSIGNMENTS_H
 
-#include <libpq-fe.h>
-
 #include "store/audit.h"
+#include "store/page.h"
 #include "store/products.h"
 
 typedef struct {
@@ -29,11 +28,9 @@ typedef struct {
 } store_assignment_filter;
 
 /* Up to limit assignments of the vendor matching f with id > after, oldest
- * first; *res (caller PQclears) has the id in column 0; read each row with
- * store_assignment_row. */
+ * first, as a page of store_assignment. */
 int store_assignment_list(const char *vendor_id, const store_assignment_filter *f,
-                          long long after, int limit, PGresult **res);
-void store_assignment_row(const PGresult *res, int row, store_assignment *out);
+                          long long after, int limit, store_page *page);
 
 /* Sets the blocked flag of the vendor's licence license_id, audited as
  * "block" or "unblock" in the same transaction; out is the licence after.

@@ -2,23 +2,38 @@
 #include "store/customers.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "crypto/apikey.h"
-#include "store/db.h"
-#include "store/keys.h"
+#include "store/sql.h"
 #include "util/json.h"
 
+/* Over a customer c; lists add its list position. */
+enum { CUSTOMER_ID, CUSTOMER_VENDOR_ID, CUSTOMER_NAME, CUSTOMER_CREATED_AT, CUSTOMER_SEQ };
 #define CUSTOMER_COLUMNS "c.id, c.vendor_id, c.name, " STORE_TIME("c.created_at")
+static const store_field customer_fields[] = {
+    [CUSTOMER_ID] = STORE_TEXT(store_customer, id),
+    [CUSTOMER_VENDOR_ID] = STORE_TEXT(store_customer, vendor_id),
+    [CUSTOMER_NAME] = STORE_TEXT(store_customer, name),
+    [CUSTOMER_CREATED_AT] = STORE_TEXT(store_customer, created_at),
+};
+static const store_rowtype customer_row = STORE_ROWTYPE(store_customer, customer_fields);
 
-/* Reads CUSTOMER_COLUMNS starting at column col. */
-static void fill(store_customer *c, const PGresult *res, int row, int col)
-{
-    snprintf(c->id, sizeof c->id, "%s", PQgetvalue(res, row, col));
-    snprintf(c->vendor_id, sizeof c->vendor_id, "%s", PQgetvalue(res, row, col + 1));
-    snprintf(c->name, sizeof c->name, "%s", PQgetvalue(res, row, col + 2));
-    snprintf(c->created_at, sizeof c->created_at, "%s", PQgetvalue(res, row, col + 3));
-}
+static const store_sql Q_CUSTOMER_CREATE = {
+    "customer_create", "WITH c AS (INSERT INTO customers (vendor_id, name) VALUES ($1, $2)"
+                       "  RETURNING *),"
+                       " k AS (INSERT INTO customer_keys (customer_id, prefix, key_hash)"
+                       "  SELECT id, $3, decode($4, 'hex') FROM c)"
+                       " SELECT " CUSTOMER_COLUMNS " FROM c"};
+static const store_sql Q_CUSTOMER_BY_KEY = {
+    "customer_by_key", "SELECT " CUSTOMER_COLUMNS ", encode(k.key_hash, 'hex')"
+                       " FROM customer_keys k JOIN customers c ON c.id = k.customer_id"
+                       " WHERE k.prefix = $1 AND k.revoked_at IS NULL"};
+static const store_sql Q_CUSTOMER_GET = {
+    "customer_get", "SELECT " CUSTOMER_COLUMNS " FROM customers c"
+                    " WHERE c.vendor_id = $1 AND c.id = $2"};
+static const store_sql Q_CUSTOMER_LIST = {
+    "customer_list", "SELECT " CUSTOMER_COLUMNS ", c.seq FROM customers c"
+                     " WHERE c.vendor_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3"};
 
 struct create_ctx {
     const store_actor *who;
@@ -31,19 +46,8 @@ static int create_tx(void *p)
 {
     struct create_ctx *c = p;
     const char *params[4] = {c->who->vendor_id, c->name, c->key->prefix, c->key->hash_hex};
-    PGresult *res = NULL;
-    int rc = store_exec("WITH c AS (INSERT INTO customers (vendor_id, name) VALUES ($1, $2)"
-                        "  RETURNING *),"
-                        " k AS (INSERT INTO customer_keys (customer_id, prefix, key_hash)"
-                        "  SELECT id, $3, decode($4, 'hex') FROM c)"
-                        " SELECT " CUSTOMER_COLUMNS " FROM c",
-                        4, params, 0, &res);
-    if (rc == LICD_OK) {
-        fill(c->out, res, 0, 0);
-        rc = store_audit(c->who, "create", "customer", c->out->id, NULL);
-    }
-    PQclear(res);
-    return rc;
+    int rc = store_fetch_row(&Q_CUSTOMER_CREATE, 4, params, 0, &customer_row, c->out);
+    return rc != LICD_OK ? rc : store_audit(c->who, "create", "customer", c->out->id, NULL);
 }
 
 int store_customer_create(const store_actor *who, const char *name, store_customer *out,
@@ -60,45 +64,23 @@ int store_customer_create(const store_actor *who, const char *name, store_custom
 
 int store_customer_by_key(const char *key, store_customer *out)
 {
-    PGresult *res;
-    int row, rc = store_find_key(key,
-                                 "SELECT " CUSTOMER_COLUMNS ", encode(k.key_hash, 'hex')"
-                                 " FROM customer_keys k JOIN customers c ON c.id = k.customer_id"
-                                 " WHERE k.prefix = $1 AND k.revoked_at IS NULL",
-                                 &res, &row);
-    if (rc == LICD_OK)
-        fill(out, res, row, 0);
-    PQclear(res);
-    return rc;
+    return store_find_key(key, &Q_CUSTOMER_BY_KEY, &customer_row, out);
 }
 
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out)
 {
     const char *params[2] = {vendor_id, customer_id};
-    PGresult *res = NULL;
-    int rc;
     if (!json_is_uuid(customer_id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec_row("SELECT " CUSTOMER_COLUMNS " FROM customers c WHERE c.vendor_id = $1 AND c.id = $2",
-                    2, params, 1, &res);
-    if (rc == LICD_OK)
-        fill(out, res, 0, 0);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_CUSTOMER_GET, 2, params, 1, &customer_row, out);
 }
 
-int store_customer_list(const char *vendor_id, long long after, int limit, PGresult **res)
+int store_customer_list(const char *vendor_id, long long after, int limit, store_page *page)
 {
     char a[24], l[16];
     const char *params[3] = {vendor_id, a, l};
     snprintf(a, sizeof a, "%lld", after);
-    snprintf(l, sizeof l, "%d", limit);
-    return store_exec("SELECT c.seq, " CUSTOMER_COLUMNS " FROM customers c"
-                      " WHERE c.vendor_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
-                      3, params, 1, res);
-}
-
-void store_customer_row(const PGresult *res, int row, store_customer *out)
-{
-    fill(out, res, row, 1); /* column 0 is the list position */
+    snprintf(l, sizeof l, "%d", limit + 1);
+    return store_fetch_page(&Q_CUSTOMER_LIST, 3, params, &customer_row, limit, CUSTOMER_SEQ,
+                            page);
 }

@@ -2,10 +2,10 @@
 #ifndef LICD_STORE_CUSTOMERS_H
 #define LICD_STORE_CUSTOMERS_H
 
-#include <libpq-fe.h>
 #include <stddef.h>
 
 #include "store/audit.h"
+#include "store/page.h"
 #include "store/vendors.h"
 
 typedef struct {
@@ -26,9 +26,8 @@ int store_customer_by_key(const char *key, store_customer *out);
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);
 
 /* Up to limit customers of the vendor created after the one with list
- * position after (0: from the start), oldest first. *res (caller PQclears)
- * has the position in column 0; read each row with store_customer_row. */
-int store_customer_list(const char *vendor_id, long long after, int limit, PGresult **res);
-void store_customer_row(const PGresult *res, int row, store_customer *out);
+ * position after (0: from the start), oldest first, as a page of
+ * store_customer. */
+int store_customer_list(const char *vendor_id, long long after, int limit, store_page *page);
 
 #endif

@@ -1,18 +1,31 @@
-/* Per-thread libpq connections, statement execution and transactions. */
-#include "store/db.h"
-
+/* Per-thread libpq connections, statements prepared once per connection,
+ * their execution, and transactions. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/sql.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
+/* A thread's connection and the statements prepared on it: an
+ * open-addressing set of store_sql addresses, emptied whenever the
+ * connection is dropped. */
 struct conn_state {
     PGconn *conn;
     int in_tx;
+    const store_sql **prepared;
+    size_t nprepared, cap;      /* cap is 0 or a power of two */
 };
+
+static const store_sql Q_BEGIN = {"begin", "BEGIN"};
+static const store_sql Q_COMMIT = {"commit", "COMMIT"};
+static const store_sql Q_READY = {
+    "ready", "SELECT NOT pg_is_in_recovery() AND"
+             " current_setting('default_transaction_read_only') = 'off'"};
+enum { READY_WRITABLE };
 
 static char *conninfo;
 static pthread_key_t conn_key;
@@ -25,6 +38,7 @@ static void conn_state_free(void *p)
         PQfinish(st->conn);
         metrics_db_connections(-1);
     }
+    free(st->prepared);
     free(st);
 }
 
@@ -71,6 +85,43 @@ static void drop(struct conn_state *st)
     }
     st->conn = NULL;
     st->in_tx = 0;
+    if (st->cap)
+        memset(st->prepared, 0, st->cap * sizeof *st->prepared);
+    st->nprepared = 0;
+}
+
+/* The slot of q in the prepared set: where it is, or the empty one where it
+ * would go. Statements are static objects, so their addresses spread well. */
+static size_t slot(const struct conn_state *st, const store_sql *q)
+{
+    size_t i = (size_t)((uintptr_t)q / sizeof *q) & (st->cap - 1);
+    while (st->prepared[i] && st->prepared[i] != q)
+        i = (i + 1) & (st->cap - 1);
+    return i;
+}
+
+static int is_prepared(const struct conn_state *st, const store_sql *q)
+{
+    return st->cap && st->prepared[slot(st, q)] == q;
+}
+
+/* Makes room for one more statement in the set (kept at most half full). */
+static int reserve(struct conn_state *st)
+{
+    const store_sql **old = st->prepared;
+    size_t old_cap = st->cap, cap = old_cap ? 2 * old_cap : 64;
+    if (2 * (st->nprepared + 1) <= old_cap)
+        return LICD_OK;
+    if (!(st->prepared = calloc(cap, sizeof *st->prepared))) {
+        st->prepared = old;
+        return LICD_ERR_NOMEM;
+    }
+    st->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i])
+            st->prepared[slot(st, old[i])] = old[i];
+    free(old);
+    return LICD_OK;
 }
 
 /* This thread's connection, opened on first use or after a failure. The
@@ -116,22 +167,42 @@ int store_classify(const char *sqlstate)
     return LICD_ERR_INTERNAL;
 }
 
-/* One statement and its parameters as PQexecParams takes them. */
+/* One statement and its parameters as PQexecPrepared takes them. */
 struct stmt {
-    const char *sql;
+    const store_sql *q;
     int nparams;
     const char *const *values;
     const int *lengths;
     const int *formats;
 };
 
-/* One attempt; *dead tells whether the connection was lost. */
+/* A statement that failed to prepare or to run: classifies it by SQLSTATE,
+ * counts and logs it, and drops the connection when it is gone (*dead). */
+static int failed(struct conn_state *st, const store_sql *q, PGresult *r, int *dead)
+{
+    int rc = store_classify(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+    if (rc == LICD_ERR_INTERNAL) {
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s: %s", q->name, PQerrorMessage(st->conn));
+        log_line("error", "database statement failed", detail);
+    }
+    if (rc != LICD_ERR_CONFLICT)
+        metrics_db_error();
+    PQclear(r);
+    if (PQstatus(st->conn) != CONNECTION_OK || rc == LICD_ERR_UNAVAILABLE) {
+        *dead = 1;
+        drop(st);
+    }
+    return rc;
+}
+
+/* One attempt, preparing the statement first if this connection has not;
+ * *dead tells whether the connection was lost. */
 static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res, int *dead)
 {
     PGconn *conn = connection(st);
     PGresult *r;
     ExecStatusType status;
-    int rc;
 
     *dead = 0;
     *res = NULL;
@@ -139,30 +210,30 @@ static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res
         *dead = 1;
         return LICD_ERR_UNAVAILABLE;
     }
-    r = PQexecParams(conn, s->sql, s->nparams, NULL, s->values, s->lengths, s->formats, 0);
+    if (!is_prepared(st, s->q)) {
+        if (reserve(st) != LICD_OK)
+            return LICD_ERR_NOMEM;
+        r = PQprepare(conn, s->q->name, s->q->sql, 0, NULL);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+            return failed(st, s->q, r, dead);
+        PQclear(r);
+        st->prepared[slot(st, s->q)] = s->q;
+        st->nprepared++;
+    }
+    r = PQexecPrepared(conn, s->q->name, s->nparams, s->values, s->lengths, s->formats, 0);
     status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         *res = r;
         return LICD_OK;
     }
-    rc = store_classify(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
-    if (rc == LICD_ERR_INTERNAL)
-        log_line("error", "database statement failed", PQerrorMessage(conn));
-    if (rc != LICD_ERR_CONFLICT)
-        metrics_db_error();
-    PQclear(r);
-    if (PQstatus(conn) != CONNECTION_OK || rc == LICD_ERR_UNAVAILABLE) {
-        *dead = 1;
-        drop(st);
-    }
-    return rc;
+    return failed(st, s->q, r, dead);
 }
 
-int store_exec_params(const char *sql, int nparams, const char *const *values,
+int store_exec_params(const store_sql *q, int nparams, const char *const *values,
                       const int *lengths, const int *formats, int idempotent, PGresult **res)
 {
     struct conn_state *st = state();
-    const struct stmt s = {sql, nparams, values, lengths, formats};
+    const struct stmt s = {q, nparams, values, lengths, formats};
     int dead, had_conn, rc;
     *res = NULL;
     if (!st)
@@ -176,16 +247,16 @@ int store_exec_params(const char *sql, int nparams, const char *const *values,
     return rc;
 }
 
-int store_exec(const char *sql, int nparams, const char *const *params, int idempotent,
+int store_exec(const store_sql *q, int nparams, const char *const *params, int idempotent,
                PGresult **res)
 {
-    return store_exec_params(sql, nparams, params, NULL, NULL, idempotent, res);
+    return store_exec_params(q, nparams, params, NULL, NULL, idempotent, res);
 }
 
-int store_exec_row(const char *sql, int nparams, const char *const *params, int idempotent,
+int store_exec_row(const store_sql *q, int nparams, const char *const *params, int idempotent,
                    PGresult **res)
 {
-    int rc = store_exec(sql, nparams, params, idempotent, res);
+    int rc = store_exec(q, nparams, params, idempotent, res);
     if (rc == LICD_OK && PQntuples(*res) == 0) {
         PQclear(*res);
         *res = NULL;
@@ -194,10 +265,10 @@ int store_exec_row(const char *sql, int nparams, const char *const *params, int 
     return rc;
 }
 
-int store_run(const char *sql, int nparams, const char *const *params)
+int store_run(const store_sql *q, int nparams, const char *const *params)
 {
     PGresult *res;
-    int rc = store_exec(sql, nparams, params, 0, &res);
+    int rc = store_exec(q, nparams, params, 0, &res);
     PQclear(res);
     return rc;
 }
@@ -230,14 +301,14 @@ int store_tx(int (*fn)(void *ctx), void *ctx)
     for (int attempt = 0; attempt < STORE_TX_ATTEMPTS && rc == LICD_ERR_RETRY; attempt++) {
         PGresult *res;
         /* Nothing is written before BEGIN succeeds, so BEGIN may reconnect. */
-        rc = store_exec("BEGIN", 0, NULL, 1, &res);
+        rc = store_exec(&Q_BEGIN, 0, NULL, 1, &res);
         PQclear(res);
         if (rc != LICD_OK)
             break;
         st->in_tx = 1;
         rc = fn(ctx);
         if (rc == LICD_OK)
-            rc = store_run("COMMIT", 0, NULL);
+            rc = store_run(&Q_COMMIT, 0, NULL);
         if (rc != LICD_OK && st->conn)
             PQclear(PQexec(st->conn, "ROLLBACK"));
         st->in_tx = 0;
@@ -248,10 +319,8 @@ int store_tx(int (*fn)(void *ctx), void *ctx)
 int store_ready(void)
 {
     PGresult *res;
-    int rc = store_exec("SELECT NOT pg_is_in_recovery() AND "
-                        "current_setting('default_transaction_read_only') = 'off'",
-                        0, NULL, 1, &res);
-    if (rc == LICD_OK && (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "t") != 0))
+    int rc = store_exec(&Q_READY, 0, NULL, 1, &res);
+    if (rc == LICD_OK && (PQntuples(res) != 1 || !store_col_bool(res, 0, READY_WRITABLE)))
         rc = LICD_ERR_UNAVAILABLE;
     PQclear(res);
     return rc == LICD_OK ? LICD_OK : LICD_ERR_UNAVAILABLE;

@@ -4,47 +4,126 @@
 #include "store/grants.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "store/db.h"
+#include "store/sql.h"
 
 /* Every query below renders a licence with these columns, a = assignments,
- * p = its pack (NULL for temporary licences). */
+ * p = its pack (NULL for temporary licences), and whether it has expired. */
+enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
+       LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
+       LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
+       LICENSE_EXPIRES_AT, LICENSE_EXPIRED };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
     " a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,"           \
     " coalesce(extract(epoch FROM a.expires_at)::bigint, 0),"                               \
     " coalesce(a.expires_at <= now(), false)"
+static const store_field license_fields[] = {
+    [LICENSE_ID] = STORE_INT64(store_license, id),
+    [LICENSE_VENDOR_ID] = STORE_TEXT(store_license, vendor_id),
+    [LICENSE_CUSTOMER_ID] = STORE_TEXT(store_license, customer_id),
+    [LICENSE_PRODUCT_ID] = STORE_INT64(store_license, product_id),
+    [LICENSE_LICENSE_ID] = STORE_TEXT(store_license, license_id),
+    [LICENSE_PACK_ID] = STORE_TEXT(store_license, pack_id),
+    [LICENSE_SERIAL] = STORE_INT64(store_license, serial),
+    [LICENSE_CLIENT_ID] = STORE_TEXT(store_license, client_id),
+    [LICENSE_VERSION] = STORE_TEXT(store_license, version),
+    [LICENSE_PLATFORM] = STORE_TEXT(store_license, platform),
+    [LICENSE_TEMPORARY] = STORE_BOOL(store_license, temporary),
+    [LICENSE_BLOCKED] = STORE_BOOL(store_license, blocked),
+    [LICENSE_STATUS] = STORE_TEXT(store_license, status),
+    [LICENSE_ISSUED_AT] = STORE_EPOCH(store_license, issued_at),
+    [LICENSE_EXPIRES_AT] = STORE_EPOCH(store_license, expires_at),
+};
+static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fields);
 
 /* Packs that can serve this request: $1 customer, $2 product, $3 platform, $4 version or NULL. */
 #define MATCHING_PACKS                                                                     \
     " customer_id = $1 AND product_id = $2 AND type IN ('per_device', 'per_user')"         \
     " AND platform IN ('any', $3) AND ($4::text IS NULL OR version = $4)"
+/* Upgrade packs usable for licence l: $1 customer, $2 product, $3 platform, $4 target version. */
+#define UPGRADE_PACKS                                                                  \
+    " customer_id = $1 AND product_id = $2 AND type = 'upgrade'"                       \
+    " AND platform IN ('any', $3) AND version = $4"                                    \
+    " AND first_active <= now() AND (expires IS NULL OR expires > now())"
 
-static void fill(store_license *l, const PGresult *res, int row, int *expired)
-{
-    const char *v;
-    l->id = atoll(PQgetvalue(res, row, 0));
-    snprintf(l->vendor_id, sizeof l->vendor_id, "%s", PQgetvalue(res, row, 1));
-    snprintf(l->customer_id, sizeof l->customer_id, "%s", PQgetvalue(res, row, 2));
-    l->product_id = atoll(PQgetvalue(res, row, 3));
-    snprintf(l->license_id, sizeof l->license_id, "%s", PQgetvalue(res, row, 4));
-    snprintf(l->pack_id, sizeof l->pack_id, "%s", PQgetvalue(res, row, 5));
-    l->serial = atoll(PQgetvalue(res, row, 6));
-    snprintf(l->client_id, sizeof l->client_id, "%s", PQgetvalue(res, row, 7));
-    snprintf(l->version, sizeof l->version, "%s", PQgetvalue(res, row, 8));
-    snprintf(l->platform, sizeof l->platform, "%s", PQgetvalue(res, row, 9));
-    l->temporary = PQgetvalue(res, row, 10)[0] == 't';
-    l->blocked = PQgetvalue(res, row, 11)[0] == 't';
-    snprintf(l->status, sizeof l->status, "%s", PQgetvalue(res, row, 12));
-    l->issued_at = (time_t)atoll(PQgetvalue(res, row, 13));
-    l->expires_at = (time_t)atoll(PQgetvalue(res, row, 14));
-    v = PQgetvalue(res, row, 15);
-    if (expired)
-        *expired = v[0] == 't';
-}
+static const store_sql Q_GRANT_LOOKUP = {
+    "grant_lookup", "SELECT " LICENSE_COLUMNS " FROM assignments a"
+                    " LEFT JOIN packs p ON p.id = a.pack_id"
+                    " WHERE a.customer_id = $1 AND a.product_id = $2 AND a.client_id = $3"
+                    " AND (a.temporary OR a.status = 'active')"};
+static const store_sql Q_GRANT_TAKE_SEAT = {
+    "grant_take_seat",
+    "WITH cand AS ("
+    "  SELECT id FROM packs WHERE" MATCHING_PACKS
+    "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
+    "  AND assigned < quantity"
+    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
+    " seat AS ("
+    "  UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+    "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),"
+    /* The client's temporary licence, or a permanent one whose pack has
+     * lapsed, steps aside for the new licence. */
+    " old AS ("
+    "  UPDATE assignments SET status = 'retired'"
+    "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $5"
+    "  AND status = 'active' AND NOT blocked"
+    "  AND (temporary OR expires_at <= now()) AND EXISTS (SELECT 1 FROM seat)"
+    "  RETURNING id),"
+    " a AS ("
+    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
+    "   serial, client_id, version, platform, temporary, expires_at)"
+    "  SELECT $6, $1, $2, seat.id, seat.serial::text, seat.serial, $5, seat.version, $3,"
+    "   false, seat.expires"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired"
+    "  RETURNING *)"
+    " SELECT " LICENSE_COLUMNS " FROM a"
+    " LEFT JOIN packs p ON p.id = a.pack_id"};
+static const store_sql Q_GRANT_SEAT_LEFT = {
+    "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
+                       " AND first_active <= now() AND (expires IS NULL OR expires > now())"
+                       " AND assigned < quantity LIMIT 1"};
+enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
+static const store_sql Q_GRANT_HAS_PACK = {
+    "grant_has_pack", "SELECT EXISTS (SELECT 1 FROM packs WHERE" MATCHING_PACKS ")"};
+static const store_sql Q_GRANT_TEMPORARY = {
+    "grant_temporary",
+    "WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
+    "  license_id, client_id, version, platform, temporary, expires_at)"
+    "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
+    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *)"
+    " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
+static const store_sql Q_LICENSE_GET = {
+    "license_get", "SELECT " LICENSE_COLUMNS " FROM assignments a"
+                   " LEFT JOIN packs p ON p.id = a.pack_id"
+                   " WHERE a.vendor_id = $1 AND a.license_id = $2"};
+static const store_sql Q_UPGRADE_SEAT_FREE = {
+    "upgrade_seat_free", "SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
+                         " AND assigned < quantity)"};
+enum { LOCKED_STATUS, LOCKED_BLOCKED };
+static const store_sql Q_UPGRADE_LOCK = {
+    "upgrade_lock", "SELECT status, blocked FROM assignments WHERE id = $1 FOR UPDATE"};
+static const store_sql Q_UPGRADE = {
+    "upgrade",
+    "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
+    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
+    " seat AS (UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+    "  RETURNING s.id, s.vendor_id, s.version, s.expires,"
+    "  s.begin_serial + s.assigned - 1 AS serial),"
+    " old AS (UPDATE assignments SET status = 'upgraded'"
+    "  WHERE id = $5::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
+    " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
+    "  serial, client_id, version, platform, temporary, expires_at)"
+    "  SELECT seat.vendor_id, $1, $2, seat.id, seat.serial::text, seat.serial, $6,"
+    "  seat.version, $3, false, seat.expires"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded RETURNING *)"
+    " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
+static const store_sql Q_UPGRADE_LINK = {
+    "upgrade_link", "UPDATE assignments SET upgraded_to = $2 WHERE id = $1"};
 
 int store_grant_lookup(const store_grant_request *r, domain_client_facts *f,
                        store_license *permanent, store_license *temporary)
@@ -56,16 +135,13 @@ int store_grant_lookup(const store_grant_request *r, domain_client_facts *f,
 
     memset(f, 0, sizeof *f);
     snprintf(product, sizeof product, "%lld", r->product_id);
-    rc = store_exec("SELECT " LICENSE_COLUMNS " FROM assignments a"
-                    " LEFT JOIN packs p ON p.id = a.pack_id"
-                    " WHERE a.customer_id = $1 AND a.product_id = $2 AND a.client_id = $3"
-                    " AND (a.temporary OR a.status = 'active')",
-                    3, params, 1, &res);
+    rc = store_exec(&Q_GRANT_LOOKUP, 3, params, 1, &res);
     for (int i = 0; rc == LICD_OK && i < PQntuples(res); i++) {
-        int temp = PQgetvalue(res, i, 10)[0] == 't';
+        int temp = store_col_bool(res, i, LICENSE_TEMPORARY);
+        int expired = store_col_bool(res, i, LICENSE_EXPIRED);
         store_license *l = temp ? temporary : permanent;
-        int expired;
-        fill(l, res, i, &expired);
+        if ((rc = store_fill(&license_row, res, i, l)) != LICD_OK)
+            break;
         if (temp) {
             f->has_temporary = 1;
             f->temporary_blocked = l->blocked;
@@ -86,7 +162,6 @@ int store_grant_take_seat(const store_grant_request *r, store_license *out, int 
     char product[24];
     const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
                              r->vendor_id};
-    PGresult *res = NULL;
     int rc = LICD_OK;
 
     *taken = 0;
@@ -95,54 +170,20 @@ int store_grant_take_seat(const store_grant_request *r, store_license *out, int 
      * update's own assigned < quantity then finds no row, and the next
      * attempt chooses again. A few attempts cover any realistic race. */
     for (int attempt = 0; attempt < 8 && rc == LICD_OK && !*taken; attempt++) {
-        PQclear(res);
-        res = NULL;
-        rc = store_exec(
-            "WITH cand AS ("
-            "  SELECT id FROM packs WHERE" MATCHING_PACKS
-            "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-            "  AND assigned < quantity"
-            "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
-            " seat AS ("
-            "  UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
-            "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-            "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),"
-            /* The client's temporary licence, or a permanent one whose pack
-             * has lapsed, steps aside for the new licence. */
-            " old AS ("
-            "  UPDATE assignments SET status = 'retired'"
-            "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $5"
-            "  AND status = 'active' AND NOT blocked"
-            "  AND (temporary OR expires_at <= now()) AND EXISTS (SELECT 1 FROM seat)"
-            "  RETURNING id),"
-            " a AS ("
-            "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
-            "   serial, client_id, version, platform, temporary, expires_at)"
-            "  SELECT $6, $1, $2, seat.id, seat.serial::text, seat.serial, $5, seat.version, $3,"
-            "   false, seat.expires"
-            "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired"
-            "  RETURNING *)"
-            " SELECT " LICENSE_COLUMNS " FROM a"
-            " LEFT JOIN packs p ON p.id = a.pack_id",
-            6, params, 0, &res);
-        if (rc == LICD_OK && PQntuples(res) == 1) {
-            fill(out, res, 0, NULL);
-            *taken = 1;
-        } else if (rc == LICD_OK) {
-            /* No row: either no pack had a free seat (done) or the chosen one
-             * filled up under us (try again). */
-            PGresult *probe = NULL;
-            rc = store_exec("SELECT 1 FROM packs WHERE" MATCHING_PACKS
-                            " AND first_active <= now() AND (expires IS NULL OR expires > now())"
-                            " AND assigned < quantity LIMIT 1",
-                            4, params, 1, &probe);
-            int more = rc == LICD_OK && PQntuples(probe) > 0;
-            PQclear(probe);
-            if (!more)
-                break;
-        }
+        PGresult *probe = NULL;
+        int more;
+        rc = store_fetch_row(&Q_GRANT_TAKE_SEAT, 6, params, 0, &license_row, out);
+        *taken = rc == LICD_OK;
+        if (rc != LICD_ERR_NOT_FOUND)
+            continue;
+        /* No row: either no pack had a free seat (done) or the chosen one
+         * filled up under us (try again). */
+        rc = store_exec(&Q_GRANT_SEAT_LEFT, 4, params, 1, &probe);
+        more = rc == LICD_OK && PQntuples(probe) > 0;
+        PQclear(probe);
+        if (!more)
+            break;
     }
-    PQclear(res);
     return rc;
 }
 
@@ -153,9 +194,8 @@ int store_grant_has_pack(const store_grant_request *r, int *exists)
     PGresult *res = NULL;
     int rc;
     snprintf(product, sizeof product, "%lld", r->product_id);
-    rc = store_exec("SELECT EXISTS (SELECT 1 FROM packs WHERE" MATCHING_PACKS ")", 4, params, 1,
-                    &res);
-    *exists = rc == LICD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    rc = store_exec(&Q_GRANT_HAS_PACK, 4, params, 1, &res);
+    *exists = rc == LICD_OK && store_col_bool(res, 0, EXISTS_ANSWER);
     PQclear(res);
     return rc;
 }
@@ -165,41 +205,16 @@ int store_grant_temporary(const store_grant_request *r, long ttl, store_license 
     char product[24], seconds[24];
     const char *params[7] = {r->vendor_id, r->customer_id, product, r->client_id,
                              r->version ? r->version : r->default_version, r->platform, seconds};
-    PGresult *res = NULL;
-    int rc;
     snprintf(product, sizeof product, "%lld", r->product_id);
     snprintf(seconds, sizeof seconds, "%ld", ttl);
-    rc = store_exec("WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
-                    "  license_id, client_id, version, platform, temporary, expires_at)"
-                    "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
-                    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *)"
-                    " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id",
-                    7, params, 0, &res);
-    if (rc == LICD_OK)
-        fill(out, res, 0, NULL);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_GRANT_TEMPORARY, 7, params, 0, &license_row, out);
 }
 
 int store_license_get(const char *vendor_id, const char *license_id, store_license *out)
 {
     const char *params[2] = {vendor_id, license_id};
-    PGresult *res = NULL;
-    int rc = store_exec_row("SELECT " LICENSE_COLUMNS " FROM assignments a"
-                        " LEFT JOIN packs p ON p.id = a.pack_id"
-                        " WHERE a.vendor_id = $1 AND a.license_id = $2",
-                        2, params, 1, &res);
-    if (rc == LICD_OK)
-        fill(out, res, 0, NULL);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_LICENSE_GET, 2, params, 1, &license_row, out);
 }
-
-/* Upgrade packs usable for licence l: $1 customer, $2 product, $3 platform, $4 target version. */
-#define UPGRADE_PACKS                                                                  \
-    " customer_id = $1 AND product_id = $2 AND type = 'upgrade'"                       \
-    " AND platform IN ('any', $3) AND version = $4"                                    \
-    " AND first_active <= now() AND (expires IS NULL OR expires > now())"
 
 int store_upgrade_seat_free(const store_license *l, const char *target_version, int *free_seat)
 {
@@ -208,10 +223,8 @@ int store_upgrade_seat_free(const store_license *l, const char *target_version, 
     PGresult *res = NULL;
     int rc;
     snprintf(product, sizeof product, "%lld", l->product_id);
-    rc = store_exec("SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
-                    " AND assigned < quantity)",
-                    4, params, 1, &res);
-    *free_seat = rc == LICD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    rc = store_exec(&Q_UPGRADE_SEAT_FREE, 4, params, 1, &res);
+    *free_seat = rc == LICD_OK && store_col_bool(res, 0, EXISTS_ANSWER);
     PQclear(res);
     return rc;
 }
@@ -227,8 +240,9 @@ struct upgrade_ctx {
 static int upgrade_tx(void *p)
 {
     struct upgrade_ctx *c = p;
-    char product[24], old_id[24];
+    char product[24], old_id[24], new_id[24];
     const char *lock[1] = {old_id};
+    const char *link[2] = {old_id, new_id};
     const char *params[6] = {c->from->customer_id, product, c->from->platform, c->target,
                              old_id, c->from->client_id};
     PGresult *res = NULL;
@@ -236,52 +250,22 @@ static int upgrade_tx(void *p)
 
     snprintf(product, sizeof product, "%lld", c->from->product_id);
     snprintf(old_id, sizeof old_id, "%lld", c->from->id);
-    rc = store_exec("SELECT status, blocked FROM assignments WHERE id = $1 FOR UPDATE", 1, lock,
-                    0, &res);
-    if (rc != LICD_OK)
-        goto out;
-    if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "active") != 0) {
+    rc = store_exec_row(&Q_UPGRADE_LOCK, 1, lock, 0, &res);
+    if (rc == LICD_ERR_NOT_FOUND ||
+        (rc == LICD_OK && strcmp(store_col_str(res, 0, LOCKED_STATUS), "active") != 0))
         rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
-        goto out;
-    }
-    if (PQgetvalue(res, 0, 1)[0] == 't') {
+    else if (rc == LICD_OK && store_col_bool(res, 0, LOCKED_BLOCKED))
         rc = LICD_ERR_LICENSE_BLOCKED;
-        goto out;
-    }
     PQclear(res);
-    res = NULL;
-    rc = store_exec(
-        "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
-        "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
-        " seat AS (UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
-        "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-        "  RETURNING s.id, s.vendor_id, s.version, s.expires,"
-        "  s.begin_serial + s.assigned - 1 AS serial),"
-        " old AS (UPDATE assignments SET status = 'upgraded'"
-        "  WHERE id = $5::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
-        " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
-        "  serial, client_id, version, platform, temporary, expires_at)"
-        "  SELECT seat.vendor_id, $1, $2, seat.id, seat.serial::text, seat.serial, $6,"
-        "  seat.version, $3, false, seat.expires"
-        "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded RETURNING *)"
-        " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id",
-        6, params, 0, &res);
     if (rc != LICD_OK)
-        goto out;
-    if (PQntuples(res) != 1) {
-        rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
-        goto out;
-    }
-    fill(c->out, res, 0, NULL);
-    {
-        char new_id[24];
-        const char *link[2] = {old_id, new_id};
-        snprintf(new_id, sizeof new_id, "%lld", c->out->id);
-        rc = store_run("UPDATE assignments SET upgraded_to = $2 WHERE id = $1", 2, link);
-    }
-out:
-    PQclear(res);
-    return rc;
+        return rc;
+    rc = store_fetch_row(&Q_UPGRADE, 6, params, 0, &license_row, c->out);
+    if (rc == LICD_ERR_NOT_FOUND)
+        return LICD_ERR_NO_UPGRADE_AVAILABLE;
+    if (rc != LICD_OK)
+        return rc;
+    snprintf(new_id, sizeof new_id, "%lld", c->out->id);
+    return store_run(&Q_UPGRADE_LINK, 2, link);
 }
 
 int store_upgrade(const store_license *l, const char *target_version, store_license *out)

@@ -2,15 +2,15 @@
 #include "store/group_keys.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "store/customers.h"
-#include "store/db.h"
-#include "store/keys.h"
+#include "store/sql.h"
 #include "store/update_passwords.h"
 
 /* Every query renders a group key with these columns (g = group_keys). */
+enum { KEY_ID, KEY_VENDOR_ID, KEY_CUSTOMER_ID, KEY_PREFIX, KEY_SCHEME, KEY_LINK_TYPE,
+       KEY_LINK_VALUE, KEY_EXPIRES, KEY_CREATED_AT, KEY_POOL, KEY_LIMITS };
 #define KEY_COLUMNS                                                                         \
     "g.id, g.vendor_id, g.customer_id, g.prefix, g.scheme, g.link_type,"                    \
     " coalesce(g.link_value, ''), coalesce(" STORE_TIME("g.expires") ", ''), "              \
@@ -19,33 +19,60 @@
     "  FROM group_key_products gp JOIN products p ON p.id = gp.product_id"                  \
     "  WHERE gp.group_key_id = g.id),"                                                      \
     " g.limits::text"
+static const store_field key_fields[] = {
+    [KEY_ID] = STORE_INT64(store_group_key, id),
+    [KEY_VENDOR_ID] = STORE_TEXT(store_group_key, vendor_id),
+    [KEY_CUSTOMER_ID] = STORE_TEXT(store_group_key, customer_id),
+    [KEY_PREFIX] = STORE_TEXT(store_group_key, prefix),
+    [KEY_SCHEME] = STORE_TEXT(store_group_key, scheme),
+    [KEY_LINK_TYPE] = STORE_TEXT(store_group_key, link_type),
+    [KEY_LINK_VALUE] = STORE_TEXT(store_group_key, link_value),
+    [KEY_EXPIRES] = STORE_TEXT(store_group_key, expires),
+    [KEY_CREATED_AT] = STORE_TEXT(store_group_key, created_at),
+    [KEY_POOL] = STORE_DUP(store_group_key, pool_json),
+    [KEY_LIMITS] = STORE_DUP(store_group_key, limits_json),
+};
+static const store_rowtype key_row = STORE_ROWTYPE(store_group_key, key_fields);
+
+static const store_sql Q_KEY_GET = {
+    "group_key_get", "SELECT " KEY_COLUMNS " FROM group_keys g WHERE g.id = $1"};
 /* KEY_COLUMNS and the key's hash, for store_find_key. */
-#define KEY_BY_PREFIX                                                                       \
-    "SELECT " KEY_COLUMNS ", encode(g.key_hash, 'hex') FROM group_keys g WHERE g.prefix = $1"
+static const store_sql Q_KEY_BY_PREFIX = {
+    "group_key_by_prefix", "SELECT " KEY_COLUMNS ", encode(g.key_hash, 'hex')"
+                           " FROM group_keys g WHERE g.prefix = $1"};
+enum { VENDOR_KEY_ID };
+static const store_sql Q_KEY_OF_VENDOR = {
+    "group_key_of_vendor", "SELECT id FROM group_keys WHERE vendor_id = $1 AND prefix = $2"};
+static const store_sql Q_KEY_UNLINK = {
+    "group_key_unlink", "UPDATE group_keys SET link_value = NULL WHERE id = $1"};
+
+/* The first product code of the pool ($2) the vendor does not have. */
+enum { MISSING_CODE };
+static const store_sql Q_KEY_MISSING_PRODUCT = {
+    "group_key_missing_product", "SELECT k FROM jsonb_object_keys($2::jsonb) k WHERE NOT EXISTS"
+                                 " (SELECT 1 FROM products WHERE vendor_id = $1 AND code = k)"
+                                 " ORDER BY k LIMIT 1"};
+
+/* Inserts the key and its product pool; link is the SQL of the stored link value. */
+enum { INSERTED_ID, INSERTED_PRODUCTS };
+#define INSERT_KEY(link)                                                                    \
+    "WITH g AS (INSERT INTO group_keys (vendor_id, customer_id, prefix, key_hash, scheme,"  \
+    "  link_type, link_value, limits, expires)"                                             \
+    "  VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6, " link ", $8::jsonb, $9::timestamptz)" \
+    "  RETURNING id),"                                                                      \
+    " p AS (INSERT INTO group_key_products (group_key_id, product_id, quota_per_node)"      \
+    "  SELECT g.id, pr.id, q.value::int FROM g, jsonb_each_text($10::jsonb) q"              \
+    "  JOIN products pr ON pr.vendor_id = $1 AND pr.code = q.key RETURNING 1)"              \
+    " SELECT g.id, (SELECT count(*) FROM p) FROM g"
+/* PostgreSQL reads (and canonicalises) a CIDR; text it cannot read fails
+ * the statement with 22P02. */
+static const store_sql Q_KEY_CREATE_CIDR = {"group_key_create_cidr",
+                                            INSERT_KEY("$7::cidr::text")};
+static const store_sql Q_KEY_CREATE = {"group_key_create", INSERT_KEY("$7")};
 
 void store_group_key_clear(store_group_key *k)
 {
-    free(k->pool_json);
-    free(k->limits_json);
-    k->pool_json = k->limits_json = NULL;
-}
-
-/* Reads KEY_COLUMNS; 0 or LICD_ERR_NOMEM. */
-static int fill(store_group_key *k, const PGresult *res, int row)
-{
-    store_group_key_clear(k);
-    k->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-    snprintf(k->vendor_id, sizeof k->vendor_id, "%s", PQgetvalue(res, row, 1));
-    snprintf(k->customer_id, sizeof k->customer_id, "%s", PQgetvalue(res, row, 2));
-    snprintf(k->prefix, sizeof k->prefix, "%s", PQgetvalue(res, row, 3));
-    snprintf(k->scheme, sizeof k->scheme, "%s", PQgetvalue(res, row, 4));
-    snprintf(k->link_type, sizeof k->link_type, "%s", PQgetvalue(res, row, 5));
-    snprintf(k->link_value, sizeof k->link_value, "%s", PQgetvalue(res, row, 6));
-    snprintf(k->expires, sizeof k->expires, "%s", PQgetvalue(res, row, 7));
-    snprintf(k->created_at, sizeof k->created_at, "%s", PQgetvalue(res, row, 8));
-    k->pool_json = strdup(PQgetvalue(res, row, 9));
-    k->limits_json = strdup(PQgetvalue(res, row, 10));
-    return k->pool_json && k->limits_json ? LICD_OK : LICD_ERR_NOMEM;
+    store_clear(&key_row, k);
 }
 
 /* Reads the group key with that id (inside a transaction: what it wrote). */
@@ -53,15 +80,8 @@ static int read_key(long long id, store_group_key *out)
 {
     char key[24];
     const char *params[1] = {key};
-    PGresult *res = NULL;
-    int rc;
     snprintf(key, sizeof key, "%lld", id);
-    rc = store_exec_row("SELECT " KEY_COLUMNS " FROM group_keys g WHERE g.id = $1", 1, params,
-                        1, &res);
-    if (rc == LICD_OK)
-        rc = fill(out, res, 0);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_KEY_GET, 1, params, 1, &key_row, out);
 }
 
 struct create_ctx {
@@ -77,28 +97,15 @@ static int check_products(const struct create_ctx *c)
 {
     const char *params[2] = {c->who->vendor_id, c->in->pool_json};
     PGresult *res = NULL;
-    int rc = store_exec("SELECT k FROM jsonb_object_keys($2::jsonb) k WHERE NOT EXISTS"
-                        " (SELECT 1 FROM products WHERE vendor_id = $1 AND code = k)"
-                        " ORDER BY k LIMIT 1",
-                        2, params, 1, &res);
+    int rc = store_exec(&Q_KEY_MISSING_PRODUCT, 2, params, 1, &res);
     if (rc == LICD_OK && PQntuples(res) == 1) {
-        snprintf(c->detail, LICD_DETAIL_MAX, "products: no product %.64s", PQgetvalue(res, 0, 0));
+        snprintf(c->detail, LICD_DETAIL_MAX, "products: no product %.64s",
+                 store_col_str(res, 0, MISSING_CODE));
         rc = LICD_ERR_INVALID_FIELD;
     }
     PQclear(res);
     return rc;
 }
-
-/* Inserts the key and its product pool; link is the SQL of the stored link value. */
-#define INSERT_KEY(link)                                                                    \
-    "WITH g AS (INSERT INTO group_keys (vendor_id, customer_id, prefix, key_hash, scheme,"  \
-    "  link_type, link_value, limits, expires)"                                             \
-    "  VALUES ($1, $2, $3, decode($4, 'hex'), $5, $6, " link ", $8::jsonb, $9::timestamptz)" \
-    "  RETURNING id),"                                                                      \
-    " p AS (INSERT INTO group_key_products (group_key_id, product_id, quota_per_node)"      \
-    "  SELECT g.id, pr.id, q.value::int FROM g, jsonb_each_text($10::jsonb) q"              \
-    "  JOIN products pr ON pr.vendor_id = $1 AND pr.code = q.key RETURNING 1)"              \
-    " SELECT g.id, (SELECT count(*) FROM p) FROM g"
 
 static int create_tx(void *p)
 {
@@ -110,28 +117,26 @@ static int create_tx(void *p)
                               in->pool_json};
     store_customer customer;
     PGresult *res = NULL;
-    char details[128];
+    cJSON *details = NULL;
     int rc;
 
     if ((rc = store_customer_get(c->who->vendor_id, in->customer_id, &customer)) != LICD_OK ||
         (rc = check_products(c)) != LICD_OK)
         return rc;
-    /* PostgreSQL reads (and canonicalises) the CIDR; text it cannot read
-     * fails the statement with 22P02, reported as link.value. */
-    rc = store_exec(strcmp(in->link_type, "ip_range") == 0 ? INSERT_KEY("$7::cidr::text")
-                                                           : INSERT_KEY("$7"),
+    rc = store_exec(strcmp(in->link_type, "ip_range") == 0 ? &Q_KEY_CREATE_CIDR : &Q_KEY_CREATE,
                     10, params, 0, &res);
     if (rc == LICD_ERR_INVALID_FIELD)
         snprintf(c->detail, LICD_DETAIL_MAX,
                  "link.value must be an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or 2001:db8::/32"
                  " (no host bits set)");
-    if (rc != LICD_OK)
+    if (rc != LICD_OK || (rc = read_key(store_col_int(res, 0, INSERTED_ID), c->out)) != LICD_OK)
         goto out;
-    if ((rc = read_key(strtoll(PQgetvalue(res, 0, 0), NULL, 10), c->out)) != LICD_OK)
-        goto out;
-    snprintf(details, sizeof details, "{\"customer_id\":\"%s\"}", in->customer_id);
-    rc = store_audit(c->who, "create", "group_key", c->out->prefix, details);
+    rc = (details = cJSON_CreateObject()) &&
+                 cJSON_AddStringToObject(details, "customer_id", in->customer_id)
+             ? store_audit(c->who, "create", "group_key", c->out->prefix, details)
+             : LICD_ERR_NOMEM;
 out:
+    cJSON_Delete(details);
     PQclear(res);
     return rc;
 }
@@ -152,15 +157,10 @@ int store_group_key_create(const store_actor *who, const store_group_key_new *in
 
 int store_group_key_by_key(const char *key, store_group_key *out)
 {
-    PGresult *res;
-    int row, rc = store_find_key(key, KEY_BY_PREFIX, &res, &row);
+    int rc;
     out->pool_json = out->limits_json = NULL;
-    if (rc == LICD_OK)
-        rc = fill(out, res, row);
-    else if (rc == LICD_ERR_UNAUTHORIZED)
-        rc = LICD_ERR_UNKNOWN_GROUP_KEY;
-    PQclear(res);
-    return rc;
+    rc = store_find_key(key, &Q_KEY_BY_PREFIX, &key_row, out);
+    return rc == LICD_ERR_UNAUTHORIZED ? LICD_ERR_UNKNOWN_GROUP_KEY : rc;
 }
 
 /* 1 if s has the form of a group key's public prefix ("lg_" + 12 hex). */
@@ -173,26 +173,27 @@ static int is_prefix(const char *s)
 /* The id of the vendor's group key named by the key itself or its prefix. */
 static int find_vendor_key(const char *vendor_id, const char *key_or_prefix, long long *id)
 {
+    store_group_key k = {.pool_json = NULL};
     PGresult *res = NULL;
-    int row, rc;
+    int rc;
     if (is_prefix(key_or_prefix)) {
         const char *params[2] = {vendor_id, key_or_prefix};
-        rc = store_exec("SELECT id FROM group_keys WHERE vendor_id = $1 AND prefix = $2", 2,
-                        params, 0, &res);
+        rc = store_exec(&Q_KEY_OF_VENDOR, 2, params, 0, &res);
         if (rc == LICD_OK)
             rc = PQntuples(res) == 1 ? LICD_OK
                  : PQntuples(res) == 0 ? LICD_ERR_NOT_FOUND
                                        : LICD_ERR_CONFLICT;
-        row = 0;
-    } else {
-        rc = store_find_key(key_or_prefix, KEY_BY_PREFIX, &res, &row);
-        if (rc == LICD_ERR_UNAUTHORIZED ||
-            (rc == LICD_OK && strcmp(PQgetvalue(res, row, 1), vendor_id) != 0))
-            rc = LICD_ERR_NOT_FOUND;
+        if (rc == LICD_OK)
+            *id = store_col_int(res, 0, VENDOR_KEY_ID);
+        PQclear(res);
+        return rc;
     }
+    rc = store_find_key(key_or_prefix, &Q_KEY_BY_PREFIX, &key_row, &k);
+    if (rc == LICD_ERR_UNAUTHORIZED || (rc == LICD_OK && strcmp(k.vendor_id, vendor_id) != 0))
+        rc = LICD_ERR_NOT_FOUND;
     if (rc == LICD_OK)
-        *id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-    PQclear(res);
+        *id = k.id;
+    store_group_key_clear(&k);
     return rc;
 }
 
@@ -212,7 +213,7 @@ static int relink_tx(void *p)
     if (rc != LICD_OK)
         return rc;
     snprintf(id, sizeof id, "%lld", key_id);
-    if ((rc = store_run("UPDATE group_keys SET link_value = NULL WHERE id = $1", 1, params)) ||
+    if ((rc = store_run(&Q_KEY_UNLINK, 1, params)) ||
         (rc = read_key(key_id, c->out)))
         return rc;
     return store_audit(c->who, "relink", "group_key", c->out->prefix, NULL);
@@ -236,7 +237,8 @@ struct activate_ctx {
 
 /* The facts of one request, read after the lock: the key's life, scheme and
  * link, the product (if the vendor has it) and its quota (if in the pool),
- * the other instances on the node, and this app's own activation. */
+ * the other instances on the node, and this app's own activation. The
+ * strings point into the result they were read from. */
 struct facts {
     domain_group_facts f;
     const char *link_type, *link_value;
@@ -244,53 +246,88 @@ struct facts {
     long long product_id;
 };
 
-#define FACT_COLUMNS                                                                        \
-    "SELECT g.expires IS NOT NULL AND g.expires <= now(), g.scheme = $2,"                   \
-    " coalesce(p.id, 0), gp.quota_per_node IS NOT NULL, coalesce(gp.quota_per_node, 0),"    \
-    " g.link_type, coalesce(g.link_value, ''),"                                             \
-    " CASE WHEN g.link_type = 'ip_range' AND g.link_value IS NOT NULL"                      \
-    "  THEN $6::inet <<= g.link_value::cidr ELSE false END,"                                \
-    " (SELECT count(*) FROM activations a WHERE a.group_key_id = g.id"                      \
-    "  AND a.product_id = p.id AND a.node_id = $5 AND a.app_id <> $4"                       \
-    "  AND a.expires_at > now()),"                                                          \
-    " coalesce(x.expires_at > now(), false), coalesce(x.blocked, false),"                   \
-    " p.code, p.version, p.features::text"                                                  \
-    " FROM group_keys g"                                                                    \
-    " LEFT JOIN products p ON p.vendor_id = g.vendor_id AND p.code = $3"                    \
-    " LEFT JOIN group_key_products gp ON gp.group_key_id = g.id AND gp.product_id = p.id"   \
-    " LEFT JOIN activations x ON x.group_key_id = g.id AND x.product_id = p.id"             \
-    "  AND x.app_id = $4 AND x.node_id = $5"                                                \
-    " WHERE g.id = $1"
+/* One activation at a time per key ($1), product ($2) and node ($3). */
+static const store_sql Q_ACTIVATION_LOCK = {
+    "activation_lock",
+    "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2 || chr(31) || $3, 0))"};
+enum { FACT_KEY_EXPIRED, FACT_SCHEME_MATCHES, FACT_PRODUCT_ID, FACT_IN_POOL, FACT_QUOTA,
+       FACT_LINK_TYPE, FACT_LINK_VALUE, FACT_IP_IN_RANGE, FACT_OTHER_HOLDERS, FACT_APP_HOLDS,
+       FACT_BLOCKED, FACT_CODE, FACT_VERSION, FACT_FEATURES };
+static const store_sql Q_ACTIVATION_FACTS = {
+    "activation_facts",
+    "SELECT g.expires IS NOT NULL AND g.expires <= now(), g.scheme = $2,"
+    " coalesce(p.id, 0), gp.quota_per_node IS NOT NULL, coalesce(gp.quota_per_node, 0),"
+    " g.link_type, coalesce(g.link_value, ''),"
+    " CASE WHEN g.link_type = 'ip_range' AND g.link_value IS NOT NULL"
+    "  THEN $6::inet <<= g.link_value::cidr ELSE false END,"
+    " (SELECT count(*) FROM activations a WHERE a.group_key_id = g.id"
+    "  AND a.product_id = p.id AND a.node_id = $5 AND a.app_id <> $4"
+    "  AND a.expires_at > now()),"
+    " coalesce(x.expires_at > now(), false), coalesce(x.blocked, false),"
+    " p.code, p.version, p.features::text"
+    " FROM group_keys g"
+    " LEFT JOIN products p ON p.vendor_id = g.vendor_id AND p.code = $3"
+    " LEFT JOIN group_key_products gp ON gp.group_key_id = g.id AND gp.product_id = p.id"
+    " LEFT JOIN activations x ON x.group_key_id = g.id AND x.product_id = p.id"
+    "  AND x.app_id = $4 AND x.node_id = $5"
+    " WHERE g.id = $1"};
+
+static const store_sql Q_LINK_BIND_CIDR = {
+    "group_key_bind_cidr", "UPDATE group_keys SET link_value = $2::inet::cidr::text"
+                           " WHERE id = $1 AND link_value IS NULL RETURNING id"};
+static const store_sql Q_LINK_BIND = {
+    "group_key_bind", "UPDATE group_keys SET link_value = $2"
+                      " WHERE id = $1 AND link_value IS NULL RETURNING id"};
+
+/* Under the activation lock no other request inserts this row. */
+enum { RECORDED_LICENSE_ID, RECORDED_ISSUED_AT, RECORDED_EXPIRES_AT };
+static const store_sql Q_ACTIVATION_RECORD = {
+    "activation_record",
+    "WITH u AS (UPDATE activations SET static = $7, container_id = $8,"
+    "  ip = $9::inet, domain = $10, activated_at = now(),"
+    "  expires_at = now() + make_interval(secs => $11::bigint)"
+    "  WHERE group_key_id = $3::bigint AND product_id = $4::bigint"
+    "  AND app_id = $5 AND node_id = $6"
+    "  RETURNING license_id, issued_at, expires_at),"
+    " i AS (INSERT INTO activations (vendor_id, customer_id, group_key_id,"
+    "  product_id, app_id, node_id, license_id, static, container_id, ip, domain,"
+    "  expires_at)"
+    "  SELECT $1::uuid, $2::uuid, $3::bigint, $4::bigint, $5, $6,"
+    "  'G' || nextval('activation_license_seq'), $7, $8, $9::inet, $10,"
+    "  now() + make_interval(secs => $11::bigint)"
+    "  WHERE NOT EXISTS (SELECT 1 FROM u)"
+    "  RETURNING license_id, issued_at, expires_at)"
+    " SELECT license_id, extract(epoch FROM issued_at)::bigint,"
+    " extract(epoch FROM expires_at)::bigint FROM (SELECT * FROM u"
+    " UNION ALL SELECT * FROM i) a"};
 
 static int gather(const struct activate_ctx *c, char *key_id, PGresult **res, struct facts *fa)
 {
     const store_activation_request *r = c->r;
     const char *params[6] = {key_id, r->scheme, r->product, r->app_id, r->node_id, r->ip};
+    const char *lock[3] = {key_id, r->product, r->node_id};
     domain_link_request lr = {r->ip, r->domain, r->node_id, r->app_id, 0};
     domain_link_type type;
     int rc;
 
-    /* One activation at a time per key, product and node: the count of
-     * instances below stays true until this transaction ends. */
-    if ((rc = store_run("SELECT pg_advisory_xact_lock(hashtextextended("
-                        "$1 || chr(31) || $2 || chr(31) || $3, 0))",
-                        3, (const char *const[]){key_id, r->product, r->node_id})) != LICD_OK)
+    /* The count of instances below stays true until this transaction ends. */
+    if ((rc = store_run(&Q_ACTIVATION_LOCK, 3, lock)) != LICD_OK)
         return rc;
-    if ((rc = store_exec(FACT_COLUMNS, 6, params, 0, res)) != LICD_OK)
+    if ((rc = store_exec(&Q_ACTIVATION_FACTS, 6, params, 0, res)) != LICD_OK)
         return rc;
     if (PQntuples(*res) != 1)
         return LICD_ERR_UNKNOWN_GROUP_KEY;
-    fa->f.key_expired = PQgetvalue(*res, 0, 0)[0] == 't';
-    fa->f.scheme_matches = PQgetvalue(*res, 0, 1)[0] == 't';
-    fa->product_id = strtoll(PQgetvalue(*res, 0, 2), NULL, 10);
-    fa->f.product_in_group = PQgetvalue(*res, 0, 3)[0] == 't';
-    fa->f.quota = strtol(PQgetvalue(*res, 0, 4), NULL, 10);
-    fa->link_type = PQgetvalue(*res, 0, 5);
-    fa->link_value = PQgetvalue(*res, 0, 6);
-    lr.ip_in_range = PQgetvalue(*res, 0, 7)[0] == 't';
-    fa->f.other_holders = strtol(PQgetvalue(*res, 0, 8), NULL, 10);
-    fa->f.app_holds = PQgetvalue(*res, 0, 9)[0] == 't';
-    fa->f.blocked = PQgetvalue(*res, 0, 10)[0] == 't';
+    fa->f.key_expired = store_col_bool(*res, 0, FACT_KEY_EXPIRED);
+    fa->f.scheme_matches = store_col_bool(*res, 0, FACT_SCHEME_MATCHES);
+    fa->product_id = store_col_int(*res, 0, FACT_PRODUCT_ID);
+    fa->f.product_in_group = store_col_bool(*res, 0, FACT_IN_POOL);
+    fa->f.quota = (long)store_col_int(*res, 0, FACT_QUOTA);
+    fa->link_type = store_col_str(*res, 0, FACT_LINK_TYPE);
+    fa->link_value = store_col_str(*res, 0, FACT_LINK_VALUE);
+    lr.ip_in_range = store_col_bool(*res, 0, FACT_IP_IN_RANGE);
+    fa->f.other_holders = (long)store_col_int(*res, 0, FACT_OTHER_HOLDERS);
+    fa->f.app_holds = store_col_bool(*res, 0, FACT_APP_HOLDS);
+    fa->f.blocked = store_col_bool(*res, 0, FACT_BLOCKED);
     if (domain_link_type_parse(fa->link_type, &type) != 0)
         return LICD_ERR_INTERNAL;
     fa->f.link = domain_link_decide(type, fa->link_value, &lr, &fa->bind_to);
@@ -305,12 +342,8 @@ static int bind_link(const char *key_id, const char *type, const char *value)
 {
     const char *params[2] = {key_id, value};
     PGresult *res = NULL;
-    int rc = store_exec(strcmp(type, "ip_range") == 0
-                            ? "UPDATE group_keys SET link_value = $2::inet::cidr::text"
-                              " WHERE id = $1 AND link_value IS NULL RETURNING id"
-                            : "UPDATE group_keys SET link_value = $2"
-                              " WHERE id = $1 AND link_value IS NULL RETURNING id",
-                        2, params, 0, &res);
+    int rc = store_exec(strcmp(type, "ip_range") == 0 ? &Q_LINK_BIND_CIDR : &Q_LINK_BIND, 2,
+                        params, 0, &res);
     if (rc == LICD_OK && PQntuples(res) != 1)
         rc = LICD_ERR_RETRY;
     PQclear(res);
@@ -332,48 +365,30 @@ static int record(const struct activate_ctx *c, const char *key_id, long long pr
 
     snprintf(product, sizeof product, "%lld", product_id);
     snprintf(ttl, sizeof ttl, "%ld", r->ttl);
-    /* Under the activation lock no other request inserts this row. */
-    rc = store_exec("WITH u AS (UPDATE activations SET static = $7, container_id = $8,"
-                    "  ip = $9::inet, domain = $10, activated_at = now(),"
-                    "  expires_at = now() + make_interval(secs => $11::bigint)"
-                    "  WHERE group_key_id = $3::bigint AND product_id = $4::bigint"
-                    "  AND app_id = $5 AND node_id = $6"
-                    "  RETURNING license_id, issued_at, expires_at),"
-                    " i AS (INSERT INTO activations (vendor_id, customer_id, group_key_id,"
-                    "  product_id, app_id, node_id, license_id, static, container_id, ip, domain,"
-                    "  expires_at)"
-                    "  SELECT $1::uuid, $2::uuid, $3::bigint, $4::bigint, $5, $6,"
-                    "  'G' || nextval('activation_license_seq'), $7, $8, $9::inet, $10,"
-                    "  now() + make_interval(secs => $11::bigint)"
-                    "  WHERE NOT EXISTS (SELECT 1 FROM u)"
-                    "  RETURNING license_id, issued_at, expires_at)"
-                    " SELECT license_id, extract(epoch FROM issued_at)::bigint,"
-                    " extract(epoch FROM expires_at)::bigint FROM (SELECT * FROM u"
-                    " UNION ALL SELECT * FROM i) a",
-                    11, params, 0, &res);
+    rc = store_exec_row(&Q_ACTIVATION_RECORD, 11, params, 0, &res);
     if (rc == LICD_OK) {
         memset(l, 0, sizeof *l);
         snprintf(l->vendor_id, sizeof l->vendor_id, "%s", r->key->vendor_id);
         snprintf(l->customer_id, sizeof l->customer_id, "%s", r->key->customer_id);
         l->product_id = product_id;
-        snprintf(l->license_id, sizeof l->license_id, "%s", PQgetvalue(res, 0, 0));
+        store_col_copy(res, 0, RECORDED_LICENSE_ID, l->license_id, sizeof l->license_id);
         snprintf(l->client_id, sizeof l->client_id, "%s", r->app_id);
         snprintf(l->platform, sizeof l->platform, "any");
         snprintf(l->status, sizeof l->status, "active");
-        l->issued_at = (time_t)strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        l->expires_at = (time_t)strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+        l->issued_at = (time_t)store_col_int(res, 0, RECORDED_ISSUED_AT);
+        l->expires_at = (time_t)store_col_int(res, 0, RECORDED_EXPIRES_AT);
     }
     PQclear(res);
     return rc;
 }
 
-static void fill_product(store_product *p, const PGresult *res, long long id)
+/* The product the facts name, as the activation answers it. */
+static int fill_product(store_product *p, const PGresult *res, long long id)
 {
     p->id = id;
-    snprintf(p->code, sizeof p->code, "%s", PQgetvalue(res, 0, 11));
-    snprintf(p->version, sizeof p->version, "%s", PQgetvalue(res, 0, 12));
-    free(p->features_json);
-    p->features_json = strdup(PQgetvalue(res, 0, 13));
+    store_col_copy(res, 0, FACT_CODE, p->code, sizeof p->code);
+    store_col_copy(res, 0, FACT_VERSION, p->version, sizeof p->version);
+    return store_col_dup(res, 0, FACT_FEATURES, &p->features_json);
 }
 
 static int activate_tx(void *p)
@@ -397,11 +412,8 @@ static int activate_tx(void *p)
     /* A refusal writes nothing: the transaction commits only the lock. */
     if ((out->verdict = domain_group_decide(&fa.f)) != GROUP_ISSUE)
         goto out;
-    fill_product(&out->product, res, fa.product_id);
-    if (!out->product.features_json) {
-        rc = LICD_ERR_NOMEM;
+    if ((rc = fill_product(&out->product, res, fa.product_id)) != LICD_OK)
         goto out;
-    }
     if (fa.f.link == LINK_BIND && (rc = bind_link(key_id, fa.link_type, fa.bind_to)) != LICD_OK)
         goto out;
     if (r->update_password &&

@@ -4,7 +4,16 @@
 #include <stdio.h>
 
 #include "crypto/digest.h"
-#include "store/db.h"
+#include "store/sql.h"
+
+enum { PUT_CREATED_AT };
+static const store_sql Q_IMAGE_PUT = {
+    "image_put",
+    "INSERT INTO client_images (vendor_id, software_id, platform, image, sha256)"
+    " VALUES ($1, $2, $3, $4::bytea, decode($5, 'hex'))"
+    " ON CONFLICT (vendor_id, software_id) DO UPDATE SET platform = excluded.platform,"
+    "  image = excluded.image, sha256 = excluded.sha256, created_at = now()"
+    " RETURNING " STORE_TIME("created_at")};
 
 struct put_ctx {
     const store_actor *who;
@@ -21,21 +30,20 @@ static int put_tx(void *p)
                              c->out->sha256};
     const int lengths[5] = {0, 0, 0, (int)c->len, 0};
     const int formats[5] = {0, 0, 0, 1, 0};
-    char details[160];
+    cJSON *details = NULL;
     PGresult *res = NULL;
-    int rc = store_exec_params(
-        "INSERT INTO client_images (vendor_id, software_id, platform, image, sha256)"
-        " VALUES ($1, $2, $3, $4::bytea, decode($5, 'hex'))"
-        " ON CONFLICT (vendor_id, software_id) DO UPDATE SET platform = excluded.platform,"
-        "  image = excluded.image, sha256 = excluded.sha256, created_at = now()"
-        " RETURNING " STORE_TIME("created_at"),
-        5, values, lengths, formats, 0, &res);
-    if (rc == LICD_OK) {
-        snprintf(c->out->created_at, sizeof c->out->created_at, "%s", PQgetvalue(res, 0, 0));
-        snprintf(details, sizeof details, "{\"platform\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}",
-                 c->platform, c->len, c->out->sha256);
-        rc = store_audit(c->who, "upload", "client_image", c->software_id, details);
-    }
+    int rc = store_exec_params(&Q_IMAGE_PUT, 5, values, lengths, formats, 0, &res);
+    if (rc != LICD_OK)
+        goto out;
+    store_col_copy(res, 0, PUT_CREATED_AT, c->out->created_at, sizeof c->out->created_at);
+    rc = (details = cJSON_CreateObject()) &&
+                 cJSON_AddStringToObject(details, "platform", c->platform) &&
+                 cJSON_AddNumberToObject(details, "size", (double)c->len) &&
+                 cJSON_AddStringToObject(details, "sha256", c->out->sha256)
+             ? store_audit(c->who, "upload", "client_image", c->software_id, details)
+             : LICD_ERR_NOMEM;
+out:
+    cJSON_Delete(details);
     PQclear(res);
     return rc;
 }

@@ -1,28 +1,23 @@
 /* Bearer-key look-up shared by every kind of key. */
-#include "store/keys.h"
-
 #include "crypto/apikey.h"
-#include "store/db.h"
+#include "store/sql.h"
 
-int store_find_key(const char *presented, const char *sql, PGresult **res, int *row)
+int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out)
 {
     char prefix[APIKEY_PREFIX_LEN];
     const char *params[1] = {prefix};
-    int rc, last;
+    PGresult *res = NULL;
+    int rc, hash;
 
-    *res = NULL;
-    *row = -1;
     if (crypto_apikey_prefix(presented, prefix) != 0)
         return LICD_ERR_UNAUTHORIZED;
-    if ((rc = store_exec(sql, 1, params, 1, res)) != LICD_OK)
+    if ((rc = store_exec(q, 1, params, 1, &res)) != LICD_OK)
         return rc;
-    last = PQnfields(*res) - 1;
-    for (int i = 0; i < PQntuples(*res); i++)
-        if (crypto_apikey_matches(presented, PQgetvalue(*res, i, last))) {
-            *row = i;
-            return LICD_OK;
-        }
-    PQclear(*res);
-    *res = NULL;
-    return LICD_ERR_UNAUTHORIZED;
+    hash = PQnfields(res) - 1;
+    rc = LICD_ERR_UNAUTHORIZED;
+    for (int i = 0; rc == LICD_ERR_UNAUTHORIZED && i < PQntuples(res); i++)
+        if (crypto_apikey_matches(presented, store_col_str(res, i, hash)))
+            rc = store_fill(t, res, i, out);
+    PQclear(res);
+    return rc;
 }

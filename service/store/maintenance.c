@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "store/sql.h"
 #include "store/update_passwords.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -26,14 +26,18 @@ struct store_maintenance {
  * past both their life and the 24-hour activity window. */
 static const struct {
     const char *what;
-    const char *sql;
+    store_sql q;
 } purges[] = {
-    {"leases", "DELETE FROM leases WHERE expires_at < now() - interval '1 day'"
-               " OR released_at < now() - interval '1 day'"},
-    {"failed logins", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"},
-    {"challenges", "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'"},
-    {"session tokens", "DELETE FROM session_tokens WHERE expires_at < now() - interval '1 day'"
-                       " AND issued_at < now() - interval '1 day'"},
+    {"leases", {"purge_leases", "DELETE FROM leases WHERE expires_at < now() - interval '1 day'"
+                                " OR released_at < now() - interval '1 day'"}},
+    {"failed logins",
+     {"purge_login_failures", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"}},
+    {"challenges",
+     {"purge_challenges", "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'"}},
+    {"session tokens",
+     {"purge_session_tokens", "DELETE FROM session_tokens"
+                              " WHERE expires_at < now() - interval '1 day'"
+                              " AND issued_at < now() - interval '1 day'"}},
 };
 
 int store_maintenance_round(long upw_retention)
@@ -49,7 +53,7 @@ int store_maintenance_round(long upw_retention)
         log_line("info", "maintenance: update passwords past their retention", detail);
     }
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
-        if ((rc = store_run(purges[i].sql, 0, NULL)) != LICD_OK) {
+        if ((rc = store_run(&purges[i].q, 0, NULL)) != LICD_OK) {
             log_line("warn", "maintenance: a purge failed", purges[i].what);
             failed = failed ? failed : rc;
         }

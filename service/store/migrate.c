@@ -6,12 +6,25 @@
 #include <string.h>
 
 #include "crypto/digest.h"
-#include "store/db.h"
+#include "store/sql.h"
 
 #define MAX_MIGRATIONS 1000
 #define MAX_MIGRATION_BYTES (4 << 20)
 /* Any constant unlikely to collide: serialises concurrent `licd migrate` runs. */
 #define MIGRATE_LOCK_ID "7472616455"
+
+static const store_sql Q_MIGRATIONS_TABLE = {
+    "migrations_table", "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                        " applied_at timestamptz NOT NULL DEFAULT now())"};
+static const store_sql Q_MIGRATE_LOCK = {
+    "migrate_lock", "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_ID ")"};
+enum { APPLIED_CHECKSUM, APPLIED_NAME };
+static const store_sql Q_MIGRATION_GET = {
+    "migration_get", "SELECT checksum, name FROM schema_migrations WHERE version = $1"};
+static const store_sql Q_MIGRATION_RECORD = {
+    "migration_record",
+    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)"};
 
 struct migration {
     int version;
@@ -113,17 +126,16 @@ static int apply_one(void *p)
 
     c->applied = 0;
     snprintf(version, sizeof version, "%d", c->m->version);
-    if ((rc = store_run("SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_ID ")", 0, NULL)) != LICD_OK)
-        goto out;
-    if ((rc = store_exec("SELECT checksum, name FROM schema_migrations WHERE version = $1", 1,
-                         params, 0, &res)) != LICD_OK)
+    if ((rc = store_run(&Q_MIGRATE_LOCK, 0, NULL)) != LICD_OK ||
+        (rc = store_exec(&Q_MIGRATION_GET, 1, params, 0, &res)) != LICD_OK)
         goto out;
     if (PQntuples(res) == 1) {
-        if (strcmp(PQgetvalue(res, 0, 0), c->checksum) != 0) {
+        const char *applied = store_col_str(res, 0, APPLIED_CHECKSUM);
+        if (strcmp(applied, c->checksum) != 0) {
             snprintf(c->err, c->errlen,
                      "migration %s was applied as %s with checksum %s, but the file now has "
                      "checksum %s: applied migrations must never change; add a new one instead",
-                     c->m->name, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 0), c->checksum);
+                     c->m->name, store_col_str(res, 0, APPLIED_NAME), applied, c->checksum);
             rc = LICD_ERR_CONFIG;
         }
         goto out;
@@ -131,8 +143,7 @@ static int apply_one(void *p)
     /* Migration files hold several statements: the simple protocol runs them. */
     if ((rc = store_run_script(c->sql, c->err, c->errlen)) != LICD_OK)
         goto out;
-    if ((rc = store_run("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                        3, params)) != LICD_OK)
+    if ((rc = store_run(&Q_MIGRATION_RECORD, 3, params)) != LICD_OK)
         goto out;
     c->applied = 1;
 out:
@@ -148,10 +159,7 @@ int store_migrate(const char *dir, FILE *log, char *err, size_t errlen)
     err[0] = '\0';
     if ((rc = list_dir(dir, list, &n, err, errlen)) != LICD_OK)
         return rc;
-    rc = store_run("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                   " version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                   " applied_at timestamptz NOT NULL DEFAULT now())",
-                   0, NULL);
+    rc = store_run(&Q_MIGRATIONS_TABLE, 0, NULL);
     if (rc != LICD_OK && rc != LICD_ERR_CONFLICT) {
         snprintf(err, errlen, "cannot reach the database or create schema_migrations (%s)",
                  licd_err_name(rc));

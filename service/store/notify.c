@@ -1,7 +1,6 @@
 /* The NOTIFY listener thread (see notify.h). */
 #include "store/notify.h"
 
-#include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "store/sql.h"
 #include "util/error.h"
 
 #define MAX_KINDS 8

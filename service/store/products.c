@@ -2,36 +2,59 @@
 #include "store/products.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "store/db.h"
+#include "store/sql.h"
 
+enum { PRODUCT_ID, PRODUCT_VENDOR_ID, PRODUCT_CODE, PRODUCT_NAME, PRODUCT_VERSION,
+       PRODUCT_SCHEME, PRODUCT_FEATURES, PRODUCT_REQUIRE_CHALLENGE, PRODUCT_CREATED_AT };
 #define PRODUCT_COLUMNS                                                                    \
     "p.id, p.vendor_id, p.code, p.name, p.version, p.scheme, p.features::text,"           \
     " p.require_challenge, " STORE_TIME("p.created_at")
-#define PATH_COLUMNS "u.from_version, u.to_version, " STORE_TIME("u.created_at")
+static const store_field product_fields[] = {
+    [PRODUCT_ID] = STORE_INT64(store_product, id),
+    [PRODUCT_VENDOR_ID] = STORE_TEXT(store_product, vendor_id),
+    [PRODUCT_CODE] = STORE_TEXT(store_product, code),
+    [PRODUCT_NAME] = STORE_TEXT(store_product, name),
+    [PRODUCT_VERSION] = STORE_TEXT(store_product, version),
+    [PRODUCT_SCHEME] = STORE_TEXT(store_product, scheme),
+    [PRODUCT_FEATURES] = STORE_DUP(store_product, features_json),
+    [PRODUCT_REQUIRE_CHALLENGE] = STORE_BOOL(store_product, require_challenge),
+    [PRODUCT_CREATED_AT] = STORE_TEXT(store_product, created_at),
+};
+static const store_rowtype product_row = STORE_ROWTYPE(store_product, product_fields);
 
-/* Reads PRODUCT_COLUMNS; 0 or LICD_ERR_NOMEM (for the features text). */
-static int fill(store_product *p, const PGresult *res, int row)
-{
-    p->id = strtoll(PQgetvalue(res, row, 0), NULL, 10);
-    snprintf(p->vendor_id, sizeof p->vendor_id, "%s", PQgetvalue(res, row, 1));
-    snprintf(p->code, sizeof p->code, "%s", PQgetvalue(res, row, 2));
-    snprintf(p->name, sizeof p->name, "%s", PQgetvalue(res, row, 3));
-    snprintf(p->version, sizeof p->version, "%s", PQgetvalue(res, row, 4));
-    snprintf(p->scheme, sizeof p->scheme, "%s", PQgetvalue(res, row, 5));
-    free(p->features_json);
-    p->features_json = strdup(PQgetvalue(res, row, 6));
-    p->require_challenge = strcmp(PQgetvalue(res, row, 7), "t") == 0;
-    snprintf(p->created_at, sizeof p->created_at, "%s", PQgetvalue(res, row, 8));
-    return p->features_json ? LICD_OK : LICD_ERR_NOMEM;
-}
+enum { PATH_FROM_VERSION, PATH_TO_VERSION, PATH_CREATED_AT };
+#define PATH_COLUMNS "u.from_version, u.to_version, " STORE_TIME("u.created_at")
+static const store_field path_fields[] = {
+    [PATH_FROM_VERSION] = STORE_TEXT(store_upgrade_path, from_version),
+    [PATH_TO_VERSION] = STORE_TEXT(store_upgrade_path, to_version),
+    [PATH_CREATED_AT] = STORE_TEXT(store_upgrade_path, created_at),
+};
+static const store_rowtype path_row = STORE_ROWTYPE(store_upgrade_path, path_fields);
+
+static const store_sql Q_PRODUCT_CREATE = {
+    "product_create",
+    "WITH p AS (INSERT INTO products (vendor_id, code, name, version, scheme,"
+    "  features, require_challenge) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)"
+    "  RETURNING *)"
+    " SELECT " PRODUCT_COLUMNS " FROM p"};
+static const store_sql Q_PRODUCT_GET = {
+    "product_get", "SELECT " PRODUCT_COLUMNS " FROM products p"
+                   " WHERE p.vendor_id = $1 AND p.code = $2"};
+static const store_sql Q_PATH_ADD = {
+    "upgrade_path_add", "WITH u AS (INSERT INTO upgrade_paths (product_id, from_version,"
+                        "  to_version) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *)"
+                        " SELECT " PATH_COLUMNS " FROM u"};
+static const store_sql Q_PATH_GET = {
+    "upgrade_path_get", "SELECT " PATH_COLUMNS " FROM upgrade_paths u WHERE u.product_id = $1"
+                        " AND u.from_version = $2 AND u.to_version = $3"};
+static const store_sql Q_PATH_EXISTS = {
+    "upgrade_path_exists", "SELECT 1 FROM upgrade_paths WHERE product_id = $1"
+                           " AND from_version = $2 AND to_version = $3"};
 
 void store_product_clear(store_product *p)
 {
-    free(p->features_json);
-    p->features_json = NULL;
+    store_clear(&product_row, p);
 }
 
 struct create_ctx {
@@ -47,16 +70,8 @@ static int create_tx(void *p)
     const char *params[7] = {c->who->vendor_id, in->code,          in->name,
                              in->version,       in->scheme,        in->features_json,
                              in->require_challenge ? "true" : "false"};
-    PGresult *res = NULL;
-    int rc = store_exec("WITH p AS (INSERT INTO products (vendor_id, code, name, version, scheme,"
-                        "  features, require_challenge) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)"
-                        "  RETURNING *)"
-                        " SELECT " PRODUCT_COLUMNS " FROM p",
-                        7, params, 0, &res);
-    if (rc == LICD_OK && (rc = fill(c->out, res, 0)) == LICD_OK)
-        rc = store_audit(c->who, "create", "product", c->out->code, NULL);
-    PQclear(res);
-    return rc;
+    int rc = store_fetch_row(&Q_PRODUCT_CREATE, 7, params, 0, &product_row, c->out);
+    return rc != LICD_OK ? rc : store_audit(c->who, "create", "product", c->out->code, NULL);
 }
 
 int store_product_create(const store_actor *who, const store_product_new *in, store_product *out)
@@ -69,15 +84,8 @@ int store_product_create(const store_actor *who, const store_product_new *in, st
 int store_product_get(const char *vendor_id, const char *code, store_product *out)
 {
     const char *params[2] = {vendor_id, code};
-    PGresult *res = NULL;
-    int rc = store_exec_row("SELECT " PRODUCT_COLUMNS " FROM products p"
-                        " WHERE p.vendor_id = $1 AND p.code = $2",
-                        2, params, 1, &res);
     out->features_json = NULL;
-    if (rc == LICD_OK)
-        rc = fill(out, res, 0);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_PRODUCT_GET, 2, params, 1, &product_row, out);
 }
 
 struct path_ctx {
@@ -88,13 +96,6 @@ struct path_ctx {
     int *created;
 };
 
-static void fill_path(store_upgrade_path *u, const PGresult *res, int row)
-{
-    snprintf(u->from_version, sizeof u->from_version, "%s", PQgetvalue(res, row, 0));
-    snprintf(u->to_version, sizeof u->to_version, "%s", PQgetvalue(res, row, 1));
-    snprintf(u->created_at, sizeof u->created_at, "%s", PQgetvalue(res, row, 2));
-}
-
 /* Inserts the path unless it exists; a path posted again is read back as
  * it was first stored, and only a new one is audited. */
 static int path_tx(void *p)
@@ -102,30 +103,20 @@ static int path_tx(void *p)
     struct path_ctx *c = p;
     char id[24], object[200];
     const char *params[3] = {id, c->from, c->to};
-    PGresult *res = NULL;
     int rc;
 
     snprintf(id, sizeof id, "%lld", c->product->id);
-    rc = store_exec("WITH u AS (INSERT INTO upgrade_paths (product_id, from_version, to_version)"
-                    "  VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING *)"
-                    " SELECT " PATH_COLUMNS " FROM u",
-                    3, params, 0, &res);
-    *c->created = rc == LICD_OK && PQntuples(res) == 1;
-    if (rc == LICD_OK && !*c->created) {
-        PQclear(res);
-        rc = store_exec("SELECT " PATH_COLUMNS " FROM upgrade_paths u WHERE u.product_id = $1"
-                        " AND u.from_version = $2 AND u.to_version = $3",
-                        3, params, 0, &res);
-        if (rc == LICD_OK && PQntuples(res) != 1)
+    rc = store_fetch_row(&Q_PATH_ADD, 3, params, 0, &path_row, c->out);
+    *c->created = rc == LICD_OK;
+    if (rc == LICD_ERR_NOT_FOUND) {
+        rc = store_fetch_row(&Q_PATH_GET, 3, params, 0, &path_row, c->out);
+        if (rc == LICD_ERR_NOT_FOUND)
             rc = LICD_ERR_RETRY; /* removed in between: try again */
     }
-    if (rc == LICD_OK)
-        fill_path(c->out, res, 0);
     if (rc == LICD_OK && *c->created) {
         snprintf(object, sizeof object, "%s:%s->%s", c->product->code, c->from, c->to);
         rc = store_audit(c->who, "create", "upgrade_path", object, NULL);
     }
-    PQclear(res);
     return rc;
 }
 
@@ -145,9 +136,7 @@ int store_upgrade_path_exists(long long product_id, const char *from_version,
     PGresult *res = NULL;
     int rc;
     snprintf(id, sizeof id, "%lld", product_id);
-    rc = store_exec("SELECT 1 FROM upgrade_paths WHERE product_id = $1 AND from_version = $2"
-                    " AND to_version = $3",
-                    3, params, 1, &res);
+    rc = store_exec(&Q_PATH_EXISTS, 3, params, 1, &res);
     *exists = rc == LICD_OK && PQntuples(res) == 1;
     PQclear(res);
     return rc;

@@ -4,10 +4,11 @@
 #ifndef LICD_STORE_UPDATE_PASSWORDS_H
 #define LICD_STORE_UPDATE_PASSWORDS_H
 
-#include <libpq-fe.h>
-
+#include "crypto/apikey.h"
 #include "domain/update_password.h"
 #include "store/audit.h"
+#include "store/group_keys.h"
+#include "store/page.h"
 #include "util/error.h"
 
 /* The static part of every update password of this group key and node:
@@ -54,25 +55,29 @@ typedef struct {
  * stored. out gets "STATIC-DYNAMIC". */
 int store_upw_issue(const store_upw_owner *o, char out[UPW_LEN + 1]);
 
-/* One password as the moderation queue shows it. Strings point into the
- * result they were read from. */
+/* One password as the moderation queue shows it. */
 typedef struct {
-    long long id;
-    const char *group_key_prefix, *product, *node_id, *app_id, *static_part, *status;
-    const char *license_id;                       /* issued with the password */
-    const char *issued_at, *first_used_at, *cloned_at, *resolved_at; /* "" when not yet */
-    const char *evidence_json;                    /* JSON array of the presentations */
+    long long id;                                 /* also its list position */
+    char group_key_prefix[APIKEY_PREFIX_LEN];
+    char product[STORE_CODE_MAX + 1];
+    char node_id[STORE_ID_MAX + 1], app_id[STORE_ID_MAX + 1];
+    char static_part[UPW_PART_LEN + 1];
+    char status[16];
+    char license_id[32];                          /* issued with the password */
+    char issued_at[40], first_used_at[40], cloned_at[40], resolved_at[40]; /* "" when not yet */
+    char *evidence_json;        /* JSON array of the presentations (malloc'd) */
     long long evidence_count;
 } store_upw_item;
 
 /* Up to limit passwords of the vendor in that status with id > after,
- * oldest first; *res (caller PQclears) has the id in column 0; read each
- * row with store_upw_row. */
+ * oldest first, as a page of store_upw_item. */
 int store_upw_list(const char *vendor_id, domain_upw_status status, long long after, int limit,
-                   PGresult **res);
-/* The vendor's password id as one row (for store_upw_row); LICD_ERR_NOT_FOUND. */
-int store_upw_get(const char *vendor_id, const char *id, PGresult **res);
-void store_upw_row(const PGresult *res, int row, store_upw_item *out);
+                   store_page *page);
+/* The vendor's password id; LICD_ERR_NOT_FOUND. out is cleared with
+ * store_upw_item_clear. */
+int store_upw_get(const char *vendor_id, const char *id, store_upw_item *out);
+/* Frees what the item owns; safe to call twice. */
+void store_upw_item_clear(store_upw_item *u);
 
 /* Resolves the vendor's cloned password id, audited in the same
  * transaction: dismissed, or blocked — then the licences issued in answer

@@ -1,33 +1,64 @@
 /* SQL for usage reports (see usage.h). */
 #include "store/usage.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-#include "store/db.h"
+#include "store/sql.h"
 
 /* The vendor's licence $2 among activations (a) and pack or temporary licences (s). */
 #define ACTIVATION_LICENSE " FROM activations a WHERE a.vendor_id = $1 AND a.license_id = $2"
 #define PACK_LICENSE " FROM assignments s WHERE s.vendor_id = $1 AND s.license_id = $2"
 #define LICENSE_KNOWN "EXISTS (SELECT 1" ACTIVATION_LICENSE ") OR EXISTS (SELECT 1" PACK_LICENSE ")"
 
+enum { LIMITS_KNOWN, LIMITS_JSON };
+static const store_sql Q_USAGE_LIMITS = {
+    "usage_limits",
+    "SELECT " LICENSE_KNOWN ","
+    " coalesce((SELECT g.limits -> p.code FROM activations a"
+    "   JOIN group_keys g ON g.id = a.group_key_id JOIN products p ON p.id = a.product_id"
+    "   WHERE a.vendor_id = $1 AND a.license_id = $2),"
+    "  (SELECT k.attributes -> 'limits' FROM assignments s JOIN packs k ON k.id = s.pack_id"
+    "   WHERE s.vendor_id = $1 AND s.license_id = $2), '{}')::text"};
+
+static const store_sql Q_USAGE_INSERT = {
+    "usage_insert", "INSERT INTO usage_records (vendor_id, license_id, metric, value, at)"
+                    " SELECT $1, $2, r.metric, r.value, coalesce(to_timestamp(r.at), now())"
+                    " FROM jsonb_to_recordset($3::jsonb)"
+                    "  AS r(metric text, value double precision, at double precision)"};
+
+enum { KNOWN_ANSWER };
+static const store_sql Q_USAGE_KNOWN = {"usage_license_known", "SELECT " LICENSE_KNOWN};
+
+enum { METRIC_NAME, METRIC_COUNT, METRIC_SUM, METRIC_MAX, METRIC_LATEST, METRIC_FIRST_AT,
+       METRIC_LAST_AT };
+static const store_sql Q_USAGE_AGGREGATE = {
+    "usage_aggregate",
+    "SELECT metric, count(*), sum(value), max(value),"
+    " (array_agg(value ORDER BY at DESC, id DESC))[1],"
+    " " STORE_TIME("min(at)") ", " STORE_TIME("max(at)")
+    " FROM usage_records WHERE vendor_id = $1 AND license_id = $2"
+    " AND ($3::timestamptz IS NULL OR at >= $3::timestamptz)"
+    " AND ($4::timestamptz IS NULL OR at < $4::timestamptz)"
+    " GROUP BY metric ORDER BY metric"};
+static const store_field metric_fields[] = {
+    [METRIC_NAME] = STORE_TEXT(store_usage_metric, metric),
+    [METRIC_COUNT] = STORE_INT64(store_usage_metric, count),
+    [METRIC_SUM] = STORE_DOUBLE(store_usage_metric, sum),
+    [METRIC_MAX] = STORE_DOUBLE(store_usage_metric, max),
+    [METRIC_LATEST] = STORE_DOUBLE(store_usage_metric, latest),
+    [METRIC_FIRST_AT] = STORE_TEXT(store_usage_metric, first_at),
+    [METRIC_LAST_AT] = STORE_TEXT(store_usage_metric, last_at),
+};
+static const store_rowtype metric_row = STORE_ROWTYPE(store_usage_metric, metric_fields);
+
 int store_usage_limits(const char *vendor_id, const char *license_id, char **limits_json)
 {
     const char *params[2] = {vendor_id, license_id};
     PGresult *res = NULL;
-    int rc = store_exec(
-        "SELECT " LICENSE_KNOWN ","
-        " coalesce((SELECT g.limits -> p.code FROM activations a"
-        "   JOIN group_keys g ON g.id = a.group_key_id JOIN products p ON p.id = a.product_id"
-        "   WHERE a.vendor_id = $1 AND a.license_id = $2),"
-        "  (SELECT k.attributes -> 'limits' FROM assignments s JOIN packs k ON k.id = s.pack_id"
-        "   WHERE s.vendor_id = $1 AND s.license_id = $2), '{}')::text",
-        2, params, 1, &res);
+    int rc = store_exec(&Q_USAGE_LIMITS, 2, params, 1, &res);
     *limits_json = NULL;
-    if (rc == LICD_OK && PQgetvalue(res, 0, 0)[0] != 't')
+    if (rc == LICD_OK && !store_col_bool(res, 0, LIMITS_KNOWN))
         rc = LICD_ERR_NOT_FOUND;
-    else if (rc == LICD_OK && !(*limits_json = strdup(PQgetvalue(res, 0, 1))))
-        rc = LICD_ERR_NOMEM;
+    else if (rc == LICD_OK)
+        rc = store_col_dup(res, 0, LIMITS_JSON, limits_json);
     PQclear(res);
     return rc;
 }
@@ -44,12 +75,7 @@ static int insert_tx(void *p)
     int rc = LICD_OK;
     for (size_t i = 0; rc == LICD_OK && i < c->nbatches; i++) {
         const char *params[3] = {c->vendor_id, c->license_id, c->batches[i]};
-        rc = store_run("INSERT INTO usage_records (vendor_id, license_id, metric, value, at)"
-                       " SELECT $1, $2, r.metric, r.value,"
-                       "  coalesce(to_timestamp(r.at), now())"
-                       " FROM jsonb_to_recordset($3::jsonb)"
-                       "  AS r(metric text, value double precision, at double precision)",
-                       3, params);
+        rc = store_run(&Q_USAGE_INSERT, 3, params);
     }
     return rc;
 }
@@ -65,22 +91,15 @@ int store_usage_license_known(const char *vendor_id, const char *license_id, int
 {
     const char *params[2] = {vendor_id, license_id};
     PGresult *res = NULL;
-    int rc = store_exec("SELECT " LICENSE_KNOWN, 2, params, 1, &res);
-    *known = rc == LICD_OK && PQgetvalue(res, 0, 0)[0] == 't';
+    int rc = store_exec(&Q_USAGE_KNOWN, 2, params, 1, &res);
+    *known = rc == LICD_OK && store_col_bool(res, 0, KNOWN_ANSWER);
     PQclear(res);
     return rc;
 }
 
 int store_usage_aggregate(const char *vendor_id, const char *license_id, const char *from,
-                          const char *to, PGresult **res)
+                          const char *to, store_page *page)
 {
     const char *params[4] = {vendor_id, license_id, from, to};
-    return store_exec("SELECT metric, count(*), sum(value), max(value),"
-                      " (array_agg(value ORDER BY at DESC, id DESC))[1],"
-                      " " STORE_TIME("min(at)") ", " STORE_TIME("max(at)")
-                      " FROM usage_records WHERE vendor_id = $1 AND license_id = $2"
-                      " AND ($3::timestamptz IS NULL OR at >= $3::timestamptz)"
-                      " AND ($4::timestamptz IS NULL OR at < $4::timestamptz)"
-                      " GROUP BY metric ORDER BY metric",
-                      4, params, 1, res);
+    return store_fetch_all(&Q_USAGE_AGGREGATE, 4, params, &metric_row, page);
 }

@@ -4,8 +4,9 @@
 #ifndef LICD_STORE_USAGE_H
 #define LICD_STORE_USAGE_H
 
-#include <libpq-fe.h>
 #include <stddef.h>
+
+#include "store/page.h"
 
 #define STORE_METRIC_MAX 64
 
@@ -25,11 +26,18 @@ int store_usage_insert(const char *vendor_id, const char *license_id,
 /* 1 in *known when the vendor has a licence (pack, temporary or activation) license_id. */
 int store_usage_license_known(const char *vendor_id, const char *license_id, int *known);
 
+/* One metric's usage over a range. */
+typedef struct {
+    char metric[STORE_METRIC_MAX + 1];
+    long long count;
+    double sum, max, latest;
+    char first_at[40], last_at[40];
+} store_usage_metric;
+
 /* The usage of the vendor's licence per metric, in metric order, between
  * from (inclusive) and to (exclusive), each an RFC 3339 text or NULL for
- * unbounded. *res (caller PQclears) has the columns: metric, count, sum,
- * max, latest value, first at, last at. */
+ * unbounded: a page of store_usage_metric (all of them). */
 int store_usage_aggregate(const char *vendor_id, const char *license_id, const char *from,
-                          const char *to, PGresult **res);
+                          const char *to, store_page *page);
 
 #endif

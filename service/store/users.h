@@ -3,11 +3,11 @@
 #ifndef LICD_STORE_USERS_H
 #define LICD_STORE_USERS_H
 
-#include <libpq-fe.h>
 #include <time.h>
 
 #include "crypto/password.h"
 #include "store/audit.h"
+#include "store/page.h"
 
 typedef struct {
     char id[37];
@@ -41,19 +41,18 @@ typedef struct {
     int has_entitlement;
     int expired;
     char state[16];
-    char *product_features; /* JSON array text (malloc'd) */
-    char *named_features;   /* the entitlement's JSON array text (malloc'd) */
+    char *product_features; /* JSON array text, owned by the page */
+    char *named_features;   /* the entitlement's JSON array text, owned by the page */
     int max_machines;
 } store_entitlement;
 
 /* Inside a transaction: locks the user (serialising its token issues) and
  * tells whether it is revoked. */
 int store_user_lock(const char *user_id, int *revoked);
-/* The user's entitlements to each of n product codes, in order; *out is
- * freed with store_entitlements_free. */
+/* The user's entitlements to each of n product codes, in order: a page of
+ * n store_entitlement. */
 int store_entitlements_for(const char *vendor_id, const char *user_id, const char *const *codes,
-                           int n, store_entitlement **out);
-void store_entitlements_free(store_entitlement *e, int n);
+                           int n, store_page *page);
 /* Whether this machine holds an unexpired token of the user, and how many
  * machines do. */
 int store_machine_usage(const char *user_id, const char *machine_id, int *known, int *in_use);
@@ -61,9 +60,16 @@ int store_machine_usage(const char *user_id, const char *machine_id, int *known,
 int store_token_record(const char *user_id, const char *machine_id, const char *const *codes,
                        int n, long ttl, int renewed, char jti[37], time_t *iat, time_t *exp);
 
-/* Machines the user's tokens named in the last 24 hours: machine_id,
- * first_seen, last_seen, tokens. */
-int store_user_activity(const char *user_id, PGresult **res);
+/* A machine the user's tokens named. */
+typedef struct {
+    char machine_id[257];
+    char first_seen[40], last_seen[40];
+    long long tokens;
+} store_machine_activity;
+
+/* The machines the user's tokens named in the last 24 hours, first seen
+ * first: a page of store_machine_activity (all of them). */
+int store_user_activity(const char *user_id, store_page *page);
 /* The smallest max_machines over the user's entitlements (5 without any). */
 int store_user_max_machines(const char *user_id, int *max_machines);
 

@@ -2,21 +2,30 @@
 #include "store/vendors.h"
 
 #include <stdio.h>
-#include <string.h>
 
-#include "crypto/digest.h"
-#include "store/db.h"
-#include "store/keys.h"
 #include "crypto/apikey.h"
+#include "store/sql.h"
 
-#define VENDOR_COLUMNS "id, name, " STORE_TIME("created_at")
+enum { VENDOR_ID, VENDOR_NAME, VENDOR_CREATED_AT };
+#define VENDOR_COLUMNS "v.id, v.name, " STORE_TIME("v.created_at")
+static const store_field vendor_fields[] = {
+    [VENDOR_ID] = STORE_TEXT(store_vendor, id),
+    [VENDOR_NAME] = STORE_TEXT(store_vendor, name),
+    [VENDOR_CREATED_AT] = STORE_TEXT(store_vendor, created_at),
+};
+static const store_rowtype vendor_row = STORE_ROWTYPE(store_vendor, vendor_fields);
 
-static void fill(store_vendor *v, const PGresult *res, int row)
-{
-    snprintf(v->id, sizeof v->id, "%s", PQgetvalue(res, row, 0));
-    snprintf(v->name, sizeof v->name, "%s", PQgetvalue(res, row, 1));
-    snprintf(v->created_at, sizeof v->created_at, "%s", PQgetvalue(res, row, 2));
-}
+static const store_sql Q_VENDOR_CREATE = {
+    "vendor_create", "WITH v AS (INSERT INTO vendors (name) VALUES ($1) RETURNING *),"
+                     " k AS (INSERT INTO vendor_api_keys (vendor_id, prefix, key_hash)"
+                     "  SELECT id, $2, decode($3, 'hex') FROM v)"
+                     " SELECT " VENDOR_COLUMNS " FROM v"};
+static const store_sql Q_VENDOR_BY_KEY = {
+    "vendor_by_key", "SELECT " VENDOR_COLUMNS ", encode(k.key_hash, 'hex')"
+                     " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
+                     " WHERE k.prefix = $1 AND k.revoked_at IS NULL"};
+static const store_sql Q_VENDOR_RENAME = {
+    "vendor_rename", "UPDATE vendors v SET name = $2 WHERE v.id = $1 RETURNING " VENDOR_COLUMNS};
 
 struct create_ctx {
     const char *name;
@@ -28,17 +37,7 @@ static int create_tx(void *p)
 {
     struct create_ctx *c = p;
     const char *params[3] = {c->name, c->key->prefix, c->key->hash_hex};
-    PGresult *res = NULL;
-    int rc = store_exec("WITH v AS (INSERT INTO vendors (name) VALUES ($1)"
-                        "  RETURNING " VENDOR_COLUMNS " AS created_at),"
-                        " k AS (INSERT INTO vendor_api_keys (vendor_id, prefix, key_hash)"
-                        "  SELECT id, $2, decode($3, 'hex') FROM v)"
-                        " SELECT id, name, created_at FROM v",
-                        3, params, 0, &res);
-    if (rc == LICD_OK)
-        fill(c->out, res, 0);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_VENDOR_CREATE, 3, params, 0, &vendor_row, c->out);
 }
 
 int store_vendor_create(const char *name, store_vendor *out, char *api_key, size_t api_key_len)
@@ -57,27 +56,11 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
 
 int store_vendor_by_key(const char *api_key, store_vendor *out)
 {
-    PGresult *res;
-    int row, rc = store_find_key(api_key,
-                                 "SELECT v.id, v.name, " STORE_TIME("v.created_at") ","
-                                 " encode(k.key_hash, 'hex')"
-                                 " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
-                                 " WHERE k.prefix = $1 AND k.revoked_at IS NULL",
-                                 &res, &row);
-    if (rc == LICD_OK)
-        fill(out, res, row);
-    PQclear(res);
-    return rc;
+    return store_find_key(api_key, &Q_VENDOR_BY_KEY, &vendor_row, out);
 }
 
 int store_vendor_rename(const char *id, const char *name, store_vendor *out)
 {
     const char *params[2] = {id, name};
-    PGresult *res = NULL;
-    int rc = store_exec_row("UPDATE vendors SET name = $2 WHERE id = $1 RETURNING " VENDOR_COLUMNS, 2,
-                        params, 0, &res);
-    if (rc == LICD_OK)
-        fill(out, res, 0);
-    PQclear(res);
-    return rc;
+    return store_fetch_row(&Q_VENDOR_RENAME, 2, params, 0, &vendor_row, out);
 }

@@ -1,0 +1,145 @@
+/* store/'s private header, the one that sees libpq (only store/'s own
+ * sources include it): named statements prepared once per connection, their
+ * execution, and the readers that turn result rows into the structs store/
+ * hands out.
+ *
+ * Every statement is a static const store_sql in the file that uses it. Its
+ * result columns are named once, by an enum beside its column list; readers
+ * take those names, never bare column numbers:
+ *
+ *     enum { PACK_ID, PACK_QUANTITY };
+ *     #define PACK_COLUMNS "k.pack_id, k.quantity"
+ *     static const store_field pack_fields[] = {
+ *         [PACK_ID] = STORE_TEXT(store_pack, pack_id),
+ *         [PACK_QUANTITY] = STORE_INT64(store_pack, quantity),
+ *     };
+ *     static const store_rowtype pack_row = STORE_ROWTYPE(store_pack, pack_fields);
+ *     static const store_sql Q_PACK_GET = {"pack_get", "SELECT " PACK_COLUMNS " ..."};
+ */
+#ifndef LICD_STORE_SQL_H
+#define LICD_STORE_SQL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "store/db.h"
+#include "store/page.h"
+
+/* SQL rendering a timestamptz column as RFC 3339 UTC ("2026-01-31T12:00:00Z"). */
+#define STORE_TIME(col) \
+    "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* One statement. name is its prepared statement's name on every connection
+ * (unique among store/'s statements); the object's address is its identity. */
+typedef struct {
+    const char *name;
+    const char *sql;
+} store_sql;
+
+/* Runs q with text parameters on this thread's connection, preparing it
+ * first if this connection has not yet (a connection forgets what it
+ * prepared when it is re-established). On success *res holds the result
+ * (caller PQclears it). Errors are classified by store_classify (failures
+ * to prepare alike; unexpected ones are logged with the statement's name);
+ * LICD_ERR_NOMEM; *res is NULL then. Outside a transaction, a statement that
+ * fails because the connection was found dead before it ran is retried once
+ * on a new connection only when idempotent is set (reads). */
+int store_exec(const store_sql *q, int nparams, const char *const *params, int idempotent,
+               PGresult **res);
+/* store_exec with PQexecPrepared's lengths and formats: a parameter whose
+ * format is 1 is sent as binary (lengths[i] bytes, e.g. a bytea without hex
+ * escaping); lengths and formats may be NULL for all-text parameters. */
+int store_exec_params(const store_sql *q, int nparams, const char *const *values,
+                      const int *lengths, const int *formats, int idempotent, PGresult **res);
+/* store_exec for a statement that names one row: a result without rows is
+ * LICD_ERR_NOT_FOUND (and *res is NULL then). */
+int store_exec_row(const store_sql *q, int nparams, const char *const *params, int idempotent,
+                   PGresult **res);
+/* Like store_exec for a statement whose rows are not needed. */
+int store_run(const store_sql *q, int nparams, const char *const *params);
+
+/* Runs a script of several statements (simple protocol, no parameters, not
+ * prepared) on this thread's connection; for migrations only. On failure
+ * the server's message goes to err. */
+int store_run_script(const char *sql, char *err, size_t errlen);
+
+/* ---- column readers: col is a name from the statement's column enum; a
+ * NULL reads as the zero value ("", 0, false) ---- */
+
+/* The column's text, valid until res is cleared. */
+const char *store_col_str(const PGresult *res, int row, int col);
+/* Copies the text into dst (size bytes), truncating. */
+void store_col_copy(const PGresult *res, int row, int col, char *dst, size_t size);
+/* Replaces *dst (NULL or malloc'd) with a malloc'd copy of the text; 0 or
+ * LICD_ERR_NOMEM (*dst is NULL then). */
+int store_col_dup(const PGresult *res, int row, int col, char **dst);
+long long store_col_int(const PGresult *res, int row, int col);
+double store_col_double(const PGresult *res, int row, int col);
+int store_col_bool(const PGresult *res, int row, int col);
+
+/* ---- row types: the fields of a struct that columns fill, in column order ---- */
+
+typedef enum {
+    STORE_F_NONE,   /* a column no field takes (read it with store_col_*) */
+    STORE_F_TEXT,   /* char[]: store_col_copy */
+    STORE_F_DUP,    /* char * owned by the struct: store_col_dup */
+    STORE_F_INT64,  /* long long */
+    STORE_F_INT,    /* int */
+    STORE_F_BOOL,   /* int, 0 or 1 */
+    STORE_F_EPOCH,  /* time_t from whole seconds */
+    STORE_F_DOUBLE, /* double */
+} store_field_kind;
+
+typedef struct {
+    store_field_kind kind;
+    size_t offset, size;
+} store_field;
+
+struct store_rowtype {
+    const store_field *fields; /* fields[col] for each column the struct takes */
+    int ncols;
+    size_t size;               /* of the struct */
+};
+
+/* A field of kind k for member m of struct T; it does not compile unless m
+ * has the C type the kind writes (ptr is the type of &m). */
+#define STORE_FIELD_(k, T, m, ptr) \
+    {k, offsetof(T, m) + 0 * sizeof(_Generic(&((T *)0)->m, ptr: 1)), sizeof(((T *)0)->m)}
+#define STORE_TEXT(T, m) STORE_FIELD_(STORE_F_TEXT, T, m, char(*)[sizeof(((T *)0)->m)])
+#define STORE_DUP(T, m) STORE_FIELD_(STORE_F_DUP, T, m, char **)
+#define STORE_INT64(T, m) STORE_FIELD_(STORE_F_INT64, T, m, long long *)
+#define STORE_INT(T, m) STORE_FIELD_(STORE_F_INT, T, m, int *)
+#define STORE_BOOL(T, m) STORE_FIELD_(STORE_F_BOOL, T, m, int *)
+#define STORE_EPOCH(T, m) STORE_FIELD_(STORE_F_EPOCH, T, m, time_t *)
+#define STORE_DOUBLE(T, m) STORE_FIELD_(STORE_F_DOUBLE, T, m, double *)
+#define STORE_ROWTYPE(T, fields) {fields, (int)(sizeof(fields) / sizeof((fields)[0])), sizeof(T)}
+
+/* Fills the fields of out from one row; 0, LICD_ERR_NOMEM (a copy failed)
+ * or LICD_ERR_INTERNAL (the result has fewer columns than the type reads).
+ * STORE_F_DUP fields of out must hold NULL or malloc'd text. */
+int store_fill(const store_rowtype *t, const PGresult *res, int row, void *out);
+/* Frees the STORE_F_DUP fields of item and sets them to NULL. */
+void store_clear(const store_rowtype *t, void *item);
+
+/* store_exec_row, then the row into out. */
+int store_fetch_row(const store_sql *q, int nparams, const char *const *params, int idempotent,
+                    const store_rowtype *t, void *out);
+/* Runs q (a read) and reads all its rows into page as items of type t.
+ * Clear page with store_page_free. */
+int store_fetch_all(const store_sql *q, int nparams, const char *const *params,
+                    const store_rowtype *t, store_page *page);
+/* store_fetch_all for a paged list: q asks for limit + 1 rows; page gets
+ * the first limit, more when the extra one came, and last_pos from column
+ * pos_col of the last item. */
+int store_fetch_page(const store_sql *q, int nparams, const char *const *params,
+                     const store_rowtype *t, int limit, int pos_col, store_page *page);
+
+/* Finds the owner of a presented bearer key (vendor, customer or group key)
+ * with q, run with $1 = the key's public prefix: its columns are type t's,
+ * then the stored hex SHA-256 of the key as the last one. The row whose hash
+ * matches (compared in constant time) fills out. A malformed or unmatched
+ * key: LICD_ERR_UNAUTHORIZED. */
+int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out);
+
+#endif
