@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 {
     static const unsigned char salt[16] = "bench salt 16 b";
     unsigned char out[32];
+    unsigned long long p[4];
     double seconds, start;
     long n = 0;
 
@@ -24,11 +25,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s N R P MAXMEM SECONDS\n", argv[0]);
         return 2;
     }
+    for (int i = 0; i < 4; i++)
+        p[i] = strtoull(argv[i + 1], NULL, 10);
     start = now();
     do {
-        if (EVP_PBE_scrypt("bench-password", 14, salt, sizeof salt, strtoull(argv[1], NULL, 10),
-                           strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
-                           strtoull(argv[4], NULL, 10), out, sizeof out) != 1) {
+        if (EVP_PBE_scrypt("bench-password", 14, salt, sizeof salt, p[0], p[1], p[2], p[3], out,
+                           sizeof out) != 1) {
             fprintf(stderr, "EVP_PBE_scrypt failed\n");
             return 1;
         }
