@@ -1,20 +1,10 @@
--- pgbench script: the two statements POST /v1/get_key runs to grant a new
--- client a seat, copied from service/store/grants.c (store_grant_lookup, then
--- store_grant_take_seat's first attempt); keep them in step with it.
--- Run with -M extended (libpq's PQexecParams, as licd does: every :variable
--- becomes an untyped parameter) and -D customer=, product=, platform=,
--- version=, vendor=, n=START. Autocommit, as in licd: the grant is one statement.
--- A new client each time: pgbench client number × 10^9 + a per-client counter.
+-- pgbench: the one-statement grant POST /v1/get_key runs for a new client
+-- (store_grant_take_seat in service/store/grants.c, copied: keep it in step),
+-- on the one pack row every grant of the bench product takes a seat of.
+-- -D customer= product= platform= version= vendor= base= n=0: a new client
+-- id (a number, apart from licd's and other runs') per transaction.
 \set n :n + 1
-\set client 1000000000 * :client_id + :n
-SELECT a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,
- coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform,
- a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,
- coalesce(extract(epoch FROM a.expires_at)::bigint, 0),
- coalesce(a.expires_at <= now(), false)
- FROM assignments a LEFT JOIN packs p ON p.id = a.pack_id
- WHERE a.customer_id = :customer AND a.product_id = :product AND a.client_id = :client
- AND (a.temporary OR a.status = 'active');
+\set client :base + 1000000000 * :client_id + :n
 WITH cand AS (
   SELECT id FROM packs WHERE customer_id = :customer AND product_id = :product
   AND type IN ('per_device', 'per_user')

@@ -1,7 +1,8 @@
--- pgbench script: the look-up POST /v1/get_key runs first (store_grant_lookup
--- in service/store/grants.c), copied from it; for a client that holds a
--- licence it is the only statement of the grant itself (licd also reads the
--- customer key and the product). -M extended; -D customer=, product=, client=.
+-- pgbench: the one indexed read a reissue needs, the look-up of the licence
+-- a client holds (store_grant_lookup in service/store/grants.c, copied: keep
+-- it in step), for one of the clients 1..rows that load.sql gave a licence.
+-- -D customer= product= rows=
+\set client random(1, :rows)
 SELECT a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,
  coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform,
  a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,
