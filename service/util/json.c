@@ -361,7 +361,7 @@ static int b64_decode(const char *text, size_t len, unsigned char *out, size_t *
 int json_get_base64(const cJSON *obj, const char *name, int required, size_t max_decoded,
                     unsigned char **out, size_t *out_len, char *detail)
 {
-    const char *text;
+    const char *text = NULL;
     size_t len, decoded;
     int rc = json_get_string(obj, name, required, 0, (size_t)-1, &text, detail);
     *out = NULL;
