@@ -113,11 +113,11 @@ static char *escaped(const char *s)
     return licd_client_escape(s, &e) == LICD_CLIENT_OK ? e : NULL;
 }
 
-/* fmt with its one or two %s filled by a and b, each escaped as a path segment. */
-static char *path2(const char *fmt, const char *a, const char *b)
+/* before, a, after and b (when given) joined, a and b escaped as path segments. */
+static char *path2(const char *before, const char *a, const char *after, const char *b)
 {
     char *ea = escaped(a), *eb = b ? escaped(b) : NULL, *p = NULL;
-    if (ea && (!b || eb) && asprintf(&p, fmt, ea, eb) < 0)
+    if (ea && (!b || eb) && asprintf(&p, "%s%s%s%s", before, ea, after, b ? eb : "") < 0)
         p = NULL;
     free(ea);
     free(eb);
@@ -318,7 +318,7 @@ static int product_create(const struct admin *a, struct request *rq)
 
 static int product_show(const struct admin *a, struct request *rq)
 {
-    return request(rq, "GET", path2("/v1/products/%s", a->arg, NULL), 0);
+    return request(rq, "GET", path2("/v1/products/", a->arg, "", NULL), 0);
 }
 
 static int pack_create(const struct admin *a, struct request *rq)
@@ -333,7 +333,7 @@ static int pack_create(const struct admin *a, struct request *rq)
 
 static int pack_show(const struct admin *a, struct request *rq)
 {
-    return request(rq, "GET", path2("/v1/packs/%s", a->arg, NULL), 0);
+    return request(rq, "GET", path2("/v1/packs/", a->arg, "", NULL), 0);
 }
 
 static int assignments(const struct admin *a, struct request *rq)
@@ -349,12 +349,12 @@ static int assignments(const struct admin *a, struct request *rq)
 
 static int license_block(const struct admin *a, struct request *rq)
 {
-    return post(rq, path2("/v1/licenses/%s/block", a->arg, NULL));
+    return post(rq, path2("/v1/licenses/", a->arg, "/block", NULL));
 }
 
 static int license_unblock(const struct admin *a, struct request *rq)
 {
-    return post(rq, path2("/v1/licenses/%s/unblock", a->arg, NULL));
+    return post(rq, path2("/v1/licenses/", a->arg, "/unblock", NULL));
 }
 
 /* One line of standard input, without its line ending, into buf. */
@@ -389,7 +389,7 @@ static int user_create(const struct admin *a, struct request *rq)
 
 static int user_entitle(const struct admin *a, struct request *rq)
 {
-    char *path = path2("/v1/users/%s/entitlements/%s", a->v[O_USERNAME], a->v[O_PRODUCT]);
+    char *path = path2("/v1/users/", a->v[O_USERNAME], "/entitlements/", a->v[O_PRODUCT]);
     if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
         path = NULL;
     return request(rq, "PUT", path, 0) || BODY(a, rq, cJSON_CreateObject(), {O_STATE, "state", K_STRING}, {O_FEATURES, "features", K_LIST},
@@ -398,7 +398,7 @@ static int user_entitle(const struct admin *a, struct request *rq)
 
 static int user_revoke(const struct admin *a, struct request *rq)
 {
-    char *path = path2("/v1/users/%s/revoke", a->v[O_USERNAME], NULL);
+    char *path = path2("/v1/users/", a->v[O_USERNAME], "/revoke", NULL);
     if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
         path = NULL;
     return post(rq, path);
@@ -425,7 +425,7 @@ static int group_key_create(const struct admin *a, struct request *rq)
 
 static int group_key_relink(const struct admin *a, struct request *rq)
 {
-    return post(rq, path2("/v1/group-keys/%s/relink", a->arg, NULL));
+    return post(rq, path2("/v1/group-keys/", a->arg, "/relink", NULL));
 }
 
 static int clones(const struct admin *a, struct request *rq)
@@ -436,7 +436,7 @@ static int clones(const struct admin *a, struct request *rq)
 
 static int clone_resolve(const struct admin *a, struct request *rq)
 {
-    return post(rq, path2("/v1/update-passwords/%s/resolve", a->arg, NULL)) ||
+    return post(rq, path2("/v1/update-passwords/", a->arg, "/resolve", NULL)) ||
            BODY(a, rq, cJSON_CreateObject(), {O_ACTION, "action", K_STRING});
 }
 

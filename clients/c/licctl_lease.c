@@ -54,7 +54,7 @@ void usage_lease(FILE *out)
 static cJSON *event_object(const licd_lease_event *ev)
 {
     const licd_lease *l = ev->lease;
-    cJSON *o = cJSON_CreateObject(), *servers;
+    cJSON *o = cJSON_CreateObject(), *servers = NULL;
     char expires[64];
     /* A failover before the first checkout has no lease yet. */
     int ok = o && cJSON_AddStringToObject(o, "event", licd_lease_event_name(ev->kind)) &&

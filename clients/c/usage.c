@@ -37,7 +37,7 @@ static int gzip(const char *data, size_t len, unsigned char **out, size_t *out_l
         return LICD_CLIENT_ERR_NOMEM;
     cap = deflateBound(&z, (uLong)len);
     if ((buf = malloc(cap))) {
-        z.next_in = (Bytef *)data;
+        z.next_in = (const Bytef *)data;
         z.avail_in = (uInt)len;
         z.next_out = buf;
         z.avail_out = (uInt)cap;

@@ -2,7 +2,7 @@
 # private PostgreSQL cluster in a folder (run as the postgres user under root).
 # Source it; it defines functions only.
 
-LICD_PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
+LICD_PACKAGES="build-essential clang cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
   libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev postgresql
   postgresql-contrib curl ca-certificates openssl"
 

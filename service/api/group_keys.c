@@ -1,6 +1,7 @@
 /* /v1/group-keys: a vendor creates group keys for its customers (the key is
  * shown once) and empties their links. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,13 @@ static int listed(const cJSON *products, const char *code)
     return 0;
 }
 
-static int invalid(char *detail, const char *fmt, const char *name)
+static int invalid(char *detail, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int invalid(char *detail, const char *fmt, ...)
 {
-    snprintf(detail, LICD_DETAIL_MAX, fmt, name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, LICD_DETAIL_MAX, fmt, ap);
+    va_end(ap);
     return LICD_ERR_INVALID_FIELD;
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +92,9 @@ int http_offload(http_request *req, http_handler next)
 int http_reply_bytes(http_request *req, int status, const char *content_type, const char *data,
                      size_t len)
 {
+    /* MUST_COPY only reads data; the prototype lacks the const. */
     struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+        MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
     return queue(req, status, resp, content_type);
 }
 

@@ -371,7 +371,7 @@ int json_get_object_text(const cJSON *obj, const char *name, int required, size_
 int json_get_base64(const cJSON *obj, const char *name, int required, size_t max_decoded,
                     unsigned char **out, size_t *out_len, char *detail)
 {
-    const char *text;
+    const char *text = NULL;
     size_t len, decoded;
     int rc = json_get_string(obj, name, required, 0, (size_t)-1, &text, detail);
     *out = NULL;

@@ -428,13 +428,14 @@ int it_start_licd(const char *const *env, const char *log, int port)
     char *envp[256];
     char *argv[] = {"licd", "serve", NULL};
     posix_spawn_file_actions_t fa;
-    size_t n = 0;
+    size_t n = 0, copied;
     pid_t pid;
 
     snprintf(listen, sizeof listen, "LICD_LISTEN=127.0.0.1:%d", port);
     envp[n++] = listen;
-    for (; env && *env && n < 200; env++)
-        envp[n++] = (char *)*env;
+    for (; env && *env && n < 200; n++, env++)
+        cr_assert((envp[n] = strdup(*env))); /* envp is not const for posix_spawn */
+    copied = n;
     envp[n++] = "LICD_ACCESS_LOG=0";
     for (char **e = environ; *e && n < 255; e++)
         envp[n++] = *e; /* later duplicates lose: getenv takes the first */
@@ -443,6 +444,8 @@ int it_start_licd(const char *const *env, const char *log, int port)
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     cr_assert_eq(posix_spawn(&pid, it_env("LICD_BIN"), &fa, NULL, argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
+    while (copied > 1)
+        free(envp[--copied]);
     wait_listening(port);
     return pid;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fill.h"
 #include "harness.h"
 
 /* One vendor, one customer and two products (mail, web) per test, so tests
@@ -77,11 +78,12 @@ static void activate_refused(const char *key, const char *fields, const char *co
     it_response_free(&r);
 }
 
-static long long sql_count(const char *fmt, const char *arg)
+/* The count that tmpl, its %s filled by arg, selects. */
+static long long sql_count(const char *tmpl, const char *arg)
 {
     char sql[1024], *out;
     long long n;
-    snprintf(sql, sizeof sql, fmt, arg);
+    cr_assert_eq(test_fill(sql, sizeof sql, tmpl, arg), 0);
     cr_assert_eq(it_sql(sql, &out), 0, "%s", sql);
     n = atoll(out);
     free(out);
@@ -626,13 +628,15 @@ Test(refusals, every_check_has_its_own_code_in_order)
 }
 
 /* POST /v1/group-keys with body; expects a 400/404 problem naming what. */
-/* POSTs /v1/group-keys with fmt (its %s the customer id) and expects a
+/* POSTs /v1/group-keys with tmpl (its %s the customer id) and expects a
  * problem whose detail names what (when given). */
 static void create_refused(struct site *s, const char *customer_id, long status,
-                           const char *code, const char *what, const char *fmt)
+                           const char *code, const char *what, const char *tmpl)
 {
     it_response r;
-    it_postf("/v1/group-keys", s->vendor, &r, fmt, customer_id);
+    char body[2048];
+    cr_assert_eq(test_fill(body, sizeof body, tmpl, customer_id), 0);
+    it_json("POST", "/v1/group-keys", s->vendor, body, &r);
     it_assert_problem(&r, status, code);
     if (what)
         cr_assert(strstr(it_str(&r, "detail"), what), "detail %s should name %s",
@@ -648,9 +652,9 @@ static void create_refused(struct site *s, const char *customer_id, long status,
 
 /* Bodies answered 400 invalid_field, and what the detail names. */
 static const struct {
-    const char *what, *fmt;
+    const char *what, *tmpl;
 } bad_bodies[] = {
-    {"customer_id", "{\"scheme\":\"s\"}%.0s"},
+    {"customer_id", "{\"scheme\":\"s\"}"},
     {"scheme", "{\"customer_id\":\"%s\",\"products\":[\"mail\"]}"},
     {"scheme", "{\"customer_id\":\"%s\",\"scheme\":7,\"products\":[\"mail\"]}"},
     {"products", BODY("\"mail\"", "{\"mail\":1}", NODE, "")},
@@ -684,7 +688,7 @@ Test(bad_input, creating_a_group_key)
     site_init(&other);
     for (size_t i = 0; i < sizeof bad_bodies / sizeof bad_bodies[0]; i++)
         create_refused(&s, s.customer_id, 400, "invalid_field", bad_bodies[i].what,
-                       bad_bodies[i].fmt);
+                       bad_bodies[i].tmpl);
     /* another vendor's customer, an unknown one */
     create_refused(&s, other.customer_id, 404, "not_found", NULL, MAIL(NODE, ""));
     create_refused(&s, "nobody", 404, "not_found", NULL, MAIL(NODE, ""));

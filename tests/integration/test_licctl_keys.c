@@ -254,13 +254,12 @@ static int activate(struct world *w, const char *key, const char *node, const ch
                   it_url(), key, node, cache, extra ? extra : "");
 }
 
-/* The update-password files in a cache folder (free it). */
-static char *password_files(const char *cache)
+/* The update-password files in a cache folder, into *files (free it). */
+static void password_files(const char *cache, char **files)
 {
-    char cmd[800], *out;
+    char cmd[800];
     snprintf(cmd, sizeof cmd, "cd '%s' && ls update-password-* 2>/dev/null", cache);
-    it_sh(cmd, &out);
-    return out;
+    it_sh(cmd, files);
 }
 
 static int mode_of(const char *path)
@@ -290,7 +289,7 @@ Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
     snprintf(first_id, sizeof first_id, "%s", out_str(&w, "license_id"));
     cr_assert(!strstr(w.out, key), "the group key is never printed");
     cJSON_Delete(it_verify_jwt(out_str(&w, "license")));
-    files = password_files(cache);
+    password_files(cache, &files);
     cr_assert_eq(strchr(files, '\n') - files, (long)strlen(files) - 1, "one file: %s", files);
     cr_assert(!strstr(files, key), "the key is not in the name: %s", files);
     files[strcspn(files, "\n")] = '\0';
@@ -337,7 +336,7 @@ Test(licctl_activate, the_update_password_is_kept_and_a_copy_is_flagged)
     cJSON_Delete(items);
     /* The copy now keeps its own node's password; the spent one is gone. */
     free(files);
-    files = password_files(copy);
+    password_files(copy, &files);
     cr_assert_eq(strchr(files, '\n') - files, (long)strlen(files) - 1, "one file: %s", files);
     cr_assert(!strstr(files, strrchr(file, '/') + 1), "the n1 file was removed: %s", files);
 

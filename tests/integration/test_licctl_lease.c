@@ -77,12 +77,12 @@ struct holder {
     char out[700], err[700];
 };
 
-static void start_lease(struct pool *p, struct holder *h, const char *name, const char *url,
-                        const char *client, int json)
+static void start_lease(struct pool *p, struct holder *h, const char *name, char *url,
+                        char *client, int json)
 {
     extern char **environ;
-    char *argv[] = {"licctl", "lease", "--url", (char *)url, "--customer-key", p->customer, "--product",
-                    "cad", "--client", (char *)client, json ? "--json" : NULL, NULL};
+    char *argv[] = {"licctl", "lease", "--url", url, "--customer-key", p->customer, "--product",
+                    "cad", "--client", client, json ? "--json" : NULL, NULL};
     posix_spawn_file_actions_t fa;
 
     snprintf(h->out, sizeof h->out, "%s/%s.out", p->dir, name);

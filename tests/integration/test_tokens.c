@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "crypto/digest.h"
+#include "fill.h"
 #include "harness.h"
 #include "util/base64.h"
 
@@ -422,7 +423,7 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char body[512];
-        snprintf(body, sizeof body, bad[i][0], s.customer_id);
+        cr_assert_eq(test_fill(body, sizeof body, bad[i][0], s.customer_id), 0);
         it_json("POST", "/v1/users", s.vendor, body, &r);
         it_assert_problem(&r, 400, bad[i][1]);
         it_response_free(&r);

@@ -93,7 +93,7 @@ static unsigned char *gz(const void *data, size_t len, int times, size_t *out_le
     cr_assert(out);
     cr_assert(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) == Z_OK);
     for (int i = 0; i < times; i++) {
-        z.next_in = (Bytef *)data;
+        z.next_in = (const Bytef *)data;
         z.avail_in = (uInt)len;
         do {
             if (n == cap) {

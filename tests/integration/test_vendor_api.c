@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fill.h"
 #include "harness.h"
 
 /* A vendor with one customer and one product "app" (version 1.0); each
@@ -617,7 +618,7 @@ Test(packs, different_packs_at_once_get_disjoint_serials)
 {
     struct world w;
     struct racer r[RACERS];
-    const char *bodies[RACERS];
+    char *bodies[RACERS];
     long long begin[RACERS];
 
     world_init(&w, "Serial Race Vendor");
@@ -625,7 +626,7 @@ Test(packs, different_packs_at_once_get_disjoint_serials)
         bodies[i] = strdup(f("{\"pack_id\":\"p%d\",\"customer_id\":\"%s\",\"product\":\"app\","
                              "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10}",
                              i, w.customer_id));
-    run_race(&w, bodies, r);
+    run_race(&w, (const char *const *)bodies, r);
     for (int i = 0; i < RACERS; i++) {
         cJSON *j = cJSON_Parse(r[i].answer);
         cr_assert_eq(r[i].status, 201, "racer %d: %ld %s", i, r[i].status, r[i].answer);
@@ -635,7 +636,7 @@ Test(packs, different_packs_at_once_get_disjoint_serials)
             cr_assert(begin[i] + 10 <= begin[k] || begin[k] + 10 <= begin[i],
                       "ranges at %lld and %lld overlap", begin[i], begin[k]);
         free(r[i].answer);
-        free((char *)bodies[i]);
+        free(bodies[i]);
     }
     world_free(&w);
 }
@@ -679,7 +680,7 @@ Test(packs, bad_bodies_change_nothing)
     int before;
     const char *base = "\"pack_id\":\"bad\",\"product\":\"app\",\"version\":\"1.0\"";
     struct {
-        const char *fields, *what;
+        const char *fields, *what; /* fields: %s the customer id */
     } cases[] = {
         {"\"customer_id\":\"%s\",\"type\":\"per_device\"", "quantity"},
         {"\"customer_id\":\"%s\",\"type\":\"per_device\",\"quantity\":0", "quantity"},
@@ -691,8 +692,8 @@ Test(packs, bad_bodies_change_nothing)
         {"\"customer_id\":\"%s\",\"quantity\":5", "type"},
         {"\"customer_id\":\"%s\",\"type\":\"site\",\"quantity\":5", "type"},
         {"\"customer_id\":\"%s\",\"type\":5,\"quantity\":5", "type"},
-        {"\"type\":\"per_device\",\"quantity\":5%.0s", "customer_id"},
-        {"\"customer_id\":42,\"type\":\"per_device\",\"quantity\":5%.0s", "customer_id"},
+        {"\"type\":\"per_device\",\"quantity\":5", "customer_id"},
+        {"\"customer_id\":42,\"type\":\"per_device\",\"quantity\":5", "customer_id"},
         {"\"customer_id\":\"%s\",\"type\":\"per_device\",\"quantity\":5,\"platform\":\"mac\"",
          "platform"},
         {"\"customer_id\":\"%s\",\"type\":\"per_device\",\"quantity\":5,\"begin_serial\":0",
@@ -733,7 +734,7 @@ Test(packs, bad_bodies_change_nothing)
     before = audit_count(w.vendor);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char fields[512];
-        snprintf(fields, sizeof fields, cases[i].fields, w.customer_id);
+        cr_assert_eq(test_fill(fields, sizeof fields, cases[i].fields, w.customer_id), 0);
         expect_problem(400, "invalid_field", cases[i].what, "POST", "/v1/packs", w.vendor,
                        f("{%s,%s}", base, fields));
     }

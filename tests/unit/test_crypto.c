@@ -23,6 +23,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
+#include "fill.h"
 #include "util/base64.h"
 #include "util/error.h"
 
@@ -793,7 +794,7 @@ Test(jwt, refuses_bad_headers_even_when_signed)
     char header[512], *token;
     const char *kid;
     struct {
-        const char *fmt;
+        const char *tmpl; /* %s: the kid */
         const char *why;
     } cases[] = {
         {"{\"alg\":\"ES256\"}", "missing kid"},
@@ -820,7 +821,7 @@ Test(jwt, refuses_bad_headers_even_when_signed)
     one_key_init(&k, "sign.pem");
     kid = crypto_keyring_kid(k.ring);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        snprintf(header, sizeof header, cases[i].fmt, kid, kid);
+        cr_assert_eq(test_fill(header, sizeof header, cases[i].tmpl, kid), 0);
         token = sign_raw(k.path, header, "{\"sub\":\"x\"}");
         expect_invalid(k.ring, token, cases[i].why);
         free(token);
