@@ -11,9 +11,12 @@
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
 #include "http/server.h"
+#include "store/caches.h"
 #include "store/db.h"
+#include "store/documents.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
+#include "store/notify.h"
 #include "store/vendors.h"
 #include "util/config.h"
 #include "util/json.h"
@@ -177,11 +180,22 @@ static int cmd_serve(void)
     if (need_database(cfg.database_url))
         goto out;
     api_init(&cfg, ring);
+    if (store_caches_init() != LICD_OK) {
+        fail("out of memory", NULL);
+        goto out;
+    }
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* The caches work only while changes can be heard of; the signed
+     * licences saved in the background. Both on connections of their own. */
+    if (store_notify_start(cfg.database_url) != LICD_OK ||
+        store_documents_start() != LICD_OK) {
+        fail("cannot start the cache listener or the document saver", NULL);
+        goto out;
+    }
     signal(SIGPIPE, SIG_IGN);
     hc = (http_server_config){.host = cfg.listen_host,
                               .port = cfg.listen_port,
@@ -218,6 +232,9 @@ static int cmd_serve(void)
     log_line("info", "stopped", NULL);
     rc = 0;
 out:
+    store_documents_stop();
+    store_notify_stop();
+    store_caches_free();
     store_shutdown();
     crypto_keyring_free(ring);
     return rc;

@@ -2,14 +2,18 @@
  * it holds, a new seat, or its one temporary licence — after an optional
  * platform challenge. A body with a group key and no Authorization header
  * is the group shape (get_key_group.c). */
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/license.h"
 #include "store/challenges.h"
 #include "store/grants.h"
+#include "store/caches.h"
 #include "util/json.h"
 
 const char *const api_platforms[] = {"windows", "non_windows", "legacy", "direct_connect", "any",
@@ -55,62 +59,124 @@ static int check_challenge(http_request *req, const store_customer *c, const cJS
     return rc;
 }
 
-/* The decision loop: look up, decide, act. A concurrent request for the same
- * client shows up as a unique violation (LICD_ERR_CONFLICT); looking up again
- * then finds what that request recorded. */
-static int grant(http_request *req, const store_grant_request *g, const store_product *p)
+/* Answers recovered licences of clients that asked before: the answer's
+ * body in the store's licence cache under the client's licence key
+ * (store_license_cache_key), with the licence's expiry in front. Filled by
+ * the answers that hand back or grant a permanent licence; emptied for a
+ * client when its licence changes (NOTIFY from the database, on every node). */
+#define RECOVERED_MAX 4096
+struct recovered_answer {
+    time_t expires_at; /* 0: never */
+    char body[RECOVERED_MAX - sizeof(time_t)];
+};
+
+/* Answers a permanent licence (status 200 recovered, 201 granted) and keeps
+ * the answer for the client's next request. */
+static int permanent_answer(http_request *req, int status, const store_license *l,
+                            const char *document, const store_product *p, const char *key,
+                            uint64_t generation)
 {
-    store_license permanent, temporary, fresh;
-    domain_client_facts f;
+    cache *recovered = store_cache(STORE_CACHE_LICENSES);
+    struct recovered_answer a;
+    char *body = NULL;
+    size_t len;
+    int rc = api_license_reply(req, status, l, document, p, recovered ? &body : NULL);
+    if (rc == LICD_OK && body && (len = strlen(body)) < sizeof a.body) {
+        a.expires_at = l->expires_at;
+        memcpy(a.body, body, len + 1);
+        cache_put(recovered, key, &a, offsetof(struct recovered_answer, body) + len + 1,
+                  generation);
+    }
+    free(body);
+    return rc;
+}
+
+/* The answer kept for this client, if its licence has not run out since. */
+static int recovered_answer(http_request *req, const char *key)
+{
+    cache *recovered = store_cache(STORE_CACHE_LICENSES);
+    struct recovered_answer a;
+    long n = recovered ? cache_get(recovered, key, &a, sizeof a) : -1;
+    if (n <= (long)offsetof(struct recovered_answer, body) ||
+        (a.expires_at && a.expires_at <= time(NULL)))
+        return 0;
+    return http_reply_bytes(req, 200, "application/json", a.body, strlen(a.body)) == LICD_OK;
+}
+
+/* The decision: one statement finds the client's licences and takes a seat
+ * when none of them decides (store_grant); what it found decides the rest.
+ * A concurrent request for the same client shows up as a unique violation
+ * (LICD_ERR_CONFLICT); asking again then finds what that request recorded. */
+static int grant(http_request *req, const store_grant_request *g, const store_product *p,
+                 const char *key)
+{
+    cache *recovered = store_cache(STORE_CACHE_LICENSES);
+    store_grant_result r = {0};
     int rc = LICD_OK;
 
     for (int attempt = 0; attempt < 4; attempt++) {
-        int taken = 0, has_pack = 0;
-        if ((rc = store_grant_lookup(g, &f, &permanent, &temporary)) != LICD_OK)
-            return rc;
-        switch (domain_grant_first_step(&f)) {
-        case GRANT_REFUSE_BLOCKED:
-            snprintf(req->detail, sizeof req->detail, "licence %s is blocked",
-                     f.has_permanent && f.permanent_blocked ? permanent.license_id
-                                                            : temporary.license_id);
-            return LICD_ERR_LICENSE_BLOCKED;
-        case GRANT_RETURN_PERMANENT:
-            return api_license_reply(req, 200, &permanent, p);
-        case GRANT_TRY_SEAT:
-            break;
-        }
-        rc = store_grant_take_seat(g, &fresh, &taken);
+        uint64_t generation = recovered ? cache_generation(recovered) : 0;
+        int has_pack = 0;
+        store_license fresh;
+        rc = store_grant(g, &r);
         if (rc == LICD_ERR_CONFLICT)
             continue;
         if (rc != LICD_OK)
-            return rc;
-        if (taken)
-            return api_license_reply(req, 201, &fresh, p);
+            break;
+        if (r.taken) {
+            rc = permanent_answer(req, 201, &r.fresh, NULL, p, key, generation);
+            break;
+        }
+        switch (domain_grant_first_step(&r.facts)) {
+        case GRANT_REFUSE_BLOCKED:
+            snprintf(req->detail, sizeof req->detail, "licence %s is blocked",
+                     r.facts.has_permanent && r.facts.permanent_blocked
+                         ? r.permanent.license_id
+                         : r.temporary.license_id);
+            rc = LICD_ERR_LICENSE_BLOCKED;
+            goto out;
+        case GRANT_RETURN_PERMANENT:
+            rc = permanent_answer(req, 200, &r.permanent, r.permanent_document, p, key,
+                                  generation);
+            goto out;
+        case GRANT_TRY_SEAT:
+            break;
+        }
         if ((rc = store_grant_has_pack(g, &has_pack)) != LICD_OK)
-            return rc;
-        switch (domain_grant_no_seat(&f, has_pack)) {
+            break;
+        switch (domain_grant_no_seat(&r.facts, has_pack)) {
         case GRANT_RETURN_TEMPORARY:
-            return api_license_reply(req, 200, &temporary, p);
+            rc = api_license_reply(req, 200, &r.temporary, r.temporary_document, p, NULL);
+            goto out;
         case GRANT_ISSUE_TEMPORARY:
             rc = store_grant_temporary(g, api_ctx()->config->temp_license_ttl, &fresh);
             if (rc == LICD_ERR_CONFLICT)
                 continue;
-            return rc != LICD_OK ? rc : api_license_reply(req, 201, &fresh, p);
+            if (rc == LICD_OK)
+                rc = api_license_reply(req, 201, &fresh, NULL, p, NULL);
+            goto out;
         case GRANT_TEMPORARY_EXPIRED:
             snprintf(req->detail, sizeof req->detail,
                      "the temporary licence %s has run out and no seat is free",
-                     temporary.license_id);
-            return LICD_ERR_TEMPORARY_LICENSE_EXPIRED;
+                     r.temporary.license_id);
+            rc = LICD_ERR_TEMPORARY_LICENSE_EXPIRED;
+            goto out;
         case GRANT_NO_MATCHING_PACK:
             snprintf(req->detail, sizeof req->detail,
                      "no pack of %s for this customer and platform", p->code);
-            return LICD_ERR_NO_MATCHING_PACK;
+            rc = LICD_ERR_NO_MATCHING_PACK;
+            goto out;
         }
     }
-    /* Only concurrent requests for this very client loop; let it retry. */
-    snprintf(req->detail, sizeof req->detail, "concurrent requests for client %s; retry",
-             g->client_id);
-    return LICD_ERR_UNAVAILABLE;
+    if (rc == LICD_ERR_CONFLICT) {
+        /* Only concurrent requests for this very client loop; let it retry. */
+        snprintf(req->detail, sizeof req->detail, "concurrent requests for client %s; retry",
+                 g->client_id);
+        rc = LICD_ERR_UNAVAILABLE;
+    }
+out:
+    store_grant_result_clear(&r);
+    return rc;
 }
 
 int api_get_key(http_request *req)
@@ -120,7 +186,7 @@ int api_get_key(http_request *req)
     cJSON *body = NULL;
     const cJSON *challenge;
     const char *product, *version = NULL, *client_id, *platform, *software_id = NULL;
-    char image_platform[16];
+    char image_platform[16], key[STORE_UUID_LEN + 24 + 258];
     int rc;
 
     if ((rc = http_json_body(req, &body)) != LICD_OK)
@@ -157,9 +223,14 @@ int api_get_key(http_request *req)
             goto out;
         platform = image_platform;
     }
+    store_license_cache_key(c->id, p.id, client_id, key, sizeof key);
+    if (recovered_answer(req, key)) {
+        rc = LICD_OK;
+        goto out;
+    }
     {
         store_grant_request g = {c->vendor_id, c->id, p.id, client_id, platform, version, p.version};
-        rc = grant(req, &g, &p);
+        rc = grant(req, &g, &p, key);
     }
 out:
     store_product_clear(&p);

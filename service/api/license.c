@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "crypto/jwt.h"
+#include "store/documents.h"
 #include "util/json.h"
 
 #define LICENSE_ISSUER "licd"
@@ -34,7 +35,7 @@ int api_license_sign_with(const store_license *l, const store_product *p, const 
         (!l->serial ? cJSON_AddNullToObject(c, "serial") != NULL
                     : cJSON_AddNumberToObject(c, "serial", (double)l->serial) != NULL) &&
         cJSON_AddBoolToObject(c, "tmp", l->temporary) &&
-        cJSON_AddNumberToObject(c, "iat", (double)time(NULL)) &&
+        cJSON_AddNumberToObject(c, "iat", (double)(l->issued_at ? l->issued_at : time(NULL))) &&
         cJSON_AddNumberToObject(c, "exp", l->expires_at ? (double)l->expires_at
                                                         : (double)LICENSE_NO_EXPIRY) &&
         cJSON_AddStringToObject(c, "cus", l->customer_id) &&
@@ -75,11 +76,17 @@ int api_license_verify(const char *jwt, cJSON **claims)
 }
 
 int api_license_reply(http_request *req, int status, const store_license *l,
-                      const store_product *p)
+                      const char *document, const store_product *p, char **body)
 {
-    char *jwt = NULL;
+    char *jwt = NULL, *text = NULL;
     cJSON *o = NULL;
-    int rc = api_license_sign(l, p, &jwt);
+    int rc = LICD_OK;
+    if (document && crypto_jwt_by_signing_key(api_ctx()->keys, document)) {
+        if (!(jwt = strdup(document)))
+            return LICD_ERR_NOMEM;
+    } else if ((rc = api_license_sign(l, p, &jwt)) == LICD_OK) {
+        store_document_save(l->id, jwt);
+    }
     if (rc != LICD_OK)
         return rc;
     rc = LICD_ERR_NOMEM;
@@ -94,9 +101,15 @@ int api_license_reply(http_request *req, int status, const store_license *l,
         cJSON_AddStringToObject(o, "client_id", l->client_id) &&
         cJSON_AddStringToObject(o, "product", p->code) &&
         cJSON_AddStringToObject(o, "version", l->version) &&
-        cJSON_AddStringToObject(o, "platform", l->platform))
-        rc = http_reply_json(req, status, o);
+        cJSON_AddStringToObject(o, "platform", l->platform) &&
+        (text = cJSON_PrintUnformatted(o)))
+        rc = http_reply_bytes(req, status, "application/json", text, strlen(text));
+    if (rc == LICD_OK && body) {
+        *body = text;
+        text = NULL;
+    }
     cJSON_Delete(o);
+    free(text);
     free(jwt);
     return rc;
 }

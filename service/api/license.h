@@ -11,8 +11,8 @@
 #define LICENSE_NO_EXPIRY 253402300799LL
 #define LICENSE_FORMAT_VERSION 1
 
-/* Signs l as a licence JWT (claims in API.md, plus cus and vnd); *jwt is
- * malloc'd, caller frees. A licence without a pack (temporary licences,
+/* Signs l as a licence JWT (claims in API.md, plus cus and vnd), iat being
+ * its issue time (now when l has none); *jwt is malloc'd, caller frees. A licence without a pack (temporary licences,
  * activation keys) has "pack" and "serial" null. */
 int api_license_sign(const store_license *l, const store_product *p, char **jwt);
 /* api_license_sign with the members of extra (a JSON object, not consumed;
@@ -26,8 +26,12 @@ int api_license_sign_with(const store_license *l, const store_product *p, const 
  * LICD_ERR_TOKEN_EXPIRED or LICD_ERR_TOKEN_INVALID otherwise. */
 int api_license_verify(const char *jwt, cJSON **claims);
 
-/* Answers status with {"license","license_id","pack_id","expires_at","temporary",...}. */
+/* Answers status with {"license","license_id","pack_id","expires_at","temporary",...}.
+ * The licence document is the stored one (document, NULL when none was
+ * saved) while it was signed by the current signing key; otherwise it is
+ * signed now with its issue time as iat and saved for next time. When body
+ * is not NULL it gets a malloc'd copy of the answer's JSON (for caches). */
 int api_license_reply(http_request *req, int status, const store_license *l,
-                      const store_product *p);
+                      const char *document, const store_product *p, char **body);
 
 #endif

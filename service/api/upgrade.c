@@ -113,7 +113,7 @@ int api_upgrade(http_request *req)
                  "licence %s cannot be upgraded to %s (reason: no_upgrade_seat)",
                  u.license.license_id, u.target);
     if (rc == LICD_OK)
-        rc = api_license_reply(req, 201, &fresh, &u.product);
+        rc = api_license_reply(req, 201, &fresh, NULL, &u.product, NULL);
 out:
     cJSON_Delete(body);
     store_product_clear(&u.product);

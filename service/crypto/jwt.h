@@ -16,6 +16,11 @@
  * Returns 0, LICD_ERR_NOMEM or LICD_ERR_INTERNAL. Thread-safe. */
 int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out);
 
+/* 1 when token's header is the one crypto_jwt_sign writes with the ring's
+ * signing key now (so a stored token needs no new signature after a key
+ * rotation), else 0. Looks at the header only. */
+int crypto_jwt_by_signing_key(const crypto_keyring *ring, const char *token);
+
 /* Verifies token against the ring (signing and retired keys). Refuses any alg
  * but ES256 (none, HS256, ...), an unknown or missing kid, a bad signature,
  * malformed base64url/JSON, a payload that is not an object: LICD_ERR_TOKEN_INVALID

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "store/caches.h"
 #include "store/sql.h"
 
 /* Over an assignment a, its product p and its pack k (none for temporary licences). */
@@ -93,5 +94,8 @@ int store_assignment_set_blocked(const store_actor *who, const char *license_id,
                                  store_assignment *out)
 {
     struct block_ctx c = {who, license_id, blocked, out};
-    return store_tx(block_tx, &c);
+    int rc = store_tx(block_tx, &c);
+    if (rc == LICD_OK)
+        store_caches_forget(STORE_CACHE_LICENSES);
+    return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "crypto/apikey.h"
+#include "store/caches.h"
 #include "store/sql.h"
 #include "util/json.h"
 
@@ -64,7 +65,8 @@ int store_customer_create(const store_actor *who, const char *name, store_custom
 
 int store_customer_by_key(const char *key, store_customer *out)
 {
-    return store_find_key(key, &Q_CUSTOMER_BY_KEY, &customer_row, out);
+    return store_find_key(key, &Q_CUSTOMER_BY_KEY, &customer_row, out,
+                          store_cache(STORE_CACHE_CUSTOMER_KEYS));
 }
 
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out)

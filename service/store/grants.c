@@ -4,8 +4,10 @@
 #include "store/grants.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "store/caches.h"
 #include "store/sql.h"
 
 /* Every query below renders a licence with these columns, a = assignments,
@@ -13,13 +15,13 @@
 enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
-       LICENSE_EXPIRES_AT, LICENSE_EXPIRED };
+       LICENSE_EXPIRES_AT, LICENSE_EXPIRED, LICENSE_DOCUMENT, LICENSE_FRESH };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
     " a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,"           \
     " coalesce(extract(epoch FROM a.expires_at)::bigint, 0),"                               \
-    " coalesce(a.expires_at <= now(), false)"
+    " coalesce(a.expires_at <= now(), false), a.document"
 static const store_field license_fields[] = {
     [LICENSE_ID] = STORE_INT64(store_license, id),
     [LICENSE_VENDOR_ID] = STORE_TEXT(store_license, vendor_id),
@@ -49,39 +51,45 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
     " AND platform IN ('any', $3) AND version = $4"                                    \
     " AND first_active <= now() AND (expires IS NULL OR expires > now())"
 
-static const store_sql Q_GRANT_LOOKUP = {
-    "grant_lookup", "SELECT " LICENSE_COLUMNS " FROM assignments a"
-                    " LEFT JOIN packs p ON p.id = a.pack_id"
-                    " WHERE a.customer_id = $1 AND a.product_id = $2 AND a.client_id = $3"
-                    " AND (a.temporary OR a.status = 'active')"};
-static const store_sql Q_GRANT_TAKE_SEAT = {
-    "grant_take_seat",
-    "WITH cand AS ("
+/* get_key in one statement. mine: the client's licences as they were
+ * before it; stop: one of them decides the answer (a blocked licence, or a
+ * permanent one that has not expired: domain_grant_first_step), so no seat
+ * is taken. Otherwise a seat of the first matching pack with one free, the
+ * client's temporary or lapsed licence retired, and the new licence. The
+ * answer: the new licence (fresh) first, then the client's licences.
+ * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
+static const store_sql Q_GRANT = {
+    "grant",
+    "WITH mine AS ("
+    "  SELECT * FROM assignments WHERE customer_id = $1 AND product_id = $2"
+    "  AND client_id = $5 AND (temporary OR status = 'active')),"
+    " stop AS ("
+    "  SELECT 1 FROM mine WHERE blocked"
+    "  OR (NOT temporary AND NOT coalesce(expires_at <= now(), false))),"
+    " cand AS ("
     "  SELECT id FROM packs WHERE" MATCHING_PACKS
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned < quantity"
+    "  AND assigned < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS ("
     "  UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
     "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),"
-    /* The client's temporary licence, or a permanent one whose pack has
-     * lapsed, steps aside for the new licence. */
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
-    "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $5"
-    "  AND status = 'active' AND NOT blocked"
-    "  AND (temporary OR expires_at <= now()) AND EXISTS (SELECT 1 FROM seat)"
+    "  WHERE id IN (SELECT id FROM mine WHERE status = 'active' AND NOT blocked"
+    "  AND (temporary OR expires_at <= now())) AND EXISTS (SELECT 1 FROM seat)"
     "  RETURNING id),"
-    " a AS ("
+    " fresh AS ("
     "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
     "   serial, client_id, version, platform, temporary, expires_at)"
     "  SELECT $6, $1, $2, seat.id, seat.serial::text, seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
     "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired"
     "  RETURNING *)"
-    " SELECT " LICENSE_COLUMNS " FROM a"
-    " LEFT JOIN packs p ON p.id = a.pack_id"};
+    " SELECT " LICENSE_COLUMNS ", true FROM fresh a LEFT JOIN packs p ON p.id = a.pack_id"
+    " UNION ALL"
+    " SELECT " LICENSE_COLUMNS ", false FROM mine a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
@@ -125,23 +133,40 @@ static const store_sql Q_UPGRADE = {
 static const store_sql Q_UPGRADE_LINK = {
     "upgrade_link", "UPDATE assignments SET upgraded_to = $2 WHERE id = $1"};
 
-int store_grant_lookup(const store_grant_request *r, domain_client_facts *f,
-                       store_license *permanent, store_license *temporary)
+void store_license_cache_key(const char *customer_id, long long product_id,
+                             const char *client_id, char *out, size_t len)
 {
-    char product[24];
-    const char *params[3] = {r->customer_id, product, r->client_id};
-    PGresult *res = NULL;
-    int rc;
+    snprintf(out, len, "%s:%lld:%s", customer_id, product_id, client_id);
+}
 
-    memset(f, 0, sizeof *f);
-    snprintf(product, sizeof product, "%lld", r->product_id);
-    rc = store_exec(&Q_GRANT_LOOKUP, 3, params, 1, &res);
+void store_grant_result_clear(store_grant_result *out)
+{
+    free(out->permanent_document);
+    free(out->temporary_document);
+    out->permanent_document = out->temporary_document = NULL;
+}
+
+/* Reads the rows of Q_GRANT into out. */
+static int read_grant(const PGresult *res, store_grant_result *out)
+{
+    domain_client_facts *f = &out->facts;
+    int rc = LICD_OK;
     for (int i = 0; rc == LICD_OK && i < PQntuples(res); i++) {
         int temp = store_col_bool(res, i, LICENSE_TEMPORARY);
         int expired = store_col_bool(res, i, LICENSE_EXPIRED);
-        store_license *l = temp ? temporary : permanent;
+        store_license *l;
+        char **doc;
+        if (store_col_bool(res, i, LICENSE_FRESH)) {
+            out->taken = 1;
+            rc = store_fill(&license_row, res, i, &out->fresh);
+            continue;
+        }
+        l = temp ? &out->temporary : &out->permanent;
+        doc = temp ? &out->temporary_document : &out->permanent_document;
         if ((rc = store_fill(&license_row, res, i, l)) != LICD_OK)
             break;
+        if (*store_col_str(res, i, LICENSE_DOCUMENT))
+            rc = store_col_dup(res, i, LICENSE_DOCUMENT, doc);
         if (temp) {
             f->has_temporary = 1;
             f->temporary_blocked = l->blocked;
@@ -153,34 +178,35 @@ int store_grant_lookup(const store_grant_request *r, domain_client_facts *f,
             f->permanent_expired = expired;
         }
     }
-    PQclear(res);
     return rc;
 }
 
-int store_grant_take_seat(const store_grant_request *r, store_license *out, int *taken)
+int store_grant(const store_grant_request *r, store_grant_result *out)
 {
     char product[24];
     const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
                              r->vendor_id};
     int rc = LICD_OK;
 
-    *taken = 0;
     snprintf(product, sizeof product, "%lld", r->product_id);
     /* The chosen pack may fill up between the choice and the update; the
      * update's own assigned < quantity then finds no row, and the next
      * attempt chooses again. A few attempts cover any realistic race. */
-    for (int attempt = 0; attempt < 8 && rc == LICD_OK && !*taken; attempt++) {
-        PGresult *probe = NULL;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        PGresult *res = NULL;
         int more;
-        rc = store_fetch_row(&Q_GRANT_TAKE_SEAT, 6, params, 0, &license_row, out);
-        *taken = rc == LICD_OK;
-        if (rc != LICD_ERR_NOT_FOUND)
-            continue;
-        /* No row: either no pack had a free seat (done) or the chosen one
+        store_grant_result_clear(out);
+        memset(out, 0, sizeof *out);
+        if ((rc = store_exec(&Q_GRANT, 6, params, 0, &res)) == LICD_OK)
+            rc = read_grant(res, out);
+        PQclear(res);
+        if (rc != LICD_OK || out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+            break;
+        /* No seat: either no pack had one free (done) or the chosen one
          * filled up under us (try again). */
-        rc = store_exec(&Q_GRANT_SEAT_LEFT, 4, params, 1, &probe);
-        more = rc == LICD_OK && PQntuples(probe) > 0;
-        PQclear(probe);
+        rc = store_exec(&Q_GRANT_SEAT_LEFT, 4, params, 1, &res);
+        more = rc == LICD_OK && PQntuples(res) > 0;
+        PQclear(res);
         if (!more)
             break;
     }
@@ -271,5 +297,8 @@ static int upgrade_tx(void *p)
 int store_upgrade(const store_license *l, const char *target_version, store_license *out)
 {
     struct upgrade_ctx c = {l, target_version, out};
-    return store_tx(upgrade_tx, &c);
+    int rc = store_tx(upgrade_tx, &c);
+    if (rc == LICD_OK)
+        store_caches_forget(STORE_CACHE_LICENSES);
+    return rc;
 }

@@ -4,6 +4,7 @@
 #ifndef LICD_STORE_GRANTS_H
 #define LICD_STORE_GRANTS_H
 
+#include <stddef.h>
 #include <time.h>
 
 #include "domain/grant.h"
@@ -39,17 +40,31 @@ typedef struct {
     const char *default_version; /* a temporary licence's version when none is asked */
 } store_grant_request;
 
-/* The client's active permanent licence and its temporary licence (if any)
- * for the product, and the facts get_key decides on. */
-int store_grant_lookup(const store_grant_request *r, domain_client_facts *facts,
-                       store_license *permanent, store_license *temporary);
+/* What get_key's one statement found and did for a client: its licences of
+ * the product (as domain_client_facts and the rows), their stored signed
+ * documents (NULL when none was saved yet), and the licence of a seat it
+ * took (taken = 1). A seat is taken only when domain_grant_first_step
+ * would say GRANT_TRY_SEAT. Clear with store_grant_result_clear. */
+typedef struct {
+    domain_client_facts facts;
+    store_license permanent, temporary, fresh;
+    char *permanent_document, *temporary_document;
+    int taken;
+} store_grant_result;
 
-/* Takes one seat from the customer's active pack of the product that
- * matches version and platform, earliest expiry first, and records the
- * licence, retiring the client's temporary or lapsed licence, all in one
- * statement. *taken = 0 when no seat was free. LICD_ERR_CONFLICT when the
- * same client got a licence concurrently (look up again). */
-int store_grant_take_seat(const store_grant_request *r, store_license *out, int *taken);
+/* Looks up the client's licences and, unless one of them decides the
+ * answer, takes one seat from the customer's active pack of the product that
+ * matches version and platform (earliest expiry first) and records the
+ * licence, retiring the client's temporary or lapsed licence - all in one
+ * statement. LICD_ERR_CONFLICT when the same client got a licence
+ * concurrently (ask again). */
+int store_grant(const store_grant_request *r, store_grant_result *out);
+void store_grant_result_clear(store_grant_result *out);
+
+/* Key of a client's licence in caches: the form of the payload migration
+ * 0010 sends when that licence changes ("license:" and this key). */
+void store_license_cache_key(const char *customer_id, long long product_id,
+                             const char *client_id, char *out, size_t len);
 
 /* 1 in *exists when the customer has any per-device or per-user pack of the
  * product for this platform and version, whatever its seats or dates. */

@@ -1,8 +1,12 @@
 /* SQL for products and their upgrade paths. */
 #include "store/products.h"
 
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "store/caches.h"
 #include "store/sql.h"
 
 enum { PRODUCT_ID, PRODUCT_VENDOR_ID, PRODUCT_CODE, PRODUCT_NAME, PRODUCT_VERSION,
@@ -81,11 +85,38 @@ int store_product_create(const store_actor *who, const store_product_new *in, st
     return store_tx(create_tx, &c);
 }
 
+/* A product as cached: the struct without its pointer, then the features. */
+struct cached_product {
+    store_product p;
+    char features[4096];
+};
+
 int store_product_get(const char *vendor_id, const char *code, store_product *out)
 {
     const char *params[2] = {vendor_id, code};
+    cache *c = store_cache(STORE_CACHE_PRODUCTS);
+    uint64_t generation = c ? cache_generation(c) : 0;
+    struct cached_product cp;
+    char key[40 + STORE_CODE_MAX + 2];
+    size_t n;
+    int rc;
+
+    /* The name migration 0010's trigger announces a change of the product by. */
+    snprintf(key, sizeof key, "%s:%s", vendor_id, code);
     out->features_json = NULL;
-    return store_fetch_row(&Q_PRODUCT_GET, 2, params, 1, &product_row, out);
+    if (c && cache_get(c, key, &cp, sizeof cp) > (long)sizeof cp.p) {
+        *out = cp.p;
+        return (out->features_json = strdup(cp.features)) ? LICD_OK : LICD_ERR_NOMEM;
+    }
+    rc = store_fetch_row(&Q_PRODUCT_GET, 2, params, 1, &product_row, out);
+    if (rc == LICD_OK && c && out->features_json &&
+        (n = strlen(out->features_json)) < sizeof cp.features) {
+        cp.p = *out;
+        cp.p.features_json = NULL;
+        memcpy(cp.features, out->features_json, n + 1);
+        cache_put(c, key, &cp, offsetof(struct cached_product, features) + n + 1, generation);
+    }
+    return rc;
 }
 
 struct path_ctx {

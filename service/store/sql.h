@@ -25,6 +25,7 @@
 
 #include "store/db.h"
 #include "store/page.h"
+#include "util/cache.h"
 
 /* SQL rendering a timestamptz column as RFC 3339 UTC ("2026-01-31T12:00:00Z"). */
 #define STORE_TIME(col) \
@@ -139,7 +140,10 @@ int store_fetch_page(const store_sql *q, int nparams, const char *const *params,
  * with q, run with $1 = the key's public prefix: its columns are type t's,
  * then the stored hex SHA-256 of the key as the last one. The row whose hash
  * matches (compared in constant time) fills out. A malformed or unmatched
- * key: LICD_ERR_UNAUTHORIZED. */
-int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out);
+ * key: LICD_ERR_UNAUTHORIZED. With a cache c (or NULL), a key found is
+ * kept there (t must have no STORE_F_DUP field) and found again without a
+ * statement. */
+int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
+                   cache *c);
 
 #endif

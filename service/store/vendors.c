@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "crypto/apikey.h"
+#include "store/caches.h"
 #include "store/sql.h"
 
 enum { VENDOR_ID, VENDOR_NAME, VENDOR_CREATED_AT };
@@ -56,11 +57,15 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
 
 int store_vendor_by_key(const char *api_key, store_vendor *out)
 {
-    return store_find_key(api_key, &Q_VENDOR_BY_KEY, &vendor_row, out);
+    return store_find_key(api_key, &Q_VENDOR_BY_KEY, &vendor_row, out,
+                          store_cache(STORE_CACHE_VENDOR_KEYS));
 }
 
 int store_vendor_rename(const char *id, const char *name, store_vendor *out)
 {
     const char *params[2] = {id, name};
-    return store_fetch_row(&Q_VENDOR_RENAME, 2, params, 0, &vendor_row, out);
+    int rc = store_fetch_row(&Q_VENDOR_RENAME, 2, params, 0, &vendor_row, out);
+    if (rc == LICD_OK)
+        store_caches_forget(STORE_CACHE_VENDOR_KEYS);
+    return rc;
 }

@@ -621,6 +621,29 @@ Test(jwt, sign_verify_round_trip)
     crypto_keyring_free(k.ring);
 }
 
+Test(jwt, by_signing_key_tells_a_rotation)
+{
+    struct one_key a, b;
+    crypto_keyring *rotated;
+    char *token;
+
+    one_key_init(&a, "first.pem");
+    one_key_init(&b, "second.pem");
+    token = sign_json(a.ring, "{\"sub\":\"x\"}");
+    cr_assert(crypto_jwt_by_signing_key(a.ring, token));
+    cr_assert_not(crypto_jwt_by_signing_key(b.ring, token));
+    /* after a rotation the old key verifies but no longer signs */
+    rotated = load_ok(b.path, a.path);
+    expect_valid(rotated, token, "signed by the retired key");
+    cr_assert_not(crypto_jwt_by_signing_key(rotated, token));
+    cr_assert_not(crypto_jwt_by_signing_key(a.ring, "x"));
+    cr_assert_not(crypto_jwt_by_signing_key(a.ring, NULL));
+    free(token);
+    crypto_keyring_free(rotated);
+    crypto_keyring_free(a.ring);
+    crypto_keyring_free(b.ring);
+}
+
 Test(jwt, sign_refuses_bad_arguments)
 {
     struct one_key k;

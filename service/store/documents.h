@@ -1,0 +1,18 @@
+/* Saving signed licences next to their rows, off the request path: a
+ * licence is signed after the statement that granted it, and one background
+ * thread saves the documents of many requests with one statement and
+ * without waiting for the disk. A document lost in a crash is only signed
+ * again (with the same claims) when its licence is next asked for. */
+#ifndef LICD_STORE_DOCUMENTS_H
+#define LICD_STORE_DOCUMENTS_H
+
+/* Starts the saving thread (its own database connection). */
+int store_documents_start(void);
+/* Saves what is queued, then stops the thread. */
+void store_documents_stop(void);
+
+/* Queues jwt (copied) as the document of the assignment with this row id.
+ * Dropped when the thread is not running or the queue is full. */
+void store_document_save(long long assignment_id, const char *jwt);
+
+#endif
