@@ -18,17 +18,18 @@ static cache *caches[STORE_CACHE_COUNT];
 
 int store_caches_init(void)
 {
-    static const char *const kinds[STORE_CACHE_COUNT] = {
-        [STORE_CACHE_VENDOR_KEYS] = "key",
-        [STORE_CACHE_CUSTOMER_KEYS] = "key",
-        [STORE_CACHE_PRODUCTS] = "product",
-        [STORE_CACHE_LICENSES] = "license",
+    /* The kind of change notice each listens to, and its name in /metrics. */
+    static const char *const kinds[STORE_CACHE_COUNT][2] = {
+        [STORE_CACHE_VENDOR_KEYS] = {"key", "vendor_keys"},
+        [STORE_CACHE_CUSTOMER_KEYS] = {"key", "customer_keys"},
+        [STORE_CACHE_PRODUCTS] = {"product", "products"},
+        [STORE_CACHE_LICENSES] = {"license", "licenses"},
     };
     for (int i = 0; i < STORE_CACHE_COUNT; i++) {
         int rc;
-        if (!(caches[i] = cache_new(CACHE_ENTRIES, CACHE_TTL_MS)))
+        if (!(caches[i] = cache_new(kinds[i][1], CACHE_ENTRIES, CACHE_TTL_MS)))
             return LICD_ERR_NOMEM;
-        if ((rc = store_notify_register(kinds[i], caches[i])) != LICD_OK)
+        if ((rc = store_notify_register(kinds[i][0], caches[i])) != LICD_OK)
             return rc;
     }
     return LICD_OK;

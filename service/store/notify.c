@@ -118,6 +118,10 @@ int store_notify_start(const char *info)
         return LICD_ERR_INTERNAL;
     }
     started = 1;
+    /* Up to two seconds for the first LISTEN, so that a node starts with
+     * its caches on when the database is there. */
+    for (int i = 0; i < 200 && !atomic_load(&listening); i++)
+        pause_ms(10);
     return LICD_OK;
 }
 

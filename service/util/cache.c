@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/metrics.h"
+
 #define SHARDS 16
 #define BUCKETS_PER_SHARD 1024
 
@@ -30,6 +32,7 @@ struct shard {
 };
 
 struct cache {
+    const char *name;
     struct shard shards[SHARDS];
     size_t per_shard;
     unsigned ttl_ms;
@@ -54,11 +57,12 @@ static uint64_t hash_key(const char *key)
     return h;
 }
 
-cache *cache_new(size_t capacity, unsigned ttl_ms)
+cache *cache_new(const char *name, size_t capacity, unsigned ttl_ms)
 {
     cache *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    c->name = name;
     for (int i = 0; i < SHARDS; i++)
         pthread_mutex_init(&c->shards[i].lock, NULL);
     c->per_shard = capacity / SHARDS ? capacity / SHARDS : 1;
@@ -153,6 +157,7 @@ long cache_get(cache *c, const char *key, void *out, size_t cap)
         lru_push(s, *p);
     }
     pthread_mutex_unlock(&s->lock);
+    metrics_cache_lookup(c->name, len >= 0);
     return len;
 }
 

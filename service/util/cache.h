@@ -11,9 +11,10 @@
 
 typedef struct cache cache;
 
-/* A cache of at most capacity entries, each kept at most ttl_ms. NULL when
- * out of memory. Free with cache_free. */
-cache *cache_new(size_t capacity, unsigned ttl_ms);
+/* A cache of at most capacity entries, each kept at most ttl_ms; name (a
+ * static string) labels its hits and misses in /metrics. NULL when out of
+ * memory. Free with cache_free. */
+cache *cache_new(const char *name, size_t capacity, unsigned ttl_ms);
 void cache_free(cache *c);
 
 /* The invalidation count, to read before fetching a value from the

@@ -98,6 +98,28 @@ void metrics_request(const char *method, const char *route, int status, double s
     bump(&sh->latency_count, 1);
 }
 
+/* Hits and misses per cache: a handful of caches, found by name pointer;
+ * a slot is claimed once with a compare-and-swap. */
+#define MAX_CACHES 8
+static struct {
+    _Atomic(const char *) name;
+    counter hits, misses;
+} caches[MAX_CACHES];
+
+void metrics_cache_lookup(const char *name, int hit)
+{
+    for (int i = 0; i < MAX_CACHES; i++) {
+        const char *have = atomic_load(&caches[i].name);
+        if (!have && atomic_compare_exchange_strong(&caches[i].name, &have, name))
+            have = name;
+        if (have == name) {
+            atomic_fetch_add_explicit(hit ? &caches[i].hits : &caches[i].misses, 1,
+                                      memory_order_relaxed);
+            return;
+        }
+    }
+}
+
 void metrics_db_error(void) { atomic_fetch_add(&db_errors, 1); }
 
 void metrics_http_connections(int delta) { atomic_fetch_add(&http_conns, delta); }
@@ -210,6 +232,14 @@ char *metrics_render(size_t *len)
     put(&b, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     put(&b, "licd_http_request_duration_seconds_sum %.6f\n", (double)ns / 1e9);
     put(&b, "licd_http_request_duration_seconds_count %llu\n", count);
+    put(&b, "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
+            "# TYPE licd_cache_lookups_total counter\n");
+    for (int i = 0; i < MAX_CACHES && atomic_load(&caches[i].name); i++)
+        put(&b,
+            "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
+            "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
+            atomic_load(&caches[i].name), get(&caches[i].hits), atomic_load(&caches[i].name),
+            get(&caches[i].misses));
     put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
             "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", get(&db_errors));
     put(&b, "# HELP licd_http_connections Open HTTP connections.\n"

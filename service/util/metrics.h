@@ -11,6 +11,8 @@ void metrics_request(const char *method, const char *route, int status, double s
 void metrics_db_error(void);
 void metrics_http_connections(int delta);
 void metrics_db_connections(int delta);
+/* A look-up in the cache named name (a static string): hit or miss. */
+void metrics_cache_lookup(const char *name, int hit);
 /* Renders every metric; returns a malloc'd string the caller frees, or NULL. */
 char *metrics_render(size_t *len);
 

@@ -1,6 +1,6 @@
--- pgbench: the one-statement grant POST /v1/get_key runs for a new client
--- (store_grant_take_seat in service/store/grants.c, copied: keep it in step),
--- on the one pack row every grant of the bench product takes a seat of.
+-- pgbench: the seat-taking statement of a grant on one hot pack row (the
+-- seat/old/fresh part of Q_GRANT in service/store/grants.c, copied: keep it in
+-- step), the limit a grant is measured against.
 -- -D customer= product= platform= version= vendor= base= n=0: a new client
 -- id (a number, apart from licd's and other runs') per transaction.
 \set n :n + 1

@@ -11,7 +11,7 @@
 
 Test(cache, put_get_del)
 {
-    cache *c = cache_new(100, 60000);
+    cache *c = cache_new("test", 100, 60000);
     char out[16];
     cr_assert_eq(cache_get(c, "k", out, sizeof out), -1);
     cache_put(c, "k", "value", 6, cache_generation(c));
@@ -29,7 +29,7 @@ Test(cache, put_get_del)
 
 Test(cache, a_fill_that_raced_an_invalidation_is_dropped)
 {
-    cache *c = cache_new(100, 60000);
+    cache *c = cache_new("test", 100, 60000);
     char out[8];
     uint64_t g = cache_generation(c);  /* read before "the database read" */
     cache_del(c, "other key");         /* a change is heard of meanwhile */
@@ -40,7 +40,7 @@ Test(cache, a_fill_that_raced_an_invalidation_is_dropped)
 
 Test(cache, entries_expire)
 {
-    cache *c = cache_new(100, 50);
+    cache *c = cache_new("test", 100, 50);
     char out[8];
     cache_put(c, "k", "v", 2, cache_generation(c));
     cr_assert_eq(cache_get(c, "k", out, sizeof out), 2);
@@ -51,7 +51,7 @@ Test(cache, entries_expire)
 
 Test(cache, bounded_by_capacity_least_recent_first)
 {
-    cache *c = cache_new(16, 60000); /* one entry per shard */
+    cache *c = cache_new("test", 16, 60000); /* one entry per shard */
     char key[32], out[8];
     int kept = 0;
     for (int i = 0; i < 1000; i++) {
@@ -69,7 +69,7 @@ Test(cache, bounded_by_capacity_least_recent_first)
 
 Test(cache, disabled_misses_and_drops)
 {
-    cache *c = cache_new(100, 60000);
+    cache *c = cache_new("test", 100, 60000);
     char out[8];
     cache_put(c, "k", "v", 2, cache_generation(c));
     cache_set_enabled(c, 0);
@@ -105,7 +105,7 @@ static void *hammer(void *arg)
 Test(cache, many_threads)
 {
     pthread_t t[8];
-    shared = cache_new(256, 60000);
+    shared = cache_new("test", 256, 60000);
     for (long i = 0; i < 8; i++)
         pthread_create(&t[i], NULL, hammer, (void *)i);
     for (int i = 0; i < 8; i++)

@@ -1,0 +1,190 @@
+/* What licd keeps in memory must never outlive the facts: a recovered
+ * licence is the stored document itself, and a change made anywhere (another
+ * node, or plain SQL) stops a cached licence, key or product within a
+ * second on every node. Two licd nodes on the test database. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+struct world {
+    char *vendor;
+    char customer_id[37], customer[80];
+};
+
+static void world_init(struct world *w, int quantity)
+{
+    w->vendor = it_new_vendor("Cache Vendor");
+    it_new_customer(w->vendor, "Cache Customer", w->customer_id, w->customer);
+    it_created("/v1/products", w->vendor,
+               "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\",\"features\":[\"f\"]}");
+    it_created("/v1/packs", w->vendor,
+               "{\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1\","
+               "\"type\":\"per_device\",\"quantity\":%d}",
+               w->customer_id, quantity);
+}
+
+static void get_key(const char *key, const char *client, it_response *r)
+{
+    it_postf("/v1/get_key", key, r, "{\"product\":\"app\",\"client_id\":\"%s\"}", client);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Asks for the client's licence until the answer has status want; fails
+ * unless that happens within a second. Returns the seconds it took. */
+static double until_status(const char *key, const char *client, long want)
+{
+    double start = now_s(), took;
+    it_response r;
+    for (;;) {
+        get_key(key, client, &r);
+        took = now_s() - start;
+        if (r.status == want) {
+            it_response_free(&r);
+            return took;
+        }
+        cr_assert_lt(took, 1.0, "still %ld after a second: %s", r.status, r.body);
+        it_response_free(&r);
+        usleep(20 * 1000);
+    }
+}
+
+/* The hits of one cache of the node requests go to now, from /metrics. */
+static long long cache_hits(const char *name)
+{
+    it_response r;
+    char line[128];
+    const char *at;
+    long long n = -1;
+    snprintf(line, sizeof line, "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} ", name);
+    it_request("GET", "/metrics", NULL, NULL, 0, &r);
+    cr_assert_eq(r.status, 200);
+    if ((at = strstr(r.body, line)))
+        n = atoll(at + strlen(line));
+    it_response_free(&r);
+    return n;
+}
+
+/* A second licd node on the same database; url gets its address. */
+static int second_node(char *url, size_t len, char **dir)
+{
+    char log[512];
+    int port = it_free_port(), pid;
+    *dir = it_tmpdir();
+    snprintf(log, sizeof log, "%s/licd.log", *dir);
+    pid = it_start_licd(NULL, log, port);
+    snprintf(url, len, "http://127.0.0.1:%d", port);
+    return pid;
+}
+
+Test(caches, a_recovered_licence_is_the_stored_document)
+{
+    struct world w;
+    it_response r;
+    char *first, sql[256], *out = NULL;
+    cJSON *claims;
+    long long issued;
+
+    world_init(&w, 2);
+    get_key(w.customer, "pc-1", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    first = strdup(it_str(&r, "license"));
+    it_response_free(&r);
+    for (int i = 0; i < 3; i++) {
+        get_key(w.customer, "pc-1", &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cr_assert_str_eq(it_str(&r, "license"), first, "a recovery signed the licence again");
+        it_response_free(&r);
+    }
+    /* iat is the issue time, and the document is saved with its row. */
+    snprintf(sql, sizeof sql,
+             "SELECT extract(epoch FROM issued_at)::bigint FROM assignments"
+             " WHERE customer_id = '%s' AND client_id = 'pc-1'", w.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    issued = atoll(out);
+    free(out);
+    claims = it_verify_jwt(first);
+    cr_assert_eq((long long)cJSON_GetObjectItem(claims, "iat")->valuedouble, issued);
+    cJSON_Delete(claims);
+    snprintf(sql, sizeof sql,
+             "SELECT document FROM assignments WHERE customer_id = '%s' AND client_id = 'pc-1'",
+             w.customer_id);
+    for (int i = 0; i < 50; i++) {
+        cr_assert_eq(it_sql(sql, &out), 0);
+        if (strncmp(out, first, strlen(first)) == 0)
+            break;
+        free(out);
+        out = NULL;
+        usleep(100 * 1000);
+    }
+    cr_assert_not_null(out, "the signed licence was not saved");
+    free(out);
+    free(first);
+    free(w.vendor);
+}
+
+Test(caches, changes_reach_every_node_within_a_second, .timeout = 60)
+{
+    struct world w;
+    it_response r;
+    char url[64], sql[512], path[128], *dir;
+    int pid = second_node(url, sizeof url, &dir);
+
+    world_init(&w, 4);
+    /* The licence is held and recovered (so cached) on the second node. */
+    it_use_url(url);
+    get_key(w.customer, "pc-a", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(path, sizeof path, "/v1/licenses/%s/block", it_str(&r, "license_id"));
+    it_response_free(&r);
+    get_key(w.customer, "pc-a", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    /* ... and that node answered from its caches, not the database. */
+    cr_assert_geq(cache_hits("licenses"), 1);
+    cr_assert_geq(cache_hits("customer_keys"), 1);
+    cr_assert_geq(cache_hits("products"), 1);
+
+    /* Blocked through the first node's API. */
+    it_use_url(it_env("LICD_TEST_URL"));
+    it_json("POST", path, w.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    it_use_url(url);
+    until_status(w.customer, "pc-a", 403);
+
+    /* Unblocked by hand in the database, behind every node's back. */
+    snprintf(sql, sizeof sql, "UPDATE assignments SET blocked = false WHERE customer_id = '%s'",
+             w.customer_id);
+    cr_assert_eq(it_sql(sql, NULL), 0);
+    until_status(w.customer, "pc-a", 200);
+
+    /* A product that starts asking for a platform challenge. */
+    snprintf(sql, sizeof sql,
+             "UPDATE products SET require_challenge = true WHERE vendor_id ="
+             " (SELECT vendor_id FROM customers WHERE id = '%s')", w.customer_id);
+    cr_assert_eq(it_sql(sql, NULL), 0);
+    until_status(w.customer, "pc-a", 403);
+
+    /* A customer key revoked in the database. */
+    snprintf(sql, sizeof sql, "UPDATE customer_keys SET revoked_at = now() WHERE customer_id = '%s'",
+             w.customer_id);
+    cr_assert_eq(it_sql(sql, NULL), 0);
+    until_status(w.customer, "pc-a", 401);
+    it_use_url(it_env("LICD_TEST_URL"));
+    until_status(w.customer, "pc-a", 401);
+
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    free(w.vendor);
+}
