@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store/sql.h"
 #include "util/log.h"
 
 #define QUEUE_MAX 4096
 #define BATCH_MAX 256
+/* How long the thread lets documents gather before it saves them: a
+ * statement per few milliseconds, not per grant. */
+#define GATHER_MS 20
 
 struct item {
     long long id;
@@ -31,10 +35,9 @@ static pthread_t thread;
  * clearing documents whose claims change. */
 static const store_sql Q_DOCUMENTS_SAVE = {
     "documents_save",
-    "UPDATE assignments a SET document = d.doc"
-    " FROM unnest($1::bigint[], $2::text[]) AS d(id, doc) WHERE a.id = d.id"};
-static const store_sql Q_DOCUMENTS_ASYNC = {
-    "documents_async", "SELECT set_config('synchronous_commit', 'off', false)"};
+    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
+    " UPDATE assignments a SET document = d.doc"
+    " FROM unnest($1::bigint[], $2::text[]) AS d(id, doc), async WHERE a.id = d.id"};
 
 void store_document_save(long long assignment_id, const char *jwt)
 {
@@ -51,35 +54,24 @@ void store_document_save(long long assignment_id, const char *jwt)
     free(copy);
 }
 
-/* Writes n items as two array literals ({1,2}, {"a","b"}): documents are
- * compact JWS text (base64url and dots), which needs no escaping. */
+/* Writes n items with one statement (ids and documents as two arrays). */
 static int save(const struct item *items, size_t n)
 {
-    size_t ids_len = n * 21 + 3, docs_len = 3;
-    char *ids, *docs;
+    const char *docs[BATCH_MAX];
+    char ids[BATCH_MAX * 21 + 3], *doc_array;
+    size_t o = 0;
     int rc = LICD_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        docs_len += strlen(items[i].jwt) + 3;
-    ids = malloc(ids_len);
-    docs = malloc(docs_len);
-    if (ids && docs) {
-        size_t a = 0, b = 0;
-        const char *params[2] = {ids, docs};
-        ids[a++] = '{';
-        docs[b++] = '{';
-        for (size_t i = 0; i < n; i++) {
-            a += (size_t)snprintf(ids + a, ids_len - a, "%s%lld", i ? "," : "", items[i].id);
-            b += (size_t)snprintf(docs + b, docs_len - b, "%s\"%s\"", i ? "," : "", items[i].jwt);
-        }
-        ids[a++] = '}';
-        docs[b++] = '}';
-        ids[a] = docs[b] = '\0';
-        rc = store_run(&Q_DOCUMENTS_ASYNC, 0, NULL);
-        if (rc == LICD_OK)
-            rc = store_run(&Q_DOCUMENTS_SAVE, 2, params);
+    ids[o++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "", items[i].id);
+        docs[i] = items[i].jwt;
     }
-    free(ids);
-    free(docs);
+    snprintf(ids + o, sizeof ids - o, "}");
+    if ((doc_array = store_array_literal(docs, n))) {
+        const char *params[2] = {ids, doc_array};
+        rc = store_run(&Q_DOCUMENTS_SAVE, 2, params);
+        free(doc_array);
+    }
     return rc;
 }
 
@@ -92,6 +84,18 @@ static void *run(void *arg)
         pthread_mutex_lock(&lock);
         while (!queued && !stopping)
             pthread_cond_wait(&wake, &lock);
+        if (queued < BATCH_MAX && !stopping) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += GATHER_MS * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            while (queued < BATCH_MAX && !stopping &&
+                   pthread_cond_timedwait(&wake, &lock, &until) == 0)
+                ;
+        }
         if (!queued) {
             pthread_mutex_unlock(&lock);
             break;

@@ -151,3 +151,28 @@ void store_page_free(store_page *p)
     free(p->items);
     *p = (store_page){0};
 }
+
+char *store_array_literal(const char *const *items, size_t n)
+{
+    size_t len = 3, o = 0;
+    char *out;
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(items[i]) + 3;
+    if (!(out = malloc(len)))
+        return NULL;
+    out[o++] = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            out[o++] = ',';
+        out[o++] = '"';
+        for (const char *c = items[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                out[o++] = '\\';
+            out[o++] = *c;
+        }
+        out[o++] = '"';
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}

@@ -136,6 +136,11 @@ int store_fetch_all(const store_sql *q, int nparams, const char *const *params,
 int store_fetch_page(const store_sql *q, int nparams, const char *const *params,
                      const store_rowtype *t, int limit, int pos_col, store_page *page);
 
+/* A PostgreSQL array literal of n texts ({"a","b\\"c"}), every element
+ * quoted and escaped, for a text[] parameter; malloc'd, NULL when out of
+ * memory. */
+char *store_array_literal(const char *const *items, size_t n);
+
 /* Finds the owner of a presented bearer key (vendor, customer or group key)
  * with q, run with $1 = the key's public prefix: its columns are type t's,
  * then the stored hex SHA-256 of the key as the last one. The row whose hash

@@ -610,3 +610,42 @@ Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
     cr_assert_eq(pack_assigned(&w, "p-same"), 1);
     world_free(&w);
 }
+
+/* Grants that arrive together share one statement and one commit: every
+ * client still gets one licence with its own serial, the serials form one
+ * unbroken block from the pack's first, and a client asking twice at once
+ * (within a batch or not) gets its one licence twice. */
+Test(concurrency, combined_grants_keep_one_serial_each, .timeout = 120)
+{
+    enum { N = 48 };
+    struct world w;
+    struct racer x[N];
+    pthread_t t[N];
+    char sql[512], *out;
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-many", 100, ",\"begin_serial\":52000");
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct racer){.key = w.customer};
+        snprintf(x[i].client, sizeof x[i].client, "pc-%02d", i % 40);
+        pthread_create(&t[i], NULL, race, &x[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert(x[i].status == 201 || x[i].status == 200, "client %d got %ld", i, x[i].status);
+        cr_assert(!x[i].temporary);
+    }
+    /* the 8 clients that asked twice got the same licence both times */
+    for (int i = 40; i < N; i++)
+        cr_assert_str_eq(x[i].license_id, x[i - 40].license_id);
+    cr_assert_eq(pack_assigned(&w, "p-many"), 40);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), count(DISTINCT client_id), count(DISTINCT serial), min(serial),"
+             " max(serial) FROM assignments a JOIN packs p ON p.id = a.pack_id"
+             " WHERE p.pack_id = 'p-many' AND p.customer_id = '%s'",
+             w.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    cr_assert_str_eq(out, "40|40|40|52000|52039\n");
+    free(out);
+    world_free(&w);
+}
