@@ -3,7 +3,6 @@
  * count and the row change together or not at all (DESIGN.md). */
 #include "store/grants.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,44 +90,6 @@ static const store_sql Q_GRANT = {
     " SELECT " LICENSE_COLUMNS ", true FROM fresh a LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
     " SELECT " LICENSE_COLUMNS ", false FROM mine a LEFT JOIN packs p ON p.id = a.pack_id"};
-/* Q_GRANT for several new clients of one pack query at once (the
- * combiner below): the clients in $5 (a text[]) that nothing stops get a
- * seat each from the first matching pack with room for all of them, with
- * consecutive serials, in one statement and one commit. It answers only
- * the new licences; a client without one asks again on its own. */
-static const store_sql Q_GRANT_MANY = {
-    "grant_many",
-    "WITH req AS (SELECT c AS client_id, n FROM unnest($5::text[]) WITH ORDINALITY AS u(c, n)),"
-    " mine AS ("
-    "  SELECT a.* FROM assignments a JOIN req ON a.client_id = req.client_id"
-    "  WHERE a.customer_id = $1 AND a.product_id = $2 AND (a.temporary OR a.status = 'active')),"
-    " want AS ("
-    "  SELECT req.client_id, row_number() OVER (ORDER BY req.n) AS k FROM req"
-    "  WHERE NOT EXISTS (SELECT 1 FROM mine m WHERE m.client_id = req.client_id"
-    "   AND (m.blocked OR (NOT m.temporary AND NOT coalesce(m.expires_at <= now(), false))))),"
-    " w AS (SELECT count(*) AS cnt FROM want),"
-    " cand AS ("
-    "  SELECT id FROM packs WHERE" MATCHING_PACKS
-    "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned + (SELECT cnt FROM w) <= quantity AND (SELECT cnt FROM w) > 0"
-    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
-    " seat AS ("
-    "  UPDATE packs s SET assigned = s.assigned + w.cnt FROM cand, w"
-    "  WHERE s.id = cand.id AND s.assigned + w.cnt <= s.quantity"
-    "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - w.cnt AS first_serial),"
-    " old AS ("
-    "  UPDATE assignments SET status = 'retired'"
-    "  WHERE id IN (SELECT m.id FROM mine m JOIN want USING (client_id) WHERE m.status = 'active'"
-    "  AND NOT m.blocked AND (m.temporary OR m.expires_at <= now()))"
-    "  AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
-    " fresh AS ("
-    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
-    "   serial, client_id, version, platform, temporary, expires_at)"
-    "  SELECT $6, $1, $2, seat.id, (seat.first_serial + want.k - 1)::text,"
-    "   seat.first_serial + want.k - 1, want.client_id, seat.version, $3, false, seat.expires"
-    "  FROM seat CROSS JOIN want CROSS JOIN (SELECT count(*) FROM old) retired"
-    "  RETURNING *)"
-    " SELECT " LICENSE_COLUMNS ", true FROM fresh a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
@@ -220,8 +181,7 @@ static int read_grant(const PGresult *res, store_grant_result *out)
     return rc;
 }
 
-/* One client alone: Q_GRANT until it decides. */
-static int grant_one(const store_grant_request *r, store_grant_result *out)
+int store_grant(const store_grant_request *r, store_grant_result *out)
 {
     char product[24];
     const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
@@ -251,133 +211,6 @@ static int grant_one(const store_grant_request *r, store_grant_result *out)
             break;
     }
     return rc;
-}
-
-/* The grant combiner. Grants of one pack query serialise on the pack's row
- * lock until their commit, one disk flush each; so the grants that arrive
- * while one is under way wait for it, and the next of them runs all those
- * of its query together (Q_GRANT_MANY: one lock, one commit). Queries map
- * to slots by hash; a slot runs one batch at a time. */
-#define GRANT_SLOTS 256
-#define GRANT_BATCH_MAX 64
-
-struct grant_waiter {
-    const store_grant_request *r;
-    store_grant_result *out;
-    int state; /* 0 waiting, 1 decided (rc), 2 to be asked again alone */
-    int rc;
-    struct grant_waiter *next;
-};
-
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t done;
-    int busy;
-    struct grant_waiter *waiting;
-} slots[GRANT_SLOTS];
-static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
-
-static void slots_init(void)
-{
-    for (int i = 0; i < GRANT_SLOTS; i++) {
-        pthread_mutex_init(&slots[i].lock, NULL);
-        pthread_cond_init(&slots[i].done, NULL);
-    }
-}
-
-static int same_query(const store_grant_request *a, const store_grant_request *b)
-{
-    return a->product_id == b->product_id && strcmp(a->customer_id, b->customer_id) == 0 &&
-           strcmp(a->platform, b->platform) == 0 && !a->version == !b->version &&
-           (!a->version || strcmp(a->version, b->version) == 0);
-}
-
-static unsigned slot_of(const store_grant_request *r)
-{
-    unsigned h = 2166136261u ^ (unsigned)r->product_id;
-    for (const char *c = r->customer_id; *c; c++)
-        h = (h ^ (unsigned char)*c) * 16777619u;
-    return h % GRANT_SLOTS;
-}
-
-/* Runs Q_GRANT_MANY for the batch and marks who got a licence; the others
- * are asked again alone (they hold a licence, are blocked, or the pack had
- * no room for them all). */
-static void run_batch(struct grant_waiter **batch, int n)
-{
-    const store_grant_request *r = batch[0]->r;
-    const char *clients[GRANT_BATCH_MAX];
-    char product[24], *array;
-    PGresult *res = NULL;
-    int rc = LICD_ERR_NOMEM;
-
-    for (int i = 0; i < n; i++) {
-        clients[i] = batch[i]->r->client_id;
-        batch[i]->state = 2;
-    }
-    snprintf(product, sizeof product, "%lld", r->product_id);
-    if ((array = store_array_literal(clients, (size_t)n))) {
-        const char *params[6] = {r->customer_id, product, r->platform, r->version, array,
-                                 r->vendor_id};
-        rc = store_exec(&Q_GRANT_MANY, 6, params, 0, &res);
-        free(array);
-    }
-    for (int row = 0; rc == LICD_OK && row < PQntuples(res); row++)
-        for (int i = 0; i < n; i++)
-            if (strcmp(store_col_str(res, row, LICENSE_CLIENT_ID), clients[i]) == 0) {
-                store_grant_result *out = batch[i]->out;
-                memset(out, 0, sizeof *out);
-                out->taken = 1;
-                batch[i]->rc = store_fill(&license_row, res, row, &out->fresh);
-                batch[i]->state = 1;
-            }
-    PQclear(res);
-}
-
-int store_grant(const store_grant_request *r, store_grant_result *out)
-{
-    struct grant_waiter self = {r, out, 0, LICD_OK, NULL}, *batch[GRANT_BATCH_MAX];
-    unsigned s = slot_of(r);
-
-    pthread_once(&slots_once, slots_init);
-    pthread_mutex_lock(&slots[s].lock);
-    self.next = slots[s].waiting;
-    slots[s].waiting = &self;
-    while (self.state == 0) {
-        struct grant_waiter **p;
-        int n = 0;
-        if (slots[s].busy) {
-            pthread_cond_wait(&slots[s].done, &slots[s].lock);
-            continue;
-        }
-        /* Lead: take every waiter of this query, one per client. */
-        for (p = &slots[s].waiting; *p && n < GRANT_BATCH_MAX;) {
-            int dup = 0;
-            for (int i = 0; i < n && !dup; i++)
-                dup = strcmp(batch[i]->r->client_id, (*p)->r->client_id) == 0;
-            if (same_query((*p)->r, r) && !dup) {
-                batch[n++] = *p;
-                *p = (*p)->next;
-            } else {
-                p = &(*p)->next;
-            }
-        }
-        slots[s].busy = 1;
-        pthread_mutex_unlock(&slots[s].lock);
-        if (n == 1) {
-            batch[0]->rc = grant_one(batch[0]->r, batch[0]->out);
-            batch[0]->state = 1;
-        } else {
-            run_batch(batch, n);
-        }
-        pthread_mutex_lock(&slots[s].lock);
-        slots[s].busy = 0;
-        pthread_cond_broadcast(&slots[s].done);
-    }
-    pthread_mutex_unlock(&slots[s].lock);
-    if (self.state == 2)
-        return grant_one(r, out);
-    return self.rc;
 }
 
 int store_grant_has_pack(const store_grant_request *r, int *exists)
