@@ -7,7 +7,6 @@
 
 #include "store/sql.h"
 
-/* Over a user u. */
 /* Over a user u; lists add its list position and read no password hash. */
 enum { USER_ID, USER_CUSTOMER_ID, USER_USERNAME, USER_PASSWORD_HASH, USER_REVOKED,
        USER_CREATED_AT, USER_SEQ };
