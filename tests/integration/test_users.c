@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -397,6 +398,69 @@ Test(users, unrevoke_lets_the_user_sign_in_and_renew_again)
     cr_assert_str_eq(audit_actions(s.vendor), "create,create,create,create,entitle,revoke,unrevoke");
     free(other);
     free(s.vendor);
+}
+
+/* ---- migration 0012: the machines of tokens issued before it ---- */
+
+/* psql on database url; returns its exit status, *out (may be NULL) its output. */
+static int psql(const char *url, const char *sql, char **out)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\" 2>&1", url, sql);
+    return it_sh(cmd, out);
+}
+
+Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
+{
+    char db[64], url[512], dir[] = "/tmp/licd-before-0012-XXXXXX", cmd[2048], *out = NULL;
+    const char *base = it_env("LICD_DATABASE_URL");
+
+    /* A database of its own, migrated up to just before 0012. */
+    snprintf(db, sizeof db, "licd_backfill_%d", (int)getpid());
+    snprintf(url, sizeof url, "%.*s/%s", (int)(strrchr(base, '/') - base), base, db);
+    cr_assert_eq(psql(base, f("CREATE DATABASE %s", db), &out), 0, "%s", out);
+    free(out);
+    cr_assert(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "for m in '%s'/*.sql; do case $(basename \"$m\") in 0012_*) break ;; esac;"
+             " cp \"$m\" '%s'/; done && LICD_DATABASE_URL='%s' '%s' migrate --dir '%s' 2>&1",
+             it_env("LICD_TEST_MIGRATIONS"), dir, url, it_env("LICD_BIN"), dir);
+    cr_assert_eq(it_sh(cmd, &out), 0, "%s", out);
+    free(out);
+    /* ann's tokens: three on pc-a (renewals), one on pc-b. */
+    cr_assert_eq(psql(url,
+                      "WITH v AS (INSERT INTO vendors (name) VALUES ('Old') RETURNING id),"
+                      " c AS (INSERT INTO customers (vendor_id, name) SELECT id, 'C' FROM v RETURNING id),"
+                      " u AS (INSERT INTO users (customer_id, username, password_hash)"
+                      "  SELECT id, 'ann', 'x' FROM c RETURNING id)"
+                      " INSERT INTO session_tokens (user_id, machine_id, products, issued_at, expires_at)"
+                      " SELECT u.id, t.m, '{app}', now() - make_interval(hours => t.h),"
+                      "  now() - make_interval(hours => t.h) + interval '30 days'"
+                      " FROM u, (VALUES ('pc-a', 3), ('pc-a', 1), ('pc-a', 2), ('pc-b', 5)) t(m, h)",
+                      &out),
+                 0, "%s", out);
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "LICD_DATABASE_URL='%s' '%s' migrate --dir '%s' 2>&1", url,
+             it_env("LICD_BIN"), it_env("LICD_TEST_MIGRATIONS"));
+    cr_assert_eq(it_sh(cmd, &out), 0, "%s", out);
+    free(out);
+    cr_assert_eq(psql(url,
+                      "SELECT string_agg(m.machine_id || ':' || (m.last_token_at = max_issued)"
+                      " || (m.token_expires_at = max_expires) || (m.freed_at IS NULL)"
+                      " || (m.renew_from = 0), ',' ORDER BY m.machine_id)"
+                      " FROM user_machines m JOIN (SELECT user_id, machine_id,"
+                      "  max(issued_at) AS max_issued, max(expires_at) AS max_expires"
+                      "  FROM session_tokens GROUP BY user_id, machine_id) s USING (user_id, machine_id)",
+                      &out),
+                 0, "%s", out);
+    cr_assert_str_eq(out, "pc-a:truetruetruetrue,pc-b:truetruetruetrue\n");
+    free(out);
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    it_sh(cmd, NULL);
+    cr_assert_eq(psql(base, f("DROP DATABASE %s", db), &out), 0, "%s", out);
+    free(out);
 }
 
 /* ---- the machine limit under concurrent sign-ins ---- */
