@@ -76,7 +76,8 @@ int api_rotate_params(http_request *req, long *grace_s)
     /* A POST without a body takes the defaults. */
     if (req->body_len > 0 &&
         ((rc = http_json_body(req, &body)) != LICD_OK ||
-         (rc = json_get_int(body, "grace_s", 0, 0, STORE_KEY_GRACE_MAX, &grace, req->detail)) != LICD_OK))
+         (rc = json_get_int(body, "grace_s", 0, 0, STORE_KEY_GRACE_MAX, &grace, req->detail)) !=
+             LICD_OK))
         goto out;
     *grace_s = (long)grace;
 out:

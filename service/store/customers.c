@@ -112,7 +112,8 @@ static int rotate_tx(void *p)
         goto out;
     store_col_copy(res, 0, 0, r->valid_until, 40);
     rc = LICD_ERR_NOMEM;
-    if ((details = cJSON_CreateObject()) && cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
+    if ((details = cJSON_CreateObject()) &&
+        cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
         cJSON_AddNumberToObject(details, "grace_s", (double)r->grace_s) &&
         cJSON_AddStringToObject(details, "previous_valid_until", r->valid_until))
         rc = store_audit(r->who, "rotate_key", "customer", r->customer_id, details);

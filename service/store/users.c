@@ -270,7 +270,8 @@ static int machine_free_tx(void *p)
     PGresult *res = NULL;
     int rc = store_exec_row(&Q_MACHINE_FREE, 2, f->params, 0, &res);
     PQclear(res);
-    return rc != LICD_OK ? rc : store_audit(f->who, "free_machine", "user", f->params[0], f->details);
+    return rc != LICD_OK ? rc
+                         : store_audit(f->who, "free_machine", "user", f->params[0], f->details);
 }
 
 int store_user_machine_free(const store_actor *who, const store_user *user,
