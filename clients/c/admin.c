@@ -49,16 +49,40 @@ int licd_client_escape(const char *s, char **out)
     return LICD_CLIENT_OK;
 }
 
-/* The vendor call behind both public ones: *json gets the parsed answer. */
+/* The vendor call behind both public ones: *json gets the parsed answer,
+ * or NULL for 204 No Content (a DELETE), and *text (when not NULL) its text
+ * (NULL alike). */
 static int vendor_send(licd_client *c, const char *method, const char *path, const char *body,
                        cJSON **json, char **text)
 {
     struct client_call call = {method, path, body, body ? strlen(body) : 0, NULL,
                                "Bearer", c->vendor_key, "vendor key"};
+    char *raw = NULL;
+    int rc;
 
+    *json = NULL;
+    if (text)
+        *text = NULL;
     if (!method || !*method || !path || path[0] != '/')
         return client_fail(c, LICD_CLIENT_ERR_ARGS, "a vendor call needs a method and a path from '/'");
-    return client_send(c, &call, json, text);
+    if ((rc = client_send(c, &call, NULL, &raw)) != LICD_CLIENT_OK)
+        return rc;
+    if (c->http_status == 204 && !*raw) {
+        free(raw);
+        return LICD_CLIENT_OK;
+    }
+    if (!(*json = cJSON_Parse(raw)) || !cJSON_IsObject(*json)) {
+        cJSON_Delete(*json);
+        *json = NULL;
+        free(raw);
+        return client_fail(c, LICD_CLIENT_ERR_PROTOCOL, "%s %s: the answer is not a JSON object",
+                           method, path);
+    }
+    if (text)
+        *text = raw;
+    else
+        free(raw);
+    return LICD_CLIENT_OK;
 }
 
 int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,

@@ -22,10 +22,10 @@
 
 /* In the order help shows them. */
 enum {
-    O_CUSTOMER, O_USERNAME, O_CODE, O_NAME, O_PRODUCT, O_VERSION, O_SCHEME, O_PRODUCTS, O_QUOTA,
+    O_CUSTOMER, O_USERNAME, O_MACHINE, O_CODE, O_NAME, O_PRODUCT, O_VERSION, O_SCHEME, O_PRODUCTS, O_QUOTA,
     O_LINK_TYPE, O_TYPE, O_QUANTITY, O_STATE, O_ACTION, O_LICENSE, O_PASSWORD_STDIN,
     O_FEATURES, O_REQUIRE_CHALLENGE, O_PACK_ID, O_BEGIN_SERIAL, O_EXPIRES, O_PLATFORM, O_ATTRIBUTES,
-    O_CLIENT, O_PACK, O_MAX_MACHINES, O_LINK_VALUE, O_LIMITS, O_FROM, O_TO,
+    O_CLIENT, O_PACK, O_MAX_MACHINES, O_LINK_VALUE, O_LIMITS, O_FROM, O_TO, O_GRACE,
     O_LICENSE_FILE, O_GZIP, O_STDIN, /* report-usage */
     O_URL, O_VENDOR_KEY, O_JSON, O_HELP,
     O_COUNT
@@ -61,6 +61,7 @@ static const struct {
     [O_CLIENT] = {"client", "ID", "client id"},
     [O_PACK] = {"pack", "ID", "pack id"},
     [O_USERNAME] = {"username", "U", "user name"},
+    [O_MACHINE] = {"machine", "ID", "machine id (as the user's tokens name it)"},
     [O_PASSWORD_STDIN] = {"password-stdin", NULL, "read the password from standard input (one line)"},
     [O_STATE] = {"state", "S", "valid, intermediate or invalid"},
     [O_MAX_MACHINES] = {"max-machines", "N", "most machines with unexpired tokens (default 5)"},
@@ -73,6 +74,7 @@ static const struct {
     [O_LICENSE] = {"license", "ID", "licence id"},
     [O_FROM] = {"from", "T", "from this time on, RFC 3339"},
     [O_TO] = {"to", "T", "before this time, RFC 3339"},
+    [O_GRACE] = {"grace-s", "N", "seconds the old keys keep working (default 86400; 0: none)"},
     [O_LICENSE_FILE] = {"license-file", "FILE", "the licence"},
     [O_GZIP] = {"gzip", NULL, "send a gzip archive"},
     [O_STDIN] = {"stdin", NULL, "records from standard input"},
@@ -308,6 +310,18 @@ static int customer_list(const struct admin *a, struct request *rq)
     return request(rq, "GET", strdup("/v1/customers?limit=" LIST_LIMIT), 1);
 }
 
+static int customer_rotate_key(const struct admin *a, struct request *rq)
+{
+    return post(rq, path2("/v1/customers/%s/rotate-key", a->arg, NULL)) ||
+           BODY(a, rq, cJSON_CreateObject(), {O_GRACE, "grace_s", K_NUMBER});
+}
+
+static int vendor_rotate_key(const struct admin *a, struct request *rq)
+{
+    return post(rq, strdup("/v1/vendor/rotate-key")) ||
+           BODY(a, rq, cJSON_CreateObject(), {O_GRACE, "grace_s", K_NUMBER});
+}
+
 static int product_create(const struct admin *a, struct request *rq)
 {
     return post(rq, strdup("/v1/products")) ||
@@ -404,6 +418,38 @@ static int user_revoke(const struct admin *a, struct request *rq)
     return post(rq, path);
 }
 
+static int user_unrevoke(const struct admin *a, struct request *rq)
+{
+    char *path = path2("/v1/users/%s/unrevoke", a->v[O_USERNAME], NULL);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
+        path = NULL;
+    return post(rq, path);
+}
+
+static int user_list(const struct admin *a, struct request *rq)
+{
+    char *path = strdup("/v1/users?limit=" LIST_LIMIT);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
+        path = NULL;
+    return request(rq, "GET", path, 1);
+}
+
+static int user_show(const struct admin *a, struct request *rq)
+{
+    char *path = path2("/v1/users/%s", a->v[O_USERNAME], NULL);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
+        path = NULL;
+    return request(rq, "GET", path, 0);
+}
+
+static int machine_free(const struct admin *a, struct request *rq)
+{
+    char *path = path2("/v1/users/%s/machines/%s", a->v[O_USERNAME], a->v[O_MACHINE]);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
+        path = NULL;
+    return request(rq, "DELETE", path, 0);
+}
+
 static int group_key_create(const struct admin *a, struct request *rq)
 {
     cJSON *body, *link;
@@ -462,6 +508,16 @@ static const struct admin_cmd admin_cmds[] = {
      "Creates a customer; its key is shown in this answer only.", customer_create, NULL, NULL, NULL},
     {"customer list", NULL, 0, 0, "Lists every customer of the vendor.", customer_list, "items",
      "customer_id,name,created_at", NULL},
+    {"customer rotate-key", "CUSTOMER_ID", 0, BIT(O_GRACE),
+     "Makes a new key for a customer, shown in this answer only. Its old keys keep\n"
+     "working --grace-s seconds more (default a day; 0 ends them at once), until\n"
+     "previous_valid_until.",
+     customer_rotate_key, NULL, NULL, NULL},
+    {"vendor rotate-key", NULL, 0, BIT(O_GRACE),
+     "Makes a new API key for the vendor, shown in this answer only; use it from now\n"
+     "on. The old keys, the one given included, keep working --grace-s seconds more\n"
+     "(default a day; 0 ends them at once), until previous_valid_until.",
+     vendor_rotate_key, NULL, NULL, NULL},
     {"product create", NULL, BIT(O_CODE) | BIT(O_NAME) | BIT(O_VERSION),
      BIT(O_SCHEME) | BIT(O_FEATURES) | BIT(O_REQUIRE_CHALLENGE),
      "Creates a product (a code the vendor has already is refused: conflict).", product_create,
@@ -494,6 +550,19 @@ static const struct admin_cmd admin_cmds[] = {
      user_entitle, NULL, NULL, NULL},
     {"user revoke", NULL, BIT(O_CUSTOMER) | BIT(O_USERNAME), 0,
      "Revokes a user: no new or renewed session token.", user_revoke, NULL, NULL, NULL},
+    {"user unrevoke", NULL, BIT(O_CUSTOMER) | BIT(O_USERNAME), 0,
+     "Lifts a user's revocation: its sign-ins and renewals work again.", user_unrevoke, NULL,
+     NULL, NULL},
+    {"user list", NULL, BIT(O_CUSTOMER), 0, "Lists every user of a customer (all pages).", user_list,
+     "items", "username,revoked,created_at,user_id", NULL},
+    {"user show", NULL, BIT(O_CUSTOMER) | BIT(O_USERNAME), 0,
+     "Shows a user: its entitlements, and its machines that hold a slot or may still\n"
+     "renew into one, latest token first.",
+     user_show, "machines", "machine_id,last_token_at,token_expires_at", NULL},
+    {"machine free", NULL, BIT(O_CUSTOMER) | BIT(O_USERNAME) | BIT(O_MACHINE), 0,
+     "Frees the slot a user's machine holds: the user's next new machine is accepted,\n"
+     "and no token issued on this one so far is ever renewed. Prints nothing.",
+     machine_free, NULL, NULL, NULL},
     {"group-key create", NULL,
      BIT(O_CUSTOMER) | BIT(O_SCHEME) | BIT(O_PRODUCTS) | BIT(O_QUOTA) | BIT(O_LINK_TYPE),
      BIT(O_LINK_VALUE) | BIT(O_LIMITS) | BIT(O_EXPIRES),
@@ -661,6 +730,8 @@ static int print_answer(const struct admin_cmd *cmd, const char *text, int json)
     cJSON *o;
     int ok;
 
+    if (!text) /* 204: nothing to show */
+        return 1;
     if (json)
         return puts(text) >= 0;
     if (!(o = cJSON_Parse(text)))

@@ -263,9 +263,12 @@ int licd_client_set_vendor_key(licd_client *c, const char *vendor_key);
  * values escaped with licd_client_escape) with body (JSON text) or NULL.
  * On a 2xx answer that is a JSON object, *answer (when answer is not NULL)
  * gets its text, and licd_client_http_status() tells 200 from 201 (a pack
- * posted again is 200). Any other status is LICD_CLIENT_ERR_HTTP with the
- * problem's code and detail recorded; an answer that is not a JSON object,
- * LICD_CLIENT_ERR_PROTOCOL. The library adds no knowledge of the vendor
+ * posted again is 200); a 204 without a body (freeing a user's machine
+ * slot) sets *answer to NULL. Any other status is LICD_CLIENT_ERR_HTTP with
+ * the problem's code and detail recorded; an answer that is not a JSON
+ * object, LICD_CLIENT_ERR_PROTOCOL. A key rotation's answer holds the new
+ * key (shown once); after rotating the vendor key, set it with
+ * licd_client_set_vendor_key for the calls that follow. The library adds no knowledge of the vendor
  * endpoints: api-spec/openapi.yaml is their reference. */
 int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,
                             char **answer);

@@ -36,10 +36,17 @@ int api_jwks(http_request *req);
 /* vendor.c */
 int api_vendor_get(http_request *req);
 int api_vendor_patch(http_request *req);
-/* customers.c */
+int api_vendor_rotate_key(http_request *req);
+/* customers.c; also what both key rotations share: api_rotate_params reads
+ * the body ({"grace_s"?}, or none), api_reply_rotated answers 200 with the
+ * owner's id, the new key and when the old ones stop working */
 int api_customers_create(http_request *req);
 int api_customers_get(http_request *req);
 int api_customers_list(http_request *req);
+int api_customers_rotate_key(http_request *req);
+int api_rotate_params(http_request *req, long *grace_s);
+int api_reply_rotated(http_request *req, const char *id_name, const char *id,
+                      const char *key_name, const char *key, const char *valid_until);
 /* products.c */
 int api_products_create(http_request *req);
 int api_products_get(http_request *req);
@@ -80,7 +87,11 @@ int api_usage_get(http_request *req);
 
 /* Shared computers: users.c (vendor), tokens.c (clients) */
 int api_users_create(http_request *req);
+int api_users_list(http_request *req);
+int api_users_get(http_request *req);
 int api_users_revoke(http_request *req);
+int api_users_unrevoke(http_request *req);
+int api_users_free_machine(http_request *req);
 int api_entitlements_put(http_request *req);
 int api_users_activity(http_request *req);
 int api_tokens_create(http_request *req);

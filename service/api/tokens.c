@@ -18,18 +18,18 @@
 #define MAX_PRODUCTS 32
 #define LOGIN_FAILURES_PER_MINUTE 5
 
-/* Everything one issue needs and yields; the transaction fills the outputs. */
+/* Everything one issue needs and yields. */
 struct issue {
-    const char *vendor_id;
-    const store_user *user;
-    const char *machine_id;
+    const char *vendor_id, *customer_id, *username, *machine_id;
     const char *codes[MAX_PRODUCTS];
     int n;
-    int renewal;          /* also require an unexpired entitlement to every product */
-    long ttl;
+    long long renewing_iat; /* a renewal: the presented token's iat; -1 for a sign-in */
+    store_token_facts facts;
+    store_page entitlements; /* of store_entitlement, one per code */
     /* out */
     domain_state state;
     cJSON *features;      /* {"<product>":[...]} */
+    int max_machines;     /* the smallest over the products */
     char jti[37];
     time_t iat, exp;
 };
@@ -48,69 +48,95 @@ static cJSON *features_for(const store_entitlement *e, domain_state s)
     return cJSON_CreateArray();
 }
 
-/* Under the user's row lock: revocation, entitlements, the machine limit,
- * then the token row. Runs again from the top if the transaction retries. */
-static int issue_tx(void *p)
+/* Reads the user, its machine and its entitlements to the products. */
+static int read_facts(struct issue *x)
 {
-    struct issue *x = p;
-    store_page ents = {0};
-    const store_entitlement *e;
-    int revoked, known, in_use, max = 0, rc;
+    return store_token_facts_get(x->customer_id, x->vendor_id, x->username, x->machine_id,
+                                 x->codes, x->n, &x->facts, &x->entitlements);
+}
 
-    cJSON_Delete(x->features);
+/* The token's state (the weakest of its products'), features and machine
+ * limit (the smallest) from the entitlements read. A renewal also needs an
+ * unexpired entitlement to every product. */
+static int judge_entitlements(struct issue *x)
+{
+    const store_entitlement *e = x->entitlements.items;
+
     if (!(x->features = cJSON_CreateObject()))
         return LICD_ERR_NOMEM;
-    if ((rc = store_user_lock(x->user->id, &revoked)) != LICD_OK)
-        return rc;
-    if (revoked)
-        return LICD_ERR_USER_REVOKED;
-    if ((rc = store_entitlements_for(x->vendor_id, x->user->id, x->codes, x->n, &ents)) != LICD_OK)
-        return rc;
-    e = ents.items;
     x->state = STATE_VALID;
     for (int i = 0; i < x->n; i++) {
         domain_state recorded = STATE_INVALID, s;
         cJSON *f;
         domain_state_parse(e[i].state, &recorded);
         s = domain_effective_state(e[i].known && e[i].has_entitlement, e[i].expired, recorded);
-        if (x->renewal && (!e[i].known || !e[i].has_entitlement || e[i].expired)) {
-            rc = LICD_ERR_RENEWAL_REFUSED;
-            goto out;
-        }
+        if (x->renewing_iat >= 0 && (!e[i].known || !e[i].has_entitlement || e[i].expired))
+            return LICD_ERR_RENEWAL_REFUSED;
         if (s < x->state)
             x->state = s;
-        if (!max || e[i].max_machines < max)
-            max = e[i].max_machines;
+        if (!x->max_machines || e[i].max_machines < x->max_machines)
+            x->max_machines = e[i].max_machines;
         if (!(f = features_for(&e[i], s)) || !cJSON_AddItemToObject(x->features, x->codes[i], f)) {
             cJSON_Delete(f);
-            rc = LICD_ERR_NOMEM;
-            goto out;
+            return LICD_ERR_NOMEM;
         }
     }
-    if ((rc = store_machine_usage(x->user->id, x->machine_id, &known, &in_use)) != LICD_OK)
-        goto out;
-    if (!domain_machine_allowed(known, in_use, max)) {
-        rc = LICD_ERR_MACHINE_LIMIT_REACHED;
-        goto out;
-    }
-    rc = store_token_record(x->user->id, x->machine_id, x->codes, x->n, x->ttl, x->renewal, x->jti,
-                            &x->iat, &x->exp);
-out:
-    store_page_free(&ents);
-    return rc;
+    return LICD_OK;
+}
+
+/* Records the token with up to max machines holding slots. */
+static int record(struct issue *x, int max_machines)
+{
+    store_token_request r = {x->facts.user_id, x->machine_id, x->codes, x->n,
+                             api_ctx()->config->token_ttl, max_machines, x->renewing_iat};
+    return store_token_record(&r, x->jti, &x->iat, &x->exp);
+}
+
+/* Under the user's row lock, so that two machines never take the last slot
+ * at once: revocation, then the token if the machine gets a slot. Runs
+ * again from the top if the transaction retries. */
+static int issue_tx(void *p)
+{
+    struct issue *x = p;
+    int revoked, rc;
+
+    if ((rc = store_user_lock(x->facts.user_id, &revoked)) != LICD_OK)
+        return rc;
+    if (revoked)
+        return LICD_ERR_USER_REVOKED;
+    rc = record(x, x->max_machines);
+    return rc == LICD_ERR_NOT_FOUND ? LICD_ERR_MACHINE_LIMIT_REACHED : rc;
+}
+
+/* A machine that holds its slot takes no new one: its token is one
+ * statement. Any other (new, lapsed or freed) may take a slot only under
+ * the user's lock, which the fast path falls back to when the slot was
+ * lost meanwhile. */
+static int issue(struct issue *x)
+{
+    int rc;
+    if (x->facts.slot_held && (rc = record(x, 0)) != LICD_ERR_NOT_FOUND)
+        return rc;
+    return store_tx(issue_tx, x);
+}
+
+static void issue_clear(struct issue *x)
+{
+    store_page_free(&x->entitlements);
+    cJSON_Delete(x->features);
 }
 
 /* Signs the token the transaction recorded and answers 201. */
-static int reply_token(http_request *req, const struct issue *x, const char *customer_id)
+static int reply_token(http_request *req, const struct issue *x)
 {
     cJSON *claims = cJSON_CreateObject(), *out = NULL, *aud;
     char *jwt = NULL;
     int rc = LICD_ERR_NOMEM;
 
     if (!claims || !cJSON_AddStringToObject(claims, "iss", TOKEN_ISSUER) ||
-        !cJSON_AddStringToObject(claims, "sub", x->user->username) ||
-        !cJSON_AddStringToObject(claims, "uid", x->user->id) ||
-        !cJSON_AddStringToObject(claims, "cus", customer_id) ||
+        !cJSON_AddStringToObject(claims, "sub", x->username) ||
+        !cJSON_AddStringToObject(claims, "uid", x->facts.user_id) ||
+        !cJSON_AddStringToObject(claims, "cus", x->customer_id) ||
         !cJSON_AddStringToObject(claims, "vnd", x->vendor_id) ||
         !cJSON_AddStringToObject(claims, "mid", x->machine_id) ||
         !(aud = cJSON_AddArrayToObject(claims, "aud")) ||
@@ -161,71 +187,89 @@ static int read_codes(http_request *req, const cJSON *arr, struct issue *x)
     return LICD_OK;
 }
 
+/* The revoked user's refusal: what happened and what to do. */
+static int user_revoked(http_request *req, const char *username)
+{
+    snprintf(req->detail, sizeof req->detail,
+             "the vendor revoked user %s: no token is issued or renewed for it until the vendor "
+             "lifts the revocation (POST /v1/users/{username}/unrevoke)",
+             username);
+    return LICD_ERR_USER_REVOKED;
+}
+
 /* The login itself, on the offload pool: scrypt costs tens of
- * milliseconds of CPU, which must not hold an HTTP worker. */
+ * milliseconds of CPU, which must not hold an HTTP worker. One read tells
+ * the throttle, the password hash, revocation, the machine's slot and the
+ * entitlements; the token is then one statement for a machine that holds
+ * its slot, or the locked transaction for one that takes a slot. */
 static int tokens_create(http_request *req)
 {
     const store_customer *c = api_caller_customer(req);
-    store_user u;
-    struct issue x = {0};
+    struct issue x = {.vendor_id = c->vendor_id, .customer_id = c->id, .renewing_iat = -1};
     cJSON *body = NULL;
     const cJSON *products;
-    const char *username, *password;
-    int rc, failures = 0, oldest = 0, wait, found;
+    const char *password;
+    int rc, wait;
 
     if ((rc = http_json_body(req, &body)) != LICD_OK ||
-        (rc = json_get_string(body, "username", 1, 1, 128, &username, req->detail)) != LICD_OK ||
+        (rc = json_get_string(body, "username", 1, 1, 128, &x.username, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "password", 1, 1, 1024, &password, req->detail)) != LICD_OK ||
         (rc = json_get_string(body, "machine_id", 1, 1, 256, &x.machine_id, req->detail)) != LICD_OK ||
         (rc = json_get_string_array(body, "products", 1, MAX_PRODUCTS, 64, &products, req->detail)) != LICD_OK ||
-        (rc = read_codes(req, products, &x)) != LICD_OK)
+        (rc = read_codes(req, products, &x)) != LICD_OK ||
+        (rc = read_facts(&x)) != LICD_OK)
         goto out;
-    if ((rc = store_login_failures(c->id, username, &failures, &oldest)) != LICD_OK)
-        goto out;
-    if ((wait = domain_login_wait(failures, LOGIN_FAILURES_PER_MINUTE, oldest)) > 0) {
+    if ((wait = domain_login_wait(x.facts.failures, LOGIN_FAILURES_PER_MINUTE,
+                                  x.facts.oldest_failure_age)) > 0) {
         req->retry_after = wait;
         snprintf(req->detail, sizeof req->detail, "too many failed logins for %s; retry in %d s",
-                 username, wait);
+                 x.username, wait);
         rc = LICD_ERR_TOO_MANY_REQUESTS;
         goto out;
     }
-    rc = store_user_get(c->id, username, &u);
-    if (rc != LICD_OK && rc != LICD_ERR_NOT_FOUND)
-        goto out;
-    found = rc == LICD_OK;
     /* An unknown user costs the same scrypt work as a wrong password. */
-    if (!crypto_password_verify(password, found ? u.password_hash : NULL)) {
-        if ((rc = store_login_failure_add(c->id, username)) == LICD_OK) {
+    if (!crypto_password_verify(password, x.facts.found ? x.facts.password_hash : NULL)) {
+        if ((rc = store_login_failure_add(c->id, x.username)) == LICD_OK) {
             snprintf(req->detail, sizeof req->detail, "unknown user or wrong password");
             rc = LICD_ERR_INVALID_CREDENTIALS;
         }
         goto out;
     }
-    x.vendor_id = c->vendor_id;
-    x.user = &u;
-    x.ttl = api_ctx()->config->token_ttl;
-    if ((rc = store_tx(issue_tx, &x)) == LICD_OK)
-        rc = reply_token(req, &x, c->id);
+    if (x.facts.revoked) {
+        rc = user_revoked(req, x.username);
+        goto out;
+    }
+    if ((rc = judge_entitlements(&x)) != LICD_OK)
+        goto out;
+    rc = issue(&x);
+    if (rc == LICD_OK)
+        rc = reply_token(req, &x);
+    else if (rc == LICD_ERR_USER_REVOKED)
+        rc = user_revoked(req, x.username);
     else if (rc == LICD_ERR_MACHINE_LIMIT_REACHED)
-        snprintf(req->detail, sizeof req->detail, "%s holds tokens on as many machines as allowed",
-                 username);
+        snprintf(req->detail, sizeof req->detail,
+                 "%s holds unexpired tokens on %d machines, as many as allowed: wait until one "
+                 "expires, or have the vendor free one (DELETE /v1/users/{username}/machines/"
+                 "{machine_id})",
+                 x.username, x.max_machines);
 out:
-    cJSON_Delete(x.features);
+    issue_clear(&x);
     cJSON_Delete(body);
     return rc;
 }
 
-/* Renewal without a password: only a session token of ours, for this
- * machine, expired less than LICD_RENEW_WINDOW ago, of a user still
- * entitled and not revoked. Every refusal is the same 401. */
 int api_tokens_create(http_request *req) { return http_offload(req, tokens_create); }
 
+/* Renewal without a password: only a session token of ours, for this
+ * machine, expired less than LICD_RENEW_WINDOW ago, issued on it after
+ * the vendor last freed its slot, of a user still entitled and not
+ * revoked. Every refusal is the same 401. A machine that holds its slot
+ * costs one read and one write. */
 int api_tokens_renew(http_request *req)
 {
     cJSON *body = NULL, *claims = NULL;
-    const cJSON *aud, *exp;
-    const char *token, *cus, *iss;
-    store_user u;
+    const cJSON *aud, *exp, *iat, *el;
+    const char *token, *iss, *mid;
     struct issue x = {0};
     int rc;
 
@@ -236,46 +280,48 @@ int api_tokens_renew(http_request *req)
     rc = crypto_jwt_verify(api_ctx()->keys, token, time(NULL), &claims);
     aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
     exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
+    iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
     iss = json_string_member(claims, "iss");
-    cus = json_string_member(claims, "cus");
+    mid = json_string_member(claims, "mid");
+    x.customer_id = json_string_member(claims, "cus");
     x.vendor_id = json_string_member(claims, "vnd");
+    x.username = json_string_member(claims, "sub");
     if ((rc != LICD_OK && rc != LICD_ERR_TOKEN_EXPIRED) || !iss || strcmp(iss, TOKEN_ISSUER) != 0 ||
-        !cus || !x.vendor_id || !json_string_member(claims, "sub") || !json_string_member(claims, "mid") ||
-        !cJSON_IsNumber(exp) || !cJSON_IsArray(aud) || cJSON_GetArraySize(aud) > MAX_PRODUCTS ||
+        !x.customer_id || !x.vendor_id || !x.username || !mid || !cJSON_IsNumber(exp) ||
+        !cJSON_IsNumber(iat) || !cJSON_IsArray(aud) || cJSON_GetArraySize(aud) < 1 ||
+        cJSON_GetArraySize(aud) > MAX_PRODUCTS ||
         !domain_renewal_allowed(time(NULL), (time_t)exp->valuedouble,
                                 api_ctx()->config->renew_window,
-                                strcmp(json_string_member(claims, "mid"), x.machine_id) == 0)) {
+                                strcmp(mid, x.machine_id) == 0)) {
         rc = LICD_ERR_RENEWAL_REFUSED;
         goto out;
     }
-    {
-        const cJSON *el;
-        cJSON_ArrayForEach(el, aud) {
-            if (!cJSON_IsString(el)) {
-                rc = LICD_ERR_RENEWAL_REFUSED;
-                goto out;
-            }
-            x.codes[x.n++] = el->valuestring;
+    x.renewing_iat = (long long)iat->valuedouble;
+    cJSON_ArrayForEach(el, aud) {
+        if (!cJSON_IsString(el)) {
+            rc = LICD_ERR_RENEWAL_REFUSED;
+            goto out;
         }
+        x.codes[x.n++] = el->valuestring;
     }
-    rc = store_user_get(cus, json_string_member(claims, "sub"), &u);
-    if (rc == LICD_ERR_NOT_FOUND || (rc == LICD_OK && u.revoked))
-        rc = LICD_ERR_RENEWAL_REFUSED;
-    if (rc != LICD_OK)
+    if ((rc = read_facts(&x)) != LICD_OK)
         goto out;
-    x.user = &u;
-    x.renewal = 1;
-    x.ttl = api_ctx()->config->token_ttl;
-    rc = store_tx(issue_tx, &x);
+    if (!x.facts.found || x.facts.revoked || x.renewing_iat < x.facts.renew_from) {
+        rc = LICD_ERR_RENEWAL_REFUSED;
+        goto out;
+    }
+    if ((rc = judge_entitlements(&x)) != LICD_OK)
+        goto out;
+    rc = issue(&x);
     if (rc == LICD_ERR_USER_REVOKED || rc == LICD_ERR_MACHINE_LIMIT_REACHED)
         rc = LICD_ERR_RENEWAL_REFUSED;
     if (rc == LICD_OK)
-        rc = reply_token(req, &x, cus);
+        rc = reply_token(req, &x);
 out:
     if (rc == LICD_ERR_RENEWAL_REFUSED)
         snprintf(req->detail, sizeof req->detail,
                  "this token cannot be renewed: sign in with the password again");
-    cJSON_Delete(x.features);
+    issue_clear(&x);
     cJSON_Delete(claims);
     cJSON_Delete(body);
     return rc;

@@ -1,11 +1,13 @@
 /* Vendor side of the shared-computer model: users of a customer, their
- * entitlements per product, revocation, and the usage-pattern watch. */
+ * entitlements per product and machines, revocation, freeing a machine's
+ * slot, and the usage-pattern watch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/list.h"
 #include "domain/entitlement.h"
 #include "store/customers.h"
 #include "store/products.h"
@@ -39,16 +41,127 @@ static int find_user(http_request *req, const api_vendor_caller *v, store_custom
     return rc;
 }
 
-static int reply_user(http_request *req, int status, const store_user *u)
+static cJSON *user_json(const store_user *u)
 {
     cJSON *o = cJSON_CreateObject();
-    int rc = LICD_ERR_NOMEM;
     if (o && cJSON_AddStringToObject(o, "user_id", u->id) &&
         cJSON_AddStringToObject(o, "customer_id", u->customer_id) &&
         cJSON_AddStringToObject(o, "username", u->username) &&
         cJSON_AddBoolToObject(o, "revoked", u->revoked) &&
         cJSON_AddStringToObject(o, "created_at", u->created_at))
-        rc = http_reply_json(req, status, o);
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static int reply_user(http_request *req, int status, const store_user *u)
+{
+    cJSON *o = user_json(u);
+    int rc = o ? http_reply_json(req, status, o) : LICD_ERR_NOMEM;
+    cJSON_Delete(o);
+    return rc;
+}
+
+static cJSON *user_item_json(const void *item) { return user_json(item); }
+
+int api_users_list(http_request *req)
+{
+    const api_vendor_caller *v = api_caller_vendor(req);
+    store_customer c;
+    store_page page = {0};
+    long long after;
+    int limit, rc;
+
+    if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = vendor_customer(req, v, http_query(req, "customer_id"), &c)) != LICD_OK ||
+        (rc = store_user_list(c.id, after, limit, &page)) != LICD_OK)
+        return rc;
+    rc = api_list_page(req, &page, user_item_json);
+    store_page_free(&page);
+    return rc;
+}
+
+/* The user's entitlements as "entitlements": [{"product","state",
+ * "features","max_machines","expires"}]. */
+static int add_entitlements(cJSON *o, const store_user *u)
+{
+    store_page page = {0};
+    const store_user_entitlement *e;
+    cJSON *list;
+    int rc = store_user_entitlements(u->id, &page);
+
+    if (rc != LICD_OK)
+        return rc;
+    e = page.items;
+    rc = LICD_ERR_NOMEM;
+    if (!(list = cJSON_AddArrayToObject(o, "entitlements")))
+        goto out;
+    for (size_t i = 0; i < page.n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        if (!item || !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            goto out;
+        }
+        if (!cJSON_AddStringToObject(item, "product", e[i].product) ||
+            !cJSON_AddStringToObject(item, "state", e[i].state) ||
+            !cJSON_AddRawToObject(item, "features", e[i].features) ||
+            !cJSON_AddNumberToObject(item, "max_machines", e[i].max_machines) ||
+            !(e[i].expires[0] ? cJSON_AddStringToObject(item, "expires", e[i].expires)
+                              : cJSON_AddNullToObject(item, "expires")))
+            goto out;
+    }
+    rc = LICD_OK;
+out:
+    store_page_free(&page);
+    return rc;
+}
+
+/* The user's machines as "machines": [{"machine_id","last_token_at",
+ * "token_expires_at"}]: those that hold a slot or may still renew into one. */
+static int add_machines(cJSON *o, const store_user *u)
+{
+    store_page page = {0};
+    const store_user_machine *m;
+    cJSON *list;
+    int rc = store_user_machines(u->id, api_ctx()->config->renew_window, &page);
+
+    if (rc != LICD_OK)
+        return rc;
+    m = page.items;
+    rc = LICD_ERR_NOMEM;
+    if (!(list = cJSON_AddArrayToObject(o, "machines")))
+        goto out;
+    for (size_t i = 0; i < page.n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        if (!item || !cJSON_AddItemToArray(list, item)) {
+            cJSON_Delete(item);
+            goto out;
+        }
+        if (!cJSON_AddStringToObject(item, "machine_id", m[i].machine_id) ||
+            !cJSON_AddStringToObject(item, "last_token_at", m[i].last_token_at) ||
+            !cJSON_AddStringToObject(item, "token_expires_at", m[i].token_expires_at))
+            goto out;
+    }
+    rc = LICD_OK;
+out:
+    store_page_free(&page);
+    return rc;
+}
+
+int api_users_get(http_request *req)
+{
+    const api_vendor_caller *v = api_caller_vendor(req);
+    store_customer c;
+    store_user u;
+    cJSON *o = NULL;
+    int rc;
+
+    if ((rc = find_user(req, v, &c, &u)) != LICD_OK)
+        return rc;
+    if (!(o = user_json(&u)))
+        return LICD_ERR_NOMEM;
+    if ((rc = add_entitlements(o, &u)) == LICD_OK && (rc = add_machines(o, &u)) == LICD_OK)
+        rc = http_reply_json(req, 200, o);
     cJSON_Delete(o);
     return rc;
 }
@@ -90,6 +203,33 @@ int api_users_revoke(http_request *req)
     if (rc == LICD_OK && (rc = store_user_revoke(&v->actor, c.id, u.username, &u)) == LICD_OK)
         rc = reply_user(req, 200, &u);
     return rc;
+}
+
+int api_users_unrevoke(http_request *req)
+{
+    const api_vendor_caller *v = api_caller_vendor(req);
+    store_customer c;
+    store_user u;
+    int rc = find_user(req, v, &c, &u);
+    if (rc == LICD_OK && (rc = store_user_unrevoke(&v->actor, c.id, u.username, &u)) == LICD_OK)
+        rc = reply_user(req, 200, &u);
+    return rc;
+}
+
+int api_users_free_machine(http_request *req)
+{
+    const api_vendor_caller *v = api_caller_vendor(req);
+    const char *machine_id = http_param(req, "machine_id");
+    store_customer c;
+    store_user u;
+    int rc = find_user(req, v, &c, &u);
+    if (rc != LICD_OK)
+        return rc;
+    rc = store_user_machine_free(&v->actor, &u, machine_id);
+    if (rc == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "%s never had a token on machine %s",
+                 u.username, machine_id);
+    return rc == LICD_OK ? http_reply_empty(req, 204) : rc;
 }
 
 int api_entitlements_put(http_request *req)

@@ -1,6 +1,10 @@
-/* /v1/vendor: who the presented vendor key belongs to, and renaming it. */
+/* /v1/vendor: who the presented vendor key belongs to, renaming it, and
+ * rotating its API key. */
+#include <string.h>
+
 #include "api/api.h"
 #include "api/auth.h"
+#include "crypto/apikey.h"
 #include "util/json.h"
 
 static int reply_vendor(http_request *req, const store_vendor *v)
@@ -37,5 +41,23 @@ int api_vendor_patch(http_request *req)
     rc = reply_vendor(req, &v);
 out:
     cJSON_Delete(body);
+    return rc;
+}
+
+/* A fresh API key for the vendor; the keys it had (the one presented
+ * included) keep working for grace_s seconds. */
+int api_vendor_rotate_key(http_request *req)
+{
+    const api_vendor_caller *caller = api_caller_vendor(req);
+    char key[APIKEY_PLAIN_LEN], valid_until[40];
+    long grace_s;
+    int rc;
+
+    if ((rc = api_rotate_params(req, &grace_s)) != LICD_OK ||
+        (rc = store_vendor_rotate_key(&caller->actor, grace_s, key, sizeof key, valid_until)) !=
+            LICD_OK)
+        return rc;
+    rc = api_reply_rotated(req, "vendor_id", caller->vendor.id, "api_key", key, valid_until);
+    explicit_bzero(key, sizeof key);
     return rc;
 }

@@ -31,11 +31,6 @@ domain_state domain_effective_state(int has_entitlement, int expired, domain_sta
     return has_entitlement && !expired ? recorded : STATE_INVALID;
 }
 
-int domain_machine_allowed(int machine_known, int machines_in_use, int max_machines)
-{
-    return machine_known || machines_in_use < max_machines;
-}
-
 int domain_renewal_allowed(time_t now, time_t exp, long window, int machine_matches)
 {
     return machine_matches && now - exp < window;

@@ -1,5 +1,6 @@
 /* Session-token decisions for the shared-computer model: licence states and
- * the features they grant, the machine limit, renewal and throttling. Pure. */
+ * the features they grant, renewal and throttling. Pure. (The machine limit
+ * is a count that store/ makes under the user's lock.) */
 #ifndef LICD_DOMAIN_ENTITLEMENT_H
 #define LICD_DOMAIN_ENTITLEMENT_H
 
@@ -22,10 +23,6 @@ domain_features domain_state_features(domain_state s);
 
 /* A product's state for a user: no entitlement, or an expired one, is invalid. */
 domain_state domain_effective_state(int has_entitlement, int expired, domain_state recorded);
-
-/* A machine that already holds an unexpired token may always refresh; a new
- * one only while fewer than max machines hold one. */
-int domain_machine_allowed(int machine_known, int machines_in_use, int max_machines);
 
 /* Renewal without a password: the token's machine must match and it must
  * have expired less than window seconds ago (or not at all). */

@@ -28,10 +28,24 @@ static const store_sql Q_CUSTOMER_CREATE = {
 static const store_sql Q_CUSTOMER_BY_KEY = {
     "customer_by_key", "SELECT " CUSTOMER_COLUMNS ", encode(k.key_hash, 'hex')"
                        " FROM customer_keys k JOIN customers c ON c.id = k.customer_id"
-                       " WHERE k.prefix = $1 AND k.revoked_at IS NULL"};
+                       " WHERE k.prefix = $1 AND k.revoked_at IS NULL"
+                       " AND (k.valid_until IS NULL OR k.valid_until > now())"};
 static const store_sql Q_CUSTOMER_GET = {
     "customer_get", "SELECT " CUSTOMER_COLUMNS " FROM customers c"
                     " WHERE c.vendor_id = $1 AND c.id = $2"};
+/* Ends the live keys of the vendor's customer $5 seconds from now at the
+ * latest, and adds the new one; answers that end (no row: no such customer). */
+#define GRACE_END "now() + make_interval(secs => $5::bigint)"
+static const store_sql Q_CUSTOMER_ROTATE_KEY = {
+    "customer_rotate_key",
+    "WITH c AS (SELECT id FROM customers WHERE vendor_id = $1 AND id = $2),"
+    " old AS (UPDATE customer_keys k"
+    "  SET valid_until = least(coalesce(k.valid_until, 'infinity'), " GRACE_END ")"
+    "  FROM c WHERE k.customer_id = c.id AND k.revoked_at IS NULL"
+    "  AND (k.valid_until IS NULL OR k.valid_until > now())),"
+    " k AS (INSERT INTO customer_keys (customer_id, prefix, key_hash)"
+    "  SELECT id, $3, decode($4, 'hex') FROM c)"
+    " SELECT " STORE_TIME("(" GRACE_END ")") " FROM c"};
 static const store_sql Q_CUSTOMER_LIST = {
     "customer_list", "SELECT " CUSTOMER_COLUMNS ", c.seq FROM customers c"
                      " WHERE c.vendor_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3"};
@@ -75,6 +89,55 @@ int store_customer_get(const char *vendor_id, const char *customer_id, store_cus
     if (!json_is_uuid(customer_id))
         return LICD_ERR_NOT_FOUND;
     return store_fetch_row(&Q_CUSTOMER_GET, 2, params, 1, &customer_row, out);
+}
+
+struct rotate_ctx {
+    const store_actor *who;
+    const char *customer_id;
+    const crypto_apikey *key;
+    long grace_s;
+    char *valid_until;
+};
+
+static int rotate_tx(void *p)
+{
+    struct rotate_ctx *r = p;
+    char grace[24];
+    const char *params[5] = {r->who->vendor_id, r->customer_id, r->key->prefix, r->key->hash_hex,
+                             grace};
+    PGresult *res = NULL;
+    cJSON *details = NULL;
+    int rc;
+
+    snprintf(grace, sizeof grace, "%ld", r->grace_s);
+    if ((rc = store_exec_row(&Q_CUSTOMER_ROTATE_KEY, 5, params, 0, &res)) != LICD_OK)
+        goto out;
+    store_col_copy(res, 0, 0, r->valid_until, 40);
+    rc = LICD_ERR_NOMEM;
+    if ((details = cJSON_CreateObject()) &&
+        cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
+        cJSON_AddNumberToObject(details, "grace_s", (double)r->grace_s) &&
+        cJSON_AddStringToObject(details, "previous_valid_until", r->valid_until))
+        rc = store_audit(r->who, "rotate_key", "customer", r->customer_id, details);
+out:
+    cJSON_Delete(details);
+    PQclear(res);
+    return rc;
+}
+
+int store_customer_rotate_key(const store_actor *who, const char *customer_id, long grace_s,
+                              char *key, size_t key_len, char valid_until[40])
+{
+    crypto_apikey k;
+    struct rotate_ctx r = {who, customer_id, &k, grace_s, valid_until};
+    int rc;
+    if (!json_is_uuid(customer_id))
+        return LICD_ERR_NOT_FOUND;
+    if ((rc = crypto_apikey_new(APIKEY_CUSTOMER, &k)) == LICD_OK &&
+        (rc = store_tx(rotate_tx, &r)) == LICD_OK)
+        snprintf(key, key_len, "%s", k.plain);
+    crypto_apikey_wipe(&k);
+    return rc;
 }
 
 int store_customer_list(const char *vendor_id, long long after, int limit, store_page *page)

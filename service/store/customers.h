@@ -19,11 +19,16 @@ typedef struct {
  * to key, never stored), audited in the same transaction. */
 int store_customer_create(const store_actor *who, const char *name, store_customer *out,
                           char *key, size_t key_len);
-/* The customer owning an unrevoked customer key; LICD_ERR_UNAUTHORIZED if none. */
+/* The customer owning an unrevoked customer key still within its validity;
+ * LICD_ERR_UNAUTHORIZED if none. */
 int store_customer_by_key(const char *key, store_customer *out);
 /* A customer of this vendor; LICD_ERR_NOT_FOUND for unknown ids, malformed
  * ids and other vendors' customers alike. */
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);
+/* store_vendor_rotate_key for a customer of who->vendor_id and its
+ * customer keys; LICD_ERR_NOT_FOUND when the vendor has no such customer. */
+int store_customer_rotate_key(const store_actor *who, const char *customer_id, long grace_s,
+                              char *key, size_t key_len, char valid_until[40]);
 
 /* Up to limit customers of the vendor created after the one with list
  * position after (0: from the start), oldest first, as a page of

@@ -7,12 +7,13 @@
 
 #include "store/sql.h"
 
-/* Over a user u. */
+/* Over a user u; lists add its list position and read no password hash. */
 enum { USER_ID, USER_CUSTOMER_ID, USER_USERNAME, USER_PASSWORD_HASH, USER_REVOKED,
-       USER_CREATED_AT };
-#define USER_COLUMNS \
-    "u.id, u.customer_id, u.username, u.password_hash, u.revoked_at IS NOT NULL, " \
+       USER_CREATED_AT, USER_SEQ };
+#define USER_COLUMNS_(hash) \
+    "u.id, u.customer_id, u.username, " hash ", u.revoked_at IS NOT NULL, " \
     STORE_TIME("u.created_at")
+#define USER_COLUMNS USER_COLUMNS_("u.password_hash")
 static const store_field user_fields[] = {
     [USER_ID] = STORE_TEXT(store_user, id),
     [USER_CUSTOMER_ID] = STORE_TEXT(store_user, customer_id),
@@ -33,6 +34,52 @@ static const store_sql Q_USER_REVOKE = {
     "user_revoke", "WITH u AS (UPDATE users SET revoked_at = coalesce(revoked_at, now())"
                    " WHERE customer_id = $1 AND username = $2 RETURNING *)"
                    " SELECT " USER_COLUMNS " FROM u"};
+static const store_sql Q_USER_UNREVOKE = {
+    "user_unrevoke", "WITH u AS (UPDATE users SET revoked_at = NULL"
+                     " WHERE customer_id = $1 AND username = $2 RETURNING *)"
+                     " SELECT " USER_COLUMNS " FROM u"};
+static const store_sql Q_USER_LIST = {
+    "user_list", "SELECT " USER_COLUMNS_("NULL") ", u.seq FROM users u"
+                 " WHERE u.customer_id = $1 AND u.seq > $2 ORDER BY u.seq LIMIT $3"};
+
+/* A user's entitlements e, as GET /v1/users/{username} shows them. */
+enum { USER_ENT_PRODUCT, USER_ENT_STATE, USER_ENT_FEATURES, USER_ENT_MAX_MACHINES,
+       USER_ENT_EXPIRES };
+static const store_sql Q_USER_ENTITLEMENTS = {
+    "user_entitlements", "SELECT p.code, e.state, e.features, e.max_machines, "
+                         STORE_TIME("e.expires") " FROM entitlements e"
+                         " JOIN products p ON p.id = e.product_id WHERE e.user_id = $1"
+                         " ORDER BY p.code"};
+static const store_field user_entitlement_fields[] = {
+    [USER_ENT_PRODUCT] = STORE_TEXT(store_user_entitlement, product),
+    [USER_ENT_STATE] = STORE_TEXT(store_user_entitlement, state),
+    [USER_ENT_FEATURES] = STORE_DUP(store_user_entitlement, features),
+    [USER_ENT_MAX_MACHINES] = STORE_INT(store_user_entitlement, max_machines),
+    [USER_ENT_EXPIRES] = STORE_TEXT(store_user_entitlement, expires),
+};
+static const store_rowtype user_entitlement_row =
+    STORE_ROWTYPE(store_user_entitlement, user_entitlement_fields);
+
+enum { MACHINE_ID, MACHINE_LAST_TOKEN_AT, MACHINE_TOKEN_EXPIRES_AT };
+static const store_sql Q_USER_MACHINES = {
+    "user_machines", "SELECT machine_id, " STORE_TIME("last_token_at") ", "
+                     STORE_TIME("token_expires_at") " FROM user_machines"
+                     " WHERE user_id = $1 AND freed_at IS NULL"
+                     " AND token_expires_at > now() - make_interval(secs => $2::bigint)"
+                     " ORDER BY last_token_at DESC, machine_id"};
+static const store_field machine_fields[] = {
+    [MACHINE_ID] = STORE_TEXT(store_user_machine, machine_id),
+    [MACHINE_LAST_TOKEN_AT] = STORE_TEXT(store_user_machine, last_token_at),
+    [MACHINE_TOKEN_EXPIRES_AT] = STORE_TEXT(store_user_machine, token_expires_at),
+};
+static const store_rowtype machine_row = STORE_ROWTYPE(store_user_machine, machine_fields);
+
+/* Past every iat issued so far: the next whole second (iat is floored). */
+static const store_sql Q_MACHINE_FREE = {
+    "machine_free", "UPDATE user_machines SET freed_at = coalesce(freed_at, now()),"
+                    " renew_from = greatest(renew_from,"
+                    "  floor(extract(epoch FROM now()))::bigint + 1)"
+                    " WHERE user_id = $1 AND machine_id = $2 RETURNING machine_id"};
 
 static const store_sql Q_ENTITLEMENT_PUT = {
     "entitlement_put",
@@ -42,30 +89,45 @@ static const store_sql Q_ENTITLEMENT_PUT = {
     " features = EXCLUDED.features, max_machines = EXCLUDED.max_machines,"
     " expires = EXCLUDED.expires, updated_at = now()"};
 
-enum { FAILURES_COUNT, FAILURES_OLDEST_AGE };
-static const store_sql Q_LOGIN_FAILURES = {
-    "login_failures", "SELECT count(*), coalesce(extract(epoch FROM now() - min(at))::int, 0)"
-                      " FROM login_failures WHERE customer_id = $1 AND username = $2"
-                      " AND at > now() - interval '1 minute'"};
 static const store_sql Q_LOGIN_FAILURE_ADD = {
     "login_failure_add", "INSERT INTO login_failures (customer_id, username) VALUES ($1, $2)"};
 
-enum { LOCK_REVOKED };
-static const store_sql Q_USER_LOCK = {
-    "user_lock", "SELECT revoked_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE"};
-
-/* One row per requested code, in order ($3 a text[]). */
-enum { ENTITLEMENT_KNOWN, ENTITLEMENT_HAS, ENTITLEMENT_EXPIRED, ENTITLEMENT_STATE,
+/* One row per requested code, in order ($5 a text[]): the facts of the
+ * user and its machine first (the same in every row), then the code's
+ * product and entitlement. Unknown users still get their failed logins
+ * counted, so that a sign-in treats them like known ones. */
+enum { FACT_FAILURES, FACT_OLDEST_FAILURE_AGE, FACT_FOUND, FACT_USER_ID, FACT_PASSWORD_HASH,
+       FACT_REVOKED, FACT_SLOT_HELD, FACT_RENEW_FROM,
+       ENTITLEMENT_KNOWN, ENTITLEMENT_HAS, ENTITLEMENT_EXPIRED, ENTITLEMENT_STATE,
        ENTITLEMENT_PRODUCT_FEATURES, ENTITLEMENT_NAMED_FEATURES, ENTITLEMENT_MAX_MACHINES };
-static const store_sql Q_ENTITLEMENTS_FOR = {
-    "entitlements_for",
-    "SELECT p.id IS NOT NULL, e.user_id IS NOT NULL,"
+static const store_sql Q_TOKEN_FACTS = {
+    "token_facts",
+    "WITH f AS (SELECT count(*) AS n,"
+    "  coalesce(extract(epoch FROM now() - min(at))::int, 0) AS oldest FROM login_failures"
+    "  WHERE customer_id = $1 AND username = $3 AND at > now() - interval '1 minute')"
+    " SELECT f.n, f.oldest, u.id IS NOT NULL, u.id, u.password_hash, u.revoked_at IS NOT NULL,"
+    " coalesce(m.freed_at IS NULL AND m.token_expires_at > now(), false),"
+    " coalesce(m.renew_from, 0),"
+    " p.id IS NOT NULL, e.user_id IS NOT NULL,"
     " coalesce(e.expires <= now(), false), coalesce(e.state, 'invalid'),"
     " coalesce(p.features, '[]'), coalesce(e.features, '[]'), coalesce(e.max_machines, 5)"
-    " FROM unnest($3::text[]) WITH ORDINALITY AS c(code, i)"
-    " LEFT JOIN products p ON p.vendor_id = $1 AND p.code = c.code"
-    " LEFT JOIN entitlements e ON e.user_id = $2 AND e.product_id = p.id"
+    " FROM f CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS c(code, i)"
+    " LEFT JOIN users u ON u.customer_id = $1 AND u.username = $3"
+    " LEFT JOIN user_machines m ON m.user_id = u.id AND m.machine_id = $4"
+    " LEFT JOIN products p ON p.vendor_id = $2 AND p.code = c.code"
+    " LEFT JOIN entitlements e ON e.user_id = u.id AND e.product_id = p.id"
     " ORDER BY c.i"};
+static const store_field facts_fields[] = {
+    [FACT_FAILURES] = STORE_INT(store_token_facts, failures),
+    [FACT_OLDEST_FAILURE_AGE] = STORE_INT(store_token_facts, oldest_failure_age),
+    [FACT_FOUND] = STORE_BOOL(store_token_facts, found),
+    [FACT_USER_ID] = STORE_TEXT(store_token_facts, user_id),
+    [FACT_PASSWORD_HASH] = STORE_TEXT(store_token_facts, password_hash),
+    [FACT_REVOKED] = STORE_BOOL(store_token_facts, revoked),
+    [FACT_SLOT_HELD] = STORE_BOOL(store_token_facts, slot_held),
+    [FACT_RENEW_FROM] = STORE_INT64(store_token_facts, renew_from),
+};
+static const store_rowtype facts_row = STORE_ROWTYPE(store_token_facts, facts_fields);
 static const store_field entitlement_fields[] = {
     [ENTITLEMENT_KNOWN] = STORE_BOOL(store_entitlement, known),
     [ENTITLEMENT_HAS] = STORE_BOOL(store_entitlement, has_entitlement),
@@ -77,19 +139,36 @@ static const store_field entitlement_fields[] = {
 };
 static const store_rowtype entitlement_row = STORE_ROWTYPE(store_entitlement, entitlement_fields);
 
-enum { MACHINES_KNOWN, MACHINES_IN_USE };
-static const store_sql Q_MACHINE_USAGE = {
-    "machine_usage", "SELECT coalesce(bool_or(machine_id = $2), false),"
-                     " count(DISTINCT machine_id) FROM session_tokens"
-                     " WHERE user_id = $1 AND expires_at > now()"};
+enum { LOCK_REVOKED };
+static const store_sql Q_USER_LOCK = {
+    "user_lock", "SELECT revoked_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE"};
 
+/* The machine's row and the token's, in one statement. The machine gets
+ * the token when it holds its slot, or when fewer than $5 machines hold
+ * one; a renewal ($6, the presented token's iat) only when the slot was
+ * not freed after that token. A token is stamped no earlier than the
+ * machine's renew_from, so that every token issued after a slot was freed
+ * is renewable and none before it is. */
 enum { TOKEN_JTI, TOKEN_ISSUED_AT, TOKEN_EXPIRES_AT };
+#define LIVE(m) m ".freed_at IS NULL AND " m ".token_expires_at > now()"
+#define STAMP "greatest(EXCLUDED.last_token_at, to_timestamp(um.renew_from))"
 static const store_sql Q_TOKEN_RECORD = {
     "token_record",
-    "INSERT INTO session_tokens (user_id, machine_id, products, renewed, expires_at)"
-    " VALUES ($1, $2, $3::text[], $5, now() + make_interval(secs => $4::bigint))"
-    " RETURNING jti, extract(epoch FROM issued_at)::bigint,"
-    " extract(epoch FROM expires_at)::bigint"};
+    "WITH m AS (INSERT INTO user_machines AS um"
+    "  (user_id, machine_id, last_token_at, token_expires_at)"
+    "  SELECT $1, $2, now(), now() + make_interval(secs => $4::bigint)"
+    "  WHERE EXISTS (SELECT FROM user_machines h"
+    "   WHERE h.user_id = $1 AND h.machine_id = $2 AND " LIVE("h") ")"
+    "  OR (SELECT count(*) FROM user_machines o WHERE o.user_id = $1 AND " LIVE("o") ")"
+    "   < $5::int"
+    "  ON CONFLICT (user_id, machine_id) DO UPDATE SET last_token_at = " STAMP ","
+    "  token_expires_at = " STAMP " + make_interval(secs => $4::bigint), freed_at = NULL"
+    "  WHERE $6::bigint IS NULL OR um.renew_from <= $6::bigint"
+    "  RETURNING last_token_at, token_expires_at)"
+    " INSERT INTO session_tokens (user_id, machine_id, products, renewed, issued_at, expires_at)"
+    " SELECT $1, $2, $3::text[], $6::bigint IS NOT NULL, last_token_at, token_expires_at FROM m"
+    " RETURNING jti, floor(extract(epoch FROM issued_at))::bigint,"
+    " floor(extract(epoch FROM expires_at))::bigint"};
 
 enum { ACTIVITY_MACHINE_ID, ACTIVITY_FIRST_SEEN, ACTIVITY_LAST_SEEN, ACTIVITY_TOKENS };
 static const store_sql Q_USER_ACTIVITY = {
@@ -148,6 +227,65 @@ int store_user_revoke(const store_actor *who, const char *customer_id, const cha
     return store_tx(user_write_tx, &w);
 }
 
+int store_user_unrevoke(const store_actor *who, const char *customer_id, const char *username,
+                        store_user *out)
+{
+    struct user_write w = {who, "unrevoke", &Q_USER_UNREVOKE, {customer_id, username, NULL}, 2,
+                           out};
+    return store_tx(user_write_tx, &w);
+}
+
+int store_user_list(const char *customer_id, long long after, int limit, store_page *page)
+{
+    char a[24], l[16];
+    const char *params[3] = {customer_id, a, l};
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%d", limit + 1);
+    return store_fetch_page(&Q_USER_LIST, 3, params, &user_row, limit, USER_SEQ, page);
+}
+
+int store_user_entitlements(const char *user_id, store_page *page)
+{
+    const char *params[1] = {user_id};
+    return store_fetch_all(&Q_USER_ENTITLEMENTS, 1, params, &user_entitlement_row, page);
+}
+
+int store_user_machines(const char *user_id, long window, store_page *page)
+{
+    char w[24];
+    const char *params[2] = {user_id, w};
+    snprintf(w, sizeof w, "%ld", window);
+    return store_fetch_all(&Q_USER_MACHINES, 2, params, &machine_row, page);
+}
+
+struct machine_free {
+    const store_actor *who;
+    const char *params[2];
+    const cJSON *details;
+};
+
+static int machine_free_tx(void *p)
+{
+    struct machine_free *f = p;
+    PGresult *res = NULL;
+    int rc = store_exec_row(&Q_MACHINE_FREE, 2, f->params, 0, &res);
+    PQclear(res);
+    return rc != LICD_OK ? rc
+                         : store_audit(f->who, "free_machine", "user", f->params[0], f->details);
+}
+
+int store_user_machine_free(const store_actor *who, const store_user *user,
+                            const char *machine_id)
+{
+    cJSON *details = cJSON_CreateObject();
+    struct machine_free f = {who, {user->id, machine_id}, details};
+    int rc = LICD_ERR_NOMEM;
+    if (details && cJSON_AddStringToObject(details, "machine_id", machine_id))
+        rc = store_tx(machine_free_tx, &f);
+    cJSON_Delete(details);
+    return rc;
+}
+
 struct entitlement_write {
     const store_actor *who;
     const char *params[6];
@@ -179,34 +317,10 @@ int store_entitlement_put(const store_actor *who, const store_user *user, long l
     return rc;
 }
 
-int store_login_failures(const char *customer_id, const char *username, int *count, int *oldest_age)
-{
-    const char *params[2] = {customer_id, username};
-    PGresult *res = NULL;
-    int rc = store_exec(&Q_LOGIN_FAILURES, 2, params, 1, &res);
-    if (rc == LICD_OK) {
-        *count = (int)store_col_int(res, 0, FAILURES_COUNT);
-        *oldest_age = (int)store_col_int(res, 0, FAILURES_OLDEST_AGE);
-    }
-    PQclear(res);
-    return rc;
-}
-
 int store_login_failure_add(const char *customer_id, const char *username)
 {
     const char *params[2] = {customer_id, username};
     return store_run(&Q_LOGIN_FAILURE_ADD, 2, params);
-}
-
-int store_user_lock(const char *user_id, int *revoked)
-{
-    const char *params[1] = {user_id};
-    PGresult *res = NULL;
-    int rc = store_exec_row(&Q_USER_LOCK, 1, params, 0, &res);
-    if (rc == LICD_OK)
-        *revoked = store_col_bool(res, 0, LOCK_REVOKED);
-    PQclear(res);
-    return rc;
 }
 
 /* A PostgreSQL text[] literal of codes that were checked to need no quoting. */
@@ -225,49 +339,63 @@ static char *array_literal(const char *const *codes, int n)
     return out;
 }
 
-int store_entitlements_for(const char *vendor_id, const char *user_id, const char *const *codes,
-                           int n, store_page *page)
+int store_token_facts_get(const char *customer_id, const char *vendor_id, const char *username,
+                          const char *machine_id, const char *const *codes, int n,
+                          store_token_facts *out, store_page *entitlements)
 {
     char *array = array_literal(codes, n);
-    const char *params[3] = {vendor_id, user_id, array};
+    const char *params[5] = {customer_id, vendor_id, username, machine_id, array};
+    PGresult *res = NULL;
+    store_page *page = entitlements;
     int rc;
 
-    *page = (store_page){0};
+    *page = (store_page){.size = sizeof(store_entitlement), .type = &entitlement_row};
     if (!array)
         return LICD_ERR_NOMEM;
-    rc = store_fetch_all(&Q_ENTITLEMENTS_FOR, 3, params, &entitlement_row, page);
-    if (rc == LICD_OK && page->n != (size_t)n) {
+    if ((rc = store_exec(&Q_TOKEN_FACTS, 5, params, 1, &res)) != LICD_OK)
+        goto out;
+    rc = LICD_ERR_INTERNAL;
+    if (n < 1 || PQntuples(res) != n)
+        goto out;
+    rc = LICD_ERR_NOMEM;
+    if (!(page->items = calloc((size_t)n, sizeof(store_entitlement))))
+        goto out;
+    page->n = (size_t)n;
+    rc = store_fill(&facts_row, res, 0, out);
+    for (int i = 0; rc == LICD_OK && i < n; i++)
+        rc = store_fill(&entitlement_row, res, i, (store_entitlement *)page->items + i);
+out:
+    if (rc != LICD_OK)
         store_page_free(page);
-        rc = LICD_ERR_INTERNAL;
-    }
+    PQclear(res);
     free(array);
     return rc;
 }
 
-int store_machine_usage(const char *user_id, const char *machine_id, int *known, int *in_use)
+int store_user_lock(const char *user_id, int *revoked)
 {
-    const char *params[2] = {user_id, machine_id};
+    const char *params[1] = {user_id};
     PGresult *res = NULL;
-    int rc = store_exec(&Q_MACHINE_USAGE, 2, params, 0, &res);
-    if (rc == LICD_OK) {
-        *known = store_col_bool(res, 0, MACHINES_KNOWN);
-        *in_use = (int)store_col_int(res, 0, MACHINES_IN_USE);
-    }
+    int rc = store_exec_row(&Q_USER_LOCK, 1, params, 0, &res);
+    if (rc == LICD_OK)
+        *revoked = store_col_bool(res, 0, LOCK_REVOKED);
     PQclear(res);
     return rc;
 }
 
-int store_token_record(const char *user_id, const char *machine_id, const char *const *codes,
-                       int n, long ttl, int renewed, char jti[37], time_t *iat, time_t *exp)
+int store_token_record(const store_token_request *r, char jti[37], time_t *iat, time_t *exp)
 {
-    char seconds[24], *array = array_literal(codes, n);
-    const char *params[5] = {user_id, machine_id, array, seconds, renewed ? "t" : "f"};
+    char seconds[24], max[16], renewing[24], *array = array_literal(r->codes, r->n);
+    const char *params[6] = {r->user_id, r->machine_id, array, seconds, max,
+                             r->renewing_iat >= 0 ? renewing : NULL};
     PGresult *res = NULL;
     int rc;
     if (!array)
         return LICD_ERR_NOMEM;
-    snprintf(seconds, sizeof seconds, "%ld", ttl);
-    rc = store_exec(&Q_TOKEN_RECORD, 5, params, 0, &res);
+    snprintf(seconds, sizeof seconds, "%ld", r->ttl);
+    snprintf(max, sizeof max, "%d", r->max_machines);
+    snprintf(renewing, sizeof renewing, "%lld", r->renewing_iat);
+    rc = store_exec_row(&Q_TOKEN_RECORD, 6, params, 0, &res);
     if (rc == LICD_OK) {
         store_col_copy(res, 0, TOKEN_JTI, jti, 37);
         *iat = (time_t)store_col_int(res, 0, TOKEN_ISSUED_AT);

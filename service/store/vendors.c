@@ -24,7 +24,20 @@ static const store_sql Q_VENDOR_CREATE = {
 static const store_sql Q_VENDOR_BY_KEY = {
     "vendor_by_key", "SELECT " VENDOR_COLUMNS ", encode(k.key_hash, 'hex')"
                      " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
-                     " WHERE k.prefix = $1 AND k.revoked_at IS NULL"};
+                     " WHERE k.prefix = $1 AND k.revoked_at IS NULL"
+                     " AND (k.valid_until IS NULL OR k.valid_until > now())"};
+/* Ends the vendor's live keys $4 seconds from now at the latest, and adds
+ * the new one; answers that end. */
+#define GRACE_END "now() + make_interval(secs => $4::bigint)"
+static const store_sql Q_VENDOR_ROTATE_KEY = {
+    "vendor_rotate_key",
+    "WITH old AS (UPDATE vendor_api_keys"
+    "  SET valid_until = least(coalesce(valid_until, 'infinity'), " GRACE_END ")"
+    "  WHERE vendor_id = $1 AND revoked_at IS NULL"
+    "  AND (valid_until IS NULL OR valid_until > now())),"
+    " k AS (INSERT INTO vendor_api_keys (vendor_id, prefix, key_hash)"
+    "  VALUES ($1, $2, decode($3, 'hex')))"
+    " SELECT " STORE_TIME("(" GRACE_END ")")};
 static const store_sql Q_VENDOR_RENAME = {
     "vendor_rename", "UPDATE vendors v SET name = $2 WHERE v.id = $1 RETURNING " VENDOR_COLUMNS};
 
@@ -59,6 +72,50 @@ int store_vendor_by_key(const char *api_key, store_vendor *out)
 {
     return store_find_key(api_key, &Q_VENDOR_BY_KEY, &vendor_row, out,
                           store_cache(STORE_CACHE_VENDOR_KEYS));
+}
+
+struct rotate_ctx {
+    const store_actor *who;
+    const crypto_apikey *key;
+    long grace_s;
+    char *valid_until;
+};
+
+static int rotate_tx(void *p)
+{
+    struct rotate_ctx *r = p;
+    char grace[24];
+    const char *params[4] = {r->who->vendor_id, r->key->prefix, r->key->hash_hex, grace};
+    PGresult *res = NULL;
+    cJSON *details = NULL;
+    int rc;
+
+    snprintf(grace, sizeof grace, "%ld", r->grace_s);
+    if ((rc = store_exec_row(&Q_VENDOR_ROTATE_KEY, 4, params, 0, &res)) != LICD_OK)
+        goto out;
+    store_col_copy(res, 0, 0, r->valid_until, 40);
+    rc = LICD_ERR_NOMEM;
+    if ((details = cJSON_CreateObject()) &&
+        cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
+        cJSON_AddNumberToObject(details, "grace_s", (double)r->grace_s) &&
+        cJSON_AddStringToObject(details, "previous_valid_until", r->valid_until))
+        rc = store_audit(r->who, "rotate_key", "vendor", r->who->vendor_id, details);
+out:
+    cJSON_Delete(details);
+    PQclear(res);
+    return rc;
+}
+
+int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,
+                            size_t api_key_len, char valid_until[40])
+{
+    crypto_apikey key;
+    struct rotate_ctx r = {who, &key, grace_s, valid_until};
+    int rc = crypto_apikey_new(APIKEY_VENDOR, &key);
+    if (rc == LICD_OK && (rc = store_tx(rotate_tx, &r)) == LICD_OK)
+        snprintf(api_key, api_key_len, "%s", key.plain);
+    crypto_apikey_wipe(&key);
+    return rc;
 }
 
 int store_vendor_rename(const char *id, const char *name, store_vendor *out)

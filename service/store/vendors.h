@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "store/audit.h"
 
 #define STORE_UUID_LEN 37           /* 36 characters and a NUL */
 
@@ -16,9 +17,20 @@ typedef struct {
 /* Creates a vendor with a fresh API key; the plain key is written to
  * api_key and never stored. */
 int store_vendor_create(const char *name, store_vendor *out, char *api_key, size_t api_key_len);
-/* Finds the vendor that owns an unrevoked key: 0, LICD_ERR_UNAUTHORIZED or
- * a database error. */
+/* Finds the vendor that owns an unrevoked key still within its validity:
+ * 0, LICD_ERR_UNAUTHORIZED or a database error. */
 int store_vendor_by_key(const char *api_key, store_vendor *out);
+
+/* The longest a rotated key may keep working, in seconds (30 days). */
+#define STORE_KEY_GRACE_MAX 2592000L
+
+/* Gives who->vendor_id a fresh API key (written to api_key, never stored).
+ * Every key it had stops working grace_s seconds from now (0: at once; a
+ * key already ending sooner keeps its end): valid_until gets that time
+ * (RFC 3339). The old keys' rows are updated, not only a new one added.
+ * Audited in the same transaction. */
+int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,
+                            size_t api_key_len, char valid_until[40]);
 
 /* Renames a vendor; LICD_ERR_NOT_FOUND when it does not exist. */
 int store_vendor_rename(const char *id, const char *name, store_vendor *out);

@@ -333,6 +333,83 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
     vendor_free(&v);
 }
 
+/* Operating users and rotating keys, as a vendor script would: users
+ * listed and shown, a machine's slot freed, a revocation lifted, the
+ * customer's and the vendor's keys rotated. */
+Test(licctl_admin, users_machines_and_key_rotation)
+{
+    struct vendor v;
+    char customer_id[64], customer_key[80];
+    const cJSON *items;
+    cJSON *o;
+
+    vendor_init(&v);
+    o = admin_ok(&v, NULL, "customer create --name 'Desk Hoster' --json");
+    snprintf(customer_id, sizeof customer_id, "%s", str_of(o, "customer_id"));
+    snprintf(customer_key, sizeof customer_key, "%s", str_of(o, "customer_key"));
+    admin_ok(&v, NULL, "product create --code app --name App --version 1");
+    admin_ok(&v, PASSWORD "\n", "user create --customer %s --username ann --password-stdin", customer_id);
+    admin_ok(&v, NULL, "user entitle --customer %s --username ann --product app --state valid --max-machines 1",
+             customer_id);
+    cr_assert_eq(sign_in(customer_key, NULL), 201);
+
+    items = items_of(admin_ok(&v, NULL, "user list --customer %s --json", customer_id));
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_str_eq(str_of(cJSON_GetArrayItem(items, 0), "username"), "ann");
+    admin_ok(&v, NULL, "user list --customer %s", customer_id);
+    cr_assert(strstr(v.out, "username") && strstr(v.out, "ann"), "%s", v.out);
+    o = admin_ok(&v, NULL, "user show --customer %s --username ann --json", customer_id);
+    cr_assert_str_eq(str_of(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "machines"), 0), "machine_id"), "m-1");
+    cr_assert_str_eq(str_of(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "entitlements"), 0), "product"), "app");
+    admin_ok(&v, NULL, "user show --customer %s --username ann", customer_id);
+    cr_assert(strstr(v.out, "token_expires_at") && strstr(v.out, "m-1"), "%s", v.out);
+
+    /* machine free prints nothing; the slot is free, refusals are exit 20. */
+    admin_ok(&v, NULL, "machine free --customer %s --username ann --machine m-1", customer_id);
+    cr_assert_str_eq(v.out, "");
+    o = admin_ok(&v, NULL, "user show --customer %s --username ann --json", customer_id);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "machines")), 0);
+    admin_refused(&v, "not_found", "machine free --customer %s --username ann --machine nowhere", customer_id);
+    admin_refused(&v, "not_found", "user show --customer %s --username nobody", customer_id);
+
+    /* revoke, then unrevoke */
+    admin_ok(&v, NULL, "user revoke --customer %s --username ann", customer_id);
+    cr_assert_eq(sign_in(customer_key, NULL), 403);
+    cr_assert_eq(bool_of(admin_ok(&v, NULL, "user unrevoke --customer %s --username ann --json", customer_id),
+                         "revoked"), 0);
+    cr_assert_eq(sign_in(customer_key, NULL), 201);
+
+    /* The customer's key, at once: the old one is refused, the new one works. */
+    o = admin_ok(&v, NULL, "customer rotate-key %s --grace-s 0 --json", customer_id);
+    cr_assert_str_eq(str_of(o, "customer_id"), customer_id);
+    cr_assert_eq(sign_in(customer_key, NULL), 401);
+    snprintf(customer_key, sizeof customer_key, "%s", str_of(o, "customer_key"));
+    cr_assert_eq(sign_in(customer_key, NULL), 201);
+    admin_refused(&v, "not_found", "customer rotate-key 00000000-0000-0000-0000-000000000000");
+
+    /* The vendor's key: the old one keeps its day, until a rotation without grace. */
+    {
+        char *keys[3] = {v.key, NULL, NULL};
+        o = admin_ok(&v, NULL, "vendor rotate-key --json");
+        keys[1] = strdup(str_of(o, "api_key"));
+        str_of(o, "previous_valid_until");
+        admin_ok(&v, NULL, "customer list");
+        v.key = keys[1];
+        admin_ok(&v, NULL, "vendor rotate-key");
+        cr_assert(strstr(v.out, "api_key") && strstr(v.out, "previous_valid_until"), "%s", v.out);
+        o = admin_ok(&v, NULL, "vendor rotate-key --grace-s 0 --json");
+        keys[2] = strdup(str_of(o, "api_key"));
+        for (int i = 0; i < 2; i++) {
+            v.key = keys[i];
+            admin_refused(&v, "unauthorized", "customer list");
+            free(keys[i]);
+        }
+        v.key = keys[2];
+        cr_assert_eq(cJSON_GetArraySize(items_of(admin_ok(&v, NULL, "customer list --json"))), 1);
+    }
+    vendor_free(&v);
+}
+
 /* The same pack posted again is licd's 200: shown as first installed. */
 Test(licctl_admin, a_pack_posted_again_is_shown_as_first_installed)
 {
@@ -407,6 +484,10 @@ Test(licctl_admin, licd_down_and_bad_arguments_exit_1)
         "admin group-key create --customer c --scheme s --products a --quota a --link-type node",
         "admin user create --customer c --username u",            /* the password only from stdin */
         "admin user create --customer c --username u --password-stdin", /* stdin empty */
+        "admin user show --customer c",                           /* no --username */
+        "admin machine free --customer c --username u",           /* no --machine */
+        "admin customer rotate-key",                              /* no CUSTOMER_ID */
+        "admin vendor rotate-key --grace-s soon",
         "admin license block 1 2",
         "admin clone resolve 1",                                  /* no --action */
         "admin usage",                                            /* no --license */
@@ -459,7 +540,8 @@ Test(licctl_admin, every_subcommand_has_help)
     static const char *const cmds[] = {
         "customer create", "customer list", "product create", "product show", "pack create",
         "pack show", "assignments", "license block", "license unblock", "user create",
-        "user entitle", "user revoke", "group-key create", "group-key relink", "clones",
+        "user entitle", "user revoke", "user unrevoke", "user list", "user show", "machine free",
+        "customer rotate-key", "vendor rotate-key", "group-key create", "group-key relink", "clones",
         "clone resolve", "usage", "audit",
     };
     struct vendor v;
