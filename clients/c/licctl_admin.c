@@ -312,7 +312,7 @@ static int customer_list(const struct admin *a, struct request *rq)
 
 static int customer_rotate_key(const struct admin *a, struct request *rq)
 {
-    return post(rq, path2("/v1/customers/%s/rotate-key", a->arg, NULL)) ||
+    return post(rq, path2("/v1/customers/", a->arg, "/rotate-key", NULL)) ||
            BODY(a, rq, cJSON_CreateObject(), {O_GRACE, "grace_s", K_NUMBER});
 }
 
@@ -420,7 +420,7 @@ static int user_revoke(const struct admin *a, struct request *rq)
 
 static int user_unrevoke(const struct admin *a, struct request *rq)
 {
-    char *path = path2("/v1/users/%s/unrevoke", a->v[O_USERNAME], NULL);
+    char *path = path2("/v1/users/", a->v[O_USERNAME], "/unrevoke", NULL);
     if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
         path = NULL;
     return post(rq, path);
@@ -436,7 +436,7 @@ static int user_list(const struct admin *a, struct request *rq)
 
 static int user_show(const struct admin *a, struct request *rq)
 {
-    char *path = path2("/v1/users/%s", a->v[O_USERNAME], NULL);
+    char *path = path2("/v1/users/", a->v[O_USERNAME], "", NULL);
     if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
         path = NULL;
     return request(rq, "GET", path, 0);
@@ -444,7 +444,7 @@ static int user_show(const struct admin *a, struct request *rq)
 
 static int machine_free(const struct admin *a, struct request *rq)
 {
-    char *path = path2("/v1/users/%s/machines/%s", a->v[O_USERNAME], a->v[O_MACHINE]);
+    char *path = path2("/v1/users/", a->v[O_USERNAME], "/machines/", a->v[O_MACHINE]);
     if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]))
         path = NULL;
     return request(rq, "DELETE", path, 0);

@@ -26,7 +26,8 @@ static const store_sql Q_CUSTOMER_CREATE = {
                        "  SELECT id, $3, decode($4, 'hex') FROM c)"
                        " SELECT " CUSTOMER_COLUMNS " FROM c"};
 static const store_sql Q_CUSTOMER_BY_KEY = {
-    "customer_by_key", "SELECT " CUSTOMER_COLUMNS ", encode(k.key_hash, 'hex')"
+    "customer_by_key", "SELECT " CUSTOMER_COLUMNS ", k.valid_until IS NULL,"
+                       " encode(k.key_hash, 'hex')"
                        " FROM customer_keys k JOIN customers c ON c.id = k.customer_id"
                        " WHERE k.prefix = $1 AND k.revoked_at IS NULL"
                        " AND (k.valid_until IS NULL OR k.valid_until > now())"};
@@ -134,8 +135,10 @@ int store_customer_rotate_key(const store_actor *who, const char *customer_id, l
     if (!json_is_uuid(customer_id))
         return LICD_ERR_NOT_FOUND;
     if ((rc = crypto_apikey_new(APIKEY_CUSTOMER, &k)) == LICD_OK &&
-        (rc = store_tx(rotate_tx, &r)) == LICD_OK)
+        (rc = store_tx(rotate_tx, &r)) == LICD_OK) {
         snprintf(key, key_len, "%s", k.plain);
+        store_caches_forget(STORE_CACHE_CUSTOMER_KEYS);
+    }
     crypto_apikey_wipe(&k);
     return rc;
 }

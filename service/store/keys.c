@@ -76,10 +76,13 @@ int store_find_key(const char *presented, const store_sql *q, const store_rowtyp
     hash = PQnfields(res) - 1;
     rc = LICD_ERR_UNAUTHORIZED;
     for (int i = 0; rc == LICD_ERR_UNAUTHORIZED && i < PQntuples(res); i++)
-        if (crypto_apikey_matches(presented, store_col_str(res, i, hash)))
+        if (crypto_apikey_matches(presented, store_col_str(res, i, hash))) {
             rc = store_fill(t, res, i, out);
+            /* A key in its grace period after a rotation ends at a time no
+             * notice announces: it is not kept. */
+            if (rc == LICD_OK && c && store_col_bool(res, i, hash - 1))
+                cache_put(c, hash_hex, out, t->size, generation);
+        }
     PQclear(res);
-    if (rc == LICD_OK && c)
-        cache_put(c, hash_hex, out, t->size, generation);
     return rc;
 }

@@ -145,9 +145,10 @@ char *store_array_literal(const char *const *items, size_t n);
  * with q, run with $1 = the key's public prefix: its columns are type t's,
  * then the stored hex SHA-256 of the key as the last one. The row whose hash
  * matches (compared in constant time) fills out. A malformed or unmatched
- * key: LICD_ERR_UNAUTHORIZED. With a cache c (or NULL), a key found is
- * kept there (t must have no STORE_F_DUP field) and found again without a
- * statement. */
+ * key: LICD_ERR_UNAUTHORIZED. With a cache c (or NULL), q's column before
+ * the hash tells whether the key may be kept (true: it has no end of its
+ * own); such a key is kept there (t must have no STORE_F_DUP field) and
+ * found again without a statement. */
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
                    cache *c);
 

@@ -22,7 +22,8 @@ static const store_sql Q_VENDOR_CREATE = {
                      "  SELECT id, $2, decode($3, 'hex') FROM v)"
                      " SELECT " VENDOR_COLUMNS " FROM v"};
 static const store_sql Q_VENDOR_BY_KEY = {
-    "vendor_by_key", "SELECT " VENDOR_COLUMNS ", encode(k.key_hash, 'hex')"
+    "vendor_by_key", "SELECT " VENDOR_COLUMNS ", k.valid_until IS NULL,"
+                       " encode(k.key_hash, 'hex')"
                      " FROM vendor_api_keys k JOIN vendors v ON v.id = k.vendor_id"
                      " WHERE k.prefix = $1 AND k.revoked_at IS NULL"
                      " AND (k.valid_until IS NULL OR k.valid_until > now())"};
@@ -112,8 +113,10 @@ int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,
     crypto_apikey key;
     struct rotate_ctx r = {who, &key, grace_s, valid_until};
     int rc = crypto_apikey_new(APIKEY_VENDOR, &key);
-    if (rc == LICD_OK && (rc = store_tx(rotate_tx, &r)) == LICD_OK)
+    if (rc == LICD_OK && (rc = store_tx(rotate_tx, &r)) == LICD_OK) {
         snprintf(api_key, api_key_len, "%s", key.plain);
+        store_caches_forget(STORE_CACHE_VENDOR_KEYS);
+    }
     crypto_apikey_wipe(&key);
     return rc;
 }
