@@ -78,12 +78,11 @@ static int read_quotas(const cJSON *body, const char *name, const cJSON *product
                          detail)) != LICD_OK)
             return rc;
     }
-    if (every)
-        cJSON_ArrayForEach(m, products) {
-            if ((rc = within(json_get_int(quota, m->valuestring, 1, 1, MAX_QUOTA, &n, detail),
-                             name, detail)) != LICD_OK)
-                return rc;
-        }
+    for (m = every ? products->child : NULL; m; m = m->next) {
+        if ((rc = within(json_get_int(quota, m->valuestring, 1, 1, MAX_QUOTA, &n, detail), name,
+                         detail)) != LICD_OK)
+            return rc;
+    }
     return (*out = cJSON_PrintUnformatted(quota)) ? LICD_OK : LICD_ERR_NOMEM;
 }
 
@@ -284,7 +283,7 @@ static int answer_key(http_request *req, int rc, const store_group_key *k)
 
 int api_group_keys_get(http_request *req)
 {
-    store_group_key k;
+    store_group_key k = {0};
     int rc = store_group_key_get(api_caller_vendor(req)->vendor.id, http_param(req, "group_key"),
                                  &k);
     rc = answer_key(req, rc, &k);
@@ -314,7 +313,7 @@ int api_group_keys_list(http_request *req)
 
 int api_group_keys_relink(http_request *req)
 {
-    store_group_key k;
+    store_group_key k = {0};
     int rc = store_group_key_relink(&api_caller_vendor(req)->actor, http_param(req, "group_key"),
                                     &k);
     rc = answer_key(req, rc, &k);
@@ -324,7 +323,7 @@ int api_group_keys_relink(http_request *req)
 
 int api_group_keys_revoke(http_request *req)
 {
-    store_group_key k;
+    store_group_key k = {0};
     int rc = store_group_key_revoke(&api_caller_vendor(req)->actor, http_param(req, "group_key"),
                                     &k);
     rc = answer_key(req, rc, &k);

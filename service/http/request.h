@@ -82,8 +82,8 @@ int http_peer_address(const http_request *req, char *buf, size_t len);
  * the peer is one of the ntrusted proxies, the client's as X-Forwarded-For
  * tells (its entries, of every such header in order, read from the right:
  * the first that is not a trusted proxy, or the leftmost when all are).
- * 0, or -1 when it is unknown: no peer address, or an entry that is not an
- * IP address where the client's should be. */
+ * 0, or -1 when it is unknown: no peer address, an entry that is not an IP
+ * address where the client's should be, or more than 16 such headers. */
 int http_client_address(const http_request *req, const netaddr *trusted, size_t ntrusted,
                         char *buf, size_t len);
 
