@@ -26,6 +26,7 @@ enum {
     O_LINK_TYPE, O_TYPE, O_QUANTITY, O_STATE, O_ACTION, O_LICENSE, O_PASSWORD_STDIN,
     O_FEATURES, O_REQUIRE_CHALLENGE, O_PACK_ID, O_BEGIN_SERIAL, O_EXPIRES, O_PLATFORM, O_ATTRIBUTES,
     O_CLIENT, O_PACK, O_MAX_MACHINES, O_LINK_VALUE, O_LIMITS, O_FROM, O_TO, O_GRACE,
+    O_CONTAINER_QUOTA, O_ON_OVER_LIMIT,
     O_LICENSE_FILE, O_GZIP, O_STDIN, /* report-usage */
     O_URL, O_VENDOR_KEY, O_JSON, O_HELP,
     O_COUNT
@@ -67,9 +68,11 @@ static const struct {
     [O_MAX_MACHINES] = {"max-machines", "N", "most machines with unexpired tokens (default 5)"},
     [O_PRODUCTS] = {"products", "a,b", "product codes, comma-separated"},
     [O_QUOTA] = {"quota", "P=N[,P=N]", "instances allowed per node, per product"},
-    [O_LINK_TYPE] = {"link-type", "T", "ip_range, domain, node or app"},
+    [O_LINK_TYPE] = {"link-type", "T", "ip_range, domain, node, app or container"},
     [O_LINK_VALUE] = {"link-value", "V", "the link (default: empty, bound by the next activation)"},
     [O_LIMITS] = {"limits", "JSON", "resource limits, e.g. '{\"mail\":{\"mailboxes\":100}}'"},
+    [O_CONTAINER_QUOTA] = {"container-quota", "P=N[,P=N]", "instances allowed per container of a node"},
+    [O_ON_OVER_LIMIT] = {"on-over-limit", "P", "refuse (default) or report: get_key over a limit"},
     [O_ACTION] = {"action", "A", "dismiss or block"},
     [O_LICENSE] = {"license", "ID", "licence id"},
     [O_FROM] = {"from", "T", "from this time on, RFC 3339"},
@@ -183,9 +186,9 @@ static cJSON *name_list(const char *option, const char *text)
 }
 
 /* "P=N,Q=M" as {"P":N,"Q":M}. */
-static cJSON *quota_object(const char *text)
+static cJSON *quota_object(const char *option, const char *text)
 {
-    cJSON *list = name_list("quota", text), *o = cJSON_CreateObject(), *e;
+    cJSON *list = name_list(option, text), *o = cJSON_CreateObject(), *e;
     int ok = list && o && cJSON_GetArraySize(list) > 0;
 
     if (!list) {
@@ -207,7 +210,7 @@ static cJSON *quota_object(const char *text)
     }
     cJSON_Delete(list);
     if (!ok) {
-        complain("--quota takes PRODUCT=N pairs separated by commas, not '%s'", text);
+        complain("--%s takes PRODUCT=N pairs separated by commas, not '%s'", option, text);
         cJSON_Delete(o);
         return NULL;
     }
@@ -241,7 +244,7 @@ static int member(cJSON *body, const struct admin *a, int opt, const char *name,
     case K_NUMBER: item = whole_number(options[opt].name, v); break;
     case K_LIST: item = name_list(options[opt].name, v); break;
     case K_OBJECT: item = json_object(options[opt].name, v); break;
-    case K_QUOTA: item = quota_object(v); break;
+    case K_QUOTA: item = quota_object(options[opt].name, v); break;
     case K_TRUE: item = cJSON_CreateTrue(); break;
     }
     if (item && cJSON_AddItemToObject(body, name, item))
@@ -466,7 +469,36 @@ static int group_key_create(const struct admin *a, struct request *rq)
     }
     return BODY(a, rq, body, {O_CUSTOMER, "customer_id", K_STRING}, {O_SCHEME, "scheme", K_STRING},
                 {O_PRODUCTS, "products", K_LIST}, {O_QUOTA, "quota_per_node", K_QUOTA},
-                {O_LIMITS, "limits", K_OBJECT}, {O_EXPIRES, "expires", K_STRING});
+                {O_CONTAINER_QUOTA, "quota_per_container", K_QUOTA}, {O_LIMITS, "limits", K_OBJECT},
+                {O_ON_OVER_LIMIT, "on_over_limit", K_STRING}, {O_EXPIRES, "expires", K_STRING});
+}
+
+static int group_key_list(const struct admin *a, struct request *rq)
+{
+    char *path = strdup("/v1/group-keys?limit=" LIST_LIMIT);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER])) {
+        free(path);
+        path = NULL;
+    }
+    return request(rq, "GET", path, 1);
+}
+
+static int group_key_show(const struct admin *a, struct request *rq)
+{
+    return request(rq, "GET", path2("/v1/group-keys/", a->arg, "", NULL), 0);
+}
+
+static int group_key_update(const struct admin *a, struct request *rq)
+{
+    return request(rq, "PATCH", path2("/v1/group-keys/", a->arg, "", NULL), 0) ||
+           BODY(a, rq, cJSON_CreateObject(), {O_QUOTA, "quota_per_node", K_QUOTA},
+                {O_CONTAINER_QUOTA, "quota_per_container", K_QUOTA}, {O_LIMITS, "limits", K_OBJECT},
+                {O_ON_OVER_LIMIT, "on_over_limit", K_STRING}, {O_EXPIRES, "expires", K_STRING});
+}
+
+static int group_key_revoke(const struct admin *a, struct request *rq)
+{
+    return post(rq, path2("/v1/group-keys/", a->arg, "/revoke", NULL));
 }
 
 static int group_key_relink(const struct admin *a, struct request *rq)
@@ -565,9 +597,24 @@ static const struct admin_cmd admin_cmds[] = {
      machine_free, NULL, NULL, NULL},
     {"group-key create", NULL,
      BIT(O_CUSTOMER) | BIT(O_SCHEME) | BIT(O_PRODUCTS) | BIT(O_QUOTA) | BIT(O_LINK_TYPE),
-     BIT(O_LINK_VALUE) | BIT(O_LIMITS) | BIT(O_EXPIRES),
+     BIT(O_LINK_VALUE) | BIT(O_CONTAINER_QUOTA) | BIT(O_LIMITS) | BIT(O_ON_OVER_LIMIT) | BIT(O_EXPIRES),
      "Creates a group key for a customer; the key is shown in this answer only.",
      group_key_create, NULL, NULL, NULL},
+    {"group-key list", NULL, 0, BIT(O_CUSTOMER),
+     "Lists the vendor's group keys (all pages), optionally only a customer's.", group_key_list,
+     "items", "group_key_prefix,customer_id,scheme,products,activations,revoked,expires", NULL},
+    {"group-key show", "KEY", 0, 0,
+     "Shows a group key (named by the key or its prefix) with its unexpired, unblocked\n"
+     "activations.",
+     group_key_show, NULL, NULL, NULL},
+    {"group-key update", "KEY", 0,
+     BIT(O_QUOTA) | BIT(O_CONTAINER_QUOTA) | BIT(O_LIMITS) | BIT(O_ON_OVER_LIMIT) | BIT(O_EXPIRES),
+     "Changes a group key: the quotas of the products named, the limits (all of them),\n"
+     "what get_key does over a limit, the expiry.",
+     group_key_update, NULL, NULL, NULL},
+    {"group-key revoke", "KEY", 0, 0,
+     "Revokes a group key: every later activation is refused (group_key_revoked).",
+     group_key_revoke, NULL, NULL, NULL},
     {"group-key relink", "KEY", 0, 0,
      "Empties a group key's link (named by the key or its prefix); the next activation\n"
      "binds it.",

@@ -212,23 +212,27 @@ void usage_activate(FILE *out)
           "  --product P          the product's code\n"
           "  --app ID             the application's id\n"
           "  --node N             the node it runs on (default: licd's \"default\")\n"
-          "  --container ID       its container, --ip its address, --domain its DNS name\n"
-          "                       (the key's link may need one of them)\n"
+          "  --container ID       its container, --domain its DNS name (the key's link\n"
+          "                       may need one of them; an ip_range link looks at the\n"
+          "                       address the request comes from)\n"
+          "  --ip IP              the address it claims, kept by licd as evidence only\n"
           "  --cache-dir DIR      the cache, created mode 0700\n"
           "                       (default: $XDG_CACHE_HOME/licd or ~/.cache/licd)\n"
           "  --json               print one JSON object: {\"license\",\"license_id\",\n"
           "                       \"expires_at\",\"app_id\",\"node_id\",\"presented\"}\n\n"
           "Exit status: 0 activated, 20 refused (any 403: unknown_group_key,\n"
-          "group_key_expired, scheme_mismatch, product_not_in_group, link_mismatch,\n"
-          "quota_exceeded, license_blocked, update_password_unknown), 1 any other error.\n",
+          "group_key_revoked, group_key_expired, scheme_mismatch, product_not_in_group,\n"
+          "link_mismatch, quota_exceeded, license_blocked, over_limit,\n"
+          "update_password_unknown), 1 any other error.\n",
           out);
 }
 
 int cmd_activate(int argc, char **argv)
 {
-    static const char *const refusals[] = {"unknown_group_key", "group_key_expired", "scheme_mismatch",
-                                           "product_not_in_group", "link_mismatch", "quota_exceeded",
-                                           "license_blocked", "update_password_unknown", NULL};
+    static const char *const refusals[] = {"unknown_group_key", "group_key_revoked", "group_key_expired",
+                                           "scheme_mismatch", "product_not_in_group", "link_mismatch",
+                                           "quota_exceeded", "license_blocked", "over_limit",
+                                           "update_password_unknown", NULL};
     const char *v[K_COUNT];
     char *cache_dir = NULL;
     licd_client *c = NULL;

@@ -347,8 +347,8 @@ int licd_client_challenge_response(licd_client *c, const char *nonce_hex, const 
 
 /* What the group shape of POST /v1/get_key sends (no bearer: the group key
  * is the credential). group_key, scheme, product and app_id are required;
- * the rest may be NULL (licd takes node "default" and the connection's
- * address for ip). */
+ * the rest may be NULL (licd takes node "default"). ip is kept as evidence
+ * only: an ip_range link looks at the address the request comes from. */
 typedef struct {
     const char *group_key;
     const char *scheme;
@@ -364,8 +364,9 @@ typedef struct {
  * *new_password gets the one licd answers with (free it). The activation
  * key is verified offline and must be for app_id and product. Refusals are
  * LICD_CLIENT_ERR_HTTP 403 with problem code unknown_group_key,
- * group_key_expired, scheme_mismatch, product_not_in_group, link_mismatch,
- * quota_exceeded, license_blocked or update_password_unknown. */
+ * group_key_revoked, group_key_expired, scheme_mismatch,
+ * product_not_in_group, link_mismatch, quota_exceeded, license_blocked,
+ * over_limit or update_password_unknown. */
 int licd_client_activate(licd_client *c, const licd_activation_request *r,
                          const char *update_password, licd_license *out, char **new_password);
 

@@ -77,6 +77,10 @@ int api_upgrade(http_request *req);
 /* Group keys, update passwords and usage: group_keys.c, update_passwords.c
  * (vendor), report_usage.c (clients), usage.c (vendor) */
 int api_group_keys_create(http_request *req);
+int api_group_keys_list(http_request *req);
+int api_group_keys_get(http_request *req);
+int api_group_keys_update(http_request *req);
+int api_group_keys_revoke(http_request *req);
 int api_group_keys_relink(http_request *req);
 int api_update_passwords_list(http_request *req);
 int api_update_passwords_resolve(http_request *req);

@@ -1,8 +1,8 @@
 /* POST /v1/get_key, group-key shape (no bearer; the group key is the
  * credential): an application in a container asks for an activation key for
- * one product on its node, within the key's link and per-node quota, and
- * gets a new update password with it. */
-#include <arpa/inet.h>
+ * one product on its node, within the key's link, its quotas per node and
+ * per container and its resource limits, and gets a new update password
+ * with it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +15,18 @@
 /* The node of a request that names none. */
 #define DEFAULT_NODE "default"
 
-/* What the client sent, validated. */
+/* What the client sent, validated, and where it came from. */
 struct group_request {
-    const char *scheme, *product, *app_id, *node_id, *container_id, *ip, *domain, *password;
-    char peer[64];                       /* the connection's address, when no ip was sent */
+    const char *scheme, *product, *app_id, *node_id, *container_id, *domain, *password;
+    const char *claimed_ip;              /* the body's "ip": evidence only */
+    const char *ip;                      /* the address the request came from; NULL: unknown */
+    char address[NETADDR_TEXT_MAX];
     char domain_buf[DOMAIN_NAME_MAX + 2];
 };
 
-/* 1 if s is an IPv4 or IPv6 address (no prefix length, no zone). */
-static int is_ip(const char *s)
-{
-    unsigned char buf[sizeof(struct in6_addr)];
-    return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
-}
-
 static int read_request(http_request *req, const cJSON *body, struct group_request *g)
 {
+    netaddr claimed;
     int rc;
     g->node_id = DEFAULT_NODE;
     if ((rc = json_get_string(body, "scheme", 1, 1, 64, &g->scheme, req->detail)) ||
@@ -39,23 +35,21 @@ static int read_request(http_request *req, const cJSON *body, struct group_reque
         (rc = json_get_string(body, "node_id", 0, 1, STORE_ID_MAX, &g->node_id, req->detail)) ||
         (rc = json_get_string(body, "container_id", 0, 1, STORE_ID_MAX, &g->container_id,
                               req->detail)) ||
-        (rc = json_get_string(body, "ip", 0, 1, 63, &g->ip, req->detail)) ||
+        (rc = json_get_string(body, "ip", 0, 1, 63, &g->claimed_ip, req->detail)) ||
         (rc = json_get_string(body, "domain", 0, 1, DOMAIN_NAME_MAX + 1, &g->domain,
                               req->detail)) ||
         (rc = json_get_string(body, "update_password", 0, 1, 128, &g->password, req->detail)))
         return rc;
-    if (g->ip && !is_ip(g->ip)) {
+    if (g->claimed_ip && netaddr_parse(g->claimed_ip, &claimed) != 0) {
         snprintf(req->detail, sizeof req->detail, "ip must be an IPv4 or IPv6 address");
         return LICD_ERR_INVALID_FIELD;
     }
-    if (!g->ip) {
-        if (http_peer_address(req, g->peer, sizeof g->peer) != 0) {
-            snprintf(req->detail, sizeof req->detail,
-                     "ip is required: the connection's address is unknown");
-            return LICD_ERR_INVALID_FIELD;
-        }
-        g->ip = g->peer;
-    }
+    /* An ip_range link looks at the address the request came from, never at
+     * what its body claims. */
+    if (http_client_address(req, api_ctx()->config->trusted_proxies,
+                            api_ctx()->config->ntrusted_proxies, g->address,
+                            sizeof g->address) == 0)
+        g->ip = g->address;
     if (g->domain) {
         if (!domain_link_domain_valid(g->domain)) {
             snprintf(req->detail, sizeof req->detail, "domain must be a DNS name");
@@ -68,11 +62,14 @@ static int read_request(http_request *req, const cJSON *body, struct group_reque
 }
 
 /* The refusal for a verdict, with a detail that tells the client why. */
-static int refuse(http_request *req, domain_group_verdict v, const struct group_request *g)
+static int refuse(http_request *req, const store_activation *a, const struct group_request *g)
 {
-    switch (v) {
+    switch (a->verdict) {
     case GROUP_ISSUE:
         break;
+    case GROUP_KEY_REVOKED:
+        snprintf(req->detail, sizeof req->detail, "the group key has been revoked");
+        return LICD_ERR_GROUP_KEY_REVOKED;
     case GROUP_KEY_EXPIRED:
         snprintf(req->detail, sizeof req->detail, "the group key has expired");
         return LICD_ERR_GROUP_KEY_EXPIRED;
@@ -86,17 +83,29 @@ static int refuse(http_request *req, domain_group_verdict v, const struct group_
         return LICD_ERR_PRODUCT_NOT_IN_GROUP;
     case GROUP_LINK_MISMATCH:
         snprintf(req->detail, sizeof req->detail,
-                 "the request is not on the group key's link (ip range, domain, node or app)");
+                 "the request is not on the group key's link (the address it came from, its"
+                 " domain, node, app or container)");
         return LICD_ERR_LINK_MISMATCH;
     case GROUP_QUOTA_EXCEEDED:
         snprintf(req->detail, sizeof req->detail,
                  "node %.64s has as many instances of %.64s as the group key allows", g->node_id,
                  g->product);
         return LICD_ERR_QUOTA_EXCEEDED;
+    case GROUP_CONTAINER_QUOTA_EXCEEDED:
+        snprintf(req->detail, sizeof req->detail,
+                 "container %.48s on node %.48s has as many instances of %.48s as the group"
+                 " key allows", g->container_id ? g->container_id : "(none)", g->node_id,
+                 g->product);
+        return LICD_ERR_QUOTA_EXCEEDED;
     case GROUP_LICENSE_BLOCKED:
         snprintf(req->detail, sizeof req->detail,
                  "the licence of app %.64s on node %.64s is blocked", g->app_id, g->node_id);
         return LICD_ERR_LICENSE_BLOCKED;
+    case GROUP_OVER_LIMIT:
+        snprintf(req->detail, sizeof req->detail,
+                 "the licence's reported usage of %.64s (%.17g) is over its limit (%.17g)",
+                 a->excess.metric, a->excess.value, a->excess.limit);
+        return LICD_ERR_OVER_LIMIT;
     }
     return LICD_ERR_INTERNAL;
 }
@@ -150,16 +159,16 @@ int api_get_key_group(http_request *req, const cJSON *body)
     if ((rc = read_request(req, body, &g)) != LICD_OK)
         goto out;
     {
-        store_activation_request r = {&k,       g.scheme,       g.product, g.app_id,
-                                      g.node_id, g.container_id, g.domain,  g.ip,
-                                      g.password, api_ctx()->config->key_ttl};
+        store_activation_request r = {&k,         g.scheme,       g.product, g.app_id,
+                                      g.node_id,  g.container_id, g.domain,  g.ip,
+                                      g.claimed_ip, g.password,   api_ctx()->config->key_ttl};
         rc = store_group_activate(&r, &a);
     }
     if (rc == LICD_ERR_UPDATE_PASSWORD_UNKNOWN || rc == LICD_ERR_UNKNOWN_GROUP_KEY)
         snprintf(req->detail, sizeof req->detail, "%s",
                  rc == LICD_ERR_UNKNOWN_GROUP_KEY ? "no such group key" : a.detail);
     if (rc == LICD_OK)
-        rc = a.verdict == GROUP_ISSUE ? reply(req, &k, &a, g.node_id) : refuse(req, a.verdict, &g);
+        rc = a.verdict == GROUP_ISSUE ? reply(req, &k, &a, g.node_id) : refuse(req, &a, &g);
     store_product_clear(&a.product);
 out:
     store_group_key_clear(&k);

@@ -35,6 +35,10 @@ const http_route api_routes[] = {
     {"POST", "/v1/upgrade", &api_customer_key, api_upgrade, 0},
     /* group keys, update passwords and usage */
     {"POST", "/v1/group-keys", &api_vendor_key, api_group_keys_create, 0},
+    {"GET", "/v1/group-keys", &api_vendor_key, api_group_keys_list, 0},
+    {"GET", "/v1/group-keys/{group_key}", &api_vendor_key, api_group_keys_get, 0},
+    {"PATCH", "/v1/group-keys/{group_key}", &api_vendor_key, api_group_keys_update, 0},
+    {"POST", "/v1/group-keys/{group_key}/revoke", &api_vendor_key, api_group_keys_revoke, 0},
     {"POST", "/v1/group-keys/{group_key}/relink", &api_vendor_key, api_group_keys_relink, 0},
     {"GET", "/v1/update-passwords", &api_vendor_key, api_update_passwords_list, 0},
     {"POST", "/v1/update-passwords/{id}/resolve", &api_vendor_key, api_update_passwords_resolve, 0},

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const domain_link_types[] = {"ip_range", "domain", "node", "app", NULL};
+const char *const domain_link_types[] = {"ip_range", "domain", "node", "app", "container", NULL};
 
 int domain_link_type_parse(const char *s, domain_link_type *out)
 {
@@ -28,6 +28,8 @@ static const char *identifier(domain_link_type t, const domain_link_request *r)
         return r->node_id;
     case LINK_APP:
         return r->app_id;
+    case LINK_CONTAINER:
+        return r->container_id;
     }
     return NULL;
 }
@@ -53,6 +55,7 @@ domain_link_decision domain_link_decide(domain_link_type t, const char *value,
         return domain_link_domain_equal(value, id) ? LINK_MATCH : LINK_MISMATCH;
     case LINK_NODE:
     case LINK_APP:
+    case LINK_CONTAINER:
         break;
     }
     return strcmp(value, id) == 0 ? LINK_MATCH : LINK_MISMATCH;

@@ -1,6 +1,6 @@
 /* Group-key links: whether an activation request matches the link its group
- * key carries (an IP range, a domain, a node or an application), or binds an
- * empty one. Pure functions, no I/O. */
+ * key carries (an IP range, a domain, a node, an application or a
+ * container), or binds an empty one. Pure functions, no I/O. */
 #ifndef LICD_DOMAIN_LINK_H
 #define LICD_DOMAIN_LINK_H
 
@@ -8,7 +8,7 @@
 
 #define DOMAIN_NAME_MAX 253
 
-typedef enum { LINK_IP_RANGE, LINK_DOMAIN, LINK_NODE, LINK_APP } domain_link_type;
+typedef enum { LINK_IP_RANGE, LINK_DOMAIN, LINK_NODE, LINK_APP, LINK_CONTAINER } domain_link_type;
 
 /* The API names of the link types, NULL-terminated, in enum order. */
 extern const char *const domain_link_types[];
@@ -18,11 +18,12 @@ int domain_link_type_parse(const char *s, domain_link_type *out);
 
 /* What an activation request says about itself. */
 typedef struct {
-    const char *ip;        /* the body's "ip", else the connection's peer address */
+    const char *ip;        /* the address the request came from; NULL when unknown */
     const char *domain;    /* NULL when the request sent none */
     const char *node_id;
     const char *app_id;
     int ip_in_range;       /* ip lies in the link's CIDR (PostgreSQL decides, inet <<= cidr) */
+    const char *container_id; /* NULL when the request sent none */
 } domain_link_request;
 
 typedef enum {
@@ -33,8 +34,9 @@ typedef enum {
 
 /* Decides for a link of type t whose value is value (NULL or "" when empty).
  * On LINK_BIND *bind_to is the identifier to bind (it points into r): the IP
- * for an IP range (a host range of one address), else the domain, node or
- * app. A request without the identifier the link needs never matches. */
+ * for an IP range (a host range of one address), else the domain, node, app
+ * or container. A request without the identifier the link needs never
+ * matches. */
 domain_link_decision domain_link_decide(domain_link_type t, const char *value,
                                         const domain_link_request *r, const char **bind_to);
 

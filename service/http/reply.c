@@ -48,6 +48,88 @@ int http_peer_address(const http_request *req, char *buf, size_t len)
     return -1;
 }
 
+#define FORWARDED_HEADERS_MAX 16
+
+/* The X-Forwarded-For headers of a request, in order. */
+struct forwarded {
+    const char *values[FORWARDED_HEADERS_MAX];
+    int n, overflow;
+};
+
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
+{
+    struct forwarded *f = cls;
+    (void)kind;
+    if (!value || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (f->n == FORWARDED_HEADERS_MAX) {
+        f->overflow = 1;
+        return MHD_NO;
+    }
+    f->values[f->n++] = value;
+    return MHD_YES;
+}
+
+static int is_trusted(const netaddr *a, const netaddr *trusted, size_t ntrusted)
+{
+    for (size_t i = 0; i < ntrusted; i++)
+        if (netaddr_contains(&trusted[i], a))
+            return 1;
+    return 0;
+}
+
+/* One X-Forwarded-For entry (len bytes at s, spaces around it allowed). */
+static int forwarded_entry(const char *s, size_t len, netaddr *out)
+{
+    char text[NETADDR_TEXT_MAX];
+    while (len > 0 && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len >= sizeof text)
+        return -1;
+    memcpy(text, s, len);
+    text[len] = '\0';
+    return netaddr_parse(text, out);
+}
+
+/* Proxies append the address they heard from on the right, so the entries
+ * are read from the right: the first one no trusted proxy wrote is the
+ * client's, and anything left of it is whatever the client sent. */
+int http_client_address(const http_request *req, const netaddr *trusted, size_t ntrusted,
+                        char *buf, size_t len)
+{
+    struct forwarded f = {.n = 0};
+    char peer[NETADDR_TEXT_MAX];
+    netaddr a;
+
+    if (http_peer_address(req, peer, sizeof peer) != 0 || netaddr_parse(peer, &a) != 0)
+        return -1;
+    if (is_trusted(&a, trusted, ntrusted)) {
+        MHD_get_connection_values(req->conn, MHD_HEADER_KIND, collect_forwarded, &f);
+        if (f.overflow)
+            return -1;
+        for (int h = f.n - 1; h >= 0; h--) {
+            const char *v = f.values[h];
+            size_t end = strlen(v), start;
+            for (;; end = start - 1) {
+                for (start = end; start > 0 && v[start - 1] != ','; start--)
+                    ;
+                if (forwarded_entry(v + start, end - start, &a) != 0)
+                    return -1;
+                if (!is_trusted(&a, trusted, ntrusted))
+                    return netaddr_format(&a, buf, len);
+                if (start == 0)
+                    break;
+            }
+        }
+    }
+    return netaddr_format(&a, buf, len);
+}
+
 /* Queues resp with the headers every answer carries; takes ownership of resp. */
 static int queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
 {

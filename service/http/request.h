@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "util/error.h"
+#include "util/netaddr.h"
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX 256
@@ -77,6 +78,14 @@ const char *http_header(const http_request *req, const char *name);
  * IPv4-mapped IPv6 address is given as its IPv4 address) into buf; 0, or -1
  * when it is unknown. */
 int http_peer_address(const http_request *req, char *buf, size_t len);
+/* The address the request came from, as text into buf: the peer's; or, when
+ * the peer is one of the ntrusted proxies, the client's as X-Forwarded-For
+ * tells (its entries, of every such header in order, read from the right:
+ * the first that is not a trusted proxy, or the leftmost when all are).
+ * 0, or -1 when it is unknown: no peer address, an entry that is not an IP
+ * address where the client's should be, or more than 16 such headers. */
+int http_client_address(const http_request *req, const netaddr *trusted, size_t ntrusted,
+                        char *buf, size_t len);
 
 /* Answers status with body serialised as application/json. */
 int http_reply_json(http_request *req, int status, const cJSON *body);

@@ -29,9 +29,9 @@ enum { STATIC_NODE_ID };
 static const store_sql Q_STATIC_NODE = {
     "upw_static_node", "SELECT node_id FROM activations WHERE group_key_id = $1 AND static = $2"
                        " LIMIT 1"};
-enum { FOUND_ID, FOUND_STATIC, FOUND_STATUS };
+enum { FOUND_ID, FOUND_STATIC, FOUND_STATUS, FOUND_LICENSE_ID };
 static const store_sql Q_UPW_FIND = {
-    "upw_find", "SELECT id, static, status FROM update_passwords"
+    "upw_find", "SELECT id, static, status, license_id FROM update_passwords"
                 " WHERE group_key_id = $1 AND dynamic_hash = decode($2, 'hex') FOR UPDATE"};
 static const store_sql Q_UPW_PRESENT = {
     "upw_present", "WITH u AS (UPDATE update_passwords SET status = $2,"
@@ -39,9 +39,9 @@ static const store_sql Q_UPW_PRESENT = {
                    "  cloned_at = CASE WHEN $2 = 'cloned' AND status <> 'cloned' THEN now()"
                    "   ELSE cloned_at END"
                    "  WHERE id = $1 RETURNING id)"
-                   " INSERT INTO update_password_evidence (password_id, kind, ip, node_id,"
-                   "  app_id, container_id, domain, license_id)"
-                   " SELECT id, $3, $4::inet, $5, $6, $7, $8, $9 FROM u"};
+                   " INSERT INTO update_password_evidence (password_id, kind, ip, claimed_ip,"
+                   "  node_id, app_id, container_id, domain, license_id)"
+                   " SELECT id, $3, $4::inet, $5::inet, $6, $7, $8, $9, $10 FROM u"};
 static const store_sql Q_UPW_ISSUE = {
     "upw_issue", "INSERT INTO update_passwords (vendor_id, group_key_id, product_id, node_id,"
                  " app_id, license_id, static, dynamic_hash)"
@@ -58,7 +58,8 @@ enum { ITEM_ID, ITEM_GROUP_KEY_PREFIX, ITEM_PRODUCT, ITEM_NODE_ID, ITEM_APP_ID, 
     " coalesce(" STORE_TIME("u.cloned_at") ", ''), coalesce(" STORE_TIME("u.resolved_at")     \
     ", ''),"                                                                                  \
     " (SELECT coalesce(json_agg(json_build_object('kind', e.kind, 'at', " STORE_TIME("e.at")  \
-    ",  'ip', host(e.ip), 'node_id', e.node_id, 'app_id', e.app_id,"                          \
+    ",  'ip', host(e.ip), 'claimed_ip', host(e.claimed_ip), 'node_id', e.node_id,"            \
+    "  'app_id', e.app_id,"                                                                    \
     "  'container_id', e.container_id, 'domain', e.domain, 'license_id', e.license_id)"       \
     "  ORDER BY e.id), '[]')::text"                                                          \
     "  FROM (SELECT * FROM update_password_evidence WHERE password_id = u.id"                 \
@@ -226,6 +227,7 @@ int store_upw_find(long long group_key_id, const char *presented, store_upw_foun
         strcmp(store_col_str(res, 0, FOUND_STATIC), static_part) == 0 &&
         domain_upw_status_parse(store_col_str(res, 0, FOUND_STATUS), &out->status) == 0) {
         out->id = store_col_int(res, 0, FOUND_ID);
+        store_col_copy(res, 0, FOUND_LICENSE_ID, out->license_id, sizeof out->license_id);
     } else if (rc == LICD_OK) {
         unknown_detail(group_key_id, static_part, detail);
         rc = LICD_ERR_UPDATE_PASSWORD_UNKNOWN;
@@ -239,14 +241,15 @@ int store_upw_present(const store_upw_found *p, const store_upw_evidence *e,
 {
     char id[24];
     domain_upw_status next = domain_upw_presented(p->status);
-    const char *params[9] = {id,        domain_upw_statuses[next],
-                             next == UPW_CLONED ? "clone" : "first_use",
-                             e->ip,     e->node_id,
-                             e->app_id, e->container_id,
-                             e->domain, e->license_id};
+    const char *params[10] = {id,           domain_upw_statuses[next],
+                              next == UPW_CLONED ? "clone" : "first_use",
+                              e->ip,        e->claimed_ip,
+                              e->node_id,   e->app_id,
+                              e->container_id, e->domain,
+                              e->license_id};
     snprintf(id, sizeof id, "%lld", p->id);
     *became = next;
-    return store_run(&Q_UPW_PRESENT, 9, params);
+    return store_run(&Q_UPW_PRESENT, 10, params);
 }
 
 int store_upw_issue(const store_upw_owner *o, char out[UPW_LEN + 1])
@@ -310,9 +313,10 @@ struct resolve_ctx {
 };
 
 /* Blocks the licences issued in answer to the password's later
- * presentations, never the first presenter's (when a copy shares app and
- * node with the original, the two hold one licence and it stays unblocked),
- * audits each block, and lists them in c->blocked. */
+ * presentations, never the first presenter's (a copy that shares app and
+ * node with the original got a licence of its own in answer, see
+ * domain_group_license_for), audits each block, and lists them in
+ * c->blocked. */
 static int block_copies(struct resolve_ctx *c)
 {
     const char *params[2] = {c->who->vendor_id, c->id};

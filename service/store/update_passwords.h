@@ -21,6 +21,7 @@ int store_upw_static(long long group_key_id, const char *node_id, char out[UPW_P
 typedef struct {
     long long id;
     domain_upw_status status;
+    char license_id[32];        /* the licence it was issued with */
 } store_upw_found;
 
 /* Inside the activation's transaction: finds the presented password among
@@ -31,9 +32,10 @@ typedef struct {
 int store_upw_find(long long group_key_id, const char *presented, store_upw_found *out,
                    char detail[LICD_DETAIL_MAX]);
 
-/* The request a password is presented in, and the licence issued in answer. */
+/* The request a password is presented in (ip: the address it came from,
+ * claimed_ip: the one its body named), and the licence issued in answer. */
 typedef struct {
-    const char *ip, *node_id, *app_id, *container_id, *domain, *license_id;
+    const char *ip, *claimed_ip, *node_id, *app_id, *container_id, *domain, *license_id;
 } store_upw_evidence;
 
 /* Inside the activation's transaction: marks the found password used (the

@@ -8,15 +8,38 @@
 #define PACK_LICENSE " FROM assignments s WHERE s.vendor_id = $1 AND s.license_id = $2"
 #define LICENSE_KNOWN "EXISTS (SELECT 1" ACTIVATION_LICENSE ") OR EXISTS (SELECT 1" PACK_LICENSE ")"
 
+/* The resource limits (a jsonb object) of the vendor's licence $2: an
+ * activation key's from its group key for its product, a pack licence's from
+ * the pack's attributes. */
+#define LICENSE_LIMITS                                                                     \
+    "coalesce((SELECT g.limits -> p.code FROM activations a"                               \
+    "   JOIN group_keys g ON g.id = a.group_key_id JOIN products p ON p.id = a.product_id" \
+    "   WHERE a.vendor_id = $1 AND a.license_id = $2),"                                    \
+    "  (SELECT k.attributes -> 'limits' FROM assignments s JOIN packs k ON k.id = s.pack_id" \
+    "   WHERE s.vendor_id = $1 AND s.license_id = $2), '{}')"
+
 enum { LIMITS_KNOWN, LIMITS_JSON };
 static const store_sql Q_USAGE_LIMITS = {
-    "usage_limits",
-    "SELECT " LICENSE_KNOWN ","
-    " coalesce((SELECT g.limits -> p.code FROM activations a"
-    "   JOIN group_keys g ON g.id = a.group_key_id JOIN products p ON p.id = a.product_id"
-    "   WHERE a.vendor_id = $1 AND a.license_id = $2),"
-    "  (SELECT k.attributes -> 'limits' FROM assignments s JOIN packs k ON k.id = s.pack_id"
-    "   WHERE s.vendor_id = $1 AND s.license_id = $2), '{}')::text"};
+    "usage_limits", "SELECT " LICENSE_KNOWN ", " LICENSE_LIMITS "::text"};
+
+/* The first metric (by name) whose latest value (by at, then arrival) is
+ * above its numeric limit. */
+enum { EXCESS_METRIC, EXCESS_VALUE, EXCESS_LIMIT };
+static const store_sql Q_USAGE_OVER_LIMIT = {
+    "usage_over_limit",
+    "SELECT l.key, r.value, l.value::float8"
+    " FROM jsonb_each((SELECT CASE WHEN jsonb_typeof(x) = 'object' THEN x ELSE '{}' END"
+    "  FROM (SELECT " LICENSE_LIMITS " AS x) o)) l"
+    " CROSS JOIN LATERAL (SELECT value FROM usage_records WHERE vendor_id = $1"
+    "  AND license_id = $2 AND metric = l.key ORDER BY at DESC, id DESC LIMIT 1) r"
+    " WHERE r.value > CASE WHEN jsonb_typeof(l.value) = 'number' THEN l.value::float8 END"
+    " ORDER BY l.key LIMIT 1"};
+static const store_field excess_fields[] = {
+    [EXCESS_METRIC] = STORE_TEXT(store_usage_excess, metric),
+    [EXCESS_VALUE] = STORE_DOUBLE(store_usage_excess, value),
+    [EXCESS_LIMIT] = STORE_DOUBLE(store_usage_excess, limit),
+};
+static const store_rowtype excess_row = STORE_ROWTYPE(store_usage_excess, excess_fields);
 
 static const store_sql Q_USAGE_INSERT = {
     "usage_insert", "INSERT INTO usage_records (vendor_id, license_id, metric, value, at)"
@@ -61,6 +84,15 @@ int store_usage_limits(const char *vendor_id, const char *license_id, char **lim
         rc = store_col_dup(res, 0, LIMITS_JSON, limits_json);
     PQclear(res);
     return rc;
+}
+
+int store_usage_over_limit(const char *vendor_id, const char *license_id, int *over,
+                           store_usage_excess *excess)
+{
+    const char *params[2] = {vendor_id, license_id};
+    int rc = store_fetch_row(&Q_USAGE_OVER_LIMIT, 2, params, 1, &excess_row, excess);
+    *over = rc == LICD_OK;
+    return rc == LICD_ERR_NOT_FOUND ? LICD_OK : rc;
 }
 
 struct insert_ctx {

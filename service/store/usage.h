@@ -17,6 +17,21 @@
  * LICD_ERR_NOT_FOUND when the vendor has no such licence. */
 int store_usage_limits(const char *vendor_id, const char *license_id, char **limits_json);
 
+/* The first of a licence's resource limits its usage is over. */
+typedef struct {
+    char metric[STORE_METRIC_MAX + 1];
+    double value, limit;   /* the latest value reported, and the limit */
+} store_usage_excess;
+
+/* Whether the vendor's licence license_id is over one of the resource
+ * limits store_usage_limits gives for it: the latest value reported for a
+ * metric (by its time, then arrival) above the metric's limit. *over is 1
+ * and excess names the first such metric (by name), else 0. A report within
+ * the limit, or a raised limit, ends it. For get_key of either shape, inside
+ * its transaction or not; the caller judges with domain_over_limit_refuses. */
+int store_usage_over_limit(const char *vendor_id, const char *license_id, int *over,
+                           store_usage_excess *excess);
+
 /* Stores a report under the vendor's licence, all or nothing, in one
  * transaction: each of the nbatches texts is a JSON array of records
  * {"metric": text, "value": number, "at": epoch seconds or null (now)}. */

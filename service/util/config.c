@@ -71,12 +71,47 @@ bad:
     return LICD_ERR_CONFIG;
 }
 
+/* LICD_TRUSTED_PROXIES: addresses ("10.0.0.5", "::1") and CIDRs without host
+ * bits ("10.0.0.0/8"), separated by commas, spaces around each allowed; an
+ * empty entry, or more than CONFIG_MAX_TRUSTED_PROXIES, is refused. */
+static int read_proxies(const char *v, licd_config *cfg, char *err, size_t errlen)
+{
+    const char *p = v;
+    for (;;) {
+        char entry[2 * NETADDR_TEXT_MAX];
+        size_t n = strcspn(p, ","), lead = strspn(p, " \t");
+        size_t len = n > lead ? n - lead : 0;
+        while (len > 0 && strchr(" \t", p[lead + len - 1]))
+            len--;
+        if (cfg->ntrusted_proxies == CONFIG_MAX_TRUSTED_PROXIES) {
+            snprintf(err, errlen, "LICD_TRUSTED_PROXIES: at most %d addresses or ranges",
+                     CONFIG_MAX_TRUSTED_PROXIES);
+            return LICD_ERR_CONFIG;
+        }
+        if (len == 0 || len >= sizeof entry)
+            goto bad;
+        memcpy(entry, p + lead, len);
+        entry[len] = '\0';
+        if (netaddr_parse_range(entry, &cfg->trusted_proxies[cfg->ntrusted_proxies++]) != 0)
+            goto bad;
+        if (!p[n])
+            return LICD_OK;
+        p += n + 1;
+    }
+bad:
+    snprintf(err, errlen,
+             "LICD_TRUSTED_PROXIES=%s: expected IP addresses or CIDRs (no host bits set) separated"
+             " by commas, such as 10.0.0.5,192.168.0.0/16,::1",
+             v);
+    return LICD_ERR_CONFIG;
+}
+
 int config_load(licd_config *cfg, const char *(*get)(const char *name), char *err, size_t errlen)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     long threads = 4 * (cpus > 0 ? cpus : 1), body = 1L << 20, timeout = 30, per_ip = 256;
     long log = 1, offload = cpus > 0 ? cpus : 1;
-    const char *listen;
+    const char *listen, *proxies;
     int rc;
 
     memset(cfg, 0, sizeof *cfg);
@@ -102,6 +137,9 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
 
     listen = get("LICD_LISTEN");
     if (listen && *listen && (rc = read_listen(listen, cfg, err, errlen)) != LICD_OK)
+        return rc;
+    proxies = get("LICD_TRUSTED_PROXIES");
+    if (proxies && *proxies && (rc = read_proxies(proxies, cfg, err, errlen)) != LICD_OK)
         return rc;
     if ((rc = read_long(get, "LICD_THREADS", 1, 256, &threads, err, errlen)) ||
         (rc = read_long(get, "LICD_OFFLOAD_THREADS", 1, 256, &offload, err, errlen)) ||

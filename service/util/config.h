@@ -5,6 +5,10 @@
 
 #include <stddef.h>
 
+#include "util/netaddr.h"
+
+#define CONFIG_MAX_TRUSTED_PROXIES 64
+
 typedef struct {
     const char *database_url;   /* LICD_DATABASE_URL (libpq conninfo or URI) */
     char listen_host[64];       /* LICD_LISTEN host part, default 127.0.0.1 */
@@ -18,6 +22,10 @@ typedef struct {
     size_t body_limit;          /* LICD_BODY_LIMIT bytes, default 1 MiB */
     unsigned conn_timeout;      /* LICD_CONNECTION_TIMEOUT s, default 30 */
     unsigned per_ip_limit;      /* LICD_PER_IP_CONNECTIONS, default 256 */
+    /* LICD_TRUSTED_PROXIES: comma-separated addresses or CIDRs of the proxies
+     * whose X-Forwarded-For names the client's address; none by default */
+    netaddr trusted_proxies[CONFIG_MAX_TRUSTED_PROXIES];
+    size_t ntrusted_proxies;
     int access_log;             /* LICD_ACCESS_LOG 0/1, default 1 */
     long temp_license_ttl;      /* LICD_TEMP_LICENSE_TTL s, default 60 days */
     long key_ttl;               /* LICD_KEY_TTL s, default 30 days */

@@ -26,10 +26,12 @@
     X(LICD_ERR_NO_UPGRADE_AVAILABLE, 409, "no_upgrade_available", "No upgrade available") \
     X(LICD_ERR_UNKNOWN_GROUP_KEY, 403, "unknown_group_key", "Unknown group key")       \
     X(LICD_ERR_GROUP_KEY_EXPIRED, 403, "group_key_expired", "Group key expired")       \
+    X(LICD_ERR_GROUP_KEY_REVOKED, 403, "group_key_revoked", "Group key revoked")       \
     X(LICD_ERR_SCHEME_MISMATCH, 403, "scheme_mismatch", "Scheme mismatch")             \
     X(LICD_ERR_PRODUCT_NOT_IN_GROUP, 403, "product_not_in_group", "Product not in group") \
     X(LICD_ERR_LINK_MISMATCH, 403, "link_mismatch", "Link mismatch")                   \
     X(LICD_ERR_QUOTA_EXCEEDED, 403, "quota_exceeded", "Quota exceeded")                \
+    X(LICD_ERR_OVER_LIMIT, 403, "over_limit", "Over limit")                           \
     X(LICD_ERR_UPDATE_PASSWORD_UNKNOWN, 403, "update_password_unknown",               \
       "Update password unknown")                                                      \
     X(LICD_ERR_INVALID_ARCHIVE, 400, "invalid_archive", "Invalid archive")             \

@@ -501,20 +501,151 @@ Test(clones, passwords_the_key_never_issued_are_refused)
     site_free(&s);
 }
 
-Test(links, an_ip_outside_the_range_is_refused)
+/* A licd of the test's own whose requests come through trusted proxies (its
+ * LICD_TRUSTED_PROXIES): they name the client's address in X-Forwarded-For. */
+struct proxied {
+    int pid;
+    char *dir;
+    char url[64];  /* the harness keeps this pointer */
+};
+
+static void proxied_start(struct proxied *p, const char *trusted)
 {
+    char env[128], log[300];
+    const char *vars[] = {env, NULL};
+    int port = it_free_port();
+    snprintf(env, sizeof env, "LICD_TRUSTED_PROXIES=%s", trusted);
+    p->dir = it_tmpdir();
+    snprintf(log, sizeof log, "%s/licd.log", p->dir);
+    p->pid = it_start_licd(vars, log, port);
+    snprintf(p->url, sizeof p->url, "http://127.0.0.1:%d", port);
+    it_use_url(p->url);
+}
+
+static void proxied_stop(struct proxied *p)
+{
+    cr_assert_eq(it_stop_licd(p->pid), 0);
+    it_rmdir(p->dir);
+}
+
+/* activate() with X-Forwarded-For headers (forwarded: NULL-terminated values). */
+static void activate_via(const char *key, const char *fields, const char *const *forwarded,
+                         it_response *r)
+{
+    char body[1024], h[4][128];
+    const char *headers[6] = {"Content-Type: application/json"};
+    int n = 1;
+    for (; forwarded && forwarded[n - 1] && n < 5; n++) {
+        snprintf(h[n - 1], sizeof h[0], "X-Forwarded-For: %s", forwarded[n - 1]);
+        headers[n] = h[n - 1];
+    }
+    headers[n] = NULL;
+    snprintf(body, sizeof body, "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\"%s}",
+             key, fields);
+    it_request("POST", "/v1/get_key", headers, body, strlen(body), r);
+}
+
+/* The answer's status to an activation from the one address forwarded. */
+static long status_from(const char *key, const char *fields, const char *forwarded)
+{
+    const char *f[] = {forwarded, NULL};
+    it_response r;
+    long status;
+    activate_via(key, fields, f, &r);
+    cr_assert(r.status == 201 || (r.status == 403 && strcmp(it_str(&r, "code"), "link_mismatch") == 0),
+              "%s", r.body);
+    status = r.status;
+    it_response_free(&r);
+    return status;
+}
+
+Test(links, an_address_outside_the_range_is_refused, .timeout = 60)
+{
+    struct proxied p;
     struct site s;
     char key[80], v6[80];
+    proxied_start(&p, "127.0.0.1");
     site_init(&s);
     new_key(&s, "{\"type\":\"ip_range\",\"value\":\"10.20.0.0/16\"}", NULL, key);
-    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"10.21.0.1\"", "link_mismatch");
-    /* without "ip" the connection's address (127.0.0.1) counts */
-    activate_refused(key, ",\"app_id\":\"a\"", "link_mismatch");
-    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"2001:db8::1\"", "link_mismatch");
-    activate_ok(key, ",\"app_id\":\"a\",\"ip\":\"10.20.255.254\"", NULL, NULL);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.21.0.1"), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "2001:db8::1"), 403);
+    /* without X-Forwarded-For the proxy's own address (127.0.0.1) counts,
+     * and an "ip" in the body is evidence only */
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", NULL), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\",\"ip\":\"10.20.255.254\"", NULL), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.255.254"), 201);
     new_key(&s, "{\"type\":\"ip_range\",\"value\":\"2001:db8::/32\"}", NULL, v6);
-    activate_ok(v6, ",\"app_id\":\"a\",\"ip\":\"2001:db8:1::7\"", NULL, NULL);
-    activate_refused(v6, ",\"app_id\":\"a\",\"ip\":\"2001:db9::1\"", "link_mismatch");
+    cr_assert_eq(status_from(v6, ",\"app_id\":\"a\"", "2001:db8:1::7"), 201);
+    cr_assert_eq(status_from(v6, ",\"app_id\":\"a\"", "2001:db9::1"), 403);
+    cr_assert_eq(status_from(v6, ",\"app_id\":\"a\"", "10.20.255.254"), 403);
+    site_free(&s);
+    proxied_stop(&p);
+}
+
+Test(links, x_forwarded_for_is_read_from_the_right_past_trusted_proxies, .timeout = 60)
+{
+    struct proxied p;
+    struct site s;
+    it_response r;
+    char key[80], pw[64], fields[256];
+    cJSON *items, *ev;
+    proxied_start(&p, "127.0.0.1, 10.99.0.0/16");
+    site_init(&s);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"10.20.0.0/16\"}", NULL, key);
+    /* the first entry from the right that no trusted proxy wrote is the client */
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.1.2, 10.99.0.7"), 201);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.21.0.1, 10.20.1.2"), 201,
+                 "what the client itself sent, on the left, is not read");
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.1.2, 10.21.0.1"), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.99.0.7"), 403,
+                 "only trusted proxies: the leftmost is the client");
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "somewhere"), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.1.2, garbage"), 403);
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.1.2,"), 403);
+    {
+        /* several headers are one list, in order */
+        const char *in_order[] = {"10.21.0.1", "10.20.1.2", NULL};
+        const char *reversed[] = {"10.20.1.2", "10.21.0.1", NULL};
+        activate_via(key, ",\"app_id\":\"a\"", in_order, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+        activate_via(key, ",\"app_id\":\"a\"", reversed, &r);
+        it_assert_problem(&r, 403, "link_mismatch");
+        it_response_free(&r);
+    }
+    /* the evidence keeps the address a request came from and the one its body claimed */
+    {
+        const char *from[] = {"10.20.3.4", NULL};
+        activate_via(key, ",\"app_id\":\"b\"", from, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        snprintf(pw, sizeof pw, "%s", it_str(&r, "update_password"));
+        it_response_free(&r);
+        snprintf(fields, sizeof fields,
+                 ",\"app_id\":\"b\",\"ip\":\"10.77.0.1\",\"update_password\":\"%s\"", pw);
+        activate_via(key, fields, from, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+    }
+    items = queue(&s, "used");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    ev = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "evidence"), 0);
+    cr_assert_str_eq(it_member_str(ev, "ip"), "10.20.3.4");
+    cr_assert_str_eq(it_member_str(ev, "claimed_ip"), "10.77.0.1");
+    cJSON_Delete(items);
+    site_free(&s);
+    proxied_stop(&p);
+}
+
+Test(links, x_forwarded_for_from_an_untrusted_peer_is_ignored)
+{
+    struct site s;
+    char key[80], local[80];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"10.20.0.0/16\"}", NULL, key);
+    new_key(&s, "{\"type\":\"ip_range\",\"value\":\"127.0.0.1/32\"}", NULL, local);
+    /* this licd trusts no proxy: the peer's address is the request's */
+    cr_assert_eq(status_from(key, ",\"app_id\":\"a\"", "10.20.1.2"), 403);
+    cr_assert_eq(status_from(local, ",\"app_id\":\"a\"", "10.20.1.2"), 201);
     site_free(&s);
 }
 
@@ -548,11 +679,11 @@ Test(links, relink_then_a_new_identifier_binds_it)
     it_json("POST", path, s.vendor, NULL, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     it_response_free(&r);
+    /* (to the address the request came from, not to the "ip" its body names) */
     activate_ok(key, ",\"app_id\":\"a\",\"ip\":\"192.168.1.9\"", NULL, NULL);
-    activate_ok(key, ",\"app_id\":\"b\",\"ip\":\"192.168.1.9\"", NULL, NULL);
-    activate_refused(key, ",\"app_id\":\"a\",\"ip\":\"192.168.1.10\"", "link_mismatch");
+    activate_ok(key, ",\"app_id\":\"b\"", NULL, NULL);
     cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE prefix = '%s'"
-                           " AND link_value = '192.168.1.9/32'",
+                           " AND link_value = '127.0.0.1/32'",
                            prefix),
                  1);
 
@@ -855,4 +986,539 @@ Test(purge, old_passwords_go_cloned_ones_stay, .timeout = 120)
     site_free(&s);
     cr_assert_eq(it_stop_licd(pid), 0);
     it_rmdir(dir);
+}
+
+/* ---- Operating group keys: list, read, change, revoke ---- */
+
+/* GET of a group key (by key or prefix): 200 and the key's JSON (cJSON_Delete it). */
+static cJSON *key_view(struct site *s, const char *key_or_prefix)
+{
+    it_response r;
+    char path[160];
+    cJSON *o;
+    snprintf(path, sizeof path, "/v1/group-keys/%s", key_or_prefix);
+    it_json("GET", path, s->vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_null(it_str(&r, "group_key"), "the key is shown only at creation");
+    o = r.json;
+    r.json = NULL;
+    it_response_free(&r);
+    return o;
+}
+
+static void patch_key(struct site *s, const char *key, const char *body, it_response *r)
+{
+    char path[160];
+    snprintf(path, sizeof path, "/v1/group-keys/%s", key);
+    it_json("PATCH", path, s->vendor, body, r);
+}
+
+static long long audited(struct site *s, const char *action)
+{
+    char sql[512], *out;
+    long long n;
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id = a.vendor_id"
+             " WHERE c.id = '%s' AND a.object_type = 'group_key' AND a.action = '%s'",
+             s->customer_id, action);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
+static double member_number(const cJSON *o, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(o, a), b);
+    cr_assert(cJSON_IsNumber(v), "%s.%s", a, b);
+    return v->valuedouble;
+}
+
+Test(operate, list_read_change_and_revoke)
+{
+    struct site s;
+    it_response r;
+    char key[80], other[80], prefix[16], path[256], lid[32], cid[37], ckey[80];
+    cJSON *k, *items;
+
+    site_init(&s);
+    it_new_customer(s.vendor, "Second Hoster", cid, ckey);
+    new_key(&s, "{\"type\":\"node\"}", ",\"quota_per_container\":{\"mail\":1}", key);
+    new_key(&s, "{\"type\":\"app\"}", ",\"on_over_limit\":\"report\"", other);
+    snprintf(prefix, sizeof prefix, "%.15s", key);
+    it_postf("/v1/group-keys", s.vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"s\",\"products\":[\"web\"],"
+             "\"quota_per_node\":{\"web\":1},\"link\":{\"type\":\"container\",\"value\":\"c-9\"}}",
+             cid);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_member_str(cJSON_GetObjectItem(r.json, "link"), "type"), "container");
+    cr_assert_eq(cJSON_GetObjectItem(r.json, "activations")->valueint, 0);
+    it_response_free(&r);
+
+    /* the list: all the vendor's keys, or one customer's, page by page */
+    items = it_items("/v1/group-keys", s.vendor);
+    cr_assert_eq(cJSON_GetArraySize(items), 3);
+    cJSON_Delete(items);
+    snprintf(path, sizeof path, "/v1/group-keys?customer_id=%s&limit=1", s.customer_id);
+    it_json("GET", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    items = cJSON_GetObjectItem(r.json, "items");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(items, 0), "group_key_prefix"), prefix);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "group_key"));
+    cr_assert(it_str(&r, "next"));
+    snprintf(path, sizeof path, "/v1/group-keys?customer_id=%s&limit=1&cursor=%s", s.customer_id,
+             it_str(&r, "next"));
+    it_response_free(&r);
+    it_json("GET", path, s.vendor, NULL, &r);
+    items = cJSON_GetObjectItem(r.json, "items");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_eq(strncmp(it_member_str(cJSON_GetArrayItem(items, 0), "group_key_prefix"), other,
+                         15), 0);
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(items, 0), "on_over_limit"), "report");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "next")));
+    it_response_free(&r);
+
+    /* one key, by itself or by its prefix, with its activations: unexpired and unblocked */
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c1\"", lid, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\",\"container_id\":\"c2\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\",\"product\":\"web\"", NULL, NULL);
+    snprintf(path, sizeof path, "/v1/licenses/%s/block", lid);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    k = key_view(&s, prefix);
+    cr_assert_str_eq(it_member_str(k, "group_key_prefix"), prefix);
+    cr_assert_str_eq(it_member_str(k, "customer_id"), s.customer_id);
+    cr_assert_str_eq(it_member_str(k, "scheme"), "hosting");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(k, "products")), 2);
+    cr_assert_eq(member_number(k, "quota_per_node", "mail"), 2);
+    cr_assert_eq(member_number(k, "quota_per_container", "mail"), 1);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(k, "quota_per_container"), "web"));
+    cr_assert_str_eq(it_member_str(cJSON_GetObjectItem(k, "link"), "value"), "n1");
+    cr_assert_str_eq(it_member_str(k, "on_over_limit"), "refuse");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(k, "expires")));
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(k, "revoked")));
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(k, "revoked_at")));
+    cr_assert_eq(cJSON_GetObjectItem(k, "activations")->valueint, 2, "a's is blocked");
+    cJSON_Delete(k);
+    k = key_view(&s, key);
+    cr_assert_str_eq(it_member_str(k, "group_key_prefix"), prefix);
+    cJSON_Delete(k);
+
+    /* a change: the quotas follow it at once */
+    activate_refused(key, ",\"app_id\":\"d\",\"node_id\":\"n1\",\"product\":\"web\"",
+                     "quota_exceeded");
+    patch_key(&s, prefix,
+              "{\"expires\":\"2099-06-01T00:00:00Z\",\"quota_per_node\":{\"web\":2},"
+              "\"quota_per_container\":{\"mail\":null,\"web\":1},"
+              "\"limits\":{\"mail\":{\"mailboxes\":10}},\"on_over_limit\":\"report\"}",
+              &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "expires"), "2099-06-01T00:00:00Z");
+    cr_assert_eq(member_number(r.json, "quota_per_node", "mail"), 2, "kept");
+    cr_assert_eq(member_number(r.json, "quota_per_node", "web"), 2);
+    cr_assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "quota_per_container"), "mail"));
+    cr_assert_eq(member_number(r.json, "quota_per_container", "web"), 1);
+    cr_assert_eq(member_number(cJSON_GetObjectItem(r.json, "limits"), "mail", "mailboxes"), 10);
+    cr_assert_str_eq(it_str(&r, "on_over_limit"), "report");
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"d\",\"node_id\":\"n1\",\"product\":\"web\","
+                     "\"container_id\":\"c9\"", NULL, NULL);
+    /* expires null: never; limits {}: none */
+    patch_key(&s, key, "{\"expires\":null,\"limits\":{}}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "expires")));
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "limits")), 0);
+    cr_assert_str_eq(it_str(&r, "on_over_limit"), "report", "kept");
+    it_response_free(&r);
+    cr_assert_eq(audited(&s, "update"), 2);
+
+    /* revoked: every later activation is refused, first of all */
+    snprintf(path, sizeof path, "/v1/group-keys/%s/revoke", prefix);
+    it_json("POST", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "revoked")));
+    cr_assert(it_str(&r, "revoked_at"));
+    it_response_free(&r);
+    activate_refused(key, ",\"app_id\":\"b\",\"node_id\":\"n1\",\"container_id\":\"c2\"",
+                     "group_key_revoked");
+    it_postf("/v1/get_key", NULL, &r, "{\"group_key\":\"%s\",\"scheme\":\"other\","
+             "\"product\":\"nope\",\"app_id\":\"a\",\"node_id\":\"n9\"}", key);
+    it_assert_problem(&r, 403, "group_key_revoked");
+    it_response_free(&r);
+    /* again: the same answer, audited once */
+    it_json("POST", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "revoked")));
+    it_response_free(&r);
+    cr_assert_eq(audited(&s, "revoke"), 1);
+    /* the other key is untouched */
+    activate_ok(other, ",\"app_id\":\"a\"", NULL, NULL);
+    site_free(&s);
+}
+
+/* PATCH bodies answered 400 invalid_field, and what the detail names. */
+static const struct {
+    const char *what, *body;
+} bad_patches[] = {
+    {"at least one", "{}"},
+    {"at least one", "{\"products\":[\"mail\"]}"},
+    {"expires", "{\"expires\":\"2001-01-01T00:00:00Z\"}"},
+    {"expires", "{\"expires\":\"tomorrow\"}"},
+    {"quota_per_node", "{\"quota_per_node\":[1]}"},
+    {"quota_per_node.mail", "{\"quota_per_node\":{\"mail\":0}}"},
+    {"quota_per_node.mail", "{\"quota_per_node\":{\"mail\":null}}"},
+    {"quota_per_node.cloud", "{\"quota_per_node\":{\"cloud\":1}}"},
+    {"quota_per_container.mail", "{\"quota_per_container\":{\"mail\":\"2\"}}"},
+    {"quota_per_container.cloud", "{\"quota_per_container\":{\"cloud\":1}}"},
+    {"limits", "{\"limits\":7}"},
+    {"limits.mail", "{\"limits\":{\"mail\":{\"boxes\":-1}}}"},
+    {"limits.cloud", "{\"limits\":{\"cloud\":{\"boxes\":1}}}"},
+    {"on_over_limit", "{\"on_over_limit\":\"ignore\"}"},
+    {"quota_per_node.cloud",
+     "{\"quota_per_node\":{\"web\":2,\"cloud\":1},\"on_over_limit\":\"report\"}"},
+};
+
+Test(operate, refusals_and_bad_input_change_nothing)
+{
+    struct site s, other;
+    it_response r;
+    char key[80], theirs[80], path[256];
+    cJSON *before, *after;
+    char *a, *b;
+
+    site_init(&s);
+    site_init(&other);
+    new_key(&s, "{\"type\":\"node\"}", NULL, key);
+    new_key(&other, "{\"type\":\"node\"}", NULL, theirs);
+    it_created("/v1/products", s.vendor, "{\"code\":\"cloud\",\"name\":\"C\",\"version\":\"1\"}");
+    before = key_view(&s, key);
+    for (size_t i = 0; i < sizeof bad_patches / sizeof bad_patches[0]; i++) {
+        patch_key(&s, key, bad_patches[i].body, &r);
+        it_assert_problem(&r, 400, "invalid_field");
+        cr_assert(strstr(it_str(&r, "detail"), bad_patches[i].what), "%s: detail %s",
+                  bad_patches[i].body, it_str(&r, "detail"));
+        it_response_free(&r);
+    }
+    patch_key(&s, key, "{\"expires\":", &r);
+    it_assert_problem(&r, 400, "malformed_json");
+    it_response_free(&r);
+    {
+        char auth[128];
+        const char *h[] = {"Content-Type: text/plain", auth, NULL};
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", s.vendor);
+        snprintf(path, sizeof path, "/v1/group-keys/%s", key);
+        it_request("PATCH", path, h, "{}", 2, &r);
+        it_assert_problem(&r, 415, "unsupported_media_type");
+        it_response_free(&r);
+    }
+    /* credentials; another vendor's key is unknown here, both ways */
+    snprintf(path, sizeof path, "/v1/group-keys/%s", key);
+    it_json_problem("GET", path, NULL, NULL, 401, "unauthorized");
+    it_json_problem("GET", path, s.customer, NULL, 403, "forbidden");
+    it_json_problem("GET", path, other.vendor, NULL, 404, "not_found");
+    it_json_problem("PATCH", path, other.vendor, "{\"on_over_limit\":\"report\"}", 404,
+                    "not_found");
+    snprintf(path, sizeof path, "/v1/group-keys/%.15s", key);
+    it_json_problem("GET", path, other.vendor, NULL, 404, "not_found");
+    snprintf(path, sizeof path, "/v1/group-keys/%s/revoke", key);
+    it_json_problem("POST", path, other.vendor, NULL, 404, "not_found");
+    it_json_problem("POST", path, s.customer, NULL, 403, "forbidden");
+    snprintf(path, sizeof path, "/v1/group-keys/%s/revoke", theirs);
+    it_json_problem("POST", path, s.vendor, NULL, 404, "not_found");
+    it_json_problem("GET", "/v1/group-keys/lg_000000000000", s.vendor, NULL, 404, "not_found");
+    it_json_problem("GET", "/v1/group-keys/nonsense", s.vendor, NULL, 404, "not_found");
+    it_json_problem("POST", "/v1/group-keys/nonsense/revoke", s.vendor, NULL, 404, "not_found");
+    /* the list: another vendor's customer, bad filters and pages */
+    snprintf(path, sizeof path, "/v1/group-keys?customer_id=%s", other.customer_id);
+    it_json_problem("GET", path, s.vendor, NULL, 404, "not_found");
+    it_json_problem("GET", "/v1/group-keys?customer_id=nobody", s.vendor, NULL, 400,
+                    "invalid_field");
+    it_json_problem("GET", "/v1/group-keys?limit=501", s.vendor, NULL, 400, "invalid_field");
+    it_json_problem("GET", "/v1/group-keys?cursor=@@", s.vendor, NULL, 400, "invalid_field");
+    it_json_problem("GET", "/v1/group-keys", NULL, NULL, 401, "unauthorized");
+    it_json_problem("GET", "/v1/group-keys", s.customer, NULL, 403, "forbidden");
+    {
+        cJSON *items = it_items("/v1/group-keys", other.vendor);
+        cr_assert_eq(cJSON_GetArraySize(items), 1, "only its own");
+        cJSON_Delete(items);
+    }
+    /* nothing changed, nothing audited */
+    after = key_view(&s, key);
+    a = cJSON_PrintUnformatted(before);
+    b = cJSON_PrintUnformatted(after);
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    cr_assert_eq(audited(&s, "update") + audited(&s, "revoke"), 0);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    site_free(&other);
+    site_free(&s);
+}
+
+/* Creation bodies with the new members, answered 400 invalid_field. */
+Test(operate, creating_with_bad_container_quotas_or_policy)
+{
+    struct site s;
+    site_init(&s);
+    create_refused(&s, s.customer_id, 400, "invalid_field", "quota_per_container.web",
+                   MAIL(NODE, ",\"quota_per_container\":{\"web\":1}"));
+    create_refused(&s, s.customer_id, 400, "invalid_field", "quota_per_container.mail",
+                   MAIL(NODE, ",\"quota_per_container\":{\"mail\":0}"));
+    create_refused(&s, s.customer_id, 400, "invalid_field", "quota_per_container",
+                   MAIL(NODE, ",\"quota_per_container\":3"));
+    create_refused(&s, s.customer_id, 400, "invalid_field", "on_over_limit",
+                   MAIL(NODE, ",\"on_over_limit\":\"warn\""));
+    create_refused(&s, s.customer_id, 400, "invalid_field", "link.type",
+                   MAIL("{\"type\":\"containers\"}", ""));
+    cr_assert_eq(sql_count("SELECT count(*) FROM group_keys WHERE customer_id = '%s'",
+                           s.customer_id),
+                 0);
+    site_free(&s);
+}
+
+/* ---- Containers ---- */
+
+Test(containers, the_quota_counts_distinct_apps_per_node_and_container)
+{
+    struct site s;
+    char key[80], a[32], path[96];
+    it_response r;
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}", ",\"quota_per_container\":{\"mail\":2}", key);
+    /* the node allows 2 as well: use n1's, then n2 for the containers */
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c1\"", a, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\",\"container_id\":\"c1\"", NULL, NULL);
+    patch_key(&s, key, "{\"quota_per_node\":{\"mail\":10}}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate(key, ",\"app_id\":\"c\",\"node_id\":\"n1\",\"container_id\":\"c1\"", &r);
+    it_assert_problem(&r, 403, "quota_exceeded");
+    cr_assert(strstr(it_str(&r, "detail"), "container c1"), "%s", it_str(&r, "detail"));
+    it_response_free(&r);
+    /* the same app again is not a new instance; another container has its own quota */
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c1\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\",\"container_id\":\"c2\"", NULL, NULL);
+    /* requests naming no container share one */
+    activate_ok(key, ",\"app_id\":\"d\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"e\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"f\",\"node_id\":\"n1\"", "quota_exceeded");
+    /* a blocked activation frees its place; the blocked app itself stays blocked */
+    snprintf(path, sizeof path, "/v1/licenses/%s/block", a);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\",\"container_id\":\"c1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c1\"",
+                     "license_blocked");
+    site_free(&s);
+}
+
+Test(containers, a_blocked_activation_no_longer_counts_against_the_node_quota)
+{
+    struct site s;
+    char key[80], a[32], path[96];
+    it_response r;
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}", NULL, key); /* mail: 2 per node */
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", a, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"c\",\"node_id\":\"n1\"", "quota_exceeded");
+    snprintf(path, sizeof path, "/v1/licenses/%s/block", a);
+    it_json("POST", path, s.vendor, "{}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"c\",\"node_id\":\"n1\"", NULL, NULL);
+    /* the node is full again, yet the blocked app learns that it is blocked */
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "license_blocked");
+    activate_refused(key, ",\"app_id\":\"d\",\"node_id\":\"n1\"", "quota_exceeded");
+    site_free(&s);
+}
+
+Test(containers, an_empty_container_link_binds_to_the_first_container_seen)
+{
+    struct site s;
+    it_response r;
+    char key[80], path[160];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"container\"}", NULL, key);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "link_mismatch");
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c-1\"", NULL, NULL);
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n2\",\"container_id\":\"c-1\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c-2\"",
+                     "link_mismatch");
+    {
+        cJSON *k = key_view(&s, key);
+        cr_assert_str_eq(it_member_str(cJSON_GetObjectItem(k, "link"), "value"), "c-1");
+        cJSON_Delete(k);
+    }
+    snprintf(path, sizeof path, "/v1/group-keys/%s/relink", key);
+    it_json("POST", path, s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c-2\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\",\"container_id\":\"c-1\"",
+                     "link_mismatch");
+    /* a value given at creation */
+    new_key(&s, "{\"type\":\"container\",\"value\":\"c-7\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"a\",\"container_id\":\"c-7\"", NULL, NULL);
+    activate_refused(key, ",\"app_id\":\"a\",\"container_id\":\"c-8\"", "link_mismatch");
+    site_free(&s);
+}
+
+/* ---- Resource limits ---- */
+
+/* Reports one record under a licence JWT: 202, and how many metrics are over. */
+static int report(const char *jwt, const char *metric, double value)
+{
+    char auth[2048], body[256];
+    const char *h[] = {"Content-Type: application/json", auth, NULL};
+    it_response r;
+    int over;
+    snprintf(auth, sizeof auth, "Authorization: License %s", jwt);
+    snprintf(body, sizeof body, "{\"records\":[{\"metric\":\"%s\",\"value\":%g}]}", metric, value);
+    it_request("POST", "/v1/report_usage", h, body, strlen(body), &r);
+    cr_assert_eq(r.status, 202, "%s", r.body);
+    over = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "over_limit"));
+    it_response_free(&r);
+    return over;
+}
+
+Test(limits, a_report_over_a_limit_refuses_the_next_activation)
+{
+    struct site s;
+    it_response r;
+    char key[80], jwt[2048], lid[32], again[32];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}", ",\"limits\":{\"mail\":{\"mailboxes\":100,\"disk_gb\":5}}",
+            key);
+    activate(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(jwt, sizeof jwt, "%s", it_str(&r, "license"));
+    snprintf(lid, sizeof lid, "%s", it_str(&r, "license_id"));
+    it_response_free(&r);
+    cr_assert_eq(report(jwt, "mailboxes", 100), 0, "at the limit is within it");
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    cr_assert_eq(report(jwt, "mailboxes", 120), 1);
+    activate(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", &r);
+    it_assert_problem(&r, 403, "over_limit");
+    cr_assert(strstr(it_str(&r, "detail"), "mailboxes"), "%s", it_str(&r, "detail"));
+    it_response_free(&r);
+    /* another app's licence has no such usage */
+    activate_ok(key, ",\"app_id\":\"b\",\"node_id\":\"n1\"", NULL, NULL);
+    /* a key that only reports it issues the licence */
+    patch_key(&s, key, "{\"on_over_limit\":\"report\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", again, NULL);
+    cr_assert_str_eq(again, lid);
+    patch_key(&s, key, "{\"on_over_limit\":\"refuse\"}", &r);
+    it_response_free(&r);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "over_limit");
+    /* the latest report counts: back within the limit, the licence is issued again */
+    cr_assert_eq(report(jwt, "mailboxes", 90), 0);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    /* and a raised limit ends it as well */
+    cr_assert_eq(report(jwt, "disk_gb", 7.5), 1);
+    activate_refused(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", "over_limit");
+    patch_key(&s, key, "{\"limits\":{\"mail\":{\"mailboxes\":100,\"disk_gb\":8}}}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    site_free(&s);
+}
+
+Test(limits, a_key_created_to_report_issues_over_its_limits)
+{
+    struct site s;
+    it_response r;
+    char key[80], jwt[2048];
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\"}",
+            ",\"limits\":{\"mail\":{\"mailboxes\":1}},\"on_over_limit\":\"report\"", key);
+    activate(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(jwt, sizeof jwt, "%s", it_str(&r, "license"));
+    it_response_free(&r);
+    cr_assert_eq(report(jwt, "mailboxes", 2), 1);
+    activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    site_free(&s);
+}
+
+/* ---- Clones that present the original's app and node ---- */
+
+/* An activation of app shop on node n1 presenting password pw: 201 with
+ * its licence and new password, or the refusal code. */
+static void shop(const char *key, const char *pw, char *lid, char *next)
+{
+    char fields[256];
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"shop\",\"node_id\":\"n1\",\"update_password\":\"%s\"", pw);
+    activate_ok(key, fields, lid, next);
+}
+
+static void shop_refused(const char *key, const char *pw, const char *code)
+{
+    char fields[256];
+    snprintf(fields, sizeof fields,
+             ",\"app_id\":\"shop\",\"node_id\":\"n1\",\"update_password\":\"%s\"", pw);
+    activate_refused(key, fields, code);
+}
+
+Test(clones, an_exact_copy_is_blocked_while_the_original_keeps_working)
+{
+    struct site s;
+    it_response r;
+    char key[80], original[32], copy[32], lid[32], p0[64], p1[64], c1[64], next[64], id[24];
+    cJSON *items, *ev;
+
+    site_init(&s);
+    new_key(&s, "{\"type\":\"node\",\"value\":\"n1\"}", NULL, key);
+    activate_ok(key, ",\"app_id\":\"shop\",\"node_id\":\"n1\"", original, p0);
+    shop(key, p0, lid, p1);
+    cr_assert_str_eq(lid, original);
+    /* a copy of the whole container (same app, same node) presents p0 again:
+     * answered, with a licence of its own */
+    shop(key, p0, copy, c1);
+    cr_assert_str_neq(copy, original);
+    items = queue(&s, "cloned");
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    snprintf(id, sizeof id, "%s", it_member_str(cJSON_GetArrayItem(items, 0), "id"));
+    ev = cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "evidence");
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 0), "license_id"), original);
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "kind"), "clone");
+    cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(ev, 1), "license_id"), copy);
+    cJSON_Delete(items);
+    /* the copy's own chain follows its licence until it is blocked */
+    shop(key, c1, lid, next);
+    cr_assert_str_eq(lid, copy);
+    snprintf(c1, sizeof c1, "%s", next);
+
+    resolve(&s, id, "block", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "blocked_licenses")), 1, "%s",
+                 r.body);
+    cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "blocked_licenses"), 0)
+                         ->valuestring, copy);
+    it_response_free(&r);
+
+    /* the copy stays blocked: with its own password, or the one it copied */
+    shop_refused(key, c1, "license_blocked");
+    shop_refused(key, p0, "license_blocked");
+    /* the original's chain keeps working, round after round */
+    for (int i = 0; i < 3; i++) {
+        shop(key, p1, lid, next);
+        cr_assert_str_eq(lid, original);
+        snprintf(p1, sizeof p1, "%s", next);
+    }
+    activate_ok(key, ",\"app_id\":\"shop\",\"node_id\":\"n1\"", lid, NULL);
+    cr_assert_str_eq(lid, original);
+    /* the refusals recorded nothing: still nothing in the queue */
+    items = queue(&s, "cloned");
+    cr_assert_eq(cJSON_GetArraySize(items), 0);
+    cJSON_Delete(items);
+    site_free(&s);
 }

@@ -303,6 +303,35 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
     cr_assert(!cJSON_GetObjectItem(o, "group_key"), "the key is never shown again");
     cr_assert_eq(activate(group_key, "n2", NULL, pw1), 201);
 
+    /* group-key list / show / update / revoke */
+    items = items_of(admin_ok(&v, NULL, "group-key list --customer %s --json", customer_id));
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_str_eq(str_of(cJSON_GetArrayItem(items, 0), "group_key_prefix"), prefix);
+    admin_ok(&v, NULL, "group-key list");
+    cr_assert(strstr(v.out, prefix), "%s", v.out);
+    o = admin_ok(&v, NULL, "group-key show %s --json", prefix);
+    cr_assert_eq(num_of(o, "activations"), 2);
+    o = admin_ok(&v, NULL,
+                 "group-key update %s --quota app=3 --container-quota app=1 --on-over-limit report "
+                 "--limits '{\"app\":{\"seats\":4}}' --json",
+                 prefix);
+    cr_assert_eq(num_of(cJSON_GetObjectItem(o, "quota_per_node"), "app"), 3);
+    cr_assert_eq(num_of(cJSON_GetObjectItem(o, "quota_per_container"), "app"), 1);
+    cr_assert_str_eq(str_of(o, "on_over_limit"), "report");
+    admin_refused(&v, "invalid_field", "group-key update %s --quota web=1", prefix);
+    admin_refused(&v, "not_found", "group-key show lg_000000000000");
+    cr_assert_eq(bool_of(admin_ok(&v, NULL, "group-key revoke %s --json", prefix), "revoked"), 1);
+    cr_assert_eq(activate(group_key, "n2", NULL, NULL), 403, "revoked");
+    /* the clones below need a live key */
+    o = admin_ok(&v, NULL,
+                 "group-key create --customer %s --scheme hosting --products app --quota app=2 "
+                 "--link-type node --link-value n2 --container-quota app=2 --on-over-limit refuse "
+                 "--json",
+                 customer_id);
+    snprintf(group_key, sizeof group_key, "%s", str_of(o, "group_key"));
+    snprintf(prefix, sizeof prefix, "%s", str_of(o, "group_key_prefix"));
+    cr_assert_eq(activate(group_key, "n2", NULL, pw1), 201);
+
     /* clones: none; then a password presented twice; resolved */
     cr_assert_eq(cJSON_GetArraySize(items_of(admin_ok(&v, NULL, "clones --json"))), 0);
     admin_ok(&v, NULL, "clones");
@@ -326,6 +355,7 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
               audited(items, "unblock", "license") && audited(items, "create", "user") &&
               audited(items, "entitle", "user") && audited(items, "revoke", "user") &&
               audited(items, "create", "group_key") && audited(items, "relink", "group_key") &&
+              audited(items, "update", "group_key") && audited(items, "revoke", "group_key") &&
               audited(items, "resolve", "update_password"),
               "audit: %s", v.out);
     admin_ok(&v, NULL, "audit");
@@ -482,6 +512,10 @@ Test(licctl_admin, licd_down_and_bad_arguments_exit_1)
         "admin pack create --customer c --product p --version 1 --type t --quantity 1 --attributes '[1]'",
         "admin group-key create --customer c --scheme s --products a,,b --quota a=1 --link-type node",
         "admin group-key create --customer c --scheme s --products a --quota a --link-type node",
+        "admin group-key update",                                 /* no KEY */
+        "admin group-key update k --container-quota a=x",
+        "admin group-key revoke",                                 /* no KEY */
+        "admin group-key list --scheme s",                        /* not an option of list */
         "admin user create --customer c --username u",            /* the password only from stdin */
         "admin user create --customer c --username u --password-stdin", /* stdin empty */
         "admin user show --customer c",                           /* no --username */
@@ -541,7 +575,8 @@ Test(licctl_admin, every_subcommand_has_help)
         "customer create", "customer list", "product create", "product show", "pack create",
         "pack show", "assignments", "license block", "license unblock", "user create",
         "user entitle", "user revoke", "user unrevoke", "user list", "user show", "machine free",
-        "customer rotate-key", "vendor rotate-key", "group-key create", "group-key relink", "clones",
+        "customer rotate-key", "vendor rotate-key", "group-key create", "group-key list",
+        "group-key show", "group-key update", "group-key revoke", "group-key relink", "clones",
         "clone resolve", "usage", "audit",
     };
     struct vendor v;

@@ -369,8 +369,22 @@ Test(licctl_activate, refusals_are_exit_20)
                           cache, NULL),
                  20, "stdout: %s", w.out);
     assert_refused(&w, "unknown_group_key");
-    cr_assert_eq(activate(&w, key, "n1", cache, "--ip 10.1.2.3"), 20, "stdout: %s", w.out);
-    assert_refused(&w, "link_mismatch");
+    {
+        /* the link looks at the address the request came from (127.0.0.1),
+         * not at --ip, which licd keeps as evidence only */
+        it_response r;
+        char far[80];
+        it_postf("/v1/group-keys", w.vendor, &r,
+                 "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"app\"],"
+                 "\"quota_per_node\":{\"app\":3},\"link\":{\"type\":\"ip_range\","
+                 "\"value\":\"10.0.0.0/8\"}}",
+                 w.customer_id);
+        cr_assert_eq(r.status, 201, "create group key: %s", r.body);
+        snprintf(far, sizeof far, "%s", it_str(&r, "group_key"));
+        it_response_free(&r);
+        cr_assert_eq(activate(&w, far, "n1", cache, "--ip 10.1.2.3"), 20, "stdout: %s", w.out);
+        assert_refused(&w, "link_mismatch");
+    }
     /* Human lines; no node given is licd's node "default". */
     cr_assert_eq(licctl(&w,
                         "activate --url '%s' --group-key '%s' --scheme hosting --product app --app shop "

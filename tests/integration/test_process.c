@@ -136,6 +136,7 @@ Test(process, bad_settings_stop_start_up_naming_the_variable, .timeout = 60)
         {"LICD_LEASE_TTL=-5", "LICD_LEASE_TTL"},
         {"LICD_TOKEN_TTL=10x", "LICD_TOKEN_TTL"},
         {"LICD_LISTEN=nowhere", "LICD_LISTEN"},
+        {"LICD_TRUSTED_PROXIES=10.0.0.1/8", "LICD_TRUSTED_PROXIES"},
         {"LICD_SIGNING_KEY=/nonexistent/key.pem", "/nonexistent/key.pem"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

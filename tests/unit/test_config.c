@@ -283,6 +283,35 @@ Test(config, listen_host_just_fits)
     expect_listen(value, host, 1);
 }
 
+Test(config, trusted_proxies)
+{
+    licd_config cfg;
+    char err[256], many[1024] = "";
+    netaddr a;
+    cr_assert_eq(load1("LICD_TRUSTED_PROXIES", "", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.ntrusted_proxies, 0, "none by default");
+    cr_assert_eq(load1("LICD_TRUSTED_PROXIES", "10.0.0.5, 192.168.0.0/16 ,::1", &cfg, err,
+                       sizeof err),
+                 LICD_OK, "%s", err);
+    cr_assert_eq(cfg.ntrusted_proxies, 3);
+    cr_assert_eq(cfg.trusted_proxies[0].bits, 32);
+    cr_assert_eq(cfg.trusted_proxies[1].bits, 16);
+    cr_assert_eq(cfg.trusted_proxies[2].v6, 1);
+    netaddr_parse("192.168.77.1", &a);
+    cr_assert(netaddr_contains(&cfg.trusted_proxies[1], &a));
+    static const char *const bad[] = {"10.0.0.1/8", "10.0.0.0/33", "proxy.example.com",
+                                      "10.0.0.5,", ",10.0.0.5", "10.0.0.5,,10.0.0.6", " ",
+                                      "10.0.0.5;10.0.0.6", "10.0.0.5 10.0.0.6"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_refused("LICD_TRUSTED_PROXIES", bad[i]);
+    for (int i = 0; i < CONFIG_MAX_TRUSTED_PROXIES; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.0.%d", i ? "," : "", i);
+    cr_assert_eq(load1("LICD_TRUSTED_PROXIES", many, &cfg, err, sizeof err), LICD_OK, "%s", err);
+    cr_assert_eq(cfg.ntrusted_proxies, CONFIG_MAX_TRUSTED_PROXIES);
+    snprintf(many + strlen(many), sizeof many - strlen(many), ",10.0.1.1");
+    expect_refused("LICD_TRUSTED_PROXIES", many);
+}
+
 Test(config, tls_needs_both_files)
 {
     licd_config cfg;

@@ -1,15 +1,17 @@
-/* The pure decisions of group keys (service/domain/): links, the per-node
- * quota, the order of get_key's checks, and update passwords. */
+/* The pure decisions of group keys (service/domain/): links, the quotas per
+ * node and per container, which licence a request continues, the order of
+ * get_key's checks, the over-limit policy, and update passwords. */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "domain/group.h"
 #include "domain/link.h"
 #include "domain/update_password.h"
+#include "domain/usage.h"
 
 static domain_link_request request(void)
 {
-    return (domain_link_request){"10.1.2.3", "Shop.Example.COM.", "node-1", "app-1", 0};
+    return (domain_link_request){"10.1.2.3", "Shop.Example.COM.", "node-1", "app-1", 0, "c-1"};
 }
 
 Test(link, type_names_round_trip)
@@ -35,6 +37,20 @@ Test(link, an_empty_link_binds_to_the_request)
     cr_assert_str_eq(bind, "node-1");
     cr_assert_eq(domain_link_decide(LINK_APP, NULL, &r, &bind), LINK_BIND);
     cr_assert_str_eq(bind, "app-1");
+    cr_assert_eq(domain_link_decide(LINK_CONTAINER, NULL, &r, &bind), LINK_BIND);
+    cr_assert_str_eq(bind, "c-1");
+}
+
+Test(link, containers_match_exactly_and_a_request_without_one_never)
+{
+    domain_link_request r = request();
+    const char *bind;
+    cr_assert_eq(domain_link_decide(LINK_CONTAINER, "c-1", &r, &bind), LINK_MATCH);
+    cr_assert_eq(domain_link_decide(LINK_CONTAINER, "C-1", &r, &bind), LINK_MISMATCH);
+    r.container_id = NULL;
+    cr_assert_eq(domain_link_decide(LINK_CONTAINER, "c-1", &r, &bind), LINK_MISMATCH);
+    cr_assert_eq(domain_link_decide(LINK_CONTAINER, NULL, &r, &bind), LINK_MISMATCH);
+    cr_assert_null(bind);
 }
 
 Test(link, a_request_without_the_identifier_never_matches_nor_binds)
@@ -55,6 +71,10 @@ Test(link, ip_ranges_follow_the_containment_postgresql_computed)
     r.ip_in_range = 1;
     cr_assert_eq(domain_link_decide(LINK_IP_RANGE, "10.0.0.0/8", &r, &bind), LINK_MATCH);
     cr_assert_null(bind);
+    /* a request whose address is unknown neither matches nor binds */
+    r.ip = NULL;
+    cr_assert_eq(domain_link_decide(LINK_IP_RANGE, "10.0.0.0/8", &r, &bind), LINK_MISMATCH);
+    cr_assert_eq(domain_link_decide(LINK_IP_RANGE, NULL, &r, &bind), LINK_MISMATCH);
 }
 
 Test(link, domains_match_without_case_or_trailing_dot)
@@ -141,6 +161,9 @@ Test(group, a_good_request_is_issued)
 Test(group, each_check_has_its_own_refusal)
 {
     domain_group_facts f = good();
+    f.key_revoked = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_KEY_REVOKED);
+    f = good();
     f.key_expired = 1;
     cr_assert_eq(domain_group_decide(&f), GROUP_KEY_EXPIRED);
     f = good();
@@ -156,32 +179,102 @@ Test(group, each_check_has_its_own_refusal)
     f.other_holders = 2;
     cr_assert_eq(domain_group_decide(&f), GROUP_QUOTA_EXCEEDED);
     f = good();
+    f.container_quota = 1;
+    f.container_other_holders = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_CONTAINER_QUOTA_EXCEEDED);
+    f = good();
     f.blocked = 1;
     f.app_holds = 1;
     cr_assert_eq(domain_group_decide(&f), GROUP_LICENSE_BLOCKED);
+    f = good();
+    f.over_limit = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_OVER_LIMIT);
 }
 
 Test(group, checks_run_in_the_contract_order)
 {
     /* Everything wrong at once: each fix reveals the next refusal. */
-    domain_group_facts f = {.key_expired = 1, .link = LINK_MISMATCH, .quota = 1,
-                            .other_holders = 1, .blocked = 1};
-    const domain_group_verdict order[] = {GROUP_KEY_EXPIRED,   GROUP_SCHEME_MISMATCH,
-                                          GROUP_PRODUCT_NOT_IN_GROUP, GROUP_LINK_MISMATCH,
-                                          GROUP_QUOTA_EXCEEDED, GROUP_LICENSE_BLOCKED,
-                                          GROUP_ISSUE};
+    domain_group_facts f = {.key_revoked = 1, .key_expired = 1, .link = LINK_MISMATCH,
+                            .quota = 1, .other_holders = 1, .container_quota = 1,
+                            .container_other_holders = 1, .blocked = 1, .over_limit = 1};
+    const domain_group_verdict order[] = {
+        GROUP_KEY_REVOKED,     GROUP_KEY_EXPIRED,    GROUP_SCHEME_MISMATCH,
+        GROUP_PRODUCT_NOT_IN_GROUP, GROUP_LINK_MISMATCH, GROUP_QUOTA_EXCEEDED,
+        GROUP_CONTAINER_QUOTA_EXCEEDED, GROUP_LICENSE_BLOCKED, GROUP_OVER_LIMIT,
+        GROUP_ISSUE};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
         cr_assert_eq(domain_group_decide(&f), order[i], "step %zu", i);
         switch (i) {
-        case 0: f.key_expired = 0; break;
-        case 1: f.scheme_matches = 1; break;
-        case 2: f.product_in_group = 1; break;
-        case 3: f.link = LINK_MATCH; break;
-        case 4: f.other_holders = 0; break;
-        case 5: f.blocked = 0; break;
+        case 0: f.key_revoked = 0; break;
+        case 1: f.key_expired = 0; break;
+        case 2: f.scheme_matches = 1; break;
+        case 3: f.product_in_group = 1; break;
+        case 4: f.link = LINK_MATCH; break;
+        case 5: f.other_holders = 0; break;
+        case 6: f.container_other_holders = 0; break;
+        case 7: f.blocked = 0; break;
+        case 8: f.over_limit = 0; break;
         default: break;
         }
     }
+}
+
+Test(group, the_container_quota_counts_only_when_the_key_has_one)
+{
+    domain_group_facts f = good();
+    f.container_other_holders = 50;
+    cr_assert_eq(domain_group_decide(&f), GROUP_ISSUE, "no quota per container");
+    f.container_quota = 2;
+    cr_assert_eq(domain_group_decide(&f), GROUP_CONTAINER_QUOTA_EXCEEDED);
+    f.container_app_holds = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_ISSUE, "the same app in its container again");
+}
+
+Test(group, a_blocked_app_is_refused_as_blocked_even_on_a_full_node)
+{
+    /* Its own blocked key does not count among the holders, but it is not
+     * a new instance either: the answer is license_blocked. */
+    domain_group_facts f = good();
+    f.other_holders = 2;
+    f.app_holds = 1;
+    f.blocked = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_LICENSE_BLOCKED);
+}
+
+Test(group, over_a_limit_is_refused_unless_the_key_only_reports_it)
+{
+    domain_group_facts f = good();
+    f.over_limit = 1;
+    cr_assert_eq(domain_group_decide(&f), GROUP_OVER_LIMIT);
+    f.on_over_limit = OVER_LIMIT_REPORT;
+    cr_assert_eq(domain_group_decide(&f), GROUP_ISSUE);
+}
+
+Test(group, which_licence_a_request_continues)
+{
+    /* no password, or one issued to another app or node: the app's own */
+    cr_assert_eq(domain_group_license_for(0, 0, 0), GROUP_LICENSE_ORIGINAL);
+    cr_assert_eq(domain_group_license_for(1, 1, 0), GROUP_LICENSE_ORIGINAL);
+    cr_assert_eq(domain_group_license_for(1, 0, 0), GROUP_LICENSE_ORIGINAL);
+    /* the first presentation continues the password's licence... */
+    cr_assert_eq(domain_group_license_for(1, 1, 1), GROUP_LICENSE_CHAIN);
+    /* ...a later one from the same app and node is a copy of its holder */
+    cr_assert_eq(domain_group_license_for(1, 0, 1), GROUP_LICENSE_COPY);
+}
+
+Test(over_limit, policies)
+{
+    domain_over_limit p;
+    for (int i = 0; domain_over_limit_names[i]; i++) {
+        cr_assert_eq(domain_over_limit_parse(domain_over_limit_names[i], &p), 0);
+        cr_assert_eq((int)p, i);
+    }
+    cr_assert_str_eq(domain_over_limit_names[OVER_LIMIT_REFUSE], "refuse");
+    cr_assert_eq(domain_over_limit_parse("ignore", &p), -1);
+    cr_assert_eq(domain_over_limit_parse(NULL, &p), -1);
+    cr_assert(domain_over_limit_refuses(OVER_LIMIT_REFUSE, 1));
+    cr_assert_not(domain_over_limit_refuses(OVER_LIMIT_REFUSE, 0));
+    cr_assert_not(domain_over_limit_refuses(OVER_LIMIT_REPORT, 1));
 }
 
 Test(update_password, parts_are_26_base32_characters)
