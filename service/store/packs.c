@@ -62,7 +62,8 @@ static const store_sql Q_PACK_LIST = {
     " WHERE f < k.begin_serial + coalesce($3::integer, k.quantity))"
 /* A smaller quantity must still hold every serial handed out and not free
  * again: the seats in use plus the free serials below the new end. The
- * free serials past it are forgotten. */
+ * free serials past it are forgotten. A new expiry is the expiry of the
+ * pack's active licences too, so that get_key answers them with it. */
 static const store_sql Q_PACK_UPDATE = {
     "pack_update",
     "WITH k AS (UPDATE packs k SET quantity = coalesce($3::integer, k.quantity),"
@@ -72,7 +73,9 @@ static const store_sql Q_PACK_UPDATE = {
     "  WHERE k.vendor_id = $1 AND k.pack_id = $2"
     "  AND coalesce($3::integer, k.quantity) >= k.assigned"
     "   + (SELECT count(*) FROM " FREE_SERIALS_IN_RANGE " r)"
-    "  RETURNING k.*)"
+    "  RETURNING k.*),"
+    " l AS (UPDATE assignments a SET expires_at = k.expires FROM k"
+    "  WHERE $4::boolean AND a.pack_id = k.id AND a.status = 'active')"
     " SELECT " PACK_COLUMNS " FROM k JOIN products p ON p.id = k.product_id"};
 /* The smallest quantity pack $2 can have: its seats in use, or up to the
  * highest serial that a licence not deactivated holds. */

@@ -76,7 +76,8 @@ typedef struct {
 } store_pack_change;
 
 /* Changes the vendor's pack pack_id as ch says in one statement, audited in
- * the same transaction; out is the pack after. LICD_ERR_NOT_FOUND for
+ * the same transaction; out is the pack after. A new expiry becomes the
+ * expiry of the pack's active licences as well. LICD_ERR_NOT_FOUND for
  * unknown packs and other vendors' alike. LICD_ERR_QUANTITY_BELOW_ASSIGNED
  * when the quantity would no longer cover the seats in use, or a serial
  * past the new end that a licence still holds; *least is then the smallest
