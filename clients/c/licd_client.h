@@ -461,9 +461,11 @@ typedef void (*licd_lease_event_fn)(void *arg, const licd_lease_event *ev);
 
 /* Holds one seat through c, which it borrows (c must outlive it) and moves
  * between nodes: a request that gets no answer (LICD_CLIENT_ERR_NETWORK:
- * refused, reset, timed out) or a 5xx goes to the next node of servers
- * (the list of licd's last answer; before any, the one given here),
- * starting after the node in use and wrapping, each tried once. A
+ * refused, reset, timed out) or a 5xx goes to the next node of its
+ * failover list, starting after the node in use and wrapping, each tried
+ * once. That list is the servers given here, followed by every other node
+ * licd's answers named in "servers" (merged in, never replacing the given
+ * ones: a node that lists only itself does not hide the others). A
  * heartbeat that reaches a node that does not know the lease becomes a new
  * checkout there, whose lease_id the holder keeps from then on. Other
  * answers (403 no_seats_available, 401, ...) are the caller's to judge:
