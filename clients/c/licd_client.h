@@ -263,7 +263,8 @@ int licd_client_set_vendor_key(licd_client *c, const char *vendor_key);
  * values escaped with licd_client_escape) with body (JSON text) or NULL.
  * On a 2xx answer that is a JSON object, *answer (when answer is not NULL)
  * gets its text, and licd_client_http_status() tells 200 from 201 (a pack
- * posted again is 200). Any other status is LICD_CLIENT_ERR_HTTP with the
+ * posted again is 200); a 204 (DELETE /v1/licenses/{id}) has no body and
+ * sets *answer to NULL. Any other status is LICD_CLIENT_ERR_HTTP with the
  * problem's code and detail recorded; an answer that is not a JSON object,
  * LICD_CLIENT_ERR_PROTOCOL. The library adds no knowledge of the vendor
  * endpoints: api-spec/openapi.yaml is their reference. */
