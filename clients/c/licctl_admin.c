@@ -56,10 +56,10 @@ static const struct {
     [O_QUANTITY] = {"quantity", "N", "number of licences"},
     [O_PACK_ID] = {"pack-id", "ID", "your id for the pack (made when absent)"},
     [O_BEGIN_SERIAL] = {"begin-serial", "S", "first serial (default: the next free one)"},
-    [O_EXPIRES] = {"expires", "T", "expiry, RFC 3339 (default: never; pack update: 'never' lifts it)"},
+    [O_EXPIRES] = {"expires", "T", "expiry, RFC 3339 (default: never; 'never' in pack update)"},
     [O_PLATFORM] = {"platform", "P", "windows, non_windows, legacy, direct_connect or any"},
     [O_ATTRIBUTES] = {"attributes", "JSON", "attributes object, e.g. '{\"limits\":{\"cpu\":4}}'"},
-    [O_ON_OVER_LIMIT] = {"on-over-limit", "M", "once usage passes a limit: refuse (default) or report"},
+    [O_ON_OVER_LIMIT] = {"on-over-limit", "M", "usage over a limit: refuse (default) or report"},
     [O_CLIENT] = {"client", "ID", "client id"},
     [O_PACK] = {"pack", "ID", "pack id"},
     [O_USERNAME] = {"username", "U", "user name"},
@@ -243,7 +243,9 @@ static int member(cJSON *body, const struct admin *a, int opt, const char *name,
     case K_OBJECT: item = json_object(options[opt].name, v); break;
     case K_QUOTA: item = quota_object(v); break;
     case K_TRUE: item = cJSON_CreateTrue(); break;
-    case K_TIME_OR_NEVER: item = strcmp(v, "never") ? cJSON_CreateString(v) : cJSON_CreateNull(); break;
+    case K_TIME_OR_NEVER:
+        item = strcmp(v, "never") ? cJSON_CreateString(v) : cJSON_CreateNull();
+        break;
     }
     if (item && cJSON_AddItemToObject(body, name, item))
         return 1;

@@ -259,7 +259,8 @@ int store_license_get(const char *vendor_id, const char *license_id, store_licen
 {
     const char *params[2] = {vendor_id, license_id};
     int rc = LICD_ERR_NOT_FOUND;
-    for (size_t k = 0; rc == LICD_ERR_NOT_FOUND && k < 2; k++) {
+    for (size_t k = 0;
+         rc == LICD_ERR_NOT_FOUND && k < sizeof upgrade_sources / sizeof *upgrade_sources; k++) {
         *kind = (store_license_kind)k;
         rc = store_fetch_row(upgrade_sources[k].get, 2, params, 1, &license_row, out);
     }
