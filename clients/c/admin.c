@@ -85,6 +85,7 @@ static int vendor_send(licd_client *c, const char *method, const char *path, con
     return LICD_CLIENT_OK;
 }
 
+/* A 204 answer has no body to check; any other 2xx must be a JSON object. */
 int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,
                             char **answer)
 {
@@ -95,10 +96,19 @@ int licd_client_vendor_call(licd_client *c, const char *method, const char *path
     if (!c)
         return LICD_CLIENT_ERR_ARGS;
     client_clear_error(c);
-    if ((rc = vendor_send(c, method, path, body, &json, answer ? &text : NULL)) == LICD_CLIENT_OK &&
-        answer)
+    if (answer)
+        *answer = NULL;
+    rc = vendor_send(c, method, path, body, NULL, &text);
+    if (rc == LICD_CLIENT_OK && c->http_status != 204 &&
+        !cJSON_IsObject(json = cJSON_Parse(text)))
+        rc = client_fail(c, LICD_CLIENT_ERR_PROTOCOL, "%s %s: the answer is not a JSON object",
+                         method, path);
+    if (rc == LICD_CLIENT_OK && answer && c->http_status != 204) {
         *answer = text;
+        text = NULL;
+    }
     cJSON_Delete(json);
+    free(text);
     return rc;
 }
 

@@ -69,6 +69,16 @@ static int copy_list(const char *const *in, size_t n, char ***out)
     return 1;
 }
 
+static int same_url(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && a[la - 1] == '/')
+        la--;
+    while (lb && b[lb - 1] == '/')
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 /* A lease answer into out. lease_id is required unless prev is given (a
  * 200 heartbeat may carry only expires_at); pack_id, the interval and
  * servers are kept from prev when the answer leaves them out. */
@@ -198,7 +208,7 @@ struct licd_lease_holder {
     licd_client *c; /* borrowed */
     char *product;
     char *client_id;
-    char **servers; /* where to fail over to: licd's last list, or the caller's */
+    char **servers; /* where to fail over to: the caller's, then those licd's answers added */
     size_t nservers;
     licd_lease lease; /* lease_id NULL: none held */
     licd_lease_event_fn fn;
@@ -260,20 +270,36 @@ static void emit(licd_lease_holder *h, licd_lease_event_kind kind, const char *f
         h->fn(h->arg, &ev);
 }
 
-/* Takes fresh as the lease held, and its servers (when it names any) as
- * the list to fail over along. */
+/* Adds the URLs of a node's servers list that the holder's failover list
+ * lacks to its end (up to MAX_SERVERS): the list the holder was given stays
+ * first and whole, so a node whose own list is partial or stale never
+ * hides a node the caller named. 0 when memory runs out. */
+static int merge_servers(licd_lease_holder *h, char *const *servers, size_t n)
+{
+    for (size_t i = 0; i < n && h->nservers < MAX_SERVERS; i++) {
+        char **grown;
+        size_t j = 0;
+        while (j < h->nservers && !same_url(h->servers[j], servers[i]))
+            j++;
+        if (j < h->nservers)
+            continue;
+        if (!(grown = realloc(h->servers, (h->nservers + 2) * sizeof *grown)))
+            return 0;
+        h->servers = grown;
+        if (!(h->servers[h->nservers] = strdup(servers[i])))
+            return 0;
+        h->servers[++h->nservers] = NULL;
+    }
+    return 1;
+}
+
+/* Takes fresh as the lease held, and merges its servers into the list to
+ * fail over along. */
 static int adopt(licd_lease_holder *h, licd_lease *fresh)
 {
-    char **list = NULL;
-
-    if (fresh->nservers) {
-        if (!copy_list((const char *const *)fresh->servers, fresh->nservers, &list)) {
-            licd_lease_clear(fresh);
-            return client_fail(h->c, LICD_CLIENT_ERR_NOMEM, "out of memory");
-        }
-        free_list(h->servers, h->nservers);
-        h->servers = list;
-        h->nservers = fresh->nservers;
+    if (!merge_servers(h, fresh->servers, fresh->nservers)) {
+        licd_lease_clear(fresh);
+        return client_fail(h->c, LICD_CLIENT_ERR_NOMEM, "out of memory");
     }
     licd_lease_clear(&h->lease);
     h->lease = *fresh;
@@ -335,16 +361,6 @@ static int op_release(licd_lease_holder *h)
 static int node_down(const licd_client *c, int rc)
 {
     return rc == LICD_CLIENT_ERR_NETWORK || (rc == LICD_CLIENT_ERR_HTTP && c->http_status >= 500);
-}
-
-static int same_url(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    while (la && a[la - 1] == '/')
-        la--;
-    while (lb && b[lb - 1] == '/')
-        lb--;
-    return la == lb && strncmp(a, b, la) == 0;
 }
 
 /* Runs op on the node in use, then, while nodes are down, on each next one

@@ -56,9 +56,10 @@ static const struct {
     [O_QUANTITY] = {"quantity", "N", "number of licences"},
     [O_PACK_ID] = {"pack-id", "ID", "your id for the pack (made when absent)"},
     [O_BEGIN_SERIAL] = {"begin-serial", "S", "first serial (default: the next free one)"},
-    [O_EXPIRES] = {"expires", "T", "expiry, RFC 3339 (default: never)"},
+    [O_EXPIRES] = {"expires", "T", "expiry, RFC 3339 (default: never; 'never' in pack update)"},
     [O_PLATFORM] = {"platform", "P", "windows, non_windows, legacy, direct_connect or any"},
     [O_ATTRIBUTES] = {"attributes", "JSON", "attributes object, e.g. '{\"limits\":{\"cpu\":4}}'"},
+    [O_ON_OVER_LIMIT] = {"on-over-limit", "M", "usage over a limit: refuse (default) or report"},
     [O_CLIENT] = {"client", "ID", "client id"},
     [O_PACK] = {"pack", "ID", "pack id"},
     [O_USERNAME] = {"username", "U", "user name"},
@@ -72,7 +73,6 @@ static const struct {
     [O_LINK_VALUE] = {"link-value", "V", "the link (default: empty, bound by the next activation)"},
     [O_LIMITS] = {"limits", "JSON", "resource limits, e.g. '{\"mail\":{\"mailboxes\":100}}'"},
     [O_CONTAINER_QUOTA] = {"container-quota", "P=N[,P=N]", "instances allowed per container of a node"},
-    [O_ON_OVER_LIMIT] = {"on-over-limit", "P", "refuse (default) or report: get_key over a limit"},
     [O_ACTION] = {"action", "A", "dismiss or block"},
     [O_LICENSE] = {"license", "ID", "licence id"},
     [O_FROM] = {"from", "T", "from this time on, RFC 3339"},
@@ -230,7 +230,7 @@ static cJSON *json_object(const char *option, const char *text)
 
 /* Members of request bodies, each from its option when it was given. The
  * member names are the API's (api-spec/openapi.yaml). */
-enum kind { K_STRING, K_NUMBER, K_LIST, K_OBJECT, K_QUOTA, K_TRUE };
+enum kind { K_STRING, K_NUMBER, K_LIST, K_OBJECT, K_QUOTA, K_TRUE, K_TIME_OR_NEVER };
 
 static int member(cJSON *body, const struct admin *a, int opt, const char *name, enum kind k)
 {
@@ -246,6 +246,9 @@ static int member(cJSON *body, const struct admin *a, int opt, const char *name,
     case K_OBJECT: item = json_object(options[opt].name, v); break;
     case K_QUOTA: item = quota_object(options[opt].name, v); break;
     case K_TRUE: item = cJSON_CreateTrue(); break;
+    case K_TIME_OR_NEVER:
+        item = strcmp(v, "never") ? cJSON_CreateString(v) : cJSON_CreateNull();
+        break;
     }
     if (item && cJSON_AddItemToObject(body, name, item))
         return 1;
@@ -338,6 +341,12 @@ static int product_show(const struct admin *a, struct request *rq)
     return request(rq, "GET", path2("/v1/products/", a->arg, "", NULL), 0);
 }
 
+static int product_list(const struct admin *a, struct request *rq)
+{
+    (void)a;
+    return request(rq, "GET", strdup("/v1/products?limit=" LIST_LIMIT), 1);
+}
+
 static int pack_create(const struct admin *a, struct request *rq)
 {
     return post(rq, strdup("/v1/packs")) ||
@@ -345,12 +354,31 @@ static int pack_create(const struct admin *a, struct request *rq)
                 {O_PRODUCT, "product", K_STRING}, {O_VERSION, "version", K_STRING},
                 {O_TYPE, "type", K_STRING}, {O_QUANTITY, "quantity", K_NUMBER},
                 {O_BEGIN_SERIAL, "begin_serial", K_NUMBER}, {O_EXPIRES, "expires", K_STRING},
-                {O_PLATFORM, "platform", K_STRING}, {O_ATTRIBUTES, "attributes", K_OBJECT});
+                {O_PLATFORM, "platform", K_STRING}, {O_ATTRIBUTES, "attributes", K_OBJECT},
+                {O_ON_OVER_LIMIT, "on_over_limit", K_STRING});
 }
 
 static int pack_show(const struct admin *a, struct request *rq)
 {
     return request(rq, "GET", path2("/v1/packs/", a->arg, "", NULL), 0);
+}
+
+static int pack_list(const struct admin *a, struct request *rq)
+{
+    char *path = strdup("/v1/packs?limit=" LIST_LIMIT);
+    if (!add_query(&path, "customer_id", a->v[O_CUSTOMER]) ||
+        !add_query(&path, "product", a->v[O_PRODUCT])) {
+        free(path);
+        path = NULL;
+    }
+    return request(rq, "GET", path, 1);
+}
+
+static int pack_update(const struct admin *a, struct request *rq)
+{
+    return request(rq, "PATCH", path2("/v1/packs/", a->arg, "", NULL), 0) ||
+           BODY(a, rq, cJSON_CreateObject(), {O_QUANTITY, "quantity", K_NUMBER},
+                {O_EXPIRES, "expires", K_TIME_OR_NEVER}, {O_ON_OVER_LIMIT, "on_over_limit", K_STRING});
 }
 
 static int assignments(const struct admin *a, struct request *rq)
@@ -372,6 +400,11 @@ static int license_block(const struct admin *a, struct request *rq)
 static int license_unblock(const struct admin *a, struct request *rq)
 {
     return post(rq, path2("/v1/licenses/", a->arg, "/unblock", NULL));
+}
+
+static int license_deactivate(const struct admin *a, struct request *rq)
+{
+    return request(rq, "DELETE", path2("/v1/licenses/", a->arg, "", NULL), 0);
 }
 
 /* One line of standard input, without its line ending, into buf. */
@@ -555,16 +588,30 @@ static const struct admin_cmd admin_cmds[] = {
      "Creates a product (a code the vendor has already is refused: conflict).", product_create,
      NULL, NULL, NULL},
     {"product show", "CODE", 0, 0, "Shows a product.", product_show, NULL, NULL, NULL},
+    {"product list", NULL, 0, 0, "Lists every product of the vendor.", product_list, "items",
+     "code,name,version,scheme,require_challenge,created_at", NULL},
     {"pack create", NULL,
      BIT(O_CUSTOMER) | BIT(O_PRODUCT) | BIT(O_VERSION) | BIT(O_TYPE) | BIT(O_QUANTITY),
-     BIT(O_PACK_ID) | BIT(O_BEGIN_SERIAL) | BIT(O_EXPIRES) | BIT(O_PLATFORM) | BIT(O_ATTRIBUTES),
-     "Installs a pack of licences for a customer. The same --pack-id again shows the pack\n"
-     "as first installed and adds nothing. Usage limits for report-usage go in the\n"
+     BIT(O_PACK_ID) | BIT(O_BEGIN_SERIAL) | BIT(O_EXPIRES) | BIT(O_PLATFORM) | BIT(O_ATTRIBUTES) |
+         BIT(O_ON_OVER_LIMIT),
+     "Installs a pack of licences for a customer. The same --pack-id again with the same\n"
+     "fields shows the pack and adds nothing; with other fields it is refused (conflict:\n"
+     "change a pack with pack update). Usage limits for report-usage go in the\n"
      "attributes' \"limits\" object.",
      pack_create, NULL, NULL,
-     "the pack was installed before: shown as first installed, nothing added"},
+     "the pack was installed before: shown as it is, nothing added"},
     {"pack show", "PACK_ID", 0, 0, "Shows a pack with how many of its licences are assigned.",
      pack_show, NULL, NULL, NULL},
+    {"pack list", NULL, 0, BIT(O_CUSTOMER) | BIT(O_PRODUCT),
+     "Lists every pack of the vendor (all pages), optionally only a customer's or a\n"
+     "product's, with the seats in use (assigned).",
+     pack_list, "items", "pack_id,customer_id,product,version,type,quantity,assigned,expires", NULL},
+    {"pack update", "PACK_ID", 0, BIT(O_QUANTITY) | BIT(O_EXPIRES) | BIT(O_ON_OVER_LIMIT),
+     "Changes a pack: its quantity (never below the seats in use:\n"
+     "quantity_below_assigned; a range into another pack's serials: serial_range_taken),\n"
+     "its expiry (its licences' too; 'never' for none) or what get_key does once usage\n"
+     "passes a limit.",
+     pack_update, NULL, NULL, NULL},
     {"assignments", NULL, 0, BIT(O_CUSTOMER) | BIT(O_CLIENT) | BIT(O_PACK),
      "Lists every licence handed out (all pages), optionally only a customer's, a\n"
      "client's or a pack's.",
@@ -572,6 +619,10 @@ static const struct admin_cmd admin_cmds[] = {
     {"license block", "LICENSE_ID", 0, 0,
      "Blocks a licence: get_key and upgrades refuse it (license_blocked).", license_block, NULL, NULL, NULL},
     {"license unblock", "LICENSE_ID", 0, 0, "Lifts a block.", license_unblock, NULL, NULL, NULL},
+    {"license deactivate", "LICENSE_ID", 0, 0,
+     "Deactivates a licence for good: its seat goes back to its pack, and the client's\n"
+     "next get-key takes a new one. Prints nothing.",
+     license_deactivate, NULL, NULL, NULL},
     {"user create", NULL, BIT(O_CUSTOMER) | BIT(O_USERNAME) | BIT(O_PASSWORD_STDIN), 0,
      "Creates a user of a customer, with the password read from standard input.", user_create,
      NULL, NULL, NULL},
@@ -937,7 +988,7 @@ int cmd_admin(int argc, char **argv)
                  : licd_client_vendor_call(c, rq.method, rq.path, rq.body, &answer);
     if (lc != LICD_CLIENT_OK)
         rc = exit_for(c, lc);
-    else if (!print_answer(a.cmd, answer, a.v[O_JSON] != NULL) || fflush(stdout) != 0)
+    else if ((answer && !print_answer(a.cmd, answer, a.v[O_JSON] != NULL)) || fflush(stdout) != 0)
         complain("cannot print licd's answer");
     else
         rc = EXIT_VALID;

@@ -264,11 +264,12 @@ int licd_client_set_vendor_key(licd_client *c, const char *vendor_key);
  * On a 2xx answer that is a JSON object, *answer (when answer is not NULL)
  * gets its text, and licd_client_http_status() tells 200 from 201 (a pack
  * posted again is 200); a 204 without a body (freeing a user's machine
- * slot) sets *answer to NULL. Any other status is LICD_CLIENT_ERR_HTTP with
- * the problem's code and detail recorded; an answer that is not a JSON
- * object, LICD_CLIENT_ERR_PROTOCOL. A key rotation's answer holds the new
- * key (shown once); after rotating the vendor key, set it with
- * licd_client_set_vendor_key for the calls that follow. The library adds no knowledge of the vendor
+ * slot, DELETE /v1/licenses/{id}) sets *answer to NULL. Any other status is
+ * LICD_CLIENT_ERR_HTTP with the problem's code and detail recorded; an
+ * answer that is not a JSON object, LICD_CLIENT_ERR_PROTOCOL. A key
+ * rotation's answer holds the new key (shown once); after rotating the
+ * vendor key, set it with licd_client_set_vendor_key for the calls that
+ * follow. The library adds no knowledge of the vendor
  * endpoints: api-spec/openapi.yaml is their reference. */
 int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,
                             char **answer);
@@ -465,9 +466,11 @@ typedef void (*licd_lease_event_fn)(void *arg, const licd_lease_event *ev);
 
 /* Holds one seat through c, which it borrows (c must outlive it) and moves
  * between nodes: a request that gets no answer (LICD_CLIENT_ERR_NETWORK:
- * refused, reset, timed out) or a 5xx goes to the next node of servers
- * (the list of licd's last answer; before any, the one given here),
- * starting after the node in use and wrapping, each tried once. A
+ * refused, reset, timed out) or a 5xx goes to the next node of its
+ * failover list, starting after the node in use and wrapping, each tried
+ * once. That list is the servers given here, followed by every other node
+ * licd's answers named in "servers" (merged in, never replacing the given
+ * ones: a node that lists only itself does not hide the others). A
  * heartbeat that reaches a node that does not know the lease becomes a new
  * checkout there, whose lease_id the holder keeps from then on. Other
  * answers (403 no_seats_available, 401, ...) are the caller's to judge:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The worked session of the README ("Packs and licences"), from pack to
 # licence: a customer, a product, a pack (posted twice), a client's licence,
-# the pack's count, the listing, a block and an unblock, the audit trail.
+# the pack's count, the listing, a block and an unblock, the pack raised,
+# the licence deactivated and the seat taken anew, the audit trail.
 # Names carry the time, so the script can run again against the same vendor.
 # Usage: LICD_VENDOR_KEY=lv_... [LICD_URL=...] clients/curl/pack-session.sh
 set -euo pipefail
@@ -25,6 +26,15 @@ body="{\"pack_id\":\"$pack\",\"customer_id\":\"$customer_id\",\"product\":\"$pro
 licd_call POST /v1/packs "$vkey" "$body"
 licd_call POST /v1/packs "$vkey" "$body"
 
+step "POST /v1/packs: the same pack id with another quantity is refused (409 conflict)"
+licd_call POST /v1/packs "$vkey" "${body/\"quantity\":2/\"quantity\":5}" 2>/dev/null || true
+
+step "GET /v1/products and GET /v1/packs?customer_id=...: the vendor's products, the customer's packs"
+expect "\"code\":\"$product\"" "$(licd_call GET /v1/products?limit=500 "$vkey")"
+packs=$(licd_call GET "/v1/packs?customer_id=$customer_id" "$vkey")
+echo "$packs"
+expect "\"pack_id\":\"$pack\"" "$packs"
+
 step "POST /v1/get_key with the customer key: host-1's licence (a signed JWT)"
 grant=$(licd_call POST /v1/get_key "$ckey" "{\"product\":\"$product\",\"client_id\":\"host-1\"}")
 echo "$grant"
@@ -44,6 +54,22 @@ step "POST /v1/licenses/$license_id/unblock, then get_key answers the same licen
 licd_call POST "/v1/licenses/$license_id/unblock" "$vkey"
 licd_call POST /v1/get_key "$ckey" "{\"product\":\"$product\",\"client_id\":\"host-1\"}" |
   sed -E 's/"license":"[^"]*"/"license":"…"/'
+
+step "PATCH /v1/packs/$pack: 3 licences instead of 2"
+patched=$(licd_call PATCH "/v1/packs/$pack" "$vkey" '{"quantity":3}')
+echo "$patched"
+expect '"quantity":3' "$patched"
+
+step "DELETE /v1/licenses/$license_id (204): the seat is back, 0 of 3 assigned"
+licd_call DELETE "/v1/licenses/$license_id" "$vkey"
+shown=$(licd_call GET "/v1/packs/$pack" "$vkey")
+echo "$shown"
+expect '"assigned":0' "$shown"
+
+step "POST /v1/get_key: host-1 takes a seat anew, under a new licence id (201)"
+grant=$(licd_call POST /v1/get_key "$ckey" "{\"product\":\"$product\",\"client_id\":\"host-1\"}")
+sed -E 's/"license":"[^"]*"/"license":"…"/' <<<"$grant"
+[ "$(json_field license_id <<<"$grant")" != "$license_id" ] || { echo "the old licence came back" >&2; exit 1; }
 
 step "GET /v1/audit: who did what, in which request"
 licd_call GET "/v1/audit?limit=500" "$vkey" | sed -E 's/\},\{/},\n{/g' | tail -n 6

@@ -50,16 +50,20 @@ int api_reply_rotated(http_request *req, const char *id_name, const char *id,
 /* products.c */
 int api_products_create(http_request *req);
 int api_products_get(http_request *req);
+int api_products_list(http_request *req);
 int api_upgrade_paths_create(http_request *req);
 /* packs.c */
 int api_packs_create(http_request *req);
 int api_packs_get(http_request *req);
+int api_packs_list(http_request *req);
+int api_packs_update(http_request *req);
 /* assignments.c; api_assignment_json renders one licence (NULL: out of memory) */
 cJSON *api_assignment_json(const store_assignment *a);
 int api_assignments_list(http_request *req);
 /* licenses.c */
 int api_licenses_block(http_request *req);
 int api_licenses_unblock(http_request *req);
+int api_licenses_deactivate(http_request *req);
 /* client_images.c */
 int api_client_images_upload(http_request *req);
 /* audit.c */

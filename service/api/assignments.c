@@ -1,8 +1,5 @@
 /* GET /v1/assignments: the licences a vendor's packs handed out, filtered
  * by customer, client and pack, page by page. */
-#include <stdio.h>
-#include <string.h>
-
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/list.h"
@@ -30,22 +27,6 @@ cJSON *api_assignment_json(const store_assignment *a)
 
 static cJSON *assignment_item_json(const void *item) { return api_assignment_json(item); }
 
-/* Reads one optional filter of at most max bytes (400 invalid_field when
- * empty or longer). */
-static int filter(http_request *req, const char *name, size_t max, const char **out)
-{
-    const char *v = http_query(req, name);
-    *out = NULL;
-    if (!v)
-        return LICD_OK;
-    if (!*v || strlen(v) > max) {
-        snprintf(req->detail, sizeof req->detail, "%s must be 1 to %zu bytes long", name, max);
-        return LICD_ERR_INVALID_FIELD;
-    }
-    *out = v;
-    return LICD_OK;
-}
-
 int api_assignments_list(http_request *req)
 {
     const api_vendor_caller *caller = api_caller_vendor(req);
@@ -55,14 +36,10 @@ int api_assignments_list(http_request *req)
     int limit, rc;
 
     if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
-        (rc = filter(req, "customer_id", 36, &f.customer_id)) != LICD_OK ||
-        (rc = filter(req, "client_id", 256, &f.client_id)) != LICD_OK ||
-        (rc = filter(req, "pack_id", 64, &f.pack_id)) != LICD_OK)
+        (rc = api_list_filter_uuid(req, "customer_id", &f.customer_id)) != LICD_OK ||
+        (rc = api_list_filter(req, "client_id", 256, &f.client_id)) != LICD_OK ||
+        (rc = api_list_filter(req, "pack_id", 64, &f.pack_id)) != LICD_OK)
         return rc;
-    if (f.customer_id && !json_is_uuid(f.customer_id)) {
-        snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
-        return LICD_ERR_INVALID_FIELD;
-    }
     if ((rc = store_assignment_list(caller->vendor.id, &f, after, limit, &page)) != LICD_OK)
         return rc;
     rc = api_list_page(req, &page, assignment_item_json);

@@ -16,6 +16,8 @@
 const http_auth api_public = {"public", 0, 1};
 const http_auth api_vendor_key = {"vendor_key", API_KEY_VENDOR, 0};
 const http_auth api_customer_key = {"customer_key", API_KEY_CUSTOMER, 0};
+const http_auth api_vendor_or_customer_key = {"vendor_key|customer_key",
+                                              API_KEY_VENDOR | API_KEY_CUSTOMER, 0};
 const http_auth api_license = {"license", API_KEY_LICENSE, 0};
 const http_auth api_customer_or_group_key = {"customer_key|group_key", API_KEY_CUSTOMER, 1};
 const http_auth api_session_token = {"session_token", 0, 1};

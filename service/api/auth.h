@@ -28,6 +28,8 @@ struct http_auth {
 extern const http_auth api_public;                /* anyone */
 extern const http_auth api_vendor_key;            /* a vendor API key */
 extern const http_auth api_customer_key;          /* a customer key */
+/* a vendor key, or a customer key (the handler limits it to what that customer owns) */
+extern const http_auth api_vendor_or_customer_key;
 extern const http_auth api_license;               /* a licence or activation key */
 extern const http_auth api_customer_or_group_key; /* a customer key, or none and a group key
                                                      in the body (get_key's two shapes) */

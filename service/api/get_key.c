@@ -14,6 +14,7 @@
 #include "store/challenges.h"
 #include "store/grants.h"
 #include "store/caches.h"
+#include "store/packs.h"
 #include "util/json.h"
 
 const char *const api_platforms[] = {"windows", "non_windows", "legacy", "direct_connect", "any",
@@ -57,6 +58,32 @@ static int check_challenge(http_request *req, const store_customer *c, const cJS
         rc = LICD_ERR_CHALLENGE_FAILED;
     }
     return rc;
+}
+
+/* no_matching_pack, its detail naming the real cause: the customer has no
+ * pack of the product at all, none of the version asked for, none for the
+ * client's platform, or none of that version for that platform. */
+static int no_matching_pack(http_request *req, const store_grant_request *g,
+                            const store_product *p)
+{
+    store_pack_match m;
+    int rc = store_pack_match_count(g->customer_id, g->product_id, g->version, g->platform, &m);
+    if (rc != LICD_OK)
+        return rc;
+    if (!m.packs)
+        snprintf(req->detail, sizeof req->detail,
+                 "the customer has no per-device or per-user pack of %s", p->code);
+    else if (!m.of_version)
+        snprintf(req->detail, sizeof req->detail, "the customer has no pack of %s version %s",
+                 p->code, g->version);
+    else if (!m.of_platform)
+        snprintf(req->detail, sizeof req->detail,
+                 "the customer has no pack of %s for platform %s", p->code, g->platform);
+    else
+        snprintf(req->detail, sizeof req->detail,
+                 "the customer has no pack of %s version %s for platform %s", p->code,
+                 g->version, g->platform);
+    return LICD_ERR_NO_MATCHING_PACK;
 }
 
 /* Answers recovered licences of clients that asked before: the answer's
@@ -162,9 +189,7 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
             rc = LICD_ERR_TEMPORARY_LICENSE_EXPIRED;
             goto out;
         case GRANT_NO_MATCHING_PACK:
-            snprintf(req->detail, sizeof req->detail,
-                     "no pack of %s for this customer and platform", p->code);
-            rc = LICD_ERR_NO_MATCHING_PACK;
+            rc = no_matching_pack(req, g, p);
             goto out;
         }
     }

@@ -59,7 +59,7 @@ int api_license_verify(const char *jwt, cJSON **claims)
 {
     const cJSON *iss, *lid, *vnd;
     int rc = crypto_jwt_verify(api_ctx()->keys, jwt, time(NULL), claims);
-    if (rc == LICD_OK) {
+    if (rc == LICD_OK || rc == LICD_ERR_TOKEN_EXPIRED) {
         iss = cJSON_GetObjectItemCaseSensitive(*claims, "iss");
         lid = cJSON_GetObjectItemCaseSensitive(*claims, "lid");
         vnd = cJSON_GetObjectItemCaseSensitive(*claims, "vnd");
@@ -68,11 +68,12 @@ int api_license_verify(const char *jwt, cJSON **claims)
             !cJSON_IsString(lid) || !cJSON_IsString(vnd) || !json_is_uuid(vnd->valuestring))
             rc = LICD_ERR_TOKEN_INVALID;
     }
-    if (rc != LICD_OK) {
+    if (rc != LICD_OK && rc != LICD_ERR_TOKEN_EXPIRED) {
         cJSON_Delete(*claims);
         *claims = NULL;
+        rc = LICD_ERR_TOKEN_INVALID;
     }
-    return rc == LICD_OK || rc == LICD_ERR_TOKEN_EXPIRED ? rc : LICD_ERR_TOKEN_INVALID;
+    return rc;
 }
 
 int api_license_reply(http_request *req, int status, const store_license *l,

@@ -22,8 +22,9 @@ int api_license_sign_with(const store_license *l, const store_product *p, const 
 
 /* Verifies a licence or activation key this service signed: the ES256
  * signature under a key of the JWKS, issuer "licd", not expired, with a
- * string "lid" and a UUID "vnd". *claims (caller frees) is set on success.
- * LICD_ERR_TOKEN_EXPIRED or LICD_ERR_TOKEN_INVALID otherwise. */
+ * string "lid" and a UUID "vnd". *claims (caller frees) is set on success,
+ * and also with LICD_ERR_TOKEN_EXPIRED for a genuine licence whose exp has
+ * passed (an upgrade still takes one); LICD_ERR_TOKEN_INVALID otherwise. */
 int api_license_verify(const char *jwt, cJSON **claims);
 
 /* Answers status with {"license","license_id","pack_id","expires_at","temporary",...}.

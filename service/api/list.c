@@ -10,6 +10,7 @@
 #include "api/auth.h"
 #include "crypto/digest.h"
 #include "util/base64.h"
+#include "util/json.h"
 
 int api_list_params(http_request *req, int *limit, long long *after)
 {
@@ -46,6 +47,30 @@ int api_list_params(http_request *req, int *limit, long long *after)
         *after = v;
     }
     return LICD_OK;
+}
+
+int api_list_filter(http_request *req, const char *name, size_t max, const char **out)
+{
+    const char *v = http_query(req, name);
+    *out = NULL;
+    if (!v)
+        return LICD_OK;
+    if (!*v || strlen(v) > max) {
+        snprintf(req->detail, sizeof req->detail, "%s must be 1 to %zu bytes long", name, max);
+        return LICD_ERR_INVALID_FIELD;
+    }
+    *out = v;
+    return LICD_OK;
+}
+
+int api_list_filter_uuid(http_request *req, const char *name, const char **out)
+{
+    int rc = api_list_filter(req, name, 36, out);
+    if (rc == LICD_OK && *out && !json_is_uuid(*out)) {
+        snprintf(req->detail, sizeof req->detail, "%s must be a UUID", name);
+        rc = LICD_ERR_INVALID_FIELD;
+    }
+    return rc;
 }
 
 /* Answers 200 {"items": items, "next": cursor or null}; takes items. more

@@ -13,6 +13,12 @@
  * Bad values: LICD_ERR_INVALID_FIELD naming the parameter. */
 int api_list_params(http_request *req, int *limit, long long *after);
 
+/* Reads the optional query filter name: *out NULL when absent; 1 to max
+ * bytes, else LICD_ERR_INVALID_FIELD naming it. The _uuid form takes a
+ * UUID only (a customer_id). */
+int api_list_filter(http_request *req, const char *name, size_t max, const char **out);
+int api_list_filter_uuid(http_request *req, const char *name, const char **out);
+
 /* Renders one item of a page (NULL: out of memory). */
 typedef cJSON *(*api_list_render)(const void *item);
 

@@ -1,11 +1,13 @@
 /* /v1/products: a vendor defines its products (code, version, scheme,
- * features, whether get_key needs a challenge) and their upgrade paths. */
+ * features, whether get_key needs a challenge), lists them, and adds their
+ * upgrade paths. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/list.h"
 #include "store/products.h"
 #include "util/json.h"
 
@@ -94,6 +96,13 @@ int api_products_get(http_request *req)
         rc = reply_product(req, 200, &p);
     store_product_clear(&p);
     return rc;
+}
+
+static cJSON *product_item_json(const void *item) { return product_json(item); }
+
+int api_products_list(http_request *req)
+{
+    return api_list_vendor(req, store_product_list, product_item_json);
 }
 
 /* A path posted again answers 200 with the path as stored (idempotent). */

@@ -18,13 +18,18 @@ const http_route api_routes[] = {
     {"GET", "/v1/customers", &api_vendor_key, api_customers_list, 0},
     /* vendor side of packs */
     {"POST", "/v1/products", &api_vendor_key, api_products_create, 0},
+    {"GET", "/v1/products", &api_vendor_key, api_products_list, 0},
     {"GET", "/v1/products/{code}", &api_vendor_key, api_products_get, 0},
     {"POST", "/v1/products/{code}/upgrade-paths", &api_vendor_key, api_upgrade_paths_create, 0},
     {"POST", "/v1/packs", &api_vendor_key, api_packs_create, 0},
+    {"GET", "/v1/packs", &api_vendor_key, api_packs_list, 0},
     {"GET", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_get, 0},
+    {"PATCH", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_update, 0},
     {"GET", "/v1/assignments", &api_vendor_key, api_assignments_list, 0},
     {"POST", "/v1/licenses/{license_id}/block", &api_vendor_key, api_licenses_block, 0},
     {"POST", "/v1/licenses/{license_id}/unblock", &api_vendor_key, api_licenses_unblock, 0},
+    {"DELETE", "/v1/licenses/{license_id}", &api_vendor_or_customer_key, api_licenses_deactivate,
+     0},
     /* 64 MiB of image as base64 (4/3 of it) with room for the JSON around it */
     {"POST", "/v1/client-images", &api_vendor_key, api_client_images_upload, 90u << 20},
     {"GET", "/v1/audit", &api_vendor_key, api_audit_list, 0},

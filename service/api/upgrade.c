@@ -1,5 +1,6 @@
-/* POST /v1/is_upgrade_available and /v1/upgrade: moving a licence to a newer
- * version by consuming a seat of an upgrade pack. */
+/* POST /v1/is_upgrade_available and /v1/upgrade: moving a licence (a pack
+ * licence or an activation key, expired or not) to a newer version by
+ * consuming a seat of an upgrade pack of its customer. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,13 +14,15 @@
 struct upgrade_request {
     const store_customer *customer;
     store_license license;
+    store_license_kind kind;
     store_product product;
     const char *target;
     domain_upgrade_answer answer;
 };
 
-/* Reads the body, checks the licence JWT belongs to the calling customer,
- * finds its row and product, and decides availability. */
+/* Reads the body, checks the licence JWT belongs to the calling customer
+ * (it may have expired: an expired licence can still be upgraded), finds
+ * its row and product, and decides availability. */
 static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
 {
     const char *jwt, *lid, *pid;
@@ -32,10 +35,9 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
         (rc = json_get_string(*body, "license", 1, 1, 16384, &jwt, req->detail)) != LICD_OK ||
         (rc = json_get_string(*body, "target_version", 1, 1, 64, &u->target, req->detail)) != LICD_OK)
         return rc;
-    rc = api_license_verify(jwt, &claims);
-    if (rc != LICD_OK) {
-        snprintf(req->detail, sizeof req->detail, "license %s",
-                 rc == LICD_ERR_TOKEN_EXPIRED ? "has expired" : "is not a licence signed by this service");
+    if (api_license_verify(jwt, &claims) == LICD_ERR_TOKEN_INVALID) {
+        snprintf(req->detail, sizeof req->detail,
+                 "license is not a licence signed by this service");
         rc = LICD_ERR_INVALID_FIELD;
         goto out;
     }
@@ -46,10 +48,11 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
         rc = LICD_ERR_FORBIDDEN;
         goto out;
     }
-    if ((rc = store_license_get(u->customer->vendor_id, lid, &u->license)) != LICD_OK ||
+    if ((rc = store_license_get(u->customer->vendor_id, lid, &u->license, &u->kind)) != LICD_OK ||
         (rc = store_product_get(u->customer->vendor_id, pid, &u->product)) != LICD_OK)
         goto out;
     f.license_active = !u->license.temporary && strcmp(u->license.status, "active") == 0;
+    f.license_deactivated = strcmp(u->license.status, "deactivated") == 0;
     f.license_blocked = u->license.blocked;
     f.same_version = strcmp(u->license.version, u->target) == 0;
     if ((rc = store_upgrade_path_exists(u->product.id, u->license.version, u->target,
@@ -105,7 +108,7 @@ int api_upgrade(http_request *req)
         rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
         goto out;
     }
-    rc = store_upgrade(&u.license, u.target, &fresh);
+    rc = store_upgrade(&u.license, u.kind, u.target, &fresh);
     if (rc == LICD_ERR_LICENSE_BLOCKED)
         snprintf(req->detail, sizeof req->detail, "licence %s is blocked", u.license.license_id);
     else if (rc == LICD_ERR_NO_UPGRADE_AVAILABLE)

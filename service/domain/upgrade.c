@@ -6,6 +6,8 @@ domain_upgrade_answer domain_upgrade_check(const domain_upgrade_facts *f)
     domain_upgrade_answer a = {0, 0, "available"};
     if (f->license_blocked)
         a.reason = "license_blocked";
+    else if (f->license_deactivated)
+        a.reason = "license_deactivated";
     else if (!f->license_active)
         a.reason = "license_not_active";
     else if (f->same_version)

@@ -1,10 +1,12 @@
-/* SQL for the vendor's listing of assignments and for blocking licences. */
+/* SQL for the vendor's listing of assignments, for blocking licences and
+ * for deactivating them. */
 #include "store/assignments.h"
 
 #include <stdio.h>
 
 #include "store/caches.h"
 #include "store/sql.h"
+#include "util/json.h"
 
 /* Over an assignment a, its product p and its pack k (none for temporary licences). */
 enum { ASSIGNMENT_ID, ASSIGNMENT_LICENSE_ID, ASSIGNMENT_PACK_ID, ASSIGNMENT_CUSTOMER_ID,
@@ -58,6 +60,21 @@ static const store_sql Q_ACTIVATION_BLOCK = {
                         STORE_TIME("a.expires_at") ", 'active', false, a.blocked"
                         " FROM a JOIN products p ON p.id = a.product_id"};
 
+/* The seat of a pack licence goes back to its pack, and its serial to the
+ * pack's free serials, in the statement that deactivates the licence. */
+static const store_sql Q_ASSIGNMENT_DEACTIVATE = {
+    "assignment_deactivate",
+    "WITH a AS (UPDATE assignments SET status = 'deactivated', deactivated_at = now()"
+    "  WHERE vendor_id = $1 AND license_id = $2 AND ($3::uuid IS NULL OR customer_id = $3::uuid)"
+    "  AND status <> 'deactivated' RETURNING *),"
+    " seat AS (UPDATE packs s SET assigned = s.assigned - 1,"
+    "  free_serials = ARRAY(SELECT f FROM unnest(s.free_serials || a.serial) f ORDER BY f)"
+    "  FROM a WHERE s.id = a.pack_id)"
+    " SELECT " ASSIGNMENT_COLUMNS " FROM a" ASSIGNMENT_JOINS};
+static const store_sql Q_ASSIGNMENT_FIND = {
+    "assignment_find", "SELECT 1 FROM assignments WHERE vendor_id = $1 AND license_id = $2"
+                       " AND ($3::uuid IS NULL OR customer_id = $3::uuid)"};
+
 int store_assignment_list(const char *vendor_id, const store_assignment_filter *f,
                           long long after, int limit, store_page *page)
 {
@@ -95,6 +112,48 @@ int store_assignment_set_blocked(const store_actor *who, const char *license_id,
 {
     struct block_ctx c = {who, license_id, blocked, out};
     int rc = store_tx(block_tx, &c);
+    if (rc == LICD_OK)
+        store_caches_forget(STORE_CACHE_LICENSES);
+    return rc;
+}
+
+struct deactivate_ctx {
+    const store_actor *who;
+    const char *customer_id, *license_id;
+};
+
+/* Deactivates the licence, or finds it deactivated already (nothing to do,
+ * nothing audited). */
+static int deactivate_tx(void *p)
+{
+    struct deactivate_ctx *c = p;
+    const char *params[3] = {c->who->vendor_id, c->license_id, c->customer_id};
+    store_assignment a;
+    PGresult *res = NULL;
+    cJSON *details;
+    int rc = store_fetch_row(&Q_ASSIGNMENT_DEACTIVATE, 3, params, 0, &assignment_row, &a);
+
+    if (rc == LICD_ERR_NOT_FOUND) {
+        rc = store_exec_row(&Q_ASSIGNMENT_FIND, 3, params, 0, &res);
+        PQclear(res);
+        return rc;
+    }
+    if (rc != LICD_OK)
+        return rc;
+    details = cJSON_CreateObject();
+    rc = details && cJSON_AddStringToObject(details, "client_id", a.client_id) &&
+                 json_add_string_or_null(details, "pack_id", a.pack_id)
+             ? store_audit(c->who, "deactivate", "license", a.license_id, details)
+             : LICD_ERR_NOMEM;
+    cJSON_Delete(details);
+    return rc;
+}
+
+int store_assignment_deactivate(const store_actor *who, const char *customer_id,
+                                const char *license_id)
+{
+    struct deactivate_ctx c = {who, customer_id, license_id};
+    int rc = store_tx(deactivate_tx, &c);
     if (rc == LICD_OK)
         store_caches_forget(STORE_CACHE_LICENSES);
     return rc;

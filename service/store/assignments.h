@@ -1,5 +1,5 @@
 /* The vendor's view of assignments (every licence handed out): listing with
- * filters, and blocking or unblocking one licence. */
+ * filters, blocking or unblocking one licence, and deactivating one. */
 #ifndef LICD_STORE_ASSIGNMENTS_H
 #define LICD_STORE_ASSIGNMENTS_H
 
@@ -18,7 +18,7 @@ typedef struct {
     char platform[16];
     char issued_at[40];
     char expires_at[40];                /* "" when it never expires */
-    char status[16];                    /* active, retired, upgraded */
+    char status[16];                    /* active, retired, upgraded, deactivated */
     int temporary, blocked;
 } store_assignment;
 
@@ -37,5 +37,15 @@ int store_assignment_list(const char *vendor_id, const store_assignment_filter *
  * LICD_ERR_NOT_FOUND for unknown licences and other vendors' alike. */
 int store_assignment_set_blocked(const store_actor *who, const char *license_id, int blocked,
                                  store_assignment *out);
+
+/* Deactivates the vendor's licence license_id (of customer customer_id
+ * only, unless it is NULL), audited as "deactivate" in the same
+ * transaction: a pack licence's seat and serial go back to its pack at
+ * once; the licence is never issued again (get_key takes a new seat).
+ * Deactivating a deactivated licence changes nothing and succeeds.
+ * LICD_ERR_NOT_FOUND for unknown licences, other vendors' and customers'
+ * alike, and activation keys (those are blocked, not deactivated). */
+int store_assignment_deactivate(const store_actor *who, const char *customer_id,
+                                const char *license_id);
 
 #endif

@@ -51,6 +51,20 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
     " AND platform IN ('any', $3) AND version = $4"                                    \
     " AND first_active <= now() AND (expires IS NULL OR expires > now())"
 
+/* Taking a seat of pack s (an UPDATE's SET list): the lowest serial freed by
+ * a deactivated licence, else the next one of the range, kept in seat_serial
+ * for RETURNING (which sees only the new row). */
+#define SEAT_TAKE                                                                          \
+    " assigned = s.assigned + 1, free_serials = s.free_serials[2:],"                      \
+    " seat_serial = coalesce(s.free_serials[1], s.begin_serial + s.assigned)"
+/* The licence id for the serial of a seat just taken (seat.id, seat.serial):
+ * the serial, or "<serial>-<n>" for the serial's n-th licence. */
+#define SEAT_HOLDERS                                                                       \
+    " CROSS JOIN LATERAL (SELECT count(*) AS n FROM assignments h"                         \
+    "  WHERE h.pack_id = seat.id AND h.serial = seat.serial) held"
+#define SEAT_LICENSE_ID                                                                    \
+    " CASE WHEN held.n = 0 THEN seat.serial::text ELSE seat.serial || '-' || (held.n + 1) END"
+
 /* get_key in one statement. mine: the client's licences as they were
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
@@ -72,9 +86,9 @@ static const store_sql Q_GRANT = {
     "  AND assigned < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS ("
-    "  UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+    "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.version, s.expires, s.begin_serial + s.assigned - 1 AS serial),"
+    "  RETURNING s.id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
     "  WHERE id IN (SELECT id FROM mine WHERE status = 'active' AND NOT blocked"
@@ -83,9 +97,9 @@ static const store_sql Q_GRANT = {
     " fresh AS ("
     "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
     "   serial, client_id, version, platform, temporary, expires_at)"
-    "  SELECT $6, $1, $2, seat.id, seat.serial::text, seat.serial, $5, seat.version, $3,"
+    "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
-    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
     "  RETURNING *)"
     " SELECT " LICENSE_COLUMNS ", true FROM fresh a LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
@@ -108,30 +122,60 @@ static const store_sql Q_LICENSE_GET = {
     "license_get", "SELECT " LICENSE_COLUMNS " FROM assignments a"
                    " LEFT JOIN packs p ON p.id = a.pack_id"
                    " WHERE a.vendor_id = $1 AND a.license_id = $2"};
+/* An activation key in the same shape: the app is the client, the version
+ * the product's, active until it is upgraded, never temporary. */
+static const store_sql Q_ACTIVATION_LICENSE_GET = {
+    "activation_license_get",
+    "SELECT a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id, '', 0, a.app_id,"
+    " p.version, 'any', false, a.blocked,"
+    " CASE WHEN a.upgraded_to IS NULL THEN 'active' ELSE 'upgraded' END,"
+    " extract(epoch FROM a.issued_at)::bigint, extract(epoch FROM a.expires_at)::bigint,"
+    " a.expires_at <= now()"
+    " FROM activations a JOIN products p ON p.id = a.product_id"
+    " WHERE a.vendor_id = $1 AND a.license_id = $2"};
 static const store_sql Q_UPGRADE_SEAT_FREE = {
     "upgrade_seat_free", "SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
                          " AND assigned < quantity)"};
+/* The old licence, locked: its status and whether it is blocked. */
 enum { LOCKED_STATUS, LOCKED_BLOCKED };
 static const store_sql Q_UPGRADE_LOCK = {
     "upgrade_lock", "SELECT status, blocked FROM assignments WHERE id = $1 FOR UPDATE"};
+static const store_sql Q_ACTIVATION_UPGRADE_LOCK = {
+    "activation_upgrade_lock",
+    "SELECT CASE WHEN upgraded_to IS NULL THEN 'active' ELSE 'upgraded' END, blocked"
+    " FROM activations WHERE id = $1 FOR UPDATE"};
+/* A seat of an upgrade pack and the new licence on it; the old pack licence
+ * ($6, NULL for an activation key) steps aside for it first (one active
+ * licence per client and product). */
 static const store_sql Q_UPGRADE = {
     "upgrade",
     "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
-    " seat AS (UPDATE packs s SET assigned = s.assigned + 1 FROM cand"
+    " seat AS (UPDATE packs s SET" SEAT_TAKE " FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.vendor_id, s.version, s.expires,"
-    "  s.begin_serial + s.assigned - 1 AS serial),"
+    "  RETURNING s.id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS (UPDATE assignments SET status = 'upgraded'"
-    "  WHERE id = $5::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
+    "  WHERE id = $6::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
     " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
     "  serial, client_id, version, platform, temporary, expires_at)"
-    "  SELECT seat.vendor_id, $1, $2, seat.id, seat.serial::text, seat.serial, $6,"
+    "  SELECT seat.vendor_id, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5,"
     "  seat.version, $3, false, seat.expires"
-    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded RETURNING *)"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded" SEAT_HOLDERS " RETURNING *)"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
+/* The old licence or activation key points to the new licence. */
 static const store_sql Q_UPGRADE_LINK = {
     "upgrade_link", "UPDATE assignments SET upgraded_to = $2 WHERE id = $1"};
+static const store_sql Q_ACTIVATION_UPGRADE_LINK = {
+    "activation_upgrade_link", "UPDATE activations SET upgraded_to = $2 WHERE id = $1"};
+
+/* Where each kind of licence is read, locked and linked to its upgrade. */
+static const struct {
+    const store_sql *get, *lock, *link;
+} upgrade_sources[] = {
+    [STORE_LICENSE_PACK] = {&Q_LICENSE_GET, &Q_UPGRADE_LOCK, &Q_UPGRADE_LINK},
+    [STORE_LICENSE_ACTIVATION] = {&Q_ACTIVATION_LICENSE_GET, &Q_ACTIVATION_UPGRADE_LOCK,
+                                  &Q_ACTIVATION_UPGRADE_LINK},
+};
 
 void store_license_cache_key(const char *customer_id, long long product_id,
                              const char *client_id, char *out, size_t len)
@@ -236,10 +280,17 @@ int store_grant_temporary(const store_grant_request *r, long ttl, store_license 
     return store_fetch_row(&Q_GRANT_TEMPORARY, 7, params, 0, &license_row, out);
 }
 
-int store_license_get(const char *vendor_id, const char *license_id, store_license *out)
+int store_license_get(const char *vendor_id, const char *license_id, store_license *out,
+                      store_license_kind *kind)
 {
     const char *params[2] = {vendor_id, license_id};
-    return store_fetch_row(&Q_LICENSE_GET, 2, params, 1, &license_row, out);
+    int rc = LICD_ERR_NOT_FOUND;
+    for (size_t k = 0;
+         rc == LICD_ERR_NOT_FOUND && k < sizeof upgrade_sources / sizeof *upgrade_sources; k++) {
+        *kind = (store_license_kind)k;
+        rc = store_fetch_row(upgrade_sources[k].get, 2, params, 1, &license_row, out);
+    }
+    return rc;
 }
 
 int store_upgrade_seat_free(const store_license *l, const char *target_version, int *free_seat)
@@ -257,12 +308,14 @@ int store_upgrade_seat_free(const store_license *l, const char *target_version, 
 
 struct upgrade_ctx {
     const store_license *from;
+    store_license_kind kind;
     const char *target;
     store_license *out;
 };
 
 /* Locks the old licence first, so two upgrades of one licence run one
- * after the other and the second finds it upgraded. */
+ * after the other and the second finds it upgraded. An expired licence is
+ * upgraded like any other. */
 static int upgrade_tx(void *p)
 {
     struct upgrade_ctx *c = p;
@@ -270,13 +323,13 @@ static int upgrade_tx(void *p)
     const char *lock[1] = {old_id};
     const char *link[2] = {old_id, new_id};
     const char *params[6] = {c->from->customer_id, product, c->from->platform, c->target,
-                             old_id, c->from->client_id};
+                             c->from->client_id,   c->kind == STORE_LICENSE_PACK ? old_id : NULL};
     PGresult *res = NULL;
     int rc;
 
     snprintf(product, sizeof product, "%lld", c->from->product_id);
     snprintf(old_id, sizeof old_id, "%lld", c->from->id);
-    rc = store_exec_row(&Q_UPGRADE_LOCK, 1, lock, 0, &res);
+    rc = store_exec_row(upgrade_sources[c->kind].lock, 1, lock, 0, &res);
     if (rc == LICD_ERR_NOT_FOUND ||
         (rc == LICD_OK && strcmp(store_col_str(res, 0, LOCKED_STATUS), "active") != 0))
         rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
@@ -291,12 +344,13 @@ static int upgrade_tx(void *p)
     if (rc != LICD_OK)
         return rc;
     snprintf(new_id, sizeof new_id, "%lld", c->out->id);
-    return store_run(&Q_UPGRADE_LINK, 2, link);
+    return store_run(upgrade_sources[c->kind].link, 2, link);
 }
 
-int store_upgrade(const store_license *l, const char *target_version, store_license *out)
+int store_upgrade(const store_license *l, store_license_kind kind, const char *target_version,
+                  store_license *out)
 {
-    struct upgrade_ctx c = {l, target_version, out};
+    struct upgrade_ctx c = {l, kind, target_version, out};
     int rc = store_tx(upgrade_tx, &c);
     if (rc == LICD_OK)
         store_caches_forget(STORE_CACHE_LICENSES);

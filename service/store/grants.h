@@ -74,17 +74,26 @@ int store_grant_has_pack(const store_grant_request *r, int *exists);
  * LICD_ERR_CONFLICT when it got one concurrently (look up again). */
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out);
 
-/* A licence of the vendor by license_id; LICD_ERR_NOT_FOUND if none. */
-int store_license_get(const char *vendor_id, const char *license_id, store_license *out);
+/* Where a licence is kept: a pack (or temporary) licence, or a group key's
+ * activation key (read as a licence of the product's version, platform
+ * "any", for the app as client; status active until it is upgraded). */
+typedef enum { STORE_LICENSE_PACK, STORE_LICENSE_ACTIVATION } store_license_kind;
+
+/* A licence or activation key of the vendor by license_id, *kind saying
+ * which; LICD_ERR_NOT_FOUND if none. */
+int store_license_get(const char *vendor_id, const char *license_id, store_license *out,
+                      store_license_kind *kind);
 
 /* 1 in *free when an active upgrade pack of the customer for the product's
  * target version has a free seat usable on the licence's platform. */
 int store_upgrade_seat_free(const store_license *l, const char *target_version, int *free_seat);
 
-/* In one transaction: takes a seat of an upgrade pack for target_version,
- * marks the licence upgraded (kept in the history) and records the new
- * licence. LICD_ERR_NO_UPGRADE_AVAILABLE when no seat is free or the
- * licence is no longer active; LICD_ERR_LICENSE_BLOCKED when blocked. */
-int store_upgrade(const store_license *l, const char *target_version, store_license *out);
+/* In one transaction: takes a seat of an upgrade pack of l's customer for
+ * target_version, records the new licence and marks l (of kind) upgraded,
+ * kept in the history, expired or not. LICD_ERR_NO_UPGRADE_AVAILABLE when
+ * no seat is free or l is no longer active; LICD_ERR_LICENSE_BLOCKED when
+ * blocked. */
+int store_upgrade(const store_license *l, store_license_kind kind, const char *target_version,
+                  store_license *out);
 
 #endif

@@ -42,6 +42,9 @@ static const store_sql Q_PRODUCT_CREATE = {
     "  features, require_challenge) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)"
     "  RETURNING *)"
     " SELECT " PRODUCT_COLUMNS " FROM p"};
+static const store_sql Q_PRODUCT_LIST = {
+    "product_list", "SELECT " PRODUCT_COLUMNS " FROM products p"
+                    " WHERE p.vendor_id = $1 AND p.id > $2 ORDER BY p.id LIMIT $3"};
 static const store_sql Q_PRODUCT_GET = {
     "product_get", "SELECT " PRODUCT_COLUMNS " FROM products p"
                    " WHERE p.vendor_id = $1 AND p.code = $2"};
@@ -117,6 +120,15 @@ int store_product_get(const char *vendor_id, const char *code, store_product *ou
         cache_put(c, key, &cp, offsetof(struct cached_product, features) + n + 1, generation);
     }
     return rc;
+}
+
+int store_product_list(const char *vendor_id, long long after, int limit, store_page *page)
+{
+    char a[24], l[16];
+    const char *params[3] = {vendor_id, a, l};
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%d", limit + 1);
+    return store_fetch_page(&Q_PRODUCT_LIST, 3, params, &product_row, limit, PRODUCT_ID, page);
 }
 
 struct path_ctx {

@@ -4,6 +4,7 @@
 #define LICD_STORE_PRODUCTS_H
 
 #include "store/audit.h"
+#include "store/page.h"
 
 #define STORE_CODE_MAX 64
 
@@ -41,6 +42,9 @@ int store_product_create(const store_actor *who, const store_product_new *in, st
 /* The vendor's product with that code; LICD_ERR_NOT_FOUND otherwise. */
 int store_product_get(const char *vendor_id, const char *code, store_product *out);
 void store_product_clear(store_product *p);
+/* Up to limit products of the vendor whose id is above after (0: from the
+ * start), oldest first, as a page of store_product. */
+int store_product_list(const char *vendor_id, long long after, int limit, store_page *page);
 
 /* Records the path from_version → to_version of product p (audited with
  * who). Idempotent: *created is 1 for a new path and 0 when it existed, out

@@ -14,6 +14,9 @@
     X(LICD_ERR_NOT_FOUND, 404, "not_found", "Not found")                              \
     X(LICD_ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed", "Method not allowed")   \
     X(LICD_ERR_CONFLICT, 409, "conflict", "Conflict")                                 \
+    X(LICD_ERR_QUANTITY_BELOW_ASSIGNED, 409, "quantity_below_assigned",               \
+      "Quantity below assigned")                                                      \
+    X(LICD_ERR_SERIAL_RANGE_TAKEN, 409, "serial_range_taken", "Serial range taken")   \
     X(LICD_ERR_BODY_TOO_LARGE, 413, "body_too_large", "Request body too large")       \
     X(LICD_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                 \
       "Unsupported media type")                                                       \

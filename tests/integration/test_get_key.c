@@ -202,6 +202,16 @@ Test(get_key, an_expired_temporary_licence_is_refused_and_never_renewed)
     world_free(&w);
 }
 
+/* get_key answers no_matching_pack with a detail naming the cause. */
+static void assert_no_pack(const char *customer, const char *extra, const char *cause)
+{
+    it_response r;
+    get_key(customer, "m", extra, &r);
+    it_assert_problem(&r, 403, "no_matching_pack");
+    cr_assert(strstr(it_str(&r, "detail"), cause), "detail lacks \"%s\": %s", cause, r.body);
+    it_response_free(&r);
+}
+
 Test(get_key, no_matching_pack)
 {
     struct world w;
@@ -211,16 +221,33 @@ Test(get_key, no_matching_pack)
     world_init(&w, NULL);
     add_pack(&w, "p-win", 3, ",\"platform\":\"windows\"");
     it_new_customer(w.vendor, "Packless", other_id, other);
-    get_key(other, "m", NULL, &r);
-    it_assert_problem(&r, 403, "no_matching_pack");
-    it_response_free(&r);
+    assert_no_pack(other, NULL, "no per-device or per-user pack of app");
     it_postf("/v1/get_key", w.customer, &r, "{\"product\":\"nosuch\",\"client_id\":\"m\"}");
     it_assert_problem(&r, 403, "no_matching_pack");
     it_response_free(&r);
-    /* A windows pack serves windows clients only. */
-    get_key(w.customer, "m", ",\"platform\":\"non_windows\"", &r);
-    it_assert_problem(&r, 403, "no_matching_pack");
-    it_response_free(&r);
+    /* A windows pack serves windows clients only, of its own version. */
+    assert_no_pack(w.customer, ",\"platform\":\"non_windows\"", "for platform non_windows");
+    assert_no_pack(w.customer, ",\"platform\":\"windows\",\"version\":\"2\"", "app version 2");
+    assert_no_pack(w.customer, ",\"version\":\"2\"", "app version 2");
+    {
+        it_response p;
+        it_postf("/v1/packs", w.vendor, &p,
+                 "{\"pack_id\":\"p-v2\",\"customer_id\":\"%s\",\"product\":\"app\","
+                 "\"version\":\"2\",\"type\":\"per_device\",\"quantity\":1,"
+                 "\"platform\":\"non_windows\"}",
+                 w.customer_id);
+        cr_assert_eq(p.status, 201, "%s", p.body);
+        it_response_free(&p);
+    }
+    assert_no_pack(w.customer, ",\"platform\":\"windows\",\"version\":\"2\"",
+                   "app version 2 for platform windows");
+    {
+        /* Nothing in any detail says "this customer and platform" when the
+         * platform is not the cause. */
+        get_key(w.customer, "m", ",\"version\":\"3\"", &r);
+        cr_assert(!strstr(it_str(&r, "detail"), "platform"), "%s", r.body);
+        it_response_free(&r);
+    }
     get_key(w.customer, "m", ",\"platform\":\"windows\"", &r);
     cr_assert_eq(r.status, 201, "%s", r.body);
     it_response_free(&r);

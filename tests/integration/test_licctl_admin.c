@@ -243,6 +243,11 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
     admin_ok(&v, NULL, "product show app");
     cr_assert(strstr(v.out, "code") && strstr(v.out, "app") && strstr(v.out, "[\"a\",\"b\"]"), "%s", v.out);
     cr_assert_str_eq(str_of(admin_ok(&v, NULL, "product show app --json"), "version"), "1");
+    items = items_of(admin_ok(&v, NULL, "product list --json"));
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_str_eq(str_of(cJSON_GetArrayItem(items, 0), "code"), "app");
+    admin_ok(&v, NULL, "product list");
+    cr_assert(strstr(v.out, "code") && strstr(v.out, "app") && strstr(v.out, "standard"), "%s", v.out);
 
     /* pack create / show, a licence from it, and the assignment listed */
     o = admin_ok(&v, NULL,
@@ -263,6 +268,29 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
     admin_ok(&v, NULL, "assignments");
     cr_assert(strstr(v.out, "license_id") && strstr(v.out, "host-1") && strstr(v.out, "PO-FLOW"), "%s", v.out);
     cr_assert_eq(cJSON_GetArraySize(items_of(admin_ok(&v, NULL, "assignments --client nobody --json"))), 0);
+
+    /* pack list / update */
+    items = items_of(admin_ok(&v, NULL, "pack list --customer %s --product app --json", customer_id));
+    cr_assert_eq(cJSON_GetArraySize(items), 1);
+    cr_assert_eq(num_of(cJSON_GetArrayItem(items, 0), "assigned"), 1);
+    cr_assert_eq(cJSON_GetArraySize(items_of(admin_ok(&v, NULL, "pack list --product other --json"))), 0);
+    admin_ok(&v, NULL, "pack list");
+    cr_assert(strstr(v.out, "pack_id") && strstr(v.out, "PO-FLOW") && strstr(v.out, "per_device"), "%s", v.out);
+    o = admin_ok(&v, NULL, "pack update PO-FLOW --quantity 3 --expires 2099-01-01T00:00:00Z "
+                           "--on-over-limit report --json");
+    cr_assert_eq(num_of(o, "quantity"), 3);
+    cr_assert_str_eq(str_of(o, "expires"), "2099-01-01T00:00:00Z");
+    cr_assert_str_eq(str_of(o, "on_over_limit"), "report");
+    o = admin_ok(&v, NULL, "pack update PO-FLOW --expires never --json");
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(o, "expires")), "%s", v.out);
+    cr_assert_eq(get_key(customer_key, "host-2", NULL, NULL), 201);
+    admin_refused(&v, "quantity_below_assigned", "pack update PO-FLOW --quantity 1");
+
+    /* license deactivate: the seat is back, the client takes a new one */
+    admin_ok(&v, NULL, "license deactivate %s", license_id);
+    cr_assert_str_eq(v.out, "");
+    cr_assert_eq(num_of(admin_ok(&v, NULL, "pack show PO-FLOW --json"), "assigned"), 1);
+    cr_assert_eq(get_key(customer_key, "host-1", license_id, NULL), 201);
 
     /* license block / unblock, as get_key sees them */
     cr_assert_eq(bool_of(admin_ok(&v, NULL, "license block %s --json", license_id), "blocked"), 1);
@@ -351,7 +379,8 @@ Test(licctl_admin, a_vendor_day_through_every_subcommand)
     /* audit lists what was done */
     items = items_of(admin_ok(&v, NULL, "audit --json"));
     cr_assert(audited(items, "create", "customer") && audited(items, "create", "product") &&
-              audited(items, "create", "pack") && audited(items, "block", "license") &&
+              audited(items, "create", "pack") && audited(items, "update", "pack") &&
+              audited(items, "deactivate", "license") && audited(items, "block", "license") &&
               audited(items, "unblock", "license") && audited(items, "create", "user") &&
               audited(items, "entitle", "user") && audited(items, "revoke", "user") &&
               audited(items, "create", "group_key") && audited(items, "relink", "group_key") &&
@@ -440,7 +469,8 @@ Test(licctl_admin, users_machines_and_key_rotation)
     vendor_free(&v);
 }
 
-/* The same pack posted again is licd's 200: shown as first installed. */
+/* The same pack posted again is licd's 200: shown as it is; other fields
+ * under its pack id are refused. */
 Test(licctl_admin, a_pack_posted_again_is_shown_as_first_installed)
 {
     struct vendor v;
@@ -456,14 +486,20 @@ Test(licctl_admin, a_pack_posted_again_is_shown_as_first_installed)
              customer_id);
     cr_assert(strstr(v.out, "begin_serial") && strstr(v.out, "100"), "%s", v.out);
     cr_assert_str_eq(v.err, "");
-    o = admin_ok(&v, NULL, "pack create --customer %s --product app --version 1 --type concurrent --quantity 50 "
-                           "--pack-id P-1 --json",
+    o = admin_ok(&v, NULL, "pack create --customer %s --product app --version 1 --type concurrent --quantity 5 "
+                           "--pack-id P-1 --begin-serial 100 --expires 2099-01-01T00:00:00Z --json",
                  customer_id);
     cr_assert_eq(num_of(o, "quantity"), 5);
-    admin_ok(&v, NULL, "pack create --customer %s --product app --version 1 --type concurrent --quantity 50 "
-                       "--pack-id P-1",
+    admin_ok(&v, NULL, "pack create --customer %s --product app --version 1 --type concurrent --quantity 5 "
+                       "--pack-id P-1 --expires 2099-01-01T00:00:00Z",
              customer_id);
     cr_assert(strstr(v.err, "installed before"), "%s", v.err);
+    admin_refused(&v, "conflict",
+                  "pack create --customer %s --product app --version 1 --type concurrent --quantity 50 "
+                  "--pack-id P-1 --expires 2099-01-01T00:00:00Z",
+                  customer_id);
+    cr_assert(strstr(v.err, "quantity"), "%s", v.err);
+    cr_assert_eq(num_of(admin_ok(&v, NULL, "pack show P-1 --json"), "quantity"), 5);
     vendor_free(&v);
 }
 
@@ -477,6 +513,9 @@ Test(licctl_admin, refusals_exit_20_with_the_problem_code)
     admin_refused(&v, "conflict", "product create --code app --name Again --version 2");
     admin_refused(&v, "not_found", "product show nothing");
     admin_refused(&v, "not_found", "pack show nothing");
+    admin_refused(&v, "not_found", "pack update nothing --quantity 2");
+    admin_refused(&v, "invalid_field", "pack update nothing");
+    admin_refused(&v, "not_found", "license deactivate 999999999");
     admin_refused(&v, "not_found", "license block 999999999");
     admin_refused(&v, "invalid_field", "clone resolve 1 --action maybe");
     admin_refused(&v, "invalid_field", "usage --license 1 --from yesterday");
@@ -523,6 +562,10 @@ Test(licctl_admin, licd_down_and_bad_arguments_exit_1)
         "admin customer rotate-key",                              /* no CUSTOMER_ID */
         "admin vendor rotate-key --grace-s soon",
         "admin license block 1 2",
+        "admin license deactivate",                               /* no LICENSE_ID */
+        "admin pack update",                                      /* no PACK_ID */
+        "admin pack update P --quantity many",
+        "admin pack list --client c",                             /* not an option of pack list */
         "admin clone resolve 1",                                  /* no --action */
         "admin usage",                                            /* no --license */
         "admin customer list --name x",                           /* not an option of list */
@@ -572,11 +615,12 @@ Test(licctl_admin, licd_down_and_bad_arguments_exit_1)
 Test(licctl_admin, every_subcommand_has_help)
 {
     static const char *const cmds[] = {
-        "customer create", "customer list", "product create", "product show", "pack create",
-        "pack show", "assignments", "license block", "license unblock", "user create",
-        "user entitle", "user revoke", "user unrevoke", "user list", "user show", "machine free",
-        "customer rotate-key", "vendor rotate-key", "group-key create", "group-key list",
-        "group-key show", "group-key update", "group-key revoke", "group-key relink", "clones",
+        "customer create", "customer list", "product create", "product show", "product list",
+        "pack create", "pack show", "pack list", "pack update", "assignments", "license block",
+        "license unblock", "license deactivate", "user create", "user entitle", "user revoke",
+        "user unrevoke", "user list", "user show", "machine free", "customer rotate-key",
+        "vendor rotate-key", "group-key create", "group-key list", "group-key show",
+        "group-key update", "group-key revoke", "group-key relink", "clones",
         "clone resolve", "usage", "audit",
     };
     struct vendor v;

@@ -77,12 +77,20 @@ struct holder {
     char out[700], err[700];
 };
 
-static void start_lease(struct pool *p, struct holder *h, const char *name, char *url,
-                        char *client, int json)
+/* licctl lease, with --servers when servers is not NULL. */
+static void start_lease_with(struct pool *p, struct holder *h, const char *name, char *url,
+                             char *client, int json, char *servers)
 {
     extern char **environ;
-    char *argv[] = {"licctl", "lease", "--url", url, "--customer-key", p->customer, "--product",
-                    "cad", "--client", client, json ? "--json" : NULL, NULL};
+    char *argv[16] = {"licctl", "lease", "--url", url, "--customer-key", p->customer,
+                      "--product", "cad", "--client", client};
+    int argc = 10;
+    if (json)
+        argv[argc++] = "--json";
+    if (servers) {
+        argv[argc++] = "--servers";
+        argv[argc++] = servers;
+    }
     posix_spawn_file_actions_t fa;
 
     snprintf(h->out, sizeof h->out, "%s/%s.out", p->dir, name);
@@ -93,6 +101,12 @@ static void start_lease(struct pool *p, struct holder *h, const char *name, char
     posix_spawn_file_actions_addopen(&fa, 2, h->err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     cr_assert_eq(posix_spawn(&h->pid, it_env("LICD_LICCTL"), &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
+}
+
+static void start_lease(struct pool *p, struct holder *h, const char *name, char *url,
+                        char *client, int json)
+{
+    start_lease_with(p, h, name, url, client, json, NULL);
 }
 
 static char *slurp(const char *path)
@@ -250,21 +264,22 @@ Test(licctl_lease, human_lines_and_sigint, .timeout = 60)
     pool_free(&p);
 }
 
-/* Two nodes on one database, listing both in LICD_SERVERS. */
+/* Two nodes on one database: both listed in LICD_SERVERS, or (listed 0)
+ * each listing only itself (LICD_SERVERS empty). list is both URLs. */
 struct pair {
     int pid[2];
     char url[2][64];
-    char servers[200];
+    char list[160], servers[200];
 };
 
-static void pair_start(struct pool *p, struct pair *n)
+static void pair_start(struct pool *p, struct pair *n, int listed)
 {
     int port[2] = {it_free_port(), it_free_port()};
     const char *env[] = {TTL, n->servers, NULL};
     while (port[1] == port[0])
         port[1] = it_free_port();
-    snprintf(n->servers, sizeof n->servers, "LICD_SERVERS=http://127.0.0.1:%d,http://127.0.0.1:%d",
-             port[0], port[1]);
+    snprintf(n->list, sizeof n->list, "http://127.0.0.1:%d,http://127.0.0.1:%d", port[0], port[1]);
+    snprintf(n->servers, sizeof n->servers, "LICD_SERVERS=%s", listed ? n->list : "");
     for (int i = 0; i < 2; i++)
         n->pid[i] = node(p, env, port[i], n->url[i]);
 }
@@ -278,16 +293,19 @@ static void kill_node(struct pair *n, int i)
 }
 
 /* A pool of two nodes with one seat, and licctl holding it on the first;
- * lease gets its id. */
-static void hold_on_first(struct pool *p, struct pair *n, struct holder *h, int *next, char lease[64])
+ * lease gets its id. Nodes that do not list the pool (listed 0) leave
+ * licctl with the --servers it was given. */
+static void hold_on_first(struct pool *p, struct pair *n, struct holder *h, int *next, char lease[64],
+                          int listed)
 {
     cJSON *ev;
     pool_init(p, 1);
-    pair_start(p, n);
-    start_lease(p, h, "ws", n->url[0], "ws", 1);
+    pair_start(p, n, listed);
+    start_lease_with(p, h, "ws", n->url[0], "ws", 1, listed ? NULL : n->list);
     ev = await_event(p, h, "checkout", next, 15);
     cr_assert_str_eq(it_member_str(ev, "server"), n->url[0]);
-    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ev, "servers")), 2, "licd lists the pool");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(ev, "servers")), listed ? 2 : 1,
+                 "licd lists the pool, or itself");
     snprintf(lease, 64, "%s", it_member_str(ev, "lease_id"));
     cJSON_Delete(ev);
     cJSON_Delete(await_event(p, h, "heartbeat", next, 10));
@@ -344,7 +362,24 @@ Test(licctl_lease, failover_keeps_a_live_lease, .timeout = 90)
     char lease[64];
     int next = 0;
 
-    hold_on_first(&p, &n, &h, &next, lease);
+    hold_on_first(&p, &n, &h, &next, lease, 1);
+    kill_node(&n, 0);
+    assert_failover(&p, &n, &h, &next);
+    heartbeat_then_release(&p, &n, &h, &next, lease);
+}
+
+/* Each node lists only itself: licctl keeps the --servers it was given
+ * (a node's "servers" are merged into them, never replace them) and fails
+ * over to the second node all the same. */
+Test(licctl_lease, failover_along_the_given_servers_when_a_node_lists_only_itself, .timeout = 90)
+{
+    struct pool p;
+    struct pair n;
+    struct holder h;
+    char lease[64];
+    int next = 0;
+
+    hold_on_first(&p, &n, &h, &next, lease, 0);
     kill_node(&n, 0);
     assert_failover(&p, &n, &h, &next);
     heartbeat_then_release(&p, &n, &h, &next, lease);
@@ -362,7 +397,7 @@ Test(licctl_lease, failover_after_a_lapse_is_a_new_checkout, .timeout = 90)
     cJSON *ev;
     int next = 0;
 
-    hold_on_first(&p, &n, &h, &next, lease);
+    hold_on_first(&p, &n, &h, &next, lease, 1);
     lapse_while_stopped(&p, &n, &h);
     kill(h.pid, SIGCONT);
     assert_failover(&p, &n, &h, &next);
@@ -386,7 +421,7 @@ Test(licctl_lease, a_seat_lost_at_a_heartbeat_is_exit_20, .timeout = 90)
     char lease[64], *err;
     int next = 0;
 
-    hold_on_first(&p, &n, &h, &next, lease);
+    hold_on_first(&p, &n, &h, &next, lease, 1);
     lapse_while_stopped(&p, &n, &h);
     it_use_url(n.url[1]);
     cr_assert_eq(checkout_status(&p, "thief"), 201);

@@ -489,21 +489,55 @@ Test(packs, defaults_and_generated_ids_and_serials)
     world_free(&w);
 }
 
-Test(packs, posted_twice_answers_the_pack_as_first_installed)
+Test(packs, posted_again_the_same_is_200_and_different_is_409)
 {
     struct world w;
     it_response first, again, g;
+    /* Each differs from the installed pack in the one field named. */
+    static const struct {
+        int quantity;
+        const char *attributes, *extra, *field;
+    } differing[] = {
+        {99, "{\"a\":1,\"b\":[2]}", "", "quantity"},
+        {10, "{\"a\":1,\"b\":[2]}", ",\"platform\":\"legacy\"", "platform"},
+        {10, "{\"a\":1,\"b\":[2]}", ",\"begin_serial\":5000", "begin_serial"},
+        {10, "{\"a\":1,\"b\":[2]}", ",\"first_active\":\"2020-01-01T00:00:00Z\"", "first_active"},
+        {10, "{\"a\":1,\"b\":[2]}", ",\"expires\":\"2099-01-01T00:00:00Z\"", "expires"},
+        {10, "{\"a\":1,\"b\":[2]}", ",\"on_over_limit\":\"report\"", "on_over_limit"},
+        {10, "{\"a\":1,\"b\":[2,3]}", "", "attributes"},
+        {10, "{}", "", "attributes"},
+    };
     world_init(&w, "Twice Vendor");
-    post_pack(&w, &first, 201, "twice", 10, NULL);
-    post_pack(&w, &again, 200, "twice", 99, ",\"platform\":\"legacy\",\"begin_serial\":5000");
+    post_pack(&w, &first, 201, "twice", 10, ",\"attributes\":{\"a\":1,\"b\":[2]}");
+    /* The same fields, members in another order, defaults spelled out. */
+    post_pack(&w, &again, 200, "twice", 10,
+              f(",\"attributes\":{\"b\":[2],\"a\":1},\"platform\":\"any\","
+                "\"on_over_limit\":\"refuse\",\"begin_serial\":%.0f,\"first_active\":\"%s\"",
+                num(&first, "begin_serial"), it_str(&first, "first_active")));
     cr_assert_str_eq(again.body, first.body);
-    expect(&g, 200, "GET", "/v1/packs/twice", w.vendor, NULL);
-    cr_assert_eq(num(&g, "quantity"), 10);
-    cr_assert_str_eq(g.body, first.body);
-    it_response_free(&first);
     it_response_free(&again);
+    for (size_t i = 0; i < sizeof differing / sizeof differing[0]; i++) {
+        const char *body = f("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
+                             "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":%d,"
+                             "\"attributes\":%s%s}",
+                             w.customer_id, differing[i].quantity, differing[i].attributes,
+                             differing[i].extra);
+        expect_problem(409, "conflict", differing[i].field, "POST", "/v1/packs", w.vendor, body);
+    }
+    {
+        char other_id[37], other_key[80];
+        it_new_customer(w.vendor, "Customer Two", other_id, other_key);
+        expect_problem(409, "conflict", "customer_id", "POST", "/v1/packs", w.vendor,
+                       f("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
+                         "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10,"
+                         "\"attributes\":{\"a\":1,\"b\":[2]}}",
+                         other_id));
+    }
+    expect(&g, 200, "GET", "/v1/packs/twice", w.vendor, NULL);
+    cr_assert_str_eq(g.body, first.body, "a refused post changed the pack");
+    it_response_free(&first);
     it_response_free(&g);
-    cr_assert_eq(audit_count(w.vendor), 3, "the repeat is no new action");
+    cr_assert_eq(audit_count(w.vendor), 4, "pack and customer created; repeats are no new action");
     world_free(&w);
 }
 
@@ -653,7 +687,7 @@ Test(packs, overlapping_serials_are_409_and_install_nothing)
                              "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10,"
                              "\"begin_serial\":1095}",
                              w.customer_id);
-        expect_problem(409, "conflict", "1095", "POST", "/v1/packs", w.vendor, body);
+        expect_problem(409, "serial_range_taken", "1095", "POST", "/v1/packs", w.vendor, body);
     }
     expect_problem(404, "not_found", NULL, "GET", "/v1/packs/overlap", w.vendor, NULL);
     /* Adjacent ranges are fine; the next generated serial follows the highest. */

@@ -65,24 +65,32 @@ static domain_upgrade_answer check(domain_upgrade_facts f) { return domain_upgra
 
 Test(upgrade, available_when_path_and_seat)
 {
-    domain_upgrade_answer a = check((domain_upgrade_facts){1, 0, 0, 1, 1});
+    domain_upgrade_answer a = check((domain_upgrade_facts){1, 0, 0, 1, 1, 0});
     cr_assert(a.available && a.supported);
     cr_assert_str_eq(a.reason, "available");
 }
 
 Test(upgrade, supported_but_no_seat)
 {
-    domain_upgrade_answer a = check((domain_upgrade_facts){1, 0, 0, 1, 0});
+    domain_upgrade_answer a = check((domain_upgrade_facts){1, 0, 0, 1, 0, 0});
     cr_assert(!a.available && a.supported);
     cr_assert_str_eq(a.reason, "no_upgrade_seat");
 }
 
 Test(upgrade, reasons_in_order_of_precedence)
 {
-    cr_assert_str_eq(check((domain_upgrade_facts){1, 1, 0, 1, 1}).reason, "license_blocked");
-    cr_assert_str_eq(check((domain_upgrade_facts){0, 0, 0, 1, 1}).reason, "license_not_active");
-    cr_assert_str_eq(check((domain_upgrade_facts){1, 0, 1, 1, 1}).reason, "same_version");
-    cr_assert_str_eq(check((domain_upgrade_facts){1, 0, 0, 0, 1}).reason, "no_upgrade_path");
-    cr_assert(!check((domain_upgrade_facts){1, 1, 0, 1, 1}).available);
-    cr_assert(!check((domain_upgrade_facts){1, 0, 0, 0, 1}).supported);
+    cr_assert_str_eq(check((domain_upgrade_facts){1, 1, 0, 1, 1, 0}).reason, "license_blocked");
+    cr_assert_str_eq(check((domain_upgrade_facts){.license_blocked = 1, .license_deactivated = 1,
+                                                   .path_exists = 1, .seat_free = 1})
+                         .reason,
+                     "license_blocked");
+    cr_assert_str_eq(check((domain_upgrade_facts){.license_deactivated = 1, .path_exists = 1,
+                                                   .seat_free = 1})
+                         .reason,
+                     "license_deactivated");
+    cr_assert_str_eq(check((domain_upgrade_facts){0, 0, 0, 1, 1, 0}).reason, "license_not_active");
+    cr_assert_str_eq(check((domain_upgrade_facts){1, 0, 1, 1, 1, 0}).reason, "same_version");
+    cr_assert_str_eq(check((domain_upgrade_facts){1, 0, 0, 0, 1, 0}).reason, "no_upgrade_path");
+    cr_assert(!check((domain_upgrade_facts){1, 1, 0, 1, 1, 0}).available);
+    cr_assert(!check((domain_upgrade_facts){1, 0, 0, 0, 1, 0}).supported);
 }
