@@ -84,8 +84,7 @@ static int presented(http_request *req, const char *h, unsigned *key, const char
     if (!(*token = credentials(h, "Bearer")))
         return api_unauthorized(req);
     if (crypto_apikey_kind(*token, &kind) != 0) {
-        snprintf(req->detail, sizeof req->detail, "unknown key");
-        return LICD_ERR_UNAUTHORIZED;
+        return http_fail(req, LICD_ERR_UNAUTHORIZED, "unknown key");
     }
     *key = kind == APIKEY_VENDOR ? API_KEY_VENDOR : kind == APIKEY_CUSTOMER ? API_KEY_CUSTOMER : 0;
     return LICD_OK;
@@ -111,9 +110,9 @@ static int verify_license(http_request *req, const char *jwt, api_license_caller
     cJSON_Delete(claims);
     if (rc == LICD_OK)
         return LICD_OK;
-    snprintf(req->detail, sizeof req->detail, "the licence %s",
-             rc == LICD_ERR_TOKEN_EXPIRED ? "has expired" : "is not one this service signed");
-    return LICD_ERR_UNAUTHORIZED;
+    return http_fail(req, LICD_ERR_UNAUTHORIZED, "the licence %s",
+                     rc == LICD_ERR_TOKEN_EXPIRED ? "has expired"
+                                                  : "is not one this service signed");
 }
 
 /* Finds the tenant or licence behind a presented credential of kind key:

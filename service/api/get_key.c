@@ -32,10 +32,9 @@ static int require_challenge(http_request *req, const store_customer *c, const c
     if (!req->problem_extra || !cJSON_AddStringToObject(req->problem_extra, "nonce", nonce) ||
         !json_add_time(req->problem_extra, "expires_at", expires))
         return LICD_ERR_NOMEM;
-    snprintf(req->detail, sizeof req->detail,
-             "this product needs a platform challenge: answer with "
-             "hex(SHA-256(nonce bytes + client image + nonce bytes))");
-    return LICD_ERR_CHALLENGE_REQUIRED;
+    return http_fail(req, LICD_ERR_CHALLENGE_REQUIRED,
+                     "this product needs a platform challenge: answer with "
+                     "hex(SHA-256(nonce bytes + client image + nonce bytes))");
 }
 
 /* Checks the challenge answer; on success the image's platform becomes the client's. */
@@ -45,17 +44,17 @@ static int check_challenge(http_request *req, const store_customer *c, const cJS
     const char *nonce, *response;
     int ok, rc;
     if (!cJSON_IsObject(challenge)) {
-        snprintf(req->detail, sizeof req->detail, "challenge must be an object {nonce, response}");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD,
+                         "challenge must be an object {nonce, response}");
     }
     if ((rc = json_get_string(challenge, "nonce", 1, 1, 64, &nonce, req->detail)) != LICD_OK ||
         (rc = json_get_string(challenge, "response", 1, 1, 128, &response, req->detail)) != LICD_OK)
         return rc;
     rc = store_challenge_check(c->vendor_id, c->id, nonce, response, software_id, &ok, platform);
     if (rc == LICD_OK && !ok) {
-        snprintf(req->detail, sizeof req->detail,
-                 "the nonce is unknown, expired or used, the image unknown, or the response wrong");
-        rc = LICD_ERR_CHALLENGE_FAILED;
+        rc = http_fail(
+            req, LICD_ERR_CHALLENGE_FAILED,
+            "the nonce is unknown, expired or used, the image unknown, or the response wrong");
     }
     return rc;
 }
@@ -156,11 +155,10 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
         }
         switch (domain_grant_first_step(&r.facts)) {
         case GRANT_REFUSE_BLOCKED:
-            snprintf(req->detail, sizeof req->detail, "licence %s is blocked",
-                     r.facts.has_permanent && r.facts.permanent_blocked
-                         ? r.permanent.license_id
-                         : r.temporary.license_id);
-            rc = LICD_ERR_LICENSE_BLOCKED;
+            rc = http_fail(req, LICD_ERR_LICENSE_BLOCKED, "licence %s is blocked",
+                           r.facts.has_permanent && r.facts.permanent_blocked
+                               ? r.permanent.license_id
+                               : r.temporary.license_id);
             goto out;
         case GRANT_RETURN_PERMANENT:
             rc = permanent_answer(req, 200, &r.permanent, r.permanent_document, p, key,
@@ -183,10 +181,9 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
                 rc = api_license_reply(req, 201, &fresh, NULL, p, NULL);
             goto out;
         case GRANT_TEMPORARY_EXPIRED:
-            snprintf(req->detail, sizeof req->detail,
-                     "the temporary licence %s has run out and no seat is free",
-                     r.temporary.license_id);
-            rc = LICD_ERR_TEMPORARY_LICENSE_EXPIRED;
+            rc = http_fail(req, LICD_ERR_TEMPORARY_LICENSE_EXPIRED,
+                           "the temporary licence %s has run out and no seat is free",
+                           r.temporary.license_id);
             goto out;
         case GRANT_NO_MATCHING_PACK:
             rc = no_matching_pack(req, g, p);
@@ -234,8 +231,7 @@ int api_get_key(http_request *req)
         challenge = NULL;
     rc = store_product_get(c->vendor_id, product, &p);
     if (rc == LICD_ERR_NOT_FOUND) {
-        snprintf(req->detail, sizeof req->detail, "no product %s", product);
-        rc = LICD_ERR_NO_MATCHING_PACK;
+        rc = http_fail(req, LICD_ERR_NO_MATCHING_PACK, "no product %s", product);
     }
     if (rc != LICD_OK)
         goto out;

@@ -41,8 +41,7 @@ static int read_request(http_request *req, const cJSON *body, struct group_reque
         (rc = json_get_string(body, "update_password", 0, 1, 128, &g->password, req->detail)))
         return rc;
     if (g->claimed_ip && netaddr_parse(g->claimed_ip, &claimed) != 0) {
-        snprintf(req->detail, sizeof req->detail, "ip must be an IPv4 or IPv6 address");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "ip must be an IPv4 or IPv6 address");
     }
     /* An ip_range link looks at the address the request came from, never at
      * what its body claims. */
@@ -52,8 +51,7 @@ static int read_request(http_request *req, const cJSON *body, struct group_reque
         g->ip = g->address;
     if (g->domain) {
         if (!domain_link_domain_valid(g->domain)) {
-            snprintf(req->detail, sizeof req->detail, "domain must be a DNS name");
-            return LICD_ERR_INVALID_FIELD;
+            return http_fail(req, LICD_ERR_INVALID_FIELD, "domain must be a DNS name");
         }
         domain_link_domain_canonical(g->domain, g->domain_buf, sizeof g->domain_buf);
         g->domain = g->domain_buf;
@@ -68,44 +66,36 @@ static int refuse(http_request *req, const store_activation *a, const struct gro
     case GROUP_ISSUE:
         break;
     case GROUP_KEY_REVOKED:
-        snprintf(req->detail, sizeof req->detail, "the group key has been revoked");
-        return LICD_ERR_GROUP_KEY_REVOKED;
+        return http_fail(req, LICD_ERR_GROUP_KEY_REVOKED, "the group key has been revoked");
     case GROUP_KEY_EXPIRED:
-        snprintf(req->detail, sizeof req->detail, "the group key has expired");
-        return LICD_ERR_GROUP_KEY_EXPIRED;
+        return http_fail(req, LICD_ERR_GROUP_KEY_EXPIRED, "the group key has expired");
     case GROUP_SCHEME_MISMATCH:
-        snprintf(req->detail, sizeof req->detail, "the group key is not for scheme %.64s",
-                 g->scheme);
-        return LICD_ERR_SCHEME_MISMATCH;
+        return http_fail(req, LICD_ERR_SCHEME_MISMATCH, "the group key is not for scheme %.64s",
+                         g->scheme);
     case GROUP_PRODUCT_NOT_IN_GROUP:
-        snprintf(req->detail, sizeof req->detail, "%.64s is not among the group key's products",
-                 g->product);
-        return LICD_ERR_PRODUCT_NOT_IN_GROUP;
+        return http_fail(req, LICD_ERR_PRODUCT_NOT_IN_GROUP,
+                         "%.64s is not among the group key's products", g->product);
     case GROUP_LINK_MISMATCH:
-        snprintf(req->detail, sizeof req->detail,
-                 "the request is not on the group key's link (the address it came from, its"
-                 " domain, node, app or container)");
-        return LICD_ERR_LINK_MISMATCH;
+        return http_fail(req, LICD_ERR_LINK_MISMATCH,
+                         "the request is not on the group key's link (the address it came from, its"
+                         " domain, node, app or container)");
     case GROUP_QUOTA_EXCEEDED:
-        snprintf(req->detail, sizeof req->detail,
-                 "node %.64s has as many instances of %.64s as the group key allows", g->node_id,
-                 g->product);
-        return LICD_ERR_QUOTA_EXCEEDED;
+        return http_fail(req, LICD_ERR_QUOTA_EXCEEDED,
+                         "node %.64s has as many instances of %.64s as the group key allows",
+                         g->node_id, g->product);
     case GROUP_CONTAINER_QUOTA_EXCEEDED:
-        snprintf(req->detail, sizeof req->detail,
-                 "container %.48s on node %.48s has as many instances of %.48s as the group"
-                 " key allows", g->container_id ? g->container_id : "(none)", g->node_id,
-                 g->product);
-        return LICD_ERR_QUOTA_EXCEEDED;
+        return http_fail(req, LICD_ERR_QUOTA_EXCEEDED,
+                         "container %.48s on node %.48s has as many instances of %.48s as the group"
+                         " key allows",
+                         g->container_id ? g->container_id : "(none)", g->node_id, g->product);
     case GROUP_LICENSE_BLOCKED:
-        snprintf(req->detail, sizeof req->detail,
-                 "the licence of app %.64s on node %.64s is blocked", g->app_id, g->node_id);
-        return LICD_ERR_LICENSE_BLOCKED;
+        return http_fail(req, LICD_ERR_LICENSE_BLOCKED,
+                         "the licence of app %.64s on node %.64s is blocked", g->app_id,
+                         g->node_id);
     case GROUP_OVER_LIMIT:
-        snprintf(req->detail, sizeof req->detail,
-                 "the licence's reported usage of %.64s (%.17g) is over its limit (%.17g)",
-                 a->excess.metric, a->excess.value, a->excess.limit);
-        return LICD_ERR_OVER_LIMIT;
+        return http_fail(req, LICD_ERR_OVER_LIMIT,
+                         "the licence's reported usage of %.64s (%.17g) is over its limit (%.17g)",
+                         a->excess.metric, a->excess.value, a->excess.limit);
     }
     return LICD_ERR_INTERNAL;
 }

@@ -23,9 +23,8 @@ int api_list_params(http_request *req, int *limit, long long *after)
         errno = 0;
         v = strtol(l, &end, 10);
         if (errno || end == l || *end || v < 1 || v > API_LIST_MAX) {
-            snprintf(req->detail, sizeof req->detail, "limit must be a whole number from 1 to %d",
-                     API_LIST_MAX);
-            return LICD_ERR_INVALID_FIELD;
+            return http_fail(req, LICD_ERR_INVALID_FIELD,
+                             "limit must be a whole number from 1 to %d", API_LIST_MAX);
         }
         *limit = (int)v;
     }
@@ -41,8 +40,8 @@ int api_list_params(http_request *req, int *limit, long long *after)
         }
         free(raw);
         if (v < 0) {
-            snprintf(req->detail, sizeof req->detail, "cursor is not one this service gave out");
-            return LICD_ERR_INVALID_FIELD;
+            return http_fail(req, LICD_ERR_INVALID_FIELD,
+                             "cursor is not one this service gave out");
         }
         *after = v;
     }
@@ -56,8 +55,7 @@ int api_list_filter(http_request *req, const char *name, size_t max, const char 
     if (!v)
         return LICD_OK;
     if (!*v || strlen(v) > max) {
-        snprintf(req->detail, sizeof req->detail, "%s must be 1 to %zu bytes long", name, max);
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "%s must be 1 to %zu bytes long", name, max);
     }
     *out = v;
     return LICD_OK;
@@ -67,8 +65,7 @@ int api_list_filter_uuid(http_request *req, const char *name, const char **out)
 {
     int rc = api_list_filter(req, name, 36, out);
     if (rc == LICD_OK && *out && !json_is_uuid(*out)) {
-        snprintf(req->detail, sizeof req->detail, "%s must be a UUID", name);
-        rc = LICD_ERR_INVALID_FIELD;
+        rc = http_fail(req, LICD_ERR_INVALID_FIELD, "%s must be a UUID", name);
     }
     return rc;
 }

@@ -22,8 +22,7 @@ int api_healthz(http_request *req) { return reply_status(req, 200, "ok"); }
 int api_readyz(http_request *req)
 {
     if (store_ready() != LICD_OK) {
-        snprintf(req->detail, sizeof req->detail, "the database is unreachable or read-only");
-        return LICD_ERR_UNAVAILABLE;
+        return http_fail(req, LICD_ERR_UNAVAILABLE, "the database is unreachable or read-only");
     }
     return reply_status(req, 200, "ready");
 }

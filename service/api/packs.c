@@ -157,10 +157,9 @@ static int reply_installed(http_request *req, const struct pack_body *b, const s
     const char *field = differing_field(b, k);
     if (!field)
         return reply_pack(req, 200, k);
-    snprintf(req->detail, sizeof req->detail,
-             "pack %s is installed with another %s: PATCH it, or post another pack_id",
-             k->pack_id, field);
-    return LICD_ERR_CONFLICT;
+    return http_fail(req, LICD_ERR_CONFLICT,
+                     "pack %s is installed with another %s: PATCH it, or post another pack_id",
+                     k->pack_id, field);
 }
 
 /* Installs the pack, or answers as reply_installed when the vendor has one

@@ -120,8 +120,7 @@ int api_upgrade_paths_create(http_request *req)
         (rc = json_get_string(body, "to_version", 1, 1, 64, &to, req->detail)) != LICD_OK)
         goto out;
     if (strcmp(from, to) == 0) {
-        snprintf(req->detail, sizeof req->detail, "to_version must differ from from_version");
-        rc = LICD_ERR_INVALID_FIELD;
+        rc = http_fail(req, LICD_ERR_INVALID_FIELD, "to_version must differ from from_version");
         goto out;
     }
     if ((rc = path_product(req, caller, &p)) != LICD_OK ||

@@ -132,8 +132,7 @@ static int read_json(http_request *req, struct report *r)
         return rc;
     records = cJSON_GetObjectItemCaseSensitive(body, "records");
     if (!cJSON_IsArray(records)) {
-        snprintf(req->detail, sizeof req->detail, "records must be an array of records");
-        rc = LICD_ERR_INVALID_FIELD;
+        rc = http_fail(req, LICD_ERR_INVALID_FIELD, "records must be an array of records");
     }
     cJSON_ArrayForEach(rec, records) {
         if (rc == LICD_OK)
@@ -167,9 +166,8 @@ static int gunzip(http_request *req, char **out, size_t *out_len)
         if (!buf || n == cap) {
             char *grown;
             if (buf && cap > limit) {
-                snprintf(req->detail, sizeof req->detail,
-                         "the report inflates to more than %zu bytes", limit);
-                rc = LICD_ERR_BODY_TOO_LARGE;
+                rc = http_fail(req, LICD_ERR_BODY_TOO_LARGE,
+                               "the report inflates to more than %zu bytes", limit);
                 break;
             }
             cap = buf ? (2 * cap > limit + 1 ? limit + 1 : 2 * cap) : cap;
@@ -195,9 +193,8 @@ static int gunzip(http_request *req, char **out, size_t *out_len)
         if (zrc == Z_MEM_ERROR) {
             rc = LICD_ERR_NOMEM;
         } else {
-            snprintf(req->detail, sizeof req->detail, "the gzip archive is %s",
-                     zrc == Z_BUF_ERROR ? "truncated" : "corrupt");
-            rc = LICD_ERR_INVALID_ARCHIVE;
+            rc = http_fail(req, LICD_ERR_INVALID_ARCHIVE, "the gzip archive is %s",
+                           zrc == Z_BUF_ERROR ? "truncated" : "corrupt");
         }
         break;
     }
@@ -286,8 +283,7 @@ int api_report_usage(http_request *req)
 
     if ((rc = store_usage_limits(vnd, lid, &limits_json)) != LICD_OK) {
         if (rc == LICD_ERR_NOT_FOUND) {
-            snprintf(req->detail, sizeof req->detail, "the licence is not known here");
-            rc = LICD_ERR_UNAUTHORIZED;
+            rc = http_fail(req, LICD_ERR_UNAUTHORIZED, "the licence is not known here");
         }
         goto out;
     }

@@ -175,14 +175,13 @@ static int read_codes(http_request *req, const cJSON *arr, struct issue *x)
     cJSON_ArrayForEach(el, arr) {
         if (strspn(el->valuestring, "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
             strlen(el->valuestring)) {
-            snprintf(req->detail, sizeof req->detail, "products holds a malformed product code");
-            return LICD_ERR_INVALID_FIELD;
+            return http_fail(req, LICD_ERR_INVALID_FIELD,
+                             "products holds a malformed product code");
         }
         x->codes[x->n++] = el->valuestring;
     }
     if (x->n == 0) {
-        snprintf(req->detail, sizeof req->detail, "products must name at least one product");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "products must name at least one product");
     }
     return LICD_OK;
 }
@@ -190,11 +189,11 @@ static int read_codes(http_request *req, const cJSON *arr, struct issue *x)
 /* The revoked user's refusal: what happened and what to do. */
 static int user_revoked(http_request *req, const char *username)
 {
-    snprintf(req->detail, sizeof req->detail,
-             "the vendor revoked user %s: no token is issued or renewed for it until the vendor "
-             "lifts the revocation (POST /v1/users/{username}/unrevoke)",
-             username);
-    return LICD_ERR_USER_REVOKED;
+    return http_fail(
+        req, LICD_ERR_USER_REVOKED,
+        "the vendor revoked user %s: no token is issued or renewed for it until the vendor "
+        "lifts the revocation (POST /v1/users/{username}/unrevoke)",
+        username);
 }
 
 /* The login itself, on the offload pool: scrypt costs tens of
@@ -230,8 +229,7 @@ static int tokens_create(http_request *req)
     /* An unknown user costs the same scrypt work as a wrong password. */
     if (!crypto_password_verify(password, x.facts.found ? x.facts.password_hash : NULL)) {
         if ((rc = store_login_failure_add(c->id, x.username)) == LICD_OK) {
-            snprintf(req->detail, sizeof req->detail, "unknown user or wrong password");
-            rc = LICD_ERR_INVALID_CREDENTIALS;
+            rc = http_fail(req, LICD_ERR_INVALID_CREDENTIALS, "unknown user or wrong password");
         }
         goto out;
     }

@@ -47,9 +47,8 @@ int api_update_passwords_list(http_request *req)
     int limit, rc;
 
     if (s && domain_upw_status_parse(s, &status) != 0) {
-        snprintf(req->detail, sizeof req->detail,
-                 "status must be one of: issued, used, cloned, dismissed, blocked");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD,
+                         "status must be one of: issued, used, cloned, dismissed, blocked");
     }
     if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
         (rc = store_upw_list(caller->vendor.id, status, after, limit, &page)) != LICD_OK)

@@ -36,16 +36,14 @@ static int prepare(http_request *req, struct upgrade_request *u, cJSON **body)
         (rc = json_get_string(*body, "target_version", 1, 1, 64, &u->target, req->detail)) != LICD_OK)
         return rc;
     if (api_license_verify(jwt, &claims) == LICD_ERR_TOKEN_INVALID) {
-        snprintf(req->detail, sizeof req->detail,
-                 "license is not a licence signed by this service");
-        rc = LICD_ERR_INVALID_FIELD;
+        rc = http_fail(req, LICD_ERR_INVALID_FIELD,
+                       "license is not a licence signed by this service");
         goto out;
     }
     lid = cJSON_GetObjectItemCaseSensitive(claims, "lid")->valuestring; /* checked by the verify */
     pid = json_string_member(claims, "pid");
     if (!pid || !json_string_member(claims, "cus") || strcmp(json_string_member(claims, "cus"), u->customer->id) != 0) {
-        snprintf(req->detail, sizeof req->detail, "the licence belongs to another customer");
-        rc = LICD_ERR_FORBIDDEN;
+        rc = http_fail(req, LICD_ERR_FORBIDDEN, "the licence belongs to another customer");
         goto out;
     }
     if ((rc = store_license_get(u->customer->vendor_id, lid, &u->license, &u->kind)) != LICD_OK ||
@@ -97,15 +95,14 @@ int api_upgrade(http_request *req)
     if (rc != LICD_OK)
         goto out;
     if (u.license.blocked) {
-        snprintf(req->detail, sizeof req->detail, "licence %s is blocked", u.license.license_id);
-        rc = LICD_ERR_LICENSE_BLOCKED;
+        rc =
+            http_fail(req, LICD_ERR_LICENSE_BLOCKED, "licence %s is blocked", u.license.license_id);
         goto out;
     }
     if (!u.answer.available) {
-        snprintf(req->detail, sizeof req->detail,
-                 "licence %s cannot be upgraded to %s (reason: %s)", u.license.license_id,
-                 u.target, u.answer.reason);
-        rc = LICD_ERR_NO_UPGRADE_AVAILABLE;
+        rc = http_fail(req, LICD_ERR_NO_UPGRADE_AVAILABLE,
+                       "licence %s cannot be upgraded to %s (reason: %s)", u.license.license_id,
+                       u.target, u.answer.reason);
         goto out;
     }
     rc = store_upgrade(&u.license, u.kind, u.target, &fresh);

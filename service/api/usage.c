@@ -18,9 +18,8 @@ static int time_arg(http_request *req, const char *name, char *buf, size_t len, 
     if (!v)
         return LICD_OK;
     if (json_parse_time(v, &t) != 0) {
-        snprintf(req->detail, sizeof req->detail,
-                 "%s must be an RFC 3339 time such as 2026-01-31T12:00:00Z", name);
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD,
+                         "%s must be an RFC 3339 time such as 2026-01-31T12:00:00Z", name);
     }
     json_format_time(t, buf, len);
     *out = buf;
@@ -54,16 +53,14 @@ int api_usage_get(http_request *req)
     int rc, known = 0;
 
     if (!license_id || !*license_id || strlen(license_id) > 64) {
-        snprintf(req->detail, sizeof req->detail, "license_id is required (1 to 64 bytes)");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "license_id is required (1 to 64 bytes)");
     }
     if ((rc = time_arg(req, "from", from_buf, sizeof from_buf, &from)) != LICD_OK ||
         (rc = time_arg(req, "to", to_buf, sizeof to_buf, &to)) != LICD_OK ||
         (rc = store_usage_license_known(caller->vendor.id, license_id, &known)) != LICD_OK)
         return rc;
     if (!known) {
-        snprintf(req->detail, sizeof req->detail, "no licence %.64s", license_id);
-        return LICD_ERR_NOT_FOUND;
+        return http_fail(req, LICD_ERR_NOT_FOUND, "no licence %.64s", license_id);
     }
     if ((rc = store_usage_aggregate(caller->vendor.id, license_id, from, to, &page)) != LICD_OK)
         return rc;

@@ -19,8 +19,7 @@ static int vendor_customer(http_request *req, const api_vendor_caller *v, const 
                            store_customer *c)
 {
     if (!customer_id) {
-        snprintf(req->detail, sizeof req->detail, "customer_id is required");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "customer_id is required");
     }
     int rc = store_customer_get(v->vendor.id, customer_id, c);
     if (rc == LICD_ERR_NOT_FOUND)

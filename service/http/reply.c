@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,15 @@ static int queue(http_request *req, int status, struct MHD_Response *resp, const
     return LICD_OK;
 }
 
+int http_fail(http_request *req, licd_err err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(req->detail, sizeof req->detail, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
 int http_offload(http_request *req, http_handler next)
 {
     req->offload = next;
@@ -260,8 +270,8 @@ int http_json_body(http_request *req, cJSON **out)
     *out = NULL;
     if (!type || strncasecmp(type, "application/json", n) != 0 ||
         (type[n] != '\0' && type[n] != ';' && type[n] != ' ')) {
-        snprintf(req->detail, sizeof req->detail, "Content-Type must be application/json");
-        return LICD_ERR_UNSUPPORTED_MEDIA_TYPE;
+        return http_fail(req, LICD_ERR_UNSUPPORTED_MEDIA_TYPE,
+                         "Content-Type must be application/json");
     }
     return json_parse_object(req->body, req->body_len, out, req->detail);
 }

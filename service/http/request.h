@@ -63,6 +63,11 @@ struct http_request {
     int held_status;
 };
 
+/* Sets the problem detail of req from a printf format and returns err, so
+ * that a refusal reads `return http_fail(req, LICD_ERR_X, "...", ...);`. */
+int http_fail(http_request *req, licd_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Runs next(req) on the server's offload pool instead of the calling HTTP
  * worker, for CPU-bound work (password hashing) that must never hold the
  * threads serving other routes; a handler ends with

@@ -206,8 +206,7 @@ static void dispatch(struct server_request *sr)
             return;
         MHD_resume_connection(req->conn);
         req->offload = NULL;
-        snprintf(req->detail, sizeof req->detail, "too many requests of this kind at once");
-        rc = LICD_ERR_UNAVAILABLE;
+        rc = http_fail(req, LICD_ERR_UNAVAILABLE, "too many requests of this kind at once");
     }
     if (!req->status)
         http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
