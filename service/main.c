@@ -12,6 +12,7 @@
 #include "crypto/keys.h"
 #include "http/server.h"
 #include "store/db.h"
+#include "store/heartbeats.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/vendors.h"
@@ -196,6 +197,9 @@ static int cmd_serve(void)
                               .routes = api_routes,
                               .nroutes = api_nroutes,
                               .authorize = api_authorize};
+    /* Before the server, so that the first heartbeat is batched too. */
+    if (store_heartbeats_start() != LICD_OK)
+        log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -218,6 +222,7 @@ static int cmd_serve(void)
     log_line("info", "stopped", NULL);
     rc = 0;
 out:
+    store_heartbeats_stop(); /* after the server: no request waits on it */
     store_shutdown();
     crypto_keyring_free(ring);
     return rc;
