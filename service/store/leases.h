@@ -56,12 +56,12 @@ typedef struct {
     char checked_out_at[40], expires_at[40];   /* RFC 3339 */
 } store_lease_item;
 
-/* What GET /v1/leases filters by (NULL: not by that); the caller has made
- * sure each names something of the vendor. */
+/* What GET /v1/leases filters by: a pack, or else a customer and maybe a
+ * product; the caller has made sure they are the vendor's. */
 typedef struct {
-    const char *pack_id;       /* the vendor's pack id */
-    const char *customer_id;
-    long long product_id;      /* 0: any product */
+    const char *pack_id;       /* the vendor's pack id, or NULL */
+    const char *customer_id;   /* when pack_id is NULL */
+    long long product_id;      /* with customer_id; 0: any product */
 } store_lease_filter;
 
 /* The vendor's leases that are neither released nor lapsed, oldest first,
