@@ -182,8 +182,7 @@ static int read_filter(http_request *req, const char *vendor_id, store_lease_fil
     if (f->pack_id) {
         /* A pack's lapsed leases are released as it is read. */
         if ((rc = store_pack_get(vendor_id, f->pack_id, &pack)) == LICD_ERR_NOT_FOUND)
-            snprintf(req->detail, sizeof req->detail, "this vendor has no pack %.64s",
-                     f->pack_id);
+            snprintf(req->detail, sizeof req->detail, "this vendor has no pack %.64s", f->pack_id);
         store_pack_clear(&pack);
         return rc;
     }

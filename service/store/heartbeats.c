@@ -58,8 +58,10 @@ static struct {
     struct beat *head, **tail;
     pthread_t thread;
     int running, started;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-       NULL, &q.head, 0, 0, 0};
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .queued = PTHREAD_COND_INITIALIZER,
+       .written = PTHREAD_COND_INITIALIZER,
+       .tail = &q.head};
 
 /* Column param of every heartbeat of batch b as an array literal
  * {"a","b"} (malloc'd; NULL when memory ran out). */

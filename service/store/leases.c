@@ -140,9 +140,9 @@ static const store_sql Q_LEASE_LIST_BY_CUSTOMER = {
 
 /* What one checkout statement found. */
 struct found {
-    int lease, held;        /* a lease came back; the client's own */
-    long long packs, free;  /* active concurrent packs; those with a free seat */
-    long long due;          /* full ones whose next_lapse_at has passed */
+    int lease, held;       /* a lease came back; the client's own */
+    long long packs, free; /* active concurrent packs; those with a free seat */
+    long long due;         /* full ones whose next_lapse_at has passed */
 };
 
 static int checkout_once(const char *const *params, store_lease *out, struct found *f)
@@ -167,9 +167,9 @@ struct reclaim {
     const store_sql *due;
     int nparams;
     const char *const *params;
-    int npacks;             /* packs locked by the last run */
-    long long last_id;      /* the last of them */
-    long long released;     /* leases released by the last run */
+    int npacks;         /* packs locked by the last run */
+    long long last_id;  /* the last of them */
+    long long released; /* leases released by the last run */
 };
 
 /* "{1,2,3}": the ids of column col of res as a bigint[] literal (malloc'd). */
@@ -222,8 +222,7 @@ out:
 }
 
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out,
-                         store_checkout *outcome)
+                         const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
 {
     char product[24], seconds[24];
     const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
@@ -307,8 +306,8 @@ int store_lease_reclaim_due(long long *released)
     return LICD_OK;
 }
 
-int store_lease_list(const char *vendor_id, const store_lease_filter *f, long long after,
-                     int limit, store_page *page)
+int store_lease_list(const char *vendor_id, const store_lease_filter *f, long long after, int limit,
+                     store_page *page)
 {
     char a[24], l[16], product[24];
     const char *params[5] = {vendor_id, a, l, f->pack_id ? f->pack_id : f->customer_id,
@@ -317,8 +316,6 @@ int store_lease_list(const char *vendor_id, const store_lease_filter *f, long lo
     snprintf(l, sizeof l, "%d", limit + 1);
     snprintf(product, sizeof product, "%lld", f->product_id);
     if (f->pack_id)
-        return store_fetch_page(&Q_LEASE_LIST_BY_PACK, 4, params, &item_row, limit, ITEM_SEQ,
-                                page);
-    return store_fetch_page(&Q_LEASE_LIST_BY_CUSTOMER, 5, params, &item_row, limit, ITEM_SEQ,
-                            page);
+        return store_fetch_page(&Q_LEASE_LIST_BY_PACK, 4, params, &item_row, limit, ITEM_SEQ, page);
+    return store_fetch_page(&Q_LEASE_LIST_BY_CUSTOMER, 5, params, &item_row, limit, ITEM_SEQ, page);
 }

@@ -30,8 +30,7 @@ static const struct {
     const char *what;
     store_sql q;
 } purges[] = {
-    {"leases",
-     {"purge_leases", "DELETE FROM leases WHERE released_at < now() - interval '1 day'"}},
+    {"leases", {"purge_leases", "DELETE FROM leases WHERE released_at < now() - interval '1 day'"}},
     {"failed logins",
      {"purge_login_failures", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"}},
     {"challenges",
