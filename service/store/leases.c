@@ -228,13 +228,14 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
     const char *own[3] = {customer_id, product, client_id};
     struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
-    int reclaimed = 0, rc = LICD_OK;
+    int reclaimed = 0, raced = 0, rc;
 
     snprintf(product, sizeof product, "%lld", product_id);
     snprintf(seconds, sizeof seconds, "%ld", ttl);
     *outcome = STORE_CHECKOUT_FULL;
     for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
         struct found f = {0};
+        raced = 0;
         rc = checkout_once(params, out, &f);
         if (rc == LICD_ERR_CONFLICT) {
             /* The client has a live lease of the product after all: one a
@@ -253,13 +254,16 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
                 return LICD_OK;
             reclaimed = 1;
             rc = store_tx(reclaim_tx, &r);
+        } else {
+            /* A seat it saw free went to a racing checkout: look again. */
+            raced = rc == LICD_OK;
         }
-        /* Else a seat it saw free was taken by a racing checkout: look again. */
         if (rc != LICD_OK && rc != LICD_ERR_RETRY)
             return rc;
     }
-    /* Seats kept being taken under its feet: the pack is full now. */
-    return rc == LICD_OK ? LICD_OK : LICD_ERR_UNAVAILABLE;
+    /* Seats kept going to racing checkouts: the pack was full at the last
+     * look. Conflicts or deadlocks all along: the client may try again. */
+    return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 
 int store_lease_release(const char *customer_id, const char *lease_id)
