@@ -14,6 +14,7 @@
 #include "store/caches.h"
 #include "store/db.h"
 #include "store/documents.h"
+#include "store/heartbeats.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/notify.h"
@@ -210,6 +211,9 @@ static int cmd_serve(void)
                               .routes = api_routes,
                               .nroutes = api_nroutes,
                               .authorize = api_authorize};
+    /* Before the server, so that the first heartbeat is batched too. */
+    if (store_heartbeats_start() != LICD_OK)
+        log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -232,6 +236,7 @@ static int cmd_serve(void)
     log_line("info", "stopped", NULL);
     rc = 0;
 out:
+    store_heartbeats_stop(); /* after the server: no request waits on it */
     store_documents_stop();
     store_notify_stop();
     store_caches_free();

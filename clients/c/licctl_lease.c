@@ -46,7 +46,8 @@ void usage_lease(FILE *out)
           "                       that became a checkout, \"replaces\"; heartbeat adds\n"
           "                       \"expires_at\"; failover has \"from\",\"to\",\"reason\"\n\n"
           "Exit status: 0 the seat was released after SIGINT/SIGTERM, 20 no seat\n"
-          "(no_seats_available at checkout, or the seat lost at a heartbeat), 1 any\n"
+          "(no_seats_available or no_concurrent_pack at checkout, or the seat lost at\n"
+          "a heartbeat), 1 any\n"
           "other error (no node reachable at checkout, a failed release, arguments).\n",
           out);
 }
@@ -136,7 +137,8 @@ static int split_servers(char *value, const char **list, size_t *n)
 
 int cmd_lease(int argc, char **argv)
 {
-    static const char *const refusals[] = {"no_seats_available", NULL};
+    static const char *const refusals[] = {"no_seats_available", "no_concurrent_pack",
+                                           NULL};
     const char *v[K_COUNT], *servers[MAX_SERVERS];
     char *server_text = NULL;
     size_t nservers = 0;

@@ -69,11 +69,13 @@ licd_pg_start() {
     { tail -n 20 "$dir/postgres.log" >&2; return 1; }
 }
 
+# licd_pg_stop DIR [MODE]: stops the server of DIR with pg_ctl -m MODE (fast;
+# immediate: a crash, recovered from the WAL at the next start).
 licd_pg_stop() {
-  local dir=$1 bin
+  local dir=$1 mode=${2:-fast} bin
   bin=$(licd_pg_bindir) || return 1
   [ -f "$dir/data/postmaster.pid" ] || return 0
-  licd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  licd_pg_as_owner "$bin/pg_ctl" -D "$dir/data" -m "$mode" -w stop >/dev/null 2>&1 || true
 }
 
 # A TCP port nobody listens on now (a connection attempt is refused).

@@ -109,5 +109,6 @@ int api_tokens_renew(http_request *req);
 int api_leases_create(http_request *req);
 int api_leases_heartbeat(http_request *req);
 int api_leases_release(http_request *req);
+int api_leases_list(http_request *req);
 
 #endif

@@ -1,11 +1,16 @@
 /* /v1/leases: floating seats checked out as leases and kept by heartbeats;
- * a heartbeat a node does not know becomes a new checkout. */
+ * a heartbeat a node does not know becomes a new checkout. Vendors list
+ * the live leases of a pack or a customer. */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/list.h"
+#include "store/customers.h"
+#include "store/heartbeats.h"
 #include "store/leases.h"
+#include "store/packs.h"
 #include "store/products.h"
 #include "util/json.h"
 
@@ -75,8 +80,8 @@ static int read_request(http_request *req, struct lease_request *r)
         return rc;
     rc = store_product_get(r->customer->vendor_id, code, &r->product);
     if (rc == LICD_ERR_NOT_FOUND) {
-        snprintf(req->detail, sizeof req->detail, "no product %s", code);
-        rc = LICD_ERR_NO_SEATS_AVAILABLE;
+        snprintf(req->detail, sizeof req->detail, "no product %.64s", code);
+        rc = LICD_ERR_NO_CONCURRENT_PACK;
     }
     return rc;
 }
@@ -84,16 +89,25 @@ static int read_request(http_request *req, struct lease_request *r)
 static int checkout(http_request *req, const struct lease_request *r)
 {
     store_lease l;
-    int taken, existing,
-        rc = store_lease_checkout(r->customer->vendor_id, r->customer->id, r->product.id,
-                                  r->client_id, api_ctx()->config->lease_ttl, &l, &taken, &existing);
+    store_checkout outcome;
+    int rc = store_lease_checkout(r->customer->vendor_id, r->customer->id, r->product.id,
+                                  r->client_id, api_ctx()->config->lease_ttl, &l, &outcome);
     if (rc != LICD_OK)
         return rc;
-    if (!taken) {
+    switch (outcome) {
+    case STORE_CHECKOUT_TAKEN:
+        return reply_lease(req, 201, &l);
+    case STORE_CHECKOUT_HELD:
+        return reply_lease(req, 200, &l);
+    case STORE_CHECKOUT_FULL:
         snprintf(req->detail, sizeof req->detail, "every seat of %s is leased", r->product.code);
         return LICD_ERR_NO_SEATS_AVAILABLE;
+    case STORE_CHECKOUT_NO_PACK:
+        break;
     }
-    return reply_lease(req, existing ? 200 : 201, &l);
+    snprintf(req->detail, sizeof req->detail,
+             "no active concurrent pack of %s (none, not active yet, or expired)", r->product.code);
+    return LICD_ERR_NO_CONCURRENT_PACK;
 }
 
 int api_leases_create(http_request *req)
@@ -129,5 +143,78 @@ int api_leases_release(http_request *req)
         rc = http_reply_empty(req, 204);
     if (rc == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "no lease %s", http_param(req, "lease_id"));
+    return rc;
+}
+
+static cJSON *lease_item_json(const void *item)
+{
+    const store_lease_item *l = item;
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "lease_id", l->id) &&
+        cJSON_AddStringToObject(o, "pack_id", l->pack_id) &&
+        cJSON_AddStringToObject(o, "client_id", l->client_id) &&
+        cJSON_AddStringToObject(o, "checked_out_at", l->checked_out_at) &&
+        cJSON_AddStringToObject(o, "expires_at", l->expires_at))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* The filter of GET /v1/leases: a pack of the vendor, or a customer of the
+ * vendor with an optional product of the vendor (400 when neither or both
+ * are given, 404 when one names nothing of the vendor). */
+static int read_filter(http_request *req, const char *vendor_id, store_lease_filter *f)
+{
+    const char *code = http_query(req, "product");
+    store_pack pack = {.attributes_json = NULL};
+    store_customer customer;
+    store_product product = {.features_json = NULL};
+    int rc;
+
+    f->pack_id = http_query(req, "pack_id");
+    f->customer_id = http_query(req, "customer_id");
+    f->product_id = 0;
+    if (!f->pack_id == !f->customer_id || (f->pack_id && code)) {
+        snprintf(req->detail, sizeof req->detail,
+                 "give pack_id, or customer_id with an optional product");
+        return LICD_ERR_INVALID_FIELD;
+    }
+    if (f->pack_id) {
+        /* A pack's lapsed leases are released as it is read. */
+        if ((rc = store_pack_get(vendor_id, f->pack_id, &pack)) == LICD_ERR_NOT_FOUND)
+            snprintf(req->detail, sizeof req->detail, "this vendor has no pack %.64s", f->pack_id);
+        store_pack_clear(&pack);
+        return rc;
+    }
+    if (!json_is_uuid(f->customer_id)) {
+        snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
+        return LICD_ERR_INVALID_FIELD;
+    }
+    if ((rc = store_customer_get(vendor_id, f->customer_id, &customer)) == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "this vendor has no customer %.64s",
+                 f->customer_id);
+    if (rc != LICD_OK || !code)
+        return rc;
+    if ((rc = store_product_get(vendor_id, code, &product)) == LICD_ERR_NOT_FOUND)
+        snprintf(req->detail, sizeof req->detail, "this vendor has no product %.64s", code);
+    f->product_id = product.id;
+    store_product_clear(&product);
+    return rc;
+}
+
+int api_leases_list(http_request *req)
+{
+    const api_vendor_caller *caller = api_caller_vendor(req);
+    store_lease_filter f;
+    store_page page = {0};
+    long long after;
+    int limit, rc;
+
+    if ((rc = api_list_params(req, &limit, &after)) != LICD_OK ||
+        (rc = read_filter(req, caller->vendor.id, &f)) != LICD_OK ||
+        (rc = store_lease_list(caller->vendor.id, &f, after, limit, &page)) != LICD_OK)
+        return rc;
+    rc = api_list_page(req, &page, lease_item_json);
+    store_page_free(&page);
     return rc;
 }

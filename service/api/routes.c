@@ -66,6 +66,7 @@ const http_route api_routes[] = {
     {"POST", "/v1/leases", &api_customer_key, api_leases_create, 0},
     {"POST", "/v1/leases/{lease_id}/heartbeat", &api_customer_key, api_leases_heartbeat, 0},
     {"DELETE", "/v1/leases/{lease_id}", &api_customer_key, api_leases_release, 0},
+    {"GET", "/v1/leases", &api_vendor_key, api_leases_list, 0},
 };
 
 const size_t api_nroutes = sizeof api_routes / sizeof api_routes[0];

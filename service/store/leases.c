@@ -1,143 +1,325 @@
-/* SQL for leases (see leases.h). */
+/* SQL for leases (see leases.h): seats counted in packs.assigned, lapsed
+ * leases released once per lapse opportunity, the vendor's list. */
 #include "store/leases.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store/sql.h"
 #include "util/json.h"
 
-/* Every query below answers a lease l with its pack's id. */
-enum { LEASE_ID, LEASE_PACK_ID, LEASE_EXPIRES_AT };
+/* A checkout that keeps racing (free seats taken under its feet, its own
+ * concurrent checkouts, deadlocks) gives up after this many statements. */
+#define CHECKOUT_ATTEMPTS 4
+/* Packs the maintenance thread reclaims in one transaction. */
+#define RECLAIM_BATCH 64
+
+/* A lease's expiry as the client is told it: whole seconds, rounded down,
+ * so that it never lapses before the time it was promised. */
+#define LEASE_EPOCH(col) "floor(extract(epoch FROM " col "))::bigint"
+
+/* The checkout's one row: the lease it took or found (NULLs when none),
+ * and what it saw of the customer's active concurrent packs of the product. */
+enum { CHECKOUT_ID, CHECKOUT_PACK_ID, CHECKOUT_EXPIRES_AT, CHECKOUT_HELD, CHECKOUT_PACKS,
+       CHECKOUT_FREE, CHECKOUT_DUE };
 static const store_field lease_fields[] = {
-    [LEASE_ID] = STORE_TEXT(store_lease, id),
-    [LEASE_PACK_ID] = STORE_TEXT(store_lease, pack_id),
-    [LEASE_EXPIRES_AT] = STORE_EPOCH(store_lease, expires_at),
+    [CHECKOUT_ID] = STORE_TEXT(store_lease, id),
+    [CHECKOUT_PACK_ID] = STORE_TEXT(store_lease, pack_id),
+    [CHECKOUT_EXPIRES_AT] = STORE_EPOCH(store_lease, expires_at),
 };
 static const store_rowtype lease_row = STORE_ROWTYPE(store_lease, lease_fields);
 
-static const store_sql Q_LEASE_LOCK_PACKS = {
-    "lease_lock_packs", "SELECT id FROM packs WHERE customer_id = $1 AND product_id = $2"
-                        " AND type = 'concurrent' AND first_active <= now()"
-                        " AND (expires IS NULL OR expires > now()) ORDER BY id FOR UPDATE"};
-static const store_sql Q_LEASE_HELD = {
-    "lease_held", "SELECT l.id, p.pack_id, extract(epoch FROM l.expires_at)::bigint"
-                  " FROM leases l JOIN packs p ON p.id = l.pack_id"
-                  " WHERE l.customer_id = $1 AND l.product_id = $2 AND l.client_id = $3"
-                  " AND l.released_at IS NULL AND l.expires_at > now() LIMIT 1"};
+/* $1 customer, $2 product, $3 vendor, $4 client, $5 ttl. The client's live
+ * lease if it has one; else the first active pack with a free seat gets
+ * assigned + 1 (re-checked on the row as it is when locked, so racing
+ * checkouts never oversell) and the lease, whose expiry lowers the pack's
+ * next_lapse_at. A lapsed lease of the client that nobody released yet
+ * makes the INSERT fail on leases_one_per_client (23505). */
 static const store_sql Q_LEASE_CHECKOUT = {
     "lease_checkout",
-    "WITH cand AS (SELECT p.id, p.pack_id FROM packs p WHERE p.customer_id = $1"
-    "  AND p.product_id = $2 AND p.type = 'concurrent' AND p.first_active <= now()"
-    "  AND (p.expires IS NULL OR p.expires > now())"
-    "  AND (SELECT count(*) FROM leases l WHERE l.pack_id = p.id AND l.released_at IS NULL"
-    "       AND l.expires_at > now()) < p.quantity"
-    "  ORDER BY p.expires ASC NULLS LAST, p.id LIMIT 1),"
-    " l AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
-    "  expires_at) SELECT $3, $1, $2, cand.id, $4, now() + make_interval(secs => $5::bigint)"
-    "  FROM cand RETURNING id, pack_id, expires_at)"
-    " SELECT l.id, cand.pack_id, extract(epoch FROM l.expires_at)::bigint FROM l, cand"};
-static const store_sql Q_LEASE_ASYNC_COMMIT = {
-    "lease_async_commit", "SET LOCAL synchronous_commit = off"};
-static const store_sql Q_LEASE_HEARTBEAT = {
-    "lease_heartbeat",
-    "WITH l AS (UPDATE leases SET heartbeat_at = now(),"
-    "  expires_at = now() + make_interval(secs => $5::bigint)"
-    "  WHERE id = $2 AND customer_id = $1 AND product_id = $3 AND client_id = $4"
-    "  AND released_at IS NULL AND expires_at > now()"
-    "  RETURNING id, pack_id, expires_at)"
-    " SELECT l.id, p.pack_id, extract(epoch FROM l.expires_at)::bigint"
-    " FROM l JOIN packs p ON p.id = l.pack_id"};
+    "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
+    "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $4"
+    "  AND released_at IS NULL AND expires_at > now()),"
+    " cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due"
+    "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
+    "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
+    " seat AS (UPDATE packs k SET assigned = k.assigned + 1,"
+    "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
+    "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
+    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
+    " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
+    "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
+    "  FROM seat RETURNING id, pack_id, expires_at),"
+    " got AS (SELECT id, pack_id, expires_at, true AS held FROM mine"
+    "  UNION ALL SELECT id, pack_id, expires_at, false FROM taken)"
+    " SELECT g.id, k.pack_id, " LEASE_EPOCH("g.expires_at") ", g.held, c.packs, c.free, c.due"
+    " FROM (SELECT count(*) AS packs, count(*) FILTER (WHERE free) AS free,"
+    "  count(*) FILTER (WHERE due AND NOT free) AS due FROM cand) c"
+    " LEFT JOIN got g ON true LEFT JOIN packs k ON k.id = g.pack_id"};
+/* The client's lapsed lease of the product, released as of its expiry. */
+static const store_sql Q_LEASE_RELEASE_LAPSED = {
+    "lease_release_lapsed",
+    "WITH l AS (UPDATE leases SET released_at = expires_at"
+    "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $3"
+    "  AND released_at IS NULL AND expires_at <= now() RETURNING pack_id)"
+    " UPDATE packs k SET assigned = k.assigned - 1 FROM l WHERE k.id = l.pack_id"};
+/* The final SELECT sees the lease as it was: found whether or not this
+ * statement released it. */
 static const store_sql Q_LEASE_RELEASE = {
-    "lease_release", "UPDATE leases SET released_at = coalesce(released_at, now())"
-                     " WHERE id = $2 AND customer_id = $1 RETURNING id"};
+    "lease_release",
+    "WITH l AS (UPDATE leases SET released_at = least(now(), expires_at)"
+    "  WHERE id = $2 AND customer_id = $1 AND released_at IS NULL RETURNING pack_id),"
+    " k AS (UPDATE packs k SET assigned = k.assigned - 1 FROM l WHERE k.id = l.pack_id)"
+    " SELECT 1 FROM leases WHERE id = $2 AND customer_id = $1"};
 
-/* Runs a statement answering at most one lease into out; *found tells. */
-static int one_lease(const store_sql *q, int nparams, const char *const *params,
-                     store_lease *out, int *found)
-{
-    int rc = store_fetch_row(q, nparams, params, 0, &lease_row, out);
-    *found = rc == LICD_OK;
-    return rc == LICD_ERR_NOT_FOUND ? LICD_OK : rc;
-}
+/* Packs due for reclaiming, locked against checkouts (which update the pack
+ * row) until the transaction ends. */
+enum { DUE_ID };
+#define DUE_WHERE " type = 'concurrent' AND next_lapse_at <= now()"
+static const store_sql Q_LEASE_DUE_OF_PRODUCT = {
+    "lease_due_of_product", "SELECT id FROM packs WHERE customer_id = $1 AND product_id = $2"
+                            " AND" DUE_WHERE " ORDER BY id FOR NO KEY UPDATE"};
+static const store_sql Q_LEASE_DUE_PACK = {
+    "lease_due_pack", "SELECT id FROM packs WHERE vendor_id = $1 AND pack_id = $2 AND" DUE_WHERE
+                      " FOR NO KEY UPDATE"};
+static const store_sql Q_LEASE_IS_DUE = {
+    "lease_is_due", "SELECT id FROM packs WHERE vendor_id = $1 AND pack_id = $2 AND" DUE_WHERE};
+static const store_sql Q_LEASE_DUE_ANY = {
+    "lease_due_any", "SELECT id FROM packs WHERE id > $1 AND" DUE_WHERE
+                     " ORDER BY id LIMIT $2 FOR NO KEY UPDATE SKIP LOCKED"};
+/* $1: the locked packs. One pass over their live leases: the lapsed ones
+ * are released as of their expiry (those a heartbeat or release holds are
+ * skipped and stay live), each pack's assigned goes down by its count and
+ * next_lapse_at becomes the earliest expiry of the rest. A skipped lease
+ * keeps its old expiry in that minimum, so the bound stays a lower bound. */
+enum { RECLAIM_RELEASED };
+static const store_sql Q_LEASE_RECLAIM = {
+    "lease_reclaim",
+    "WITH live AS MATERIALIZED (SELECT id, pack_id, expires_at FROM leases"
+    "  WHERE pack_id = ANY($1::bigint[]) AND released_at IS NULL),"
+    " gone AS (UPDATE leases l SET released_at = l.expires_at WHERE l.id IN"
+    "  (SELECT x.id FROM leases x WHERE x.id IN (SELECT id FROM live WHERE expires_at <= now())"
+    "   AND x.released_at IS NULL AND x.expires_at <= now() FOR UPDATE SKIP LOCKED)"
+    "  RETURNING l.id),"
+    " kept AS (SELECT v.pack_id, count(g.id) AS released,"
+    "  min(v.expires_at) FILTER (WHERE g.id IS NULL) AS next_lapse_at"
+    "  FROM live v LEFT JOIN gone g ON g.id = v.id GROUP BY v.pack_id)"
+    " UPDATE packs k SET assigned = k.assigned - coalesce(r.released, 0),"
+    "  next_lapse_at = r.next_lapse_at"
+    " FROM unnest($1::bigint[]) AS p(id) LEFT JOIN kept r ON r.pack_id = p.id"
+    " WHERE k.id = p.id RETURNING coalesce(r.released, 0)"};
 
-struct checkout {
-    const char *params[6];
-    store_lease *out;
-    int taken, existing;
+/* Over a live lease l and its pack k; lists add its list position. */
+enum { ITEM_ID, ITEM_PACK_ID, ITEM_CLIENT_ID, ITEM_CHECKED_OUT_AT, ITEM_EXPIRES_AT, ITEM_SEQ };
+#define ITEM_COLUMNS                                                                       \
+    "l.id, k.pack_id, l.client_id, " STORE_TIME("l.created_at") ", "                       \
+    STORE_TIME("l.expires_at") ", l.seq"
+#define ITEM_LIVE " l.released_at IS NULL AND l.expires_at > now() AND l.seq > $2"
+static const store_field item_fields[] = {
+    [ITEM_ID] = STORE_TEXT(store_lease_item, id),
+    [ITEM_PACK_ID] = STORE_TEXT(store_lease_item, pack_id),
+    [ITEM_CLIENT_ID] = STORE_TEXT(store_lease_item, client_id),
+    [ITEM_CHECKED_OUT_AT] = STORE_TEXT(store_lease_item, checked_out_at),
+    [ITEM_EXPIRES_AT] = STORE_TEXT(store_lease_item, expires_at),
+};
+static const store_rowtype item_row = STORE_ROWTYPE(store_lease_item, item_fields);
+
+/* $1 vendor, $2 after, $3 limit + 1, then the filter: $4 the pack id, or
+ * $4 the customer and $5 the product (NULL: any). One statement per
+ * filter, so that each has its index. */
+static const store_sql Q_LEASE_LIST_BY_PACK = {
+    "lease_list_by_pack",
+    "SELECT " ITEM_COLUMNS " FROM packs k JOIN leases l ON l.pack_id = k.id"
+    " WHERE k.vendor_id = $1 AND k.pack_id = $4 AND" ITEM_LIVE " ORDER BY l.seq LIMIT $3"};
+static const store_sql Q_LEASE_LIST_BY_CUSTOMER = {
+    "lease_list_by_customer",
+    "SELECT " ITEM_COLUMNS " FROM leases l JOIN packs k ON k.id = l.pack_id"
+    " WHERE l.vendor_id = $1 AND l.customer_id = $4::uuid"
+    " AND ($5::bigint IS NULL OR l.product_id = $5::bigint) AND" ITEM_LIVE
+    " ORDER BY l.seq LIMIT $3"};
+
+/* What one checkout statement found. */
+struct found {
+    int lease, held;       /* a lease came back; the client's own */
+    long long packs, free; /* active concurrent packs; those with a free seat */
+    long long due;         /* full ones whose next_lapse_at has passed */
 };
 
-/* Two statements in one transaction: the first locks the candidate packs,
- * the second (a new snapshot under READ COMMITTED) counts the live leases
- * that every earlier holder of those locks committed, and inserts. */
-static int checkout_tx(void *p)
+static int checkout_once(const char *const *params, store_lease *out, struct found *f)
 {
-    struct checkout *c = p;
-    const char *mine[3] = {c->params[0], c->params[1], c->params[3]};
-    int rc = store_run(&Q_LEASE_LOCK_PACKS, 2, c->params);
-    if (rc != LICD_OK)
-        return rc;
-    /* A client holds one seat of a product: a checkout it repeats (say,
-     * after a 503 that had committed) gets the lease it has. */
-    if ((rc = one_lease(&Q_LEASE_HELD, 3, mine, c->out, &c->existing)) != LICD_OK ||
-        c->existing) {
-        c->taken = c->existing;
-        return rc;
+    PGresult *res = NULL;
+    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 5, params, 0, &res);
+    if (rc == LICD_OK) {
+        f->lease = *store_col_str(res, 0, CHECKOUT_ID) != '\0';
+        f->held = store_col_bool(res, 0, CHECKOUT_HELD);
+        f->packs = store_col_int(res, 0, CHECKOUT_PACKS);
+        f->free = store_col_int(res, 0, CHECKOUT_FREE);
+        f->due = store_col_int(res, 0, CHECKOUT_DUE);
+        if (f->lease)
+            rc = store_fill(&lease_row, res, 0, out);
     }
-    return one_lease(&Q_LEASE_CHECKOUT, 5, c->params, c->out, &c->taken);
+    PQclear(res);
+    return rc;
+}
+
+/* A reclaim: due (run with params) picks and locks the packs. */
+struct reclaim {
+    const store_sql *due;
+    int nparams;
+    const char *const *params;
+    int npacks;         /* packs locked by the last run */
+    long long last_id;  /* the last of them */
+    long long released; /* leases released by the last run */
+};
+
+/* "{1,2,3}": the ids of column col of res as a bigint[] literal (malloc'd). */
+static char *id_array(const PGresult *res, int col)
+{
+    int n = PQntuples(res);
+    size_t size = 3 + (size_t)n * 21, len = 1;
+    char *s = malloc(size);
+    if (!s)
+        return NULL;
+    s[0] = '{';
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(s + len, size - len, "%s%lld", i ? "," : "",
+                                store_col_int(res, i, col));
+    snprintf(s + len, size - len, "}");
+    return s;
+}
+
+/* Locks the due packs, then releases their lapsed leases in a statement of
+ * its own: its snapshot sees every lease a checkout committed before the
+ * lock, and none can commit one now, so next_lapse_at misses none. */
+static int reclaim_tx(void *p)
+{
+    struct reclaim *r = p;
+    PGresult *res = NULL;
+    char *ids = NULL;
+    const char *params[1];
+    int rc = store_exec(r->due, r->nparams, r->params, 0, &res);
+
+    r->npacks = 0;
+    r->released = 0;
+    if (rc != LICD_OK || PQntuples(res) == 0)
+        goto out;
+    r->npacks = PQntuples(res);
+    r->last_id = store_col_int(res, r->npacks - 1, DUE_ID);
+    if (!(ids = id_array(res, DUE_ID))) {
+        rc = LICD_ERR_NOMEM;
+        goto out;
+    }
+    PQclear(res);
+    params[0] = ids;
+    if ((rc = store_exec(&Q_LEASE_RECLAIM, 1, params, 0, &res)) != LICD_OK)
+        goto out;
+    for (int i = 0; i < PQntuples(res); i++)
+        r->released += store_col_int(res, i, RECLAIM_RELEASED);
+out:
+    free(ids);
+    PQclear(res);
+    return rc;
 }
 
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, int *taken,
-                         int *existing)
+                         const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
 {
     char product[24], seconds[24];
-    struct checkout c = {{customer_id, product, vendor_id, client_id, seconds}, out, 0, 0};
-    int rc;
+    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *own[3] = {customer_id, product, client_id};
+    struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
+    int reclaimed = 0, raced = 0, rc;
+
     snprintf(product, sizeof product, "%lld", product_id);
     snprintf(seconds, sizeof seconds, "%ld", ttl);
-    rc = store_tx(checkout_tx, &c);
-    *taken = c.taken;
-    *existing = c.existing;
-    return rc;
-}
-
-struct heartbeat {
-    const char *params[5];
-    store_lease *out;
-    int found;
-};
-
-static int heartbeat_tx(void *p)
-{
-    struct heartbeat *h = p;
-    int rc = store_run(&Q_LEASE_ASYNC_COMMIT, 0, NULL);
-    return rc != LICD_OK ? rc : one_lease(&Q_LEASE_HEARTBEAT, 5, h->params, h->out, &h->found);
-}
-
-int store_lease_heartbeat(const char *customer_id, const char *lease_id, long long product_id,
-                          const char *client_id, long ttl, store_lease *out, int *found)
-{
-    char product[24], seconds[24];
-    struct heartbeat h = {{customer_id, lease_id, product, client_id, seconds}, out, 0};
-    int rc;
-    *found = 0;
-    if (!json_is_uuid(lease_id))
-        return LICD_OK;
-    snprintf(product, sizeof product, "%lld", product_id);
-    snprintf(seconds, sizeof seconds, "%ld", ttl);
-    rc = store_tx(heartbeat_tx, &h);
-    *found = h.found;
-    return rc;
+    *outcome = STORE_CHECKOUT_FULL;
+    for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
+        struct found f = {0};
+        raced = 0;
+        rc = checkout_once(params, out, &f);
+        if (rc == LICD_ERR_CONFLICT) {
+            /* The client has a live lease of the product after all: one a
+             * checkout of its own committed meanwhile (the next look finds
+             * it), or a lapsed one nobody has released yet. */
+            rc = store_run(&Q_LEASE_RELEASE_LAPSED, 3, own);
+        } else if (rc == LICD_OK && f.lease) {
+            *outcome = f.held ? STORE_CHECKOUT_HELD : STORE_CHECKOUT_TAKEN;
+            return LICD_OK;
+        } else if (rc == LICD_OK && f.packs == 0) {
+            *outcome = STORE_CHECKOUT_NO_PACK;
+            return LICD_OK;
+        } else if (rc == LICD_OK && f.free == 0) {
+            /* Full: lapsed leases may hold seats, at most once a look. */
+            if (f.due == 0 || reclaimed)
+                return LICD_OK;
+            reclaimed = 1;
+            rc = store_tx(reclaim_tx, &r);
+        } else {
+            /* A seat it saw free went to a racing checkout: look again. */
+            raced = rc == LICD_OK;
+        }
+        if (rc != LICD_OK && rc != LICD_ERR_RETRY)
+            return rc;
+    }
+    /* Seats kept going to racing checkouts: the pack was full at the last
+     * look. Conflicts or deadlocks all along: the client may try again. */
+    return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 
 int store_lease_release(const char *customer_id, const char *lease_id)
 {
     const char *params[2] = {customer_id, lease_id};
     PGresult *res = NULL;
-    int rc;
+    int rc = LICD_ERR_RETRY;
     if (!json_is_uuid(lease_id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec_row(&Q_LEASE_RELEASE, 2, params, 0, &res);
+    /* A deadlock with the client's own racing checkout is rare; once more. */
+    for (int i = 0; i < STORE_TX_ATTEMPTS && rc == LICD_ERR_RETRY; i++)
+        rc = store_exec_row(&Q_LEASE_RELEASE, 2, params, 0, &res);
+    PQclear(res);
+    return rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+}
+
+int store_lease_reclaim_pack(const char *vendor_id, const char *pack_id)
+{
+    const char *params[2] = {vendor_id, pack_id};
+    struct reclaim r = {&Q_LEASE_DUE_PACK, 2, params, 0, 0, 0};
+    PGresult *res = NULL;
+    int rc = store_exec(&Q_LEASE_IS_DUE, 2, params, 1, &res);
+    if (rc == LICD_OK && PQntuples(res) > 0)
+        rc = store_tx(reclaim_tx, &r);
     PQclear(res);
     return rc;
+}
+
+int store_lease_reclaim_due(long long *released)
+{
+    char after[24], batch[8];
+    const char *params[2] = {after, batch};
+    struct reclaim r = {&Q_LEASE_DUE_ANY, 2, params, 0, 0, 0};
+    int rc;
+
+    *released = 0;
+    snprintf(batch, sizeof batch, "%d", RECLAIM_BATCH);
+    do {
+        snprintf(after, sizeof after, "%lld", r.last_id);
+        if ((rc = store_tx(reclaim_tx, &r)) != LICD_OK)
+            return rc;
+        *released += r.released;
+    } while (r.npacks == RECLAIM_BATCH);
+    return LICD_OK;
+}
+
+int store_lease_list(const char *vendor_id, const store_lease_filter *f, long long after, int limit,
+                     store_page *page)
+{
+    char a[24], l[16], product[24];
+    const char *params[5] = {vendor_id, a, l, f->pack_id ? f->pack_id : f->customer_id,
+                             f->product_id ? product : NULL};
+    snprintf(a, sizeof a, "%lld", after);
+    snprintf(l, sizeof l, "%d", limit + 1);
+    snprintf(product, sizeof product, "%lld", f->product_id);
+    if (f->pack_id)
+        return store_fetch_page(&Q_LEASE_LIST_BY_PACK, 4, params, &item_row, limit, ITEM_SEQ, page);
+    return store_fetch_page(&Q_LEASE_LIST_BY_CUSTOMER, 5, params, &item_row, limit, ITEM_SEQ, page);
 }

@@ -1,31 +1,72 @@
-/* Floating seats: leases on concurrent packs, heartbeats and release. */
+/* Floating seats: leases on concurrent packs, whose `assigned` counts the
+ * pack's live leases (released_at unset), checkout, release, lapses and the
+ * vendor's list. Heartbeats are store/heartbeats.h. */
 #ifndef LICD_STORE_LEASES_H
 #define LICD_STORE_LEASES_H
 
 #include <time.h>
 
+#include "store/page.h"
+
 typedef struct {
     char id[37];
     char pack_id[65];   /* the vendor's pack id */
-    time_t expires_at;
+    time_t expires_at;  /* whole seconds, never after the lease's real expiry */
 } store_lease;
 
+typedef enum {
+    STORE_CHECKOUT_TAKEN,   /* a new lease on a free seat */
+    STORE_CHECKOUT_HELD,    /* the client's live lease of the product, as it is */
+    STORE_CHECKOUT_FULL,    /* every seat of the product's active concurrent packs is leased */
+    STORE_CHECKOUT_NO_PACK  /* the customer has no active concurrent pack of the product */
+} store_checkout;
+
 /* Takes a seat of the customer's active concurrent packs of the product
- * for ttl seconds; *taken = 0 when every seat is held by a live lease. The
- * candidate packs are locked before counting, so concurrent checkouts on any
- * node never exceed a pack's quantity. A client that holds a live lease of
- * the product gets that lease back (*existing = 1), never a second seat. */
+ * (the one expiring first) for ttl seconds, or gives back the live lease
+ * the client holds of the product: a client never holds two, even when its
+ * checkouts race. A seat is taken by a conditional increment of the pack's
+ * `assigned` in the statement that inserts the lease, so concurrent
+ * checkouts on any node never exceed a pack's quantity. A full pack whose
+ * earliest expiry has passed has its lapsed leases released first. out is
+ * filled for TAKEN and HELD. */
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, int *taken,
-                         int *existing);
+                         const char *client_id, long ttl, store_lease *out,
+                         store_checkout *outcome);
 
-/* Extends the customer's live lease of that product and client by ttl
- * seconds (committed with synchronous_commit off: a lost heartbeat costs
- * nothing). *found = 0 when it is unknown, released or lapsed. */
-int store_lease_heartbeat(const char *customer_id, const char *lease_id, long long product_id,
-                          const char *client_id, long ttl, store_lease *out, int *found);
-
-/* Releases the customer's lease; LICD_ERR_NOT_FOUND if it has none by that id. */
+/* Releases the customer's lease (a lapsed one as of its expiry), freeing
+ * its seat; releasing a released lease changes nothing. LICD_ERR_NOT_FOUND
+ * if the customer has no lease by that id. */
 int store_lease_release(const char *customer_id, const char *lease_id);
+
+/* Releases the lapsed leases of the vendor's pack when its next_lapse_at
+ * has passed (nothing to do, one cheap look-up), so that its `assigned`
+ * counts live leases only. */
+int store_lease_reclaim_pack(const char *vendor_id, const char *pack_id);
+
+/* Releases the lapsed leases of every pack whose next_lapse_at has passed
+ * (the maintenance thread; packs another node is reclaiming are skipped);
+ * *released counts them. */
+int store_lease_reclaim_due(long long *released);
+
+/* One of the vendor's live leases. */
+typedef struct {
+    char id[37];
+    char pack_id[65];
+    char client_id[257];
+    char checked_out_at[40], expires_at[40];   /* RFC 3339 */
+} store_lease_item;
+
+/* What GET /v1/leases filters by: a pack, or else a customer and maybe a
+ * product; the caller has made sure they are the vendor's. */
+typedef struct {
+    const char *pack_id;       /* the vendor's pack id, or NULL */
+    const char *customer_id;   /* when pack_id is NULL */
+    long long product_id;      /* with customer_id; 0: any product */
+} store_lease_filter;
+
+/* The vendor's leases that are neither released nor lapsed, oldest first,
+ * after list position after: a page of store_lease_item. */
+int store_lease_list(const char *vendor_id, const store_lease_filter *f, long long after,
+                     int limit, store_page *page);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "store/leases.h"
 #include "store/sql.h"
 #include "store/update_passwords.h"
 #include "util/error.h"
@@ -21,15 +22,15 @@ struct store_maintenance {
     long interval, upw_retention;
 };
 
-/* Rows that have served their purpose: lapsed or released leases, failed
- * logins past the throttling minute, spent challenges, and session tokens
- * past both their life and the 24-hour activity window. */
+/* Rows that have served their purpose: released leases (a lapsed one is
+ * released as of its expiry by the round's reclaim), failed logins past the
+ * throttling minute, spent challenges, and session tokens past both their
+ * life and the 24-hour activity window. */
 static const struct {
     const char *what;
     store_sql q;
 } purges[] = {
-    {"leases", {"purge_leases", "DELETE FROM leases WHERE expires_at < now() - interval '1 day'"
-                                " OR released_at < now() - interval '1 day'"}},
+    {"leases", {"purge_leases", "DELETE FROM leases WHERE released_at < now() - interval '1 day'"}},
     {"failed logins",
      {"purge_login_failures", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"}},
     {"challenges",
@@ -40,18 +41,30 @@ static const struct {
                               " AND issued_at < now() - interval '1 day'"}},
 };
 
+/* Logs how a step of the round went: its failure (the database may be down
+ * for a while; the next round tries again), or how many rows it changed. */
+static int logged(int rc, const char *step, long long rows, const char *verb)
+{
+    char msg[128], detail[64];
+    snprintf(msg, sizeof msg, "maintenance: %s%s", step, rc != LICD_OK ? " failed" : "");
+    snprintf(detail, sizeof detail, "%lld %s", rows, verb);
+    if (rc != LICD_OK)
+        log_line("warn", msg, licd_err_name(rc));
+    else if (rows > 0)
+        log_line("info", msg, detail);
+    return rc;
+}
+
 int store_maintenance_round(long upw_retention)
 {
-    long long purged = 0;
-    int rc = store_upw_purge(upw_retention, &purged), failed = rc;
-    if (rc != LICD_OK) {
-        /* The database may be down for a while; the next round tries again. */
-        log_line("warn", "maintenance: purging update passwords failed", licd_err_name(rc));
-    } else if (purged > 0) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "%lld purged", purged);
-        log_line("info", "maintenance: update passwords past their retention", detail);
-    }
+    long long purged = 0, released = 0;
+    int failed = logged(store_upw_purge(upw_retention, &purged),
+                        "purging update passwords past their retention", purged, "purged"),
+        /* Lapsed leases of packs whose next_lapse_at has passed, which no
+         * checkout or read of the pack has released yet. */
+        rc = logged(store_lease_reclaim_due(&released), "releasing lapsed leases", released,
+                    "released");
+    failed = failed ? failed : rc;
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
         if ((rc = store_run(&purges[i].q, 0, NULL)) != LICD_OK) {
             log_line("warn", "maintenance: a purge failed", purges[i].what);

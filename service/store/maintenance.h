@@ -1,6 +1,7 @@
 /* The periodic maintenance thread of `licd serve`: purges update passwords
- * past their retention (cloned ones awaiting moderation stay) and deletes
- * old leases, failed logins, challenges and session tokens. Several licd
+ * past their retention (cloned ones awaiting moderation stay), releases
+ * lapsed leases of packs due for it, and deletes old leases, failed logins,
+ * challenges and session tokens. Several licd
  * nodes may run it against one database; each round is idempotent. */
 #ifndef LICD_STORE_MAINTENANCE_H
 #define LICD_STORE_MAINTENANCE_H

@@ -78,7 +78,9 @@ static void listen_on(PGconn *conn)
     while (!atomic_load(&stopping)) {
         struct pollfd p = {PQsocket(conn), POLLIN, 0};
         PGnotify *n;
-        if (p.fd < 0 || poll(&p, 1, POLL_MS) < 0 || (p.revents && !PQconsumeInput(conn)))
+        /* A hung-up socket stays readable: leave rather than spin on it. */
+        if (p.fd < 0 || poll(&p, 1, POLL_MS) < 0 || (p.revents & (POLLHUP | POLLERR | POLLNVAL)) ||
+            (p.revents && !PQconsumeInput(conn)))
             break;
         while ((n = PQnotifies(conn))) {
             apply(n->extra);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "store/caches.h"
+#include "store/leases.h"
 #include "store/sql.h"
 #include "util/json.h"
 
@@ -114,8 +115,11 @@ static int get(const char *vendor_id, const char *pack_id, int idempotent, store
 
 int store_pack_get(const char *vendor_id, const char *pack_id, store_pack *out)
 {
+    /* A concurrent pack's assigned counts its live leases: those that
+     * lapsed are released first, when one may have. */
+    int rc = store_lease_reclaim_pack(vendor_id, pack_id);
     out->attributes_json = NULL;
-    return get(vendor_id, pack_id, 1, out);
+    return rc != LICD_OK ? rc : get(vendor_id, pack_id, 1, out);
 }
 
 struct create_ctx {

@@ -44,6 +44,7 @@
     X(LICD_ERR_USER_REVOKED, 403, "user_revoked", "User revoked")                      \
     X(LICD_ERR_TOO_MANY_REQUESTS, 429, "too_many_requests", "Too many requests")       \
     X(LICD_ERR_NO_SEATS_AVAILABLE, 403, "no_seats_available", "No seats available")   \
+    X(LICD_ERR_NO_CONCURRENT_PACK, 403, "no_concurrent_pack", "No concurrent pack")   \
     X(LICD_ERR_INTERNAL, 500, "internal_error", "Internal server error")              \
     X(LICD_ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")                \
     X(LICD_ERR_NOMEM, 0, "out_of_memory", "Out of memory")                            \

@@ -22,6 +22,9 @@ INSERT INTO leases (id, vendor_id, customer_id, product_id, pack_id, client_id, 
 SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, p.vendor_id,
  p.customer_id, p.product_id, p.id, i::text, now() + interval '1 day'
  FROM packs p, generate_series(:from, :to) i WHERE p.id = :floating;
+-- A concurrent pack counts its live leases (migration 0009).
+UPDATE packs SET assigned = assigned + (:to - :from + 1),
+ next_lapse_at = least(next_lapse_at, now() + interval '1 day') WHERE id = :floating;
 COMMIT;
 VACUUM ANALYZE packs, assignments, leases;
 CHECKPOINT;

@@ -1,6 +1,7 @@
 /* Floating seats against the real licd and PostgreSQL: checkout up to the
- * quantity, heartbeats, release, lapses, conversion of unknown leases, and
- * two licd nodes on one database under parallel clients. */
+ * quantity, heartbeats, release, lapses, conversion of unknown leases, the
+ * pack's count of live leases and the vendor's list of them, and two licd
+ * nodes on one database under parallel clients. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -53,6 +54,90 @@ static long release(const char *key, const char *lease)
     status = r.status;
     it_response_free(&r);
     return status;
+}
+
+/* A licd of the test's own (LICD_LEASE_TTL=3 and such), which the test's
+ * requests go to until node_stop. */
+struct node {
+    int pid;
+    char *dir, url[64];
+};
+
+static void node_start(struct node *n, const char *const *env)
+{
+    char log[512];
+    int port = it_free_port();
+    n->dir = it_tmpdir();
+    snprintf(log, sizeof log, "%s/licd.log", n->dir);
+    n->pid = it_start_licd(env, log, port);
+    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
+    it_use_url(n->url);
+}
+
+static void node_stop(struct node *n)
+{
+    cr_assert_eq(it_stop_licd(n->pid), 0);
+    it_rmdir(n->dir);
+}
+
+/* The pack's assigned, as GET /v1/packs/floating answers it. */
+static int assigned(const struct pool *p)
+{
+    it_response r;
+    int n;
+    it_json("GET", "/v1/packs/floating", p->vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    n = cJSON_GetObjectItem(r.json, "assigned")->valueint;
+    it_response_free(&r);
+    return n;
+}
+
+/* The leases GET /v1/leases?query lists, read two a page through the
+ * cursors: their ids into ids (at most max); how many. */
+static int listed(const struct pool *p, const char *query, char (*ids)[40], int max)
+{
+    char path[512], next[128] = "";
+    int n = 0;
+    do {
+        it_response r;
+        const cJSON *item, *cursor;
+        snprintf(path, sizeof path, "/v1/leases?%s&limit=2%s%s", query, *next ? "&cursor=" : "",
+                 next);
+        it_json("GET", path, p->vendor, NULL, &r);
+        cr_assert_eq(r.status, 200, "GET %s: %s", path, r.body);
+        cJSON_ArrayForEach(item, cJSON_GetObjectItem(r.json, "items"))
+        {
+            cr_assert_lt(n, max, "more leases than %d: %s", max, r.body);
+            cr_assert_str_eq(it_member_str(item, "pack_id"), "floating");
+            cr_assert(*it_member_str(item, "client_id"));
+            cr_assert_eq(strlen(it_member_str(item, "checked_out_at")), 20);
+            cr_assert_eq(strlen(it_member_str(item, "expires_at")), 20);
+            snprintf(ids[n++], sizeof ids[0], "%s", it_member_str(item, "lease_id"));
+        }
+        cursor = cJSON_GetObjectItem(r.json, "next");
+        snprintf(next, sizeof next, "%s", cJSON_IsString(cursor) ? cursor->valuestring : "");
+        it_response_free(&r);
+    } while (*next);
+    return n;
+}
+
+/* Whether lease is among the n ids. */
+static int has(char (*ids)[40], int n, const char *lease)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(ids[i], lease) == 0)
+            return 1;
+    return 0;
+}
+
+/* One fact about a lease from the database ("t"/"f" and such). */
+static char *lease_fact(const char *lease, const char *expr)
+{
+    char sql[256], *out;
+    snprintf(sql, sizeof sql, "SELECT %s FROM leases WHERE id = '%s'", expr, lease);
+    cr_assert_eq(it_sql(sql, &out), 0, "psql: %s", out);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
 }
 
 Test(leases, checkout_up_to_the_quantity_heartbeat_and_release)
@@ -118,15 +203,12 @@ Test(leases, a_heartbeat_on_an_unknown_lease_becomes_a_checkout)
 Test(leases, a_lapsed_lease_frees_its_seat, .timeout = 60)
 {
     struct pool p;
+    struct node n;
     it_response r;
-    char lease[40], log[512], url[64], *dir = it_tmpdir();
+    char lease[40], *fact;
     const char *env[] = {"LICD_LEASE_TTL=3", NULL};
-    int port = it_free_port(), pid;
-    snprintf(log, sizeof log, "%s/licd.log", dir);
-    pid = it_start_licd(env, log, port);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
-    it_use_url(url);
 
+    node_start(&n, env);
     pool_init(&p, 1);
     checkout(&p, "a", &r);
     cr_assert_eq(cJSON_GetObjectItem(r.json, "heartbeat_interval_s")->valueint, 1);
@@ -136,15 +218,122 @@ Test(leases, a_lapsed_lease_frees_its_seat, .timeout = 60)
     it_assert_problem(&r, 403, "no_seats_available");
     it_response_free(&r);
     sleep(4);
+    /* The pack is full of a lease that lapsed: the checkout releases it. */
     checkout(&p, "b", &r);
     cr_assert_eq(r.status, 201, "the lapsed lease still holds its seat: %s", r.body);
     it_response_free(&r);
+    fact = lease_fact(lease, "released_at = expires_at");
+    cr_assert_str_eq(fact, "t", "released as of its expiry");
+    free(fact);
     /* The lapsed lease's heartbeat cannot take the seat back. */
     heartbeat(&p, lease, "a", &r);
     it_assert_problem(&r, 403, "no_seats_available");
     it_response_free(&r);
-    cr_assert_eq(it_stop_licd(pid), 0);
-    it_rmdir(dir);
+    cr_assert_eq(assigned(&p), 1);
+    /* b lapses too: reading the pack releases it. */
+    sleep(4);
+    cr_assert_eq(assigned(&p), 0);
+    node_stop(&n);
+    free(p.vendor);
+}
+
+Test(leases, the_pack_and_the_list_count_live_leases, .timeout = 60)
+{
+    enum { N = 5 };
+    struct pool p;
+    struct node n;
+    it_response r;
+    char lease[N][40], ids[8][40], query[128], again[40], *fact;
+    const char *env[] = {"LICD_LEASE_TTL=3", NULL};
+
+    node_start(&n, env);
+    pool_init(&p, N + 1);
+    snprintf(query, sizeof query, "customer_id=%s&product=cad", p.customer_id);
+    for (int i = 0; i < N; i++) {
+        char client[16];
+        snprintf(client, sizeof client, "ws-%d", i);
+        checkout(&p, client, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        snprintf(lease[i], sizeof lease[i], "%s", it_str(&r, "lease_id"));
+        it_response_free(&r);
+    }
+    cr_assert_eq(assigned(&p), N);
+    cr_assert_eq(listed(&p, "pack_id=floating", ids, 8), N);
+    for (int i = 0; i < N; i++)
+        cr_assert(has(ids, N, lease[i]), "lease %d is not listed", i);
+    cr_assert_eq(listed(&p, query, ids, 8), N);
+
+    /* ws-4 stops its heartbeats and lapses; the others keep their seats. */
+    for (int t = 0; t < 5; t++) {
+        sleep(1);
+        for (int i = 0; i < N - 1; i++) {
+            char client[16];
+            snprintf(client, sizeof client, "ws-%d", i);
+            heartbeat(&p, lease[i], client, &r);
+            cr_assert_eq(r.status, 200, "%s", r.body);
+            it_response_free(&r);
+        }
+    }
+    cr_assert_eq(listed(&p, query, ids, 8), N - 1);
+    cr_assert_not(has(ids, N - 1, lease[N - 1]));
+    /* Back again: its lapsed lease, which nothing released yet, is released
+     * as of its expiry and it gets a new one. */
+    checkout(&p, "ws-4", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(again, sizeof again, "%s", it_str(&r, "lease_id"));
+    cr_assert_str_neq(again, lease[N - 1]);
+    it_response_free(&r);
+    fact = lease_fact(lease[N - 1], "released_at = expires_at");
+    cr_assert_str_eq(fact, "t");
+    free(fact);
+    cr_assert_eq(assigned(&p), N);
+    cr_assert_eq(release(p.customer, again), 204);
+    cr_assert_eq(assigned(&p), N - 1);
+    cr_assert_eq(listed(&p, "pack_id=floating", ids, 8), N - 1);
+    /* Releasing decrements once; a second release changes nothing. */
+    cr_assert_eq(release(p.customer, lease[0]), 204);
+    cr_assert_eq(release(p.customer, lease[0]), 204);
+    cr_assert_eq(assigned(&p), N - 2);
+    cr_assert_eq(listed(&p, "pack_id=floating", ids, 8), N - 2);
+    node_stop(&n);
+    free(p.vendor);
+}
+
+Test(leases, the_maintenance_thread_releases_lapsed_leases, .timeout = 60)
+{
+    struct pool p;
+    struct node n;
+    it_response r;
+    char lease[40], sql[256], *fact, *out = NULL;
+    const char *env[] = {"LICD_LEASE_TTL=3", "LICD_MAINTENANCE_INTERVAL=1", NULL};
+
+    node_start(&n, env);
+    pool_init(&p, 2);
+    checkout(&p, "a", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
+    it_response_free(&r);
+    /* Nobody asks for the pack or a seat: the thread alone releases it. */
+    for (int i = 0; i < 100; i++) {
+        fact = lease_fact(lease, "released_at IS NOT NULL");
+        if (strcmp(fact, "t") == 0)
+            break;
+        free(fact);
+        fact = NULL;
+        usleep(100 * 1000);
+    }
+    cr_assert(fact, "the lapsed lease was not released");
+    free(fact);
+    fact = lease_fact(lease, "released_at = expires_at");
+    cr_assert_str_eq(fact, "t");
+    free(fact);
+    snprintf(sql, sizeof sql,
+             "SELECT assigned FROM packs WHERE customer_id = '%s' AND pack_id = 'floating'",
+             p.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    cr_assert_eq(atoi(out), 0);
+    free(out);
+    node_stop(&n);
     free(p.vendor);
 }
 
@@ -196,6 +385,7 @@ Test(leases, two_nodes_never_oversell, .timeout = 120)
     cr_assert_eq(it_sql(sql, &out), 0);
     cr_assert_eq(atoi(out), 10);
     free(out);
+    cr_assert_eq(assigned(&p), 10);
     cr_assert_eq(it_stop_licd(pid), 0);
     it_rmdir(dir);
     free(p.vendor);
@@ -227,7 +417,7 @@ Test(leases, bad_input_and_other_tenants_change_nothing)
     it_assert_problem(&r, 401, "unauthorized");
     it_response_free(&r);
     it_postf("/v1/leases", p.customer, &r, "{\"product\":\"nosuch\",\"client_id\":\"x\"}");
-    it_assert_problem(&r, 403, "no_seats_available");
+    it_assert_problem(&r, 403, "no_concurrent_pack");
     it_response_free(&r);
 
     checkout(&p, "mine", &r);
@@ -244,6 +434,165 @@ Test(leases, bad_input_and_other_tenants_change_nothing)
     cr_assert_eq(r.status, 200, "the lease is intact: %s", r.body);
     it_response_free(&r);
     cr_assert_eq(release(p.customer, "nope"), 404);
+    free(p.vendor);
+    free(q.vendor);
+}
+
+struct twin {
+    struct pool *p;
+    const char *url;
+    long status;
+    char lease[40];
+};
+
+static void *twin_checkout(void *arg)
+{
+    struct twin *x = arg;
+    it_response r;
+    it_use_url(x->url);
+    checkout(x->p, "twin", &r);
+    x->status = r.status;
+    if (r.status == 200 || r.status == 201)
+        snprintf(x->lease, sizeof x->lease, "%s", it_str(&r, "lease_id"));
+    it_response_free(&r);
+    return NULL;
+}
+
+/* One client checking out many times at once, through two nodes: one
+ * seat, one lease, whoever wins. */
+Test(leases, a_client_racing_itself_holds_one_seat, .timeout = 120)
+{
+    enum { N = 16 };
+    struct pool p;
+    struct node n;
+    struct twin x[N];
+    pthread_t t[N];
+    char sql[256], *out;
+    int created = 0;
+
+    node_start(&n, NULL);
+    pool_init(&p, 5);
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct twin){&p, i % 2 ? n.url : it_env("LICD_TEST_URL"), 0, ""};
+        pthread_create(&t[i], NULL, twin_checkout, &x[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert(x[i].status == 200 || x[i].status == 201, "got %ld", x[i].status);
+        created += x[i].status == 201;
+        cr_assert_str_eq(x[i].lease, x[0].lease);
+    }
+    cr_assert_eq(created, 1);
+    cr_assert_eq(assigned(&p), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM leases WHERE customer_id = '%s' AND released_at IS NULL",
+             p.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    cr_assert_eq(atoi(out), 1);
+    free(out);
+    node_stop(&n);
+    free(p.vendor);
+}
+
+/* A client id that needs quoting in the heartbeat batch's arrays. */
+Test(leases, odd_client_ids_keep_their_lease)
+{
+    struct pool p;
+    it_response r;
+    char lease[40];
+    const char *client = "{\\\"a,b\\\\ c}\\u00e9";
+    char path[128];
+    pool_init(&p, 1);
+    it_postf("/v1/leases", p.customer, &r, "{\"product\":\"cad\",\"client_id\":\"%s\"}", client);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
+    it_response_free(&r);
+    snprintf(path, sizeof path, "/v1/leases/%s/heartbeat", lease);
+    for (int i = 0; i < 2; i++) {
+        it_postf(path, p.customer, &r, "{\"product\":\"cad\",\"client_id\":\"%s\"}", client);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cr_assert_str_eq(it_str(&r, "lease_id"), lease);
+        it_response_free(&r);
+    }
+    free(p.vendor);
+}
+
+Test(leases, no_concurrent_pack_names_the_cause)
+{
+    struct pool p;
+    it_response r;
+    pool_init(&p, 1);
+    it_created("/v1/products", p.vendor, "{\"code\":\"seats\",\"name\":\"Seats\",\"version\":\"1\"}");
+    it_created("/v1/packs", p.vendor,
+               "{\"customer_id\":\"%s\",\"product\":\"seats\",\"version\":\"1\","
+               "\"type\":\"per_device\",\"quantity\":5}", p.customer_id);
+    it_created("/v1/products", p.vendor, "{\"code\":\"later\",\"name\":\"Later\",\"version\":\"1\"}");
+    it_created("/v1/packs", p.vendor,
+               "{\"customer_id\":\"%s\",\"product\":\"later\",\"version\":\"1\","
+               "\"type\":\"concurrent\",\"quantity\":5,\"first_active\":\"2999-01-01T00:00:00Z\"}",
+               p.customer_id);
+    it_created("/v1/products", p.vendor, "{\"code\":\"past\",\"name\":\"Past\",\"version\":\"1\"}");
+    it_created("/v1/packs", p.vendor,
+               "{\"customer_id\":\"%s\",\"product\":\"past\",\"version\":\"1\","
+               "\"type\":\"concurrent\",\"quantity\":5,\"first_active\":\"2020-01-01T00:00:00Z\","
+               "\"expires\":\"2021-01-01T00:00:00Z\"}",
+               p.customer_id);
+    static const char *const products[] = {"seats", "later", "past", "nosuch"};
+    for (size_t i = 0; i < sizeof products / sizeof products[0]; i++) {
+        it_postf("/v1/leases", p.customer, &r, "{\"product\":\"%s\",\"client_id\":\"x\"}",
+                 products[i]);
+        it_assert_problem(&r, 403, "no_concurrent_pack");
+        cr_assert(strstr(it_str(&r, "detail"), products[i]), "%s", r.body);
+        it_response_free(&r);
+    }
+    /* A full pack is another matter. */
+    checkout(&p, "a", &r);
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+    checkout(&p, "b", &r);
+    it_assert_problem(&r, 403, "no_seats_available");
+    it_response_free(&r);
+    free(p.vendor);
+}
+
+Test(leases, the_list_takes_one_filter_of_the_vendor)
+{
+    struct pool p, q;
+    it_response r;
+    char path[256], ids[4][40];
+    pool_init(&p, 2);
+    pool_init(&q, 2);
+    it_created("/v1/packs", p.vendor,
+               "{\"pack_id\":\"p-only\",\"customer_id\":\"%s\",\"product\":\"cad\","
+               "\"version\":\"7\",\"type\":\"concurrent\",\"quantity\":1}", p.customer_id);
+    checkout(&p, "mine", &r);
+    cr_assert_eq(r.status, 201);
+    it_response_free(&r);
+
+    static const char *const bad[] = {
+        "/v1/leases", "/v1/leases?product=cad", "/v1/leases?pack_id=floating&product=cad",
+        "/v1/leases?pack_id=floating&cursor=%21%21", "/v1/leases?pack_id=floating&limit=0",
+        "/v1/leases?customer_id=not-a-uuid",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        it_json_problem("GET", bad[i], p.vendor, NULL, 400, "invalid_field");
+    snprintf(path, sizeof path, "/v1/leases?pack_id=floating&customer_id=%s", p.customer_id);
+    it_json_problem("GET", path, p.vendor, NULL, 400, "invalid_field");
+
+    /* Another vendor's pack or customer, or a product the vendor lacks. */
+    it_json_problem("GET", "/v1/leases?pack_id=p-only", q.vendor, NULL, 404, "not_found");
+    snprintf(path, sizeof path, "/v1/leases?customer_id=%s", p.customer_id);
+    it_json_problem("GET", path, q.vendor, NULL, 404, "not_found");
+    snprintf(path, sizeof path, "/v1/leases?customer_id=%s&product=nosuch", p.customer_id);
+    it_json_problem("GET", path, p.vendor, NULL, 404, "not_found");
+    it_json_problem("GET", "/v1/leases?pack_id=floating", p.customer, NULL, 403, "forbidden");
+    it_json_problem("GET", "/v1/leases?pack_id=floating", NULL, NULL, 401, "unauthorized");
+
+    /* Each vendor sees its own. */
+    cr_assert_eq(listed(&p, "pack_id=floating", ids, 4), 1);
+    cr_assert_eq(listed(&q, "pack_id=floating", ids, 4), 0);
+    snprintf(path, sizeof path, "customer_id=%s", p.customer_id);
+    cr_assert_eq(listed(&p, path, ids, 4), 1);
     free(p.vendor);
     free(q.vendor);
 }
