@@ -11,10 +11,12 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/license.h"
+#include "domain/usage.h"
+#include "store/caches.h"
 #include "store/challenges.h"
 #include "store/grants.h"
-#include "store/caches.h"
 #include "store/packs.h"
+#include "store/usage.h"
 #include "util/json.h"
 
 const char *const api_platforms[] = {"windows", "non_windows", "legacy", "direct_connect", "any",
@@ -129,6 +131,24 @@ static int recovered_answer(http_request *req, const char *key)
     return http_reply_bytes(req, 200, "application/json", a.body, strlen(a.body)) == LICD_OK;
 }
 
+/* 403 over_limit when the licence's latest usage is over one of its limits
+ * and its pack refuses then (on_over_limit); else 0. */
+static int over_limit(http_request *req, const store_license *l)
+{
+    domain_over_limit policy = OVER_LIMIT_REFUSE;
+    store_usage_excess e;
+    int over = 0, rc;
+    domain_over_limit_parse(l->on_over_limit, &policy);
+    if (!domain_over_limit_refuses(policy, 1))
+        return LICD_OK;
+    if ((rc = store_usage_over_limit(l->vendor_id, l->license_id, &over, &e)) != LICD_OK ||
+        !domain_over_limit_refuses(policy, over))
+        return rc;
+    return http_fail(req, LICD_ERR_OVER_LIMIT,
+                     "the licence's reported usage of %.64s (%.17g) is over its limit (%.17g)",
+                     e.metric, e.value, e.limit);
+}
+
 /* The decision: one statement finds the client's licences and takes a seat
  * when none of them decides (store_grant); what it found decides the rest.
  * A concurrent request for the same client shows up as a unique violation
@@ -161,6 +181,8 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
                                : r.temporary.license_id);
             goto out;
         case GRANT_RETURN_PERMANENT:
+            if ((rc = over_limit(req, &r.permanent)) != LICD_OK)
+                goto out;
             rc = permanent_answer(req, 200, &r.permanent, r.permanent_document, p, key,
                                   generation);
             goto out;

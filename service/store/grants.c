@@ -15,13 +15,14 @@
 enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
-       LICENSE_EXPIRES_AT, LICENSE_EXPIRED, LICENSE_DOCUMENT, LICENSE_FRESH };
+       LICENSE_EXPIRES_AT, LICENSE_ON_OVER_LIMIT, LICENSE_EXPIRED, LICENSE_DOCUMENT,
+       LICENSE_FRESH };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
     " a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,"           \
     " coalesce(extract(epoch FROM a.expires_at)::bigint, 0),"                               \
-    " coalesce(a.expires_at <= now(), false), a.document"
+    " coalesce(p.on_over_limit, 'refuse'), coalesce(a.expires_at <= now(), false), a.document"
 static const store_field license_fields[] = {
     [LICENSE_ID] = STORE_INT64(store_license, id),
     [LICENSE_VENDOR_ID] = STORE_TEXT(store_license, vendor_id),
@@ -38,6 +39,7 @@ static const store_field license_fields[] = {
     [LICENSE_STATUS] = STORE_TEXT(store_license, status),
     [LICENSE_ISSUED_AT] = STORE_EPOCH(store_license, issued_at),
     [LICENSE_EXPIRES_AT] = STORE_EPOCH(store_license, expires_at),
+    [LICENSE_ON_OVER_LIMIT] = STORE_TEXT(store_license, on_over_limit),
 };
 static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fields);
 

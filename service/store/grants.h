@@ -26,6 +26,7 @@ typedef struct {
     char status[12];
     time_t issued_at;
     time_t expires_at;     /* 0: never */
+    char on_over_limit[8]; /* its pack's policy: refuse or report ("refuse" without a pack) */
 } store_license;
 
 /* What the client asks for: customer, product, client and the platform it

@@ -1,6 +1,7 @@
 /* SQL for usage reports (see usage.h). */
 #include "store/usage.h"
 
+#include "store/caches.h"
 #include "store/sql.h"
 
 /* The vendor's licence $2 among activations (a) and pack or temporary licences (s). */
@@ -101,22 +102,34 @@ struct insert_ctx {
     size_t nbatches;
 };
 
+/* A pack licence's recovered answer may be kept by every node; new usage
+ * can put it over a limit, so the report announces it (migration 0010's
+ * payload) in its own transaction. */
+static const store_sql Q_USAGE_NOTIFY = {
+    "usage_notify", "SELECT pg_notify('licd_cache', 'license:' || customer_id || ':' ||"
+                    " product_id || ':' || client_id)"
+                    " FROM assignments WHERE vendor_id = $1 AND license_id = $2"};
+
 static int insert_tx(void *p)
 {
     struct insert_ctx *c = p;
+    const char *params[3] = {c->vendor_id, c->license_id, NULL};
     int rc = LICD_OK;
     for (size_t i = 0; rc == LICD_OK && i < c->nbatches; i++) {
-        const char *params[3] = {c->vendor_id, c->license_id, c->batches[i]};
+        params[2] = c->batches[i];
         rc = store_run(&Q_USAGE_INSERT, 3, params);
     }
-    return rc;
+    return rc == LICD_OK ? store_run(&Q_USAGE_NOTIFY, 2, params) : rc;
 }
 
 int store_usage_insert(const char *vendor_id, const char *license_id,
                        const char *const *batches, size_t nbatches)
 {
     struct insert_ctx c = {vendor_id, license_id, batches, nbatches};
-    return nbatches ? store_tx(insert_tx, &c) : LICD_OK;
+    int rc = nbatches ? store_tx(insert_tx, &c) : LICD_OK;
+    if (rc == LICD_OK && nbatches)
+        store_caches_forget(STORE_CACHE_LICENSES);
+    return rc;
 }
 
 int store_usage_license_known(const char *vendor_id, const char *license_id, int *known)

@@ -637,3 +637,43 @@ Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
     cr_assert_eq(pack_assigned(&w, "p-same"), 1);
     world_free(&w);
 }
+
+/* A pack licence whose reported usage goes over its pack's limit is
+ * refused at its next get_key (even right after it was recovered, so
+ * kept), unless the pack says on_over_limit: report. */
+Test(get_key, over_a_limit_the_next_get_key_is_refused)
+{
+    struct world w;
+    it_response r;
+    char *license, auth[2048];
+    const char *h[] = {auth, "Content-Type: application/json", NULL};
+    const char *report = "{\"records\":[{\"metric\":\"cpu\",\"value\":8}]}";
+
+    world_init(&w, NULL);
+    add_pack(&w, "p-lim", 2, ",\"attributes\":{\"limits\":{\"cpu\":4}}");
+    get_key(w.customer, "busy", NULL, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    license = strdup(it_str(&r, "license"));
+    it_response_free(&r);
+    get_key(w.customer, "busy", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+
+    snprintf(auth, sizeof auth, "Authorization: License %s", license);
+    it_request("POST", "/v1/report_usage", h, report, strlen(report), &r);
+    cr_assert_eq(r.status, 202, "%s", r.body);
+    it_response_free(&r);
+    get_key(w.customer, "busy", NULL, &r);
+    it_assert_problem(&r, 403, "over_limit");
+    cr_assert_not_null(strstr(it_str(&r, "detail"), "cpu"), "%s", r.body);
+    it_response_free(&r);
+
+    it_json("PATCH", "/v1/packs/p-lim", w.vendor, "{\"on_over_limit\":\"report\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    get_key(w.customer, "busy", NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    free(license);
+    world_free(&w);
+}
