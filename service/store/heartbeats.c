@@ -41,7 +41,9 @@ static const store_sql Q_LEASE_HEARTBEATS = {
     "  GROUP BY id, customer_id, product_id, client_id),"
     " l AS (UPDATE leases l SET heartbeat_at = now(),"
     "   expires_at = now() + make_interval(secs => b.ttl)"
-    "  FROM b WHERE l.id = b.id AND l.customer_id = b.customer_id"
+    /* id = ANY(...) lets the planner find the rows by primary key whatever
+     * it guesses of the batch's size (a join alone may scan the table). */
+    "  FROM b WHERE l.id = ANY($1::uuid[]) AND l.id = b.id AND l.customer_id = b.customer_id"
     "  AND l.product_id = b.product_id AND l.client_id = b.client_id"
     "  AND l.released_at IS NULL AND l.expires_at > now()"
     "  RETURNING b.ns, l.id, l.pack_id, l.expires_at)"
