@@ -144,7 +144,7 @@ int api_authorize(http_request *req)
     const http_auth *a = req->route->auth;
     const char *h, *token;
     api_caller *c;
-    unsigned key;
+    unsigned key = 0;
     int rc;
 
     if (!a)

@@ -39,7 +39,7 @@ static void checkout(struct pool *p, const char *client, it_response *r)
 
 static void heartbeat(struct pool *p, const char *lease, const char *client, it_response *r)
 {
-    char path[128];
+    char path[256];
     snprintf(path, sizeof path, "/v1/leases/%s/heartbeat", lease);
     it_postf(path, p->customer, r, "{\"product\":\"cad\",\"client_id\":\"%s\"}", client);
 }
