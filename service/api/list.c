@@ -95,20 +95,34 @@ static int reply(http_request *req, cJSON *items, int more, long long last_id)
     return rc;
 }
 
-int api_list_page(http_request *req, const store_page *page, api_list_render render)
+/* The items of page rendered into a new array; NULL when out of memory. */
+static cJSON *render_items(const store_page *page, api_list_render render)
 {
     cJSON *items = cJSON_CreateArray();
-    if (!items)
-        return LICD_ERR_NOMEM;
-    for (size_t i = 0; i < page->n; i++) {
+    for (size_t i = 0; items && i < page->n; i++) {
         cJSON *item = render((const char *)page->items + i * page->size);
-        if (!item) {
+        if (!item || !cJSON_AddItemToArray(items, item)) {
+            cJSON_Delete(item);
             cJSON_Delete(items);
-            return LICD_ERR_NOMEM;
+            items = NULL;
         }
-        cJSON_AddItemToArray(items, item);
     }
-    return reply(req, items, page->more, page->last_pos);
+    return items;
+}
+
+int api_list_add(cJSON *o, const char *name, const store_page *page, api_list_render render)
+{
+    cJSON *items = render_items(page, render);
+    if (items && cJSON_AddItemToObject(o, name, items))
+        return LICD_OK;
+    cJSON_Delete(items);
+    return LICD_ERR_NOMEM;
+}
+
+int api_list_page(http_request *req, const store_page *page, api_list_render render)
+{
+    cJSON *items = render_items(page, render);
+    return items ? reply(req, items, page->more, page->last_pos) : LICD_ERR_NOMEM;
 }
 
 int api_list_vendor(http_request *req, api_list_fetch fetch, api_list_render render)

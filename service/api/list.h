@@ -22,6 +22,10 @@ int api_list_filter_uuid(http_request *req, const char *name, const char **out);
 /* Renders one item of a page (NULL: out of memory). */
 typedef cJSON *(*api_list_render)(const void *item);
 
+/* Adds the items of page, each rendered by render, to o as the array name;
+ * 0 or LICD_ERR_NOMEM. */
+int api_list_add(cJSON *o, const char *name, const store_page *page, api_list_render render);
+
 /* Answers a page from store/: its items, each rendered by render, and a
  * cursor after the last one when more follow. */
 int api_list_page(http_request *req, const store_page *page, api_list_render render);

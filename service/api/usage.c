@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/list.h"
 #include "store/usage.h"
 #include "util/json.h"
 
@@ -27,8 +28,9 @@ static int time_arg(http_request *req, const char *name, char *buf, size_t len, 
 }
 
 /* One metric's aggregate. */
-static cJSON *metric_json(const store_usage_metric *m)
+static cJSON *metric_json(const void *item)
 {
+    const store_usage_metric *m = item;
     cJSON *o = cJSON_CreateObject();
     if (o && cJSON_AddStringToObject(o, "metric", m->metric) &&
         cJSON_AddNumberToObject(o, "count", (double)m->count) &&
@@ -48,8 +50,7 @@ int api_usage_get(http_request *req)
     const char *license_id = http_query(req, "license_id"), *from, *to;
     char from_buf[32], to_buf[32];
     store_page page = {0};
-    const store_usage_metric *m;
-    cJSON *out = NULL, *metrics;
+    cJSON *out = NULL;
     int rc, known = 0;
 
     if (!license_id || !*license_id || strlen(license_id) > 64) {
@@ -64,17 +65,11 @@ int api_usage_get(http_request *req)
     }
     if ((rc = store_usage_aggregate(caller->vendor.id, license_id, from, to, &page)) != LICD_OK)
         return rc;
-    m = page.items;
     rc = LICD_ERR_NOMEM;
-    if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "license_id", license_id) ||
-        !json_add_string_or_null(out, "from", from) || !json_add_string_or_null(out, "to", to) ||
-        !(metrics = cJSON_AddArrayToObject(out, "metrics")))
-        goto out;
-    for (size_t i = 0; i < page.n; i++)
-        if (!cJSON_AddItemToArray(metrics, metric_json(&m[i])))
-            goto out;
-    rc = http_reply_json(req, 200, out);
-out:
+    if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "license_id", license_id) &&
+        json_add_string_or_null(out, "from", from) && json_add_string_or_null(out, "to", to) &&
+        (rc = api_list_add(out, "metrics", &page, metric_json)) == LICD_OK)
+        rc = http_reply_json(req, 200, out);
     store_page_free(&page);
     cJSON_Delete(out);
     return rc;

@@ -80,69 +80,47 @@ int api_users_list(http_request *req)
     return rc;
 }
 
-/* The user's entitlements as "entitlements": [{"product","state",
- * "features","max_machines","expires"}]. */
-static int add_entitlements(cJSON *o, const store_user *u)
+/* One entitlement: {"product","state","features","max_machines","expires"}. */
+static cJSON *entitlement_json(const void *item)
 {
-    store_page page = {0};
-    const store_user_entitlement *e;
-    cJSON *list;
-    int rc = store_user_entitlements(u->id, &page);
-
-    if (rc != LICD_OK)
-        return rc;
-    e = page.items;
-    rc = LICD_ERR_NOMEM;
-    if (!(list = cJSON_AddArrayToObject(o, "entitlements")))
-        goto out;
-    for (size_t i = 0; i < page.n; i++) {
-        cJSON *item = cJSON_CreateObject();
-        if (!item || !cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            goto out;
-        }
-        if (!cJSON_AddStringToObject(item, "product", e[i].product) ||
-            !cJSON_AddStringToObject(item, "state", e[i].state) ||
-            !cJSON_AddRawToObject(item, "features", e[i].features) ||
-            !cJSON_AddNumberToObject(item, "max_machines", e[i].max_machines) ||
-            !(e[i].expires[0] ? cJSON_AddStringToObject(item, "expires", e[i].expires)
-                              : cJSON_AddNullToObject(item, "expires")))
-            goto out;
-    }
-    rc = LICD_OK;
-out:
-    store_page_free(&page);
-    return rc;
+    const store_user_entitlement *e = item;
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "product", e->product) &&
+        cJSON_AddStringToObject(o, "state", e->state) &&
+        cJSON_AddRawToObject(o, "features", e->features) &&
+        cJSON_AddNumberToObject(o, "max_machines", e->max_machines) &&
+        (e->expires[0] ? cJSON_AddStringToObject(o, "expires", e->expires)
+                       : cJSON_AddNullToObject(o, "expires")))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
 }
 
-/* The user's machines as "machines": [{"machine_id","last_token_at",
- * "token_expires_at"}]: those that hold a slot or may still renew into one. */
-static int add_machines(cJSON *o, const store_user *u)
+/* One machine: {"machine_id","last_token_at","token_expires_at"}. */
+static cJSON *machine_json(const void *item)
+{
+    const store_user_machine *m = item;
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "machine_id", m->machine_id) &&
+        cJSON_AddStringToObject(o, "last_token_at", m->last_token_at) &&
+        cJSON_AddStringToObject(o, "token_expires_at", m->token_expires_at))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
+/* The user's entitlements, and the machines that hold a slot or may still
+ * renew into one, added to o. */
+static int add_entitlements_and_machines(cJSON *o, const store_user *u)
 {
     store_page page = {0};
-    const store_user_machine *m;
-    cJSON *list;
-    int rc = store_user_machines(u->id, api_ctx()->config->renew_window, &page);
-
-    if (rc != LICD_OK)
-        return rc;
-    m = page.items;
-    rc = LICD_ERR_NOMEM;
-    if (!(list = cJSON_AddArrayToObject(o, "machines")))
-        goto out;
-    for (size_t i = 0; i < page.n; i++) {
-        cJSON *item = cJSON_CreateObject();
-        if (!item || !cJSON_AddItemToArray(list, item)) {
-            cJSON_Delete(item);
-            goto out;
-        }
-        if (!cJSON_AddStringToObject(item, "machine_id", m[i].machine_id) ||
-            !cJSON_AddStringToObject(item, "last_token_at", m[i].last_token_at) ||
-            !cJSON_AddStringToObject(item, "token_expires_at", m[i].token_expires_at))
-            goto out;
-    }
-    rc = LICD_OK;
-out:
+    int rc;
+    if ((rc = store_user_entitlements(u->id, &page)) == LICD_OK)
+        rc = api_list_add(o, "entitlements", &page, entitlement_json);
+    store_page_free(&page);
+    if (rc == LICD_OK &&
+        (rc = store_user_machines(u->id, api_ctx()->config->renew_window, &page)) == LICD_OK)
+        rc = api_list_add(o, "machines", &page, machine_json);
     store_page_free(&page);
     return rc;
 }
@@ -159,7 +137,7 @@ int api_users_get(http_request *req)
         return rc;
     if (!(o = user_json(&u)))
         return LICD_ERR_NOMEM;
-    if ((rc = add_entitlements(o, &u)) == LICD_OK && (rc = add_machines(o, &u)) == LICD_OK)
+    if ((rc = add_entitlements_and_machines(o, &u)) == LICD_OK)
         rc = http_reply_json(req, 200, o);
     cJSON_Delete(o);
     return rc;
@@ -193,27 +171,22 @@ out:
     return rc;
 }
 
-int api_users_revoke(http_request *req)
+/* Revokes the user named in the path, or lifts its revocation (set). */
+static int set_revoked(http_request *req,
+                       int (*set)(const store_actor *, const char *, const char *, store_user *))
 {
     const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
     int rc = find_user(req, v, &c, &u);
-    if (rc == LICD_OK && (rc = store_user_revoke(&v->actor, c.id, u.username, &u)) == LICD_OK)
+    if (rc == LICD_OK && (rc = set(&v->actor, c.id, u.username, &u)) == LICD_OK)
         rc = reply_user(req, 200, &u);
     return rc;
 }
 
-int api_users_unrevoke(http_request *req)
-{
-    const api_vendor_caller *v = api_caller_vendor(req);
-    store_customer c;
-    store_user u;
-    int rc = find_user(req, v, &c, &u);
-    if (rc == LICD_OK && (rc = store_user_unrevoke(&v->actor, c.id, u.username, &u)) == LICD_OK)
-        rc = reply_user(req, 200, &u);
-    return rc;
-}
+int api_users_revoke(http_request *req) { return set_revoked(req, store_user_revoke); }
+
+int api_users_unrevoke(http_request *req) { return set_revoked(req, store_user_unrevoke); }
 
 int api_users_free_machine(http_request *req)
 {
@@ -286,42 +259,42 @@ out:
     return rc;
 }
 
+/* One machine of the usage-pattern watch. */
+static cJSON *activity_json(const void *item)
+{
+    const store_machine_activity *a = item;
+    cJSON *o = cJSON_CreateObject();
+    if (o && cJSON_AddStringToObject(o, "machine_id", a->machine_id) &&
+        cJSON_AddStringToObject(o, "first_seen", a->first_seen) &&
+        cJSON_AddStringToObject(o, "last_seen", a->last_seen) &&
+        cJSON_AddNumberToObject(o, "tokens", (double)a->tokens))
+        return o;
+    cJSON_Delete(o);
+    return NULL;
+}
+
 int api_users_activity(http_request *req)
 {
     const api_vendor_caller *v = api_caller_vendor(req);
     store_customer c;
     store_user u;
     store_page page = {0};
-    const store_machine_activity *a;
-    cJSON *out = NULL, *machines;
+    cJSON *out = NULL;
     int rc, max = 5, n;
 
     if ((rc = find_user(req, v, &c, &u)) != LICD_OK ||
         (rc = store_user_max_machines(u.id, &max)) != LICD_OK ||
         (rc = store_user_activity(u.id, &page)) != LICD_OK)
         goto out;
-    a = page.items;
     n = (int)page.n;
     rc = LICD_ERR_NOMEM;
-    if (!(out = cJSON_CreateObject()) || !cJSON_AddStringToObject(out, "username", u.username) ||
-        !cJSON_AddNumberToObject(out, "window_hours", 24) ||
-        !cJSON_AddNumberToObject(out, "max_machines", max) ||
-        !cJSON_AddNumberToObject(out, "distinct_machines", n) ||
-        !cJSON_AddBoolToObject(out, "flagged", domain_shared_account(n, max)) ||
-        !(machines = cJSON_AddArrayToObject(out, "machines")))
-        goto out;
-    for (int i = 0; i < n; i++) {
-        cJSON *m = cJSON_CreateObject();
-        if (!m)
-            goto out;
-        cJSON_AddItemToArray(machines, m);
-        if (!cJSON_AddStringToObject(m, "machine_id", a[i].machine_id) ||
-            !cJSON_AddStringToObject(m, "first_seen", a[i].first_seen) ||
-            !cJSON_AddStringToObject(m, "last_seen", a[i].last_seen) ||
-            !cJSON_AddNumberToObject(m, "tokens", (double)a[i].tokens))
-            goto out;
-    }
-    rc = http_reply_json(req, 200, out);
+    if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "username", u.username) &&
+        cJSON_AddNumberToObject(out, "window_hours", 24) &&
+        cJSON_AddNumberToObject(out, "max_machines", max) &&
+        cJSON_AddNumberToObject(out, "distinct_machines", n) &&
+        cJSON_AddBoolToObject(out, "flagged", domain_shared_account(n, max)) &&
+        (rc = api_list_add(out, "machines", &page, activity_json)) == LICD_OK)
+        rc = http_reply_json(req, 200, out);
 out:
     store_page_free(&page);
     cJSON_Delete(out);

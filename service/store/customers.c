@@ -92,55 +92,15 @@ int store_customer_get(const char *vendor_id, const char *customer_id, store_cus
     return store_fetch_row(&Q_CUSTOMER_GET, 2, params, 1, &customer_row, out);
 }
 
-struct rotate_ctx {
-    const store_actor *who;
-    const char *customer_id;
-    const crypto_apikey *key;
-    long grace_s;
-    char *valid_until;
-};
-
-static int rotate_tx(void *p)
-{
-    struct rotate_ctx *r = p;
-    char grace[24];
-    const char *params[5] = {r->who->vendor_id, r->customer_id, r->key->prefix, r->key->hash_hex,
-                             grace};
-    PGresult *res = NULL;
-    cJSON *details = NULL;
-    int rc;
-
-    snprintf(grace, sizeof grace, "%ld", r->grace_s);
-    if ((rc = store_exec_row(&Q_CUSTOMER_ROTATE_KEY, 5, params, 0, &res)) != LICD_OK)
-        goto out;
-    store_col_copy(res, 0, 0, r->valid_until, 40);
-    rc = LICD_ERR_NOMEM;
-    if ((details = cJSON_CreateObject()) &&
-        cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
-        cJSON_AddNumberToObject(details, "grace_s", (double)r->grace_s) &&
-        cJSON_AddStringToObject(details, "previous_valid_until", r->valid_until))
-        rc = store_audit(r->who, "rotate_key", "customer", r->customer_id, details);
-out:
-    cJSON_Delete(details);
-    PQclear(res);
-    return rc;
-}
-
 int store_customer_rotate_key(const store_actor *who, const char *customer_id, long grace_s,
                               char *key, size_t key_len, char valid_until[40])
 {
-    crypto_apikey k;
-    struct rotate_ctx r = {who, customer_id, &k, grace_s, valid_until};
-    int rc;
+    const store_rotation r = {&Q_CUSTOMER_ROTATE_KEY, 2,  {who->vendor_id, customer_id},
+                              APIKEY_CUSTOMER,        "customer", customer_id,
+                              STORE_CACHE_CUSTOMER_KEYS};
     if (!json_is_uuid(customer_id))
         return LICD_ERR_NOT_FOUND;
-    if ((rc = crypto_apikey_new(APIKEY_CUSTOMER, &k)) == LICD_OK &&
-        (rc = store_tx(rotate_tx, &r)) == LICD_OK) {
-        snprintf(key, key_len, "%s", k.plain);
-        store_caches_forget(STORE_CACHE_CUSTOMER_KEYS);
-    }
-    crypto_apikey_wipe(&k);
-    return rc;
+    return store_rotate_key(who, &r, grace_s, key, key_len, valid_until);
 }
 
 int store_customer_list(const char *vendor_id, long long after, int limit, store_page *page)

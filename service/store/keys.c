@@ -2,6 +2,7 @@
  * caches of vendor and customer keys (see caches.h). */
 #include "store/caches.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "crypto/apikey.h"
@@ -84,5 +85,58 @@ int store_find_key(const char *presented, const store_sql *q, const store_rowtyp
                 cache_put(c, hash_hex, out, t->size, generation);
         }
     PQclear(res);
+    return rc;
+}
+
+struct rotate_ctx {
+    const store_actor *who;
+    const store_rotation *r;
+    const crypto_apikey *key;
+    long grace_s;
+    char *valid_until;
+};
+
+static int rotate_tx(void *p)
+{
+    struct rotate_ctx *c = p;
+    const store_rotation *r = c->r;
+    char grace[24];
+    const char *params[5];
+    PGresult *res = NULL;
+    cJSON *details = NULL;
+    int n = 0, rc;
+
+    snprintf(grace, sizeof grace, "%ld", c->grace_s);
+    for (; n < r->nowner; n++)
+        params[n] = r->owner[n];
+    params[n++] = c->key->prefix;
+    params[n++] = c->key->hash_hex;
+    params[n++] = grace;
+    if ((rc = store_exec_row(r->q, n, params, 0, &res)) != LICD_OK)
+        goto out;
+    store_col_copy(res, 0, 0, c->valid_until, 40);
+    rc = LICD_ERR_NOMEM;
+    if ((details = cJSON_CreateObject()) &&
+        cJSON_AddStringToObject(details, "key_prefix", c->key->prefix) &&
+        cJSON_AddNumberToObject(details, "grace_s", (double)c->grace_s) &&
+        cJSON_AddStringToObject(details, "previous_valid_until", c->valid_until))
+        rc = store_audit(c->who, "rotate_key", r->object_type, r->object_id, details);
+out:
+    cJSON_Delete(details);
+    PQclear(res);
+    return rc;
+}
+
+int store_rotate_key(const store_actor *who, const store_rotation *r, long grace_s, char *key,
+                     size_t key_len, char valid_until[40])
+{
+    crypto_apikey k;
+    struct rotate_ctx c = {who, r, &k, grace_s, valid_until};
+    int rc = crypto_apikey_new(r->kind, &k);
+    if (rc == LICD_OK && (rc = store_tx(rotate_tx, &c)) == LICD_OK) {
+        snprintf(key, key_len, "%s", k.plain);
+        store_caches_forget(r->cache);
+    }
+    crypto_apikey_wipe(&k);
     return rc;
 }

@@ -138,5 +138,3 @@ void store_notify_stop(void)
     conninfo = NULL;
     set_listening(0);
 }
-
-int store_notify_listening(void) { return atomic_load(&listening); }

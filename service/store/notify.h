@@ -20,7 +20,4 @@ int store_notify_start(const char *conninfo);
 /* Stops the listener (waits for it) and disables the caches. */
 void store_notify_stop(void);
 
-/* Whether the listener is connected and listening (for tests and /readyz). */
-int store_notify_listening(void);
-
 #endif

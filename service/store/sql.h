@@ -23,6 +23,9 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "crypto/apikey.h"
+#include "store/audit.h"
+#include "store/caches.h"
 #include "store/db.h"
 #include "store/page.h"
 #include "util/cache.h"
@@ -151,5 +154,24 @@ char *store_array_literal(const char *const *items, size_t n);
  * found again without a statement. */
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
                    cache *c);
+
+/* A key rotation of a vendor or a customer (the owner). q takes the owner
+ * (nowner parameters), then the new key's prefix and hex hash, then the
+ * grace in seconds; it ends the owner's live keys that long from now at the
+ * latest, adds the new one, and answers that end (no row: no such owner). */
+typedef struct {
+    const store_sql *q;
+    int nowner;
+    const char *owner[2];
+    apikey_kind kind;
+    const char *object_type, *object_id; /* for the audit trail */
+    store_cache_id cache;                /* the cache of keys of that kind */
+} store_rotation;
+
+/* Runs rotation r in a transaction, audited; on success the new key goes to
+ * key, the old keys' end to valid_until, and this process forgets the keys
+ * it cached. */
+int store_rotate_key(const store_actor *who, const store_rotation *r, long grace_s, char *key,
+                     size_t key_len, char valid_until[40]);
 
 #endif

@@ -75,50 +75,13 @@ int store_vendor_by_key(const char *api_key, store_vendor *out)
                           store_cache(STORE_CACHE_VENDOR_KEYS));
 }
 
-struct rotate_ctx {
-    const store_actor *who;
-    const crypto_apikey *key;
-    long grace_s;
-    char *valid_until;
-};
-
-static int rotate_tx(void *p)
-{
-    struct rotate_ctx *r = p;
-    char grace[24];
-    const char *params[4] = {r->who->vendor_id, r->key->prefix, r->key->hash_hex, grace};
-    PGresult *res = NULL;
-    cJSON *details = NULL;
-    int rc;
-
-    snprintf(grace, sizeof grace, "%ld", r->grace_s);
-    if ((rc = store_exec_row(&Q_VENDOR_ROTATE_KEY, 4, params, 0, &res)) != LICD_OK)
-        goto out;
-    store_col_copy(res, 0, 0, r->valid_until, 40);
-    rc = LICD_ERR_NOMEM;
-    if ((details = cJSON_CreateObject()) &&
-        cJSON_AddStringToObject(details, "key_prefix", r->key->prefix) &&
-        cJSON_AddNumberToObject(details, "grace_s", (double)r->grace_s) &&
-        cJSON_AddStringToObject(details, "previous_valid_until", r->valid_until))
-        rc = store_audit(r->who, "rotate_key", "vendor", r->who->vendor_id, details);
-out:
-    cJSON_Delete(details);
-    PQclear(res);
-    return rc;
-}
-
 int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,
                             size_t api_key_len, char valid_until[40])
 {
-    crypto_apikey key;
-    struct rotate_ctx r = {who, &key, grace_s, valid_until};
-    int rc = crypto_apikey_new(APIKEY_VENDOR, &key);
-    if (rc == LICD_OK && (rc = store_tx(rotate_tx, &r)) == LICD_OK) {
-        snprintf(api_key, api_key_len, "%s", key.plain);
-        store_caches_forget(STORE_CACHE_VENDOR_KEYS);
-    }
-    crypto_apikey_wipe(&key);
-    return rc;
+    const store_rotation r = {&Q_VENDOR_ROTATE_KEY, 1,        {who->vendor_id},
+                              APIKEY_VENDOR,        "vendor", who->vendor_id,
+                              STORE_CACHE_VENDOR_KEYS};
+    return store_rotate_key(who, &r, grace_s, api_key, api_key_len, valid_until);
 }
 
 int store_vendor_rename(const char *id, const char *name, store_vendor *out)
