@@ -163,7 +163,7 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
     for (int attempt = 0; attempt < 4; attempt++) {
         uint64_t generation = recovered ? cache_generation(recovered) : 0;
         int has_pack = 0;
-        store_license fresh;
+        store_license fresh = {0};
         rc = store_grant(g, &r);
         if (rc == LICD_ERR_CONFLICT)
             continue;

@@ -89,7 +89,7 @@ int api_is_upgrade_available(http_request *req)
 int api_upgrade(http_request *req)
 {
     struct upgrade_request u = {0};
-    store_license fresh;
+    store_license fresh = {0};
     cJSON *body = NULL;
     int rc = prepare(req, &u, &body);
     if (rc != LICD_OK)

@@ -19,6 +19,7 @@
 
 struct item {
     long long id;
+    char version[16];
     char *jwt;
 };
 
@@ -37,16 +38,20 @@ static const store_sql Q_DOCUMENTS_SAVE = {
     "documents_save",
     "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
     " UPDATE assignments a SET document = d.doc"
-    " FROM unnest($1::bigint[], $2::text[]) AS d(id, doc), async WHERE a.id = d.id"};
+    " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, version, doc), async"
+    " WHERE a.id = d.id AND a.xmin::text = d.version"};
 
-void store_document_save(long long assignment_id, const char *jwt)
+void store_document_save(long long assignment_id, const char *row_version, const char *jwt)
 {
     char *copy;
-    if (assignment_id <= 0 || !jwt || !(copy = strdup(jwt)))
+    if (assignment_id <= 0 || !jwt || !row_version || !*row_version ||
+        strnlen(row_version, sizeof queue[0].version) == sizeof queue[0].version || !(copy = strdup(jwt)))
         return;
     pthread_mutex_lock(&lock);
     if (running && !stopping && queued < QUEUE_MAX) {
-        queue[queued++] = (struct item){assignment_id, copy};
+        queue[queued].id = assignment_id;
+        strcpy(queue[queued].version, row_version);
+        queue[queued++].jwt = copy;
         copy = NULL;
         pthread_cond_signal(&wake);
     }
@@ -54,24 +59,28 @@ void store_document_save(long long assignment_id, const char *jwt)
     free(copy);
 }
 
-/* Writes n items with one statement (ids and documents as two arrays). */
+/* Writes n items with one statement (ids, row versions and documents as
+ * three arrays). */
 static int save(const struct item *items, size_t n)
 {
-    const char *docs[BATCH_MAX];
-    char ids[BATCH_MAX * 21 + 3], *doc_array;
+    const char *docs[BATCH_MAX], *versions[BATCH_MAX];
+    char ids[BATCH_MAX * 21 + 3], *doc_array = NULL, *version_array = NULL;
     size_t o = 0;
     int rc = LICD_ERR_NOMEM;
     ids[o++] = '{';
     for (size_t i = 0; i < n; i++) {
         o += (size_t)snprintf(ids + o, sizeof ids - o, "%s%lld", i ? "," : "", items[i].id);
         docs[i] = items[i].jwt;
+        versions[i] = items[i].version;
     }
     snprintf(ids + o, sizeof ids - o, "}");
-    if ((doc_array = store_array_literal(docs, n))) {
-        const char *params[2] = {ids, doc_array};
-        rc = store_run(&Q_DOCUMENTS_SAVE, 2, params);
-        free(doc_array);
+    if ((doc_array = store_array_literal(docs, n)) &&
+        (version_array = store_array_literal(versions, n))) {
+        const char *params[3] = {ids, version_array, doc_array};
+        rc = store_run(&Q_DOCUMENTS_SAVE, 3, params);
     }
+    free(doc_array);
+    free(version_array);
     return rc;
 }
 

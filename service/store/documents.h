@@ -11,8 +11,10 @@ int store_documents_start(void);
 /* Saves what is queued, then stops the thread. */
 void store_documents_stop(void);
 
-/* Queues jwt (copied) as the document of the assignment with this row id.
- * Dropped when the thread is not running or the queue is full. */
-void store_document_save(long long assignment_id, const char *jwt);
+/* Queues jwt (copied) as the document of the assignment with this row id,
+ * as it was when read (row_version, store_license's): a row changed since
+ * (blocked, its expiry moved, ...) keeps no document signed before. Dropped
+ * when the thread is not running, the queue is full, or row_version is "". */
+void store_document_save(long long assignment_id, const char *row_version, const char *jwt);
 
 #endif

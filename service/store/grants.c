@@ -16,7 +16,7 @@ enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
        LICENSE_EXPIRES_AT, LICENSE_ON_OVER_LIMIT, LICENSE_EXPIRED, LICENSE_DOCUMENT,
-       LICENSE_FRESH };
+       LICENSE_FRESH, LICENSE_ROW_VERSION };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
@@ -77,7 +77,7 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 static const store_sql Q_GRANT = {
     "grant",
     "WITH mine AS ("
-    "  SELECT * FROM assignments WHERE customer_id = $1 AND product_id = $2"
+    "  SELECT *, xmin::text AS row_version FROM assignments WHERE customer_id = $1 AND product_id = $2"
     "  AND client_id = $5 AND (temporary OR status = 'active')),"
     " stop AS ("
     "  SELECT 1 FROM mine WHERE blocked"
@@ -102,10 +102,12 @@ static const store_sql Q_GRANT = {
     "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
     "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
-    "  RETURNING *)"
-    " SELECT " LICENSE_COLUMNS ", true FROM fresh a LEFT JOIN packs p ON p.id = a.pack_id"
+    "  RETURNING *, xmin::text AS row_version)"
+    " SELECT " LICENSE_COLUMNS ", true, a.row_version FROM fresh a"
+    " LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
-    " SELECT " LICENSE_COLUMNS ", false FROM mine a LEFT JOIN packs p ON p.id = a.pack_id"};
+    " SELECT " LICENSE_COLUMNS ", false, a.row_version FROM mine a"
+    " LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
@@ -205,9 +207,12 @@ static int read_grant(const PGresult *res, store_grant_result *out)
         if (store_col_bool(res, i, LICENSE_FRESH)) {
             out->taken = 1;
             rc = store_fill(&license_row, res, i, &out->fresh);
+            store_col_copy(res, i, LICENSE_ROW_VERSION, out->fresh.row_version,
+                           sizeof out->fresh.row_version);
             continue;
         }
         l = temp ? &out->temporary : &out->permanent;
+        store_col_copy(res, i, LICENSE_ROW_VERSION, l->row_version, sizeof l->row_version);
         doc = temp ? &out->temporary_document : &out->permanent_document;
         if ((rc = store_fill(&license_row, res, i, l)) != LICD_OK)
             break;

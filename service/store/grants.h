@@ -27,6 +27,8 @@ typedef struct {
     time_t issued_at;
     time_t expires_at;     /* 0: never */
     char on_over_limit[8]; /* its pack's policy: refuse or report ("refuse" without a pack) */
+    char row_version[16];  /* the row as read (get_key only, else ""): its document is
+                              saved only onto that same row (store_document_save) */
 } store_license;
 
 /* What the client asks for: customer, product, client and the platform it
