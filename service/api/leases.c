@@ -80,8 +80,7 @@ static int read_request(http_request *req, struct lease_request *r)
         return rc;
     rc = store_product_get(r->customer->vendor_id, code, &r->product);
     if (rc == LICD_ERR_NOT_FOUND) {
-        snprintf(req->detail, sizeof req->detail, "no product %.64s", code);
-        rc = LICD_ERR_NO_CONCURRENT_PACK;
+        rc = http_fail(req, LICD_ERR_NO_CONCURRENT_PACK, "no product %.64s", code);
     }
     return rc;
 }
@@ -100,14 +99,14 @@ static int checkout(http_request *req, const struct lease_request *r)
     case STORE_CHECKOUT_HELD:
         return reply_lease(req, 200, &l);
     case STORE_CHECKOUT_FULL:
-        snprintf(req->detail, sizeof req->detail, "every seat of %s is leased", r->product.code);
-        return LICD_ERR_NO_SEATS_AVAILABLE;
+        return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE, "every seat of %s is leased",
+                         r->product.code);
     case STORE_CHECKOUT_NO_PACK:
         break;
     }
-    snprintf(req->detail, sizeof req->detail,
-             "no active concurrent pack of %s (none, not active yet, or expired)", r->product.code);
-    return LICD_ERR_NO_CONCURRENT_PACK;
+    return http_fail(req, LICD_ERR_NO_CONCURRENT_PACK,
+                     "no active concurrent pack of %s (none, not active yet, or expired)",
+                     r->product.code);
 }
 
 int api_leases_create(http_request *req)
@@ -175,9 +174,8 @@ static int read_filter(http_request *req, const char *vendor_id, store_lease_fil
     f->customer_id = http_query(req, "customer_id");
     f->product_id = 0;
     if (!f->pack_id == !f->customer_id || (f->pack_id && code)) {
-        snprintf(req->detail, sizeof req->detail,
-                 "give pack_id, or customer_id with an optional product");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD,
+                         "give pack_id, or customer_id with an optional product");
     }
     if (f->pack_id) {
         /* A pack's lapsed leases are released as it is read. */
@@ -187,8 +185,7 @@ static int read_filter(http_request *req, const char *vendor_id, store_lease_fil
         return rc;
     }
     if (!json_is_uuid(f->customer_id)) {
-        snprintf(req->detail, sizeof req->detail, "customer_id must be a UUID");
-        return LICD_ERR_INVALID_FIELD;
+        return http_fail(req, LICD_ERR_INVALID_FIELD, "customer_id must be a UUID");
     }
     if ((rc = store_customer_get(vendor_id, f->customer_id, &customer)) == LICD_ERR_NOT_FOUND)
         snprintf(req->detail, sizeof req->detail, "this vendor has no customer %.64s",
