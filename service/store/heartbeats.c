@@ -66,29 +66,21 @@ static struct {
        .tail = &q.head};
 
 /* Column param of every heartbeat of batch b as an array literal
- * {"a","b"} (malloc'd; NULL when memory ran out). */
+ * (malloc'd; NULL when memory ran out). */
 static char *array_of(const struct beat *b, int param)
 {
-    char *s = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&s, &len);
-    if (!f)
+    const char **items;
+    size_t n = 0;
+    char *s;
+    for (const struct beat *h = b; h; h = h->next)
+        n++;
+    if (!(items = malloc(n * sizeof *items)))
         return NULL;
-    fputc('{', f);
-    for (; b; b = b->next) {
-        fputc('"', f);
-        for (const char *c = b->param[param]; *c; c++) {
-            if (*c == '"' || *c == '\\')
-                fputc('\\', f);
-            fputc(*c, f);
-        }
-        fputs(b->next ? "\"," : "\"", f);
-    }
-    fputc('}', f);
-    if (fclose(f) != 0) {
-        free(s);
-        return NULL;
-    }
+    n = 0;
+    for (const struct beat *h = b; h; h = h->next)
+        items[n++] = h->param[param];
+    s = store_array_literal(items, n);
+    free(items);
     return s;
 }
 
