@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
 #include "api/api.h"
 #include "api/auth.h"
 #include "store/usage.h"
+#include "util/gzlines.h"
 #include "util/json.h"
 
 #define BATCH_RECORDS 5000   /* records per INSERT statement */
@@ -142,96 +142,18 @@ static int read_json(http_request *req, struct report *r)
     return rc;
 }
 
-/* Inflates a gzip body (one member or several in a row) into *out (malloc'd,
- * *out_len bytes). More than API_USAGE_INFLATED_LIMIT bytes: body_too_large,
- * decided while inflating (a zip bomb is never inflated whole); a truncated
- * or corrupt archive: invalid_archive. */
-static int gunzip(http_request *req, char **out, size_t *out_len)
+/* take, as the gzip reader calls it for each record line. */
+static int take_line(void *arg, const cJSON *rec)
 {
-    const size_t limit = API_USAGE_INFLATED_LIMIT;
-    z_stream z;
-    size_t cap = req->body_len < (limit >> 4) ? 4 * req->body_len + 4096 : limit + 1, n = 0;
-    char *buf = NULL;
-    int rc = LICD_OK;
-
-    *out = NULL;
-    *out_len = 0;
-    memset(&z, 0, sizeof z);
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-        return LICD_ERR_NOMEM;
-    z.next_in = (Bytef *)req->body;
-    z.avail_in = (uInt)req->body_len;
-    for (;;) {
-        int zrc;
-        if (!buf || n == cap) {
-            char *grown;
-            if (buf && cap > limit) {
-                rc = http_fail(req, LICD_ERR_BODY_TOO_LARGE,
-                               "the report inflates to more than %zu bytes", limit);
-                break;
-            }
-            cap = buf ? (2 * cap > limit + 1 ? limit + 1 : 2 * cap) : cap;
-            if (!(grown = realloc(buf, cap))) {
-                rc = LICD_ERR_NOMEM;
-                break;
-            }
-            buf = grown;
-        }
-        z.next_out = (Bytef *)buf + n;
-        z.avail_out = (uInt)(cap - n);
-        zrc = inflate(&z, Z_NO_FLUSH);
-        n = cap - z.avail_out;
-        if (zrc == Z_STREAM_END && z.avail_in == 0)
-            break;
-        if (zrc == Z_STREAM_END) {
-            inflateReset(&z); /* another member follows */
-            continue;
-        }
-        if (zrc == Z_OK || (zrc == Z_BUF_ERROR && z.avail_out == 0))
-            continue;
-        /* No progress with room to write: the input ended early; or bad data. */
-        if (zrc == Z_MEM_ERROR) {
-            rc = LICD_ERR_NOMEM;
-        } else {
-            rc = http_fail(req, LICD_ERR_INVALID_ARCHIVE, "the gzip archive is %s",
-                           zrc == Z_BUF_ERROR ? "truncated" : "corrupt");
-        }
-        break;
-    }
-    inflateEnd(&z);
-    if (rc != LICD_OK) {
-        free(buf);
-        return rc;
-    }
-    *out = buf;
-    *out_len = n;
-    return LICD_OK;
+    return take(arg, rec);
 }
 
 /* application/gzip: one record per line; blank lines are skipped, a line
  * that is not a JSON object counts as a rejected record. */
 static int read_gzip(http_request *req, struct report *r)
 {
-    char *text, scratch[LICD_DETAIL_MAX];
-    size_t len, start = 0;
-    int rc = gunzip(req, &text, &len);
-    while (rc == LICD_OK && start < len) {
-        const char *nl = memchr(text + start, '\n', len - start);
-        size_t end = nl ? (size_t)(nl - text) : len, stop = end;
-        cJSON *rec = NULL;
-        while (stop > start && strchr(" \t\r", text[stop - 1]))
-            stop--;
-        if (stop > start + strspn(text + start, " \t")) {
-            if (json_parse_object(text + start, stop - start, &rec, scratch) == LICD_OK)
-                rc = take(r, rec);
-            else
-                r->rejected++;
-            cJSON_Delete(rec);
-        }
-        start = end + 1;
-    }
-    free(text);
-    return rc;
+    return gzlines_read(req->body, req->body_len, API_USAGE_INFLATED_LIMIT, take_line, r,
+                        &r->rejected, req->detail);
 }
 
 /* 1 if the request's Content-Type is type (parameters after ';' allowed). */
