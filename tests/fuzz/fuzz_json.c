@@ -30,7 +30,6 @@ static void read_member(const cJSON *obj, const char *name)
         free(text);
     if (json_get_base64(obj, name, 0, 256, &bytes, &nbytes, detail) == LICD_OK)
         free(bytes);
-    json_string_member(obj, name);
     if ((s = json_string_member(obj, name))) {
         json_is_uuid(s);
         json_utf8_valid(s, strlen(s));
