@@ -61,23 +61,19 @@ static int check_challenge(http_request *req, const store_customer *c, const cJS
     return rc;
 }
 
-/* no_matching_pack, its detail naming the real cause: the customer has no
- * pack of the product at all, none of the version asked for, none for the
+/* no_matching_pack, its detail naming the real cause (m): the customer has
+ * no pack of the product at all, none of the version asked for, none for the
  * client's platform, or none of that version for that platform. */
 static int no_matching_pack(http_request *req, const store_grant_request *g,
-                            const store_product *p)
+                            const store_product *p, const store_pack_match *m)
 {
-    store_pack_match m;
-    int rc = store_pack_match_count(g->customer_id, g->product_id, g->version, g->platform, &m);
-    if (rc != LICD_OK)
-        return rc;
-    if (!m.packs)
+    if (!m->packs)
         snprintf(req->detail, sizeof req->detail,
                  "the customer has no per-device or per-user pack of %s", p->code);
-    else if (!m.of_version)
+    else if (!m->of_version)
         snprintf(req->detail, sizeof req->detail, "the customer has no pack of %s version %s",
                  p->code, g->version);
-    else if (!m.of_platform)
+    else if (!m->of_platform)
         snprintf(req->detail, sizeof req->detail,
                  "the customer has no pack of %s for platform %s", p->code, g->platform);
     else
@@ -162,7 +158,7 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
 
     for (int attempt = 0; attempt < 4; attempt++) {
         uint64_t generation = recovered ? cache_generation(recovered) : 0;
-        int has_pack = 0;
+        store_pack_match m;
         store_license fresh = {0};
         rc = store_grant(g, &r);
         if (rc == LICD_ERR_CONFLICT)
@@ -189,9 +185,11 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
         case GRANT_TRY_SEAT:
             break;
         }
-        if ((rc = store_grant_has_pack(g, &has_pack)) != LICD_OK)
+        /* No seat: what the customer's packs are decides, and names the cause. */
+        if ((rc = store_pack_match_count(g->customer_id, g->product_id, g->version, g->platform,
+                                         &m)) != LICD_OK)
             break;
-        switch (domain_grant_no_seat(&r.facts, has_pack)) {
+        switch (domain_grant_no_seat(&r.facts, m.matching > 0)) {
         case GRANT_RETURN_TEMPORARY:
             rc = api_license_reply(req, 200, &r.temporary, r.temporary_document, p, NULL);
             goto out;
@@ -208,7 +206,7 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
                            r.temporary.license_id);
             goto out;
         case GRANT_NO_MATCHING_PACK:
-            rc = no_matching_pack(req, g, p);
+            rc = no_matching_pack(req, g, p, &m);
             goto out;
         }
     }

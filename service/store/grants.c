@@ -113,8 +113,6 @@ static const store_sql Q_GRANT_SEAT_LEFT = {
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
                        " AND assigned < quantity LIMIT 1"};
 enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
-static const store_sql Q_GRANT_HAS_PACK = {
-    "grant_has_pack", "SELECT EXISTS (SELECT 1 FROM packs WHERE" MATCHING_PACKS ")"};
 static const store_sql Q_GRANT_TEMPORARY = {
     "grant_temporary",
     "WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
@@ -261,19 +259,6 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
         if (!more)
             break;
     }
-    return rc;
-}
-
-int store_grant_has_pack(const store_grant_request *r, int *exists)
-{
-    char product[24];
-    const char *params[4] = {r->customer_id, product, r->platform, r->version};
-    PGresult *res = NULL;
-    int rc;
-    snprintf(product, sizeof product, "%lld", r->product_id);
-    rc = store_exec(&Q_GRANT_HAS_PACK, 4, params, 1, &res);
-    *exists = rc == LICD_OK && store_col_bool(res, 0, EXISTS_ANSWER);
-    PQclear(res);
     return rc;
 }
 

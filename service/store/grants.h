@@ -69,10 +69,6 @@ void store_grant_result_clear(store_grant_result *out);
 void store_license_cache_key(const char *customer_id, long long product_id,
                              const char *client_id, char *out, size_t len);
 
-/* 1 in *exists when the customer has any per-device or per-user pack of the
- * product for this platform and version, whatever its seats or dates. */
-int store_grant_has_pack(const store_grant_request *r, int *exists);
-
 /* Records the client's one temporary licence, valid ttl seconds.
  * LICD_ERR_CONFLICT when it got one concurrently (look up again). */
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out);

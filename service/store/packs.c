@@ -87,10 +87,12 @@ static const store_sql Q_PACK_LEAST = {
     "SELECT greatest(k.assigned, (SELECT max(a.serial) FROM assignments a"
     "  WHERE a.pack_id = k.id AND a.status <> 'deactivated') - k.begin_serial + 1)"
     " FROM packs k WHERE k.vendor_id = $1 AND k.pack_id = $2"};
-enum { MATCH_PACKS, MATCH_OF_VERSION, MATCH_OF_PLATFORM };
+enum { MATCH_PACKS, MATCH_OF_VERSION, MATCH_OF_PLATFORM, MATCH_MATCHING };
 static const store_sql Q_PACK_MATCH = {
     "pack_match", "SELECT count(*), count(*) FILTER (WHERE $3::text IS NULL OR version = $3),"
-                  " count(*) FILTER (WHERE platform IN ('any', $4))"
+                  " count(*) FILTER (WHERE platform IN ('any', $4)),"
+                  " count(*) FILTER (WHERE ($3::text IS NULL OR version = $3)"
+                  "  AND platform IN ('any', $4))"
                   " FROM packs WHERE customer_id = $1 AND product_id = $2"
                   " AND type IN ('per_device', 'per_user')"};
 
@@ -286,6 +288,7 @@ int store_pack_match_count(const char *customer_id, long long product_id, const 
         out->packs = store_col_int(res, 0, MATCH_PACKS);
         out->of_version = store_col_int(res, 0, MATCH_OF_VERSION);
         out->of_platform = store_col_int(res, 0, MATCH_OF_PLATFORM);
+        out->matching = store_col_int(res, 0, MATCH_MATCHING);
     }
     PQclear(res);
     return rc;

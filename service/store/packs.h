@@ -89,10 +89,10 @@ int store_pack_update(const store_actor *who, const char *pack_id, const store_p
 
 /* How a client's request relates to the customer's per-device and per-user
  * packs of a product, whatever their seats or dates: how many there are,
- * how many of the version asked for (all when version is NULL), and how
- * many usable on the platform. */
+ * how many of the version asked for (all when version is NULL), how many
+ * usable on the platform, and how many of both (those that could serve it). */
 typedef struct {
-    long long packs, of_version, of_platform;
+    long long packs, of_version, of_platform, matching;
 } store_pack_match;
 
 int store_pack_match_count(const char *customer_id, long long product_id, const char *version,
