@@ -29,6 +29,12 @@ echo "$lease"
 lease_id=$(json_field lease_id <<<"$lease")
 expect '"heartbeat_interval_s":' "$lease"
 
+step "GET /v1/leases?pack_id=$pack and GET /v1/packs/$pack: the live lease, one seat in use"
+live=$("$here/leases.sh" "pack_id=$pack")
+echo "$live"
+expect '"client_id":"workstation-1"' "$live"
+expect '"assigned":1' "$("$here/pack-show.sh" "$pack")"
+
 step "POST /v1/leases/$lease_id/heartbeat: the lease is extended (200)"
 beat=$(licd_call POST "/v1/leases/$lease_id/heartbeat" "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-1\"}")
 echo "$beat"

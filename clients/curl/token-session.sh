@@ -53,3 +53,17 @@ expect '"code":"renewal_refused"' "$refused"
 
 step "GET /v1/users/$user/activity: the machines of the last 24 hours"
 licd_call GET "/v1/users/$user/activity?customer_id=$customer_id" "$vkey"
+
+step "GET /v1/users/$user: her entitlements and machines"
+shown=$("$here/user-show.sh" "$customer_id" "$user")
+echo "$shown"
+expect '"machine_id":"rdp-1"' "$shown"
+
+step "DELETE /v1/users/$user/machines/rdp-1: the slot is free (204)"
+"$here/machine-free.sh" "$customer_id" "$user" rdp-1
+expect '"machines":[]' "$("$here/user-show.sh" "$customer_id" "$user")"
+
+step "POST /v1/customers/$customer_id/rotate-key: a new customer key, the old one kept a day"
+rotated=$("$here/customer-rotate-key.sh" "$customer_id")
+echo "$rotated" | sed -E 's/"customer_key":"[^"]*"/"customer_key":"…"/'
+expect '"previous_valid_until":"' "$rotated"
