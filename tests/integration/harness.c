@@ -497,3 +497,23 @@ cJSON *it_items(const char *path, const char *bearer)
     it_response_free(&r);
     return items;
 }
+
+const char *it_fmt(const char *fmt, ...)
+{
+    static char bufs[8][8192];
+    static int next;
+    char *b = bufs[next++ % 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+void it_expect(it_response *r, long status, const char *method, const char *path,
+               const char *key, const char *body)
+{
+    it_json(method, path, key, body, r);
+    cr_assert_eq(r->status, status, "%s %s %s: expected %ld, got %ld: %s", method, path,
+                 body ? body : "", status, r->status, r->body);
+}

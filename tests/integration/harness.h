@@ -79,6 +79,13 @@ int it_connect(int port);
 char *it_tmpdir(void);
 void it_rmdir(char *dir);
 
+/* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
+ * bodies in a test's own calls. */
+const char *it_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* it_json, then asserts the status; the caller frees r. */
+void it_expect(it_response *r, long status, const char *method, const char *path,
+               const char *key, const char *body);
+
 /* it_postf for a fixture: fails the test unless licd answers 201 Created. */
 void it_created(const char *path, const char *bearer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -12,20 +12,6 @@
 
 #include "harness.h"
 
-/* printf into one of a few rotating buffers: short-lived paths. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-    static char bufs[4][512];
-    static int next;
-    char *b = bufs[next++ % 4];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof bufs[0], fmt, ap);
-    va_end(ap);
-    return b;
-}
-
 /* The status a customer key gets from a call that takes it (201 when it
  * works, 401 when licd no longer knows it). */
 static long customer_key_status(const char *key)
@@ -80,7 +66,7 @@ Test(rotation, a_customer_key_keeps_working_through_its_grace_only, .timeout = 6
     const char *path;
 
     it_new_customer(vendor, "Hoster", id, old);
-    path = f("/v1/customers/%s/rotate-key", id);
+    path = it_fmt("/v1/customers/%s/rotate-key", id);
     fresh = rotate(path, vendor, "{\"grace_s\":1}", "customer_id", id, "customer_key", 1);
     cr_assert_eq(customer_key_status(fresh), 201, "the new key works at once");
     cr_assert_eq(customer_key_status(old), 201, "the old key works during the grace period");
@@ -97,7 +83,7 @@ Test(rotation, no_grace_ends_the_old_customer_key_at_once_and_is_audited)
     cJSON *audit, *last, *details;
 
     it_new_customer(vendor, "Hoster", id, old);
-    fresh = rotate(f("/v1/customers/%s/rotate-key", id), vendor, "{\"grace_s\":0}", "customer_id",
+    fresh = rotate(it_fmt("/v1/customers/%s/rotate-key", id), vendor, "{\"grace_s\":0}", "customer_id",
                    id, "customer_key", 0);
     cr_assert_eq(customer_key_status(old), 401);
     cr_assert_eq(customer_key_status(fresh), 201);
@@ -184,7 +170,7 @@ Test(rotation, refusals_change_nothing)
 
     it_new_customer(vendor, "Hoster", id, key);
     it_new_customer(other, "Foreign Hoster", other_id, other_key);
-    path = f("/v1/customers/%s/rotate-key", id);
+    path = it_fmt("/v1/customers/%s/rotate-key", id);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         it_json_problem("POST", path, vendor, bad[i], 400, i < 4 ? "invalid_field" : "malformed_json");
         it_json_problem("POST", "/v1/vendor/rotate-key", vendor, bad[i], 400,
@@ -200,7 +186,7 @@ Test(rotation, refusals_change_nothing)
         it_response_free(&r);
     }
     /* Another vendor's customer, an unknown or malformed id, the wrong kind of key. */
-    it_json_problem("POST", f("/v1/customers/%s/rotate-key", other_id), vendor, "{}", 404,
+    it_json_problem("POST", it_fmt("/v1/customers/%s/rotate-key", other_id), vendor, "{}", 404,
                     "not_found");
     it_json_problem("POST", "/v1/customers/00000000-0000-0000-0000-000000000000/rotate-key", vendor,
                     "{}", 404, "not_found");

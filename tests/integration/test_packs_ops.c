@@ -29,35 +29,12 @@ static void world_init(struct world *w, const char *name)
 
 static void world_free(struct world *w) { free(w->vendor); }
 
-/* printf into one of a few rotating buffers: short-lived paths and bodies. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-    static char bufs[8][4096];
-    static int next;
-    char *b = bufs[next++ % 8];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof bufs[0], fmt, ap);
-    va_end(ap);
-    return b;
-}
-
-/* Sends a request and asserts its status; the caller frees r. */
-static void expect(it_response *r, long status, const char *method, const char *path,
-                   const char *key, const char *body)
-{
-    it_json(method, path, key, body, r);
-    cr_assert_eq(r->status, status, "%s %s %s: expected %ld, got %ld: %s", method, path,
-                 body ? body : "", status, r->status, r->body);
-}
-
 /* Asserts a problem answer whose detail mentions what (when given). */
 static void expect_problem(long status, const char *code, const char *what, const char *method,
                            const char *path, const char *key, const char *body)
 {
     it_response r;
-    expect(&r, status, method, path, key, body);
+    it_expect(&r, status, method, path, key, body);
     it_assert_problem(&r, status, code);
     if (what)
         cr_assert(strstr(it_str(&r, "detail"), what), "detail of %s %s lacks \"%s\": %s", method,
@@ -86,7 +63,7 @@ static char *pack_text(const struct world *w, const char *pack_id)
 {
     it_response r;
     char *text;
-    expect(&r, 200, "GET", f("/v1/packs/%s", pack_id), w->vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/packs/%s", pack_id), w->vendor, NULL);
     text = strdup(r.body);
     it_response_free(&r);
     return text;
@@ -96,7 +73,7 @@ static long long assigned(const struct world *w, const char *pack_id)
 {
     it_response r;
     long long n;
-    expect(&r, 200, "GET", f("/v1/packs/%s", pack_id), w->vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/packs/%s", pack_id), w->vendor, NULL);
     n = (long long)num(r.json, "assigned");
     cr_assert_leq(n, (long long)num(r.json, "quantity"), "%s", r.body);
     it_response_free(&r);
@@ -159,7 +136,7 @@ static const char *codes(const char *path, const char *key, const char *member, 
     static char out[1024];
     const cJSON *e, *n;
     out[0] = '\0';
-    expect(&r, 200, "GET", path, key, NULL);
+    it_expect(&r, 200, "GET", path, key, NULL);
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(r.json, "items"))
         snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", out[0] ? "," : "",
                  it_member_str(e, member));
@@ -186,7 +163,7 @@ Test(products, listed_in_pages_and_only_the_vendors_own)
     cr_assert_str_eq(codes("/v1/products", w.vendor, "code", NULL), "app,b,c");
     cr_assert_str_eq(codes("/v1/products?limit=2", w.vendor, "code", &next), "app,b");
     cr_assert(next);
-    cr_assert_str_eq(codes(f("/v1/products?limit=2&cursor=%s", next), w.vendor, "code", NULL),
+    cr_assert_str_eq(codes(it_fmt("/v1/products?limit=2&cursor=%s", next), w.vendor, "code", NULL),
                      "c");
     free(next);
     cr_assert_str_eq(codes("/v1/products", o.vendor, "code", NULL), "app,z");
@@ -229,27 +206,27 @@ Test(packs, listed_with_filters_and_pages_and_their_seats_in_use)
         cr_assert_str_eq(it_member_str(p2, "product"), "b");
         cJSON_Delete(items);
     }
-    cr_assert_str_eq(codes(f("/v1/packs?customer_id=%s", w.customer_id), w.vendor, "pack_id", NULL),
+    cr_assert_str_eq(codes(it_fmt("/v1/packs?customer_id=%s", w.customer_id), w.vendor, "pack_id", NULL),
                      "p1,p2");
     cr_assert_str_eq(codes("/v1/packs?product=app", w.vendor, "pack_id", NULL), "p1,p3");
-    cr_assert_str_eq(codes(f("/v1/packs?customer_id=%s&product=app", two_id), w.vendor, "pack_id",
+    cr_assert_str_eq(codes(it_fmt("/v1/packs?customer_id=%s&product=app", two_id), w.vendor, "pack_id",
                            NULL),
                      "p3");
     cr_assert_str_eq(codes("/v1/packs?product=nosuch", w.vendor, "pack_id", NULL), "");
     cr_assert_str_eq(codes("/v1/packs?limit=2", w.vendor, "pack_id", &next), "p1,p2");
     cr_assert(next);
-    cr_assert_str_eq(codes(f("/v1/packs?limit=2&cursor=%s", next), w.vendor, "pack_id", NULL),
+    cr_assert_str_eq(codes(it_fmt("/v1/packs?limit=2&cursor=%s", next), w.vendor, "pack_id", NULL),
                      "p3");
     free(next);
     /* Another vendor sees its own pack p1 only, whatever the filter names. */
     cr_assert_str_eq(codes("/v1/packs", o.vendor, "pack_id", NULL), "p1");
-    cr_assert_str_eq(codes(f("/v1/packs?customer_id=%s", w.customer_id), o.vendor, "pack_id",
+    cr_assert_str_eq(codes(it_fmt("/v1/packs?customer_id=%s", w.customer_id), o.vendor, "pack_id",
                            NULL),
                      "");
     expect_problem(400, "invalid_field", "customer_id", "GET", "/v1/packs?customer_id=x",
                    w.vendor, NULL);
     expect_problem(400, "invalid_field", "product", "GET", "/v1/packs?product=", w.vendor, NULL);
-    expect_problem(400, "invalid_field", "product", "GET", f("/v1/packs?product=%065d", 0),
+    expect_problem(400, "invalid_field", "product", "GET", it_fmt("/v1/packs?product=%065d", 0),
                    w.vendor, NULL);
     world_free(&w);
     world_free(&o);
@@ -266,23 +243,23 @@ Test(packs_patch, changes_quantity_expiry_and_over_limit)
     add_pack(&w, "p", 2, NULL);
     grant(w.customer, "m1", 201, id, NULL);
 
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":5}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":5}");
     cr_assert_eq(num(r.json, "quantity"), 5);
     cr_assert_eq(num(r.json, "assigned"), 1);
     it_response_free(&r);
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"on_over_limit\":\"report\"}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"on_over_limit\":\"report\"}");
     cr_assert_str_eq(it_str(&r, "on_over_limit"), "report");
     cr_assert_eq(num(r.json, "quantity"), 5, "fields not given stay as they were");
     it_response_free(&r);
     /* The pack's licences take its new expiry: get_key answers it. */
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"expires\":\"2099-01-01T00:00:00Z\"}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"expires\":\"2099-01-01T00:00:00Z\"}");
     cr_assert_str_eq(it_str(&r, "expires"), "2099-01-01T00:00:00Z");
     it_response_free(&r);
     get_key(w.customer, "m1", 200, &r);
     cr_assert_str_eq(it_str(&r, "license_id"), id);
     cr_assert_str_eq(it_str(&r, "expires_at"), "2099-01-01T00:00:00Z");
     it_response_free(&r);
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor,
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor,
            "{\"expires\":null,\"quantity\":3,\"on_over_limit\":\"refuse\"}");
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "expires")), "%s", r.body);
     cr_assert_eq(num(r.json, "quantity"), 3);
@@ -309,7 +286,7 @@ Test(packs_patch, quantity_below_assigned_is_409_and_changes_nothing)
     after = pack_text(&w, "p");
     cr_assert_str_eq(after, before, "a refused PATCH changed the pack");
     cr_assert_eq(audited(w.vendor, "update"), 0);
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":2}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":2}");
     cr_assert_eq(num(r.json, "quantity"), 2);
     it_response_free(&r);
     free(before);
@@ -331,7 +308,7 @@ Test(packs_patch, a_raise_into_another_packs_serials_is_409_and_changes_nothing)
     after = pack_text(&w, "low");
     cr_assert_str_eq(after, before);
     /* Nothing lies above the other pack's range: it may grow. */
-    expect(&r, 200, "PATCH", "/v1/packs/high", w.vendor, "{\"quantity\":1000}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/high", w.vendor, "{\"quantity\":1000}");
     it_response_free(&r);
     cr_assert_eq(audited(w.vendor, "update"), 1);
     free(before);
@@ -406,7 +383,7 @@ Test(packs_patch, shrinking_keeps_every_serial_a_licence_holds)
     grant(w.customer, "b", 201, id, NULL);
     grant(w.customer, "c", 201, id, NULL);
     cr_assert_str_eq(id, "702");
-    expect(&r, 204, "DELETE", "/v1/licenses/701", w.vendor, NULL);
+    it_expect(&r, 204, "DELETE", "/v1/licenses/701", w.vendor, NULL);
     it_response_free(&r);
     cr_assert_eq(assigned(&w, "p"), 2);
     before = pack_text(&w, "p");
@@ -414,9 +391,9 @@ Test(packs_patch, shrinking_keeps_every_serial_a_licence_holds)
                    "{\"quantity\":2}");
     after = pack_text(&w, "p");
     cr_assert_str_eq(after, before);
-    expect(&r, 204, "DELETE", "/v1/licenses/702", w.vendor, NULL);
+    it_expect(&r, 204, "DELETE", "/v1/licenses/702", w.vendor, NULL);
     it_response_free(&r);
-    expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":2}");
+    it_expect(&r, 200, "PATCH", "/v1/packs/p", w.vendor, "{\"quantity\":2}");
     it_response_free(&r);
     /* Serial 701 is free again; 702 left the range. */
     get_key(w.customer, "d", 201, &r);
@@ -450,7 +427,7 @@ Test(licenses_delete, the_seat_returns_and_the_next_get_key_takes_a_new_one)
     cr_assert_str_eq(id, "500");
     cr_assert_eq(assigned(&w, "p"), 1);
 
-    expect(&r, 204, "DELETE", "/v1/licenses/500", w.vendor, NULL);
+    it_expect(&r, 204, "DELETE", "/v1/licenses/500", w.vendor, NULL);
     cr_assert_eq(r.len, 0, "204 has no body: %s", r.body);
     it_response_free(&r);
     cr_assert_eq(assigned(&w, "p"), 0, "the seat is back");
@@ -482,7 +459,7 @@ Test(licenses_delete, the_seat_returns_and_the_next_get_key_takes_a_new_one)
     assert_status(&w, "500", "deactivated");
 
     /* Deleting it again changes nothing. */
-    expect(&r, 204, "DELETE", "/v1/licenses/500", w.vendor, NULL);
+    it_expect(&r, 204, "DELETE", "/v1/licenses/500", w.vendor, NULL);
     it_response_free(&r);
     cr_assert_eq(assigned(&w, "p"), 1);
     cr_assert_eq(audited(w.vendor, "deactivate"), 1);
@@ -519,13 +496,13 @@ Test(licenses_delete, the_owning_customer_may_and_no_one_else)
     cr_assert_eq(r.status, 201, "%s", r.body);
     snprintf(activation, sizeof activation, "%s", it_str(&r, "license_id"));
     it_response_free(&r);
-    expect_problem(404, "not_found", NULL, "DELETE", f("/v1/licenses/%s", activation), w.vendor,
+    expect_problem(404, "not_found", NULL, "DELETE", it_fmt("/v1/licenses/%s", activation), w.vendor,
                    NULL);
     cr_assert_eq(assigned(&w, "p"), 1);
     assert_status(&w, "600", "active");
     cr_assert_eq(audited(w.vendor, "deactivate"), 0);
 
-    expect(&r, 204, "DELETE", "/v1/licenses/600", w.customer, NULL);
+    it_expect(&r, 204, "DELETE", "/v1/licenses/600", w.customer, NULL);
     it_response_free(&r);
     cr_assert_eq(assigned(&w, "p"), 0);
     assert_status(&w, "600", "deactivated");
@@ -559,7 +536,7 @@ Test(licenses_delete, a_deactivated_temporary_licence_is_never_issued_again)
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")), "%s", r.body);
     snprintf(temporary, sizeof temporary, "%s", it_str(&r, "license_id"));
     it_response_free(&r);
-    expect(&r, 204, "DELETE", f("/v1/licenses/%s", temporary), w.customer, NULL);
+    it_expect(&r, 204, "DELETE", it_fmt("/v1/licenses/%s", temporary), w.customer, NULL);
     it_response_free(&r);
     cr_assert_eq(assigned(&w, "p"), 1, "a temporary licence holds no seat");
     assert_status(&w, temporary, "deactivated");
@@ -665,7 +642,7 @@ Test(upgrade, an_expired_licence_can_still_be_upgraded, .timeout = 30)
     cJSON *claims;
     world_init(&w, "Expired Upgrader");
     strftime(expires, sizeof expires, "%Y-%m-%dT%H:%M:%SZ", gmtime(&end));
-    add_pack(&w, "p", 1, f(",\"expires\":\"%s\"", expires));
+    add_pack(&w, "p", 1, it_fmt(",\"expires\":\"%s\"", expires));
     upgrade_pack(&w, 900);
     grant(w.customer, "m1", 201, id, jwt);
     claims = it_verify_jwt(jwt);

@@ -31,39 +31,16 @@ static void site_init(struct site *s, const char *name)
                "{\"code\":\"viewer\",\"name\":\"Viewer\",\"version\":\"1\",\"features\":[\"view\"]}");
 }
 
-/* printf into one of a few rotating buffers: short-lived paths and bodies. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-    static char bufs[8][1024];
-    static int next;
-    char *b = bufs[next++ % 8];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof bufs[0], fmt, ap);
-    va_end(ap);
-    return b;
-}
-
 static void add_user(struct site *s, const char *user, const char *entitlement)
 {
     it_response r;
     it_created("/v1/users", s->vendor,
                "{\"customer_id\":\"%s\",\"username\":\"%s\",\"password\":\"pw-%s-secret\"}",
                s->customer_id, user, user);
-    it_json("PUT", f("/v1/users/%s/entitlements/app?customer_id=%s", user, s->customer_id),
+    it_json("PUT", it_fmt("/v1/users/%s/entitlements/app?customer_id=%s", user, s->customer_id),
             s->vendor, entitlement, &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     it_response_free(&r);
-}
-
-/* Sends a request and asserts its status; the caller frees r. */
-static void expect(it_response *r, long status, const char *method, const char *path,
-                   const char *key, const char *body)
-{
-    it_json(method, path, key, body, r);
-    cr_assert_eq(r->status, status, "%s %s: expected %ld, got %ld: %s", method, path, status,
-                 r->status, r->body);
 }
 
 /* Asserts a problem answer whose detail mentions what (when given). */
@@ -124,7 +101,7 @@ static const char *machines_of(struct site *s, const char *user)
     static char ids[1024];
     it_response r;
     const cJSON *m;
-    expect(&r, 200, "GET", f("/v1/users/%s?customer_id=%s", user, s->customer_id), s->vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, s->customer_id), s->vendor, NULL);
     ids[0] = '\0';
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(r.json, "machines")) {
         size_t n = strlen(ids);
@@ -157,7 +134,7 @@ Test(users, listed_a_page_at_a_time_without_secrets)
     site_init(&s, "Listing Vendor");
     for (int i = 0; i < 3; i++)
         add_user(&s, names[i], "{\"state\":\"valid\"}");
-    expect(&r, 200, "GET", f("/v1/users?customer_id=%s&limit=2", s.customer_id), s.vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/users?customer_id=%s&limit=2", s.customer_id), s.vendor, NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "items")), 2, "%s", r.body);
     for (int i = 0; i < 2; i++) {
         const cJSON *u = cJSON_GetArrayItem(cJSON_GetObjectItem(r.json, "items"), i);
@@ -167,7 +144,7 @@ Test(users, listed_a_page_at_a_time_without_secrets)
         it_member_str(u, "user_id");
     }
     cr_assert(!strstr(r.body, "scrypt") && !strstr(r.body, "password"), "%s", r.body);
-    expect(&p2, 200, "GET", f("/v1/users?customer_id=%s&limit=2&cursor=%s", s.customer_id,
+    it_expect(&p2, 200, "GET", it_fmt("/v1/users?customer_id=%s&limit=2&cursor=%s", s.customer_id,
                               it_str(&r, "next")),
            s.vendor, NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(p2.json, "items")), 1);
@@ -183,7 +160,7 @@ Test(users, listed_a_page_at_a_time_without_secrets)
         char other_id[37], other_key[80];
         cJSON *items;
         it_new_customer(s.vendor, "Other Hoster", other_id, other_key);
-        items = it_items(f("/v1/users?customer_id=%s", other_id), s.vendor);
+        items = it_items(it_fmt("/v1/users?customer_id=%s", other_id), s.vendor);
         cr_assert_eq(cJSON_GetArraySize(items), 0);
         cJSON_Delete(items);
     }
@@ -198,16 +175,16 @@ Test(users, list_refusals)
     add_user(&s, "ann", "{\"state\":\"valid\"}");
     expect_problem(400, "invalid_field", "customer_id", "GET", "/v1/users", s.vendor, NULL);
     expect_problem(400, "invalid_field", "limit", "GET",
-                   f("/v1/users?customer_id=%s&limit=0", s.customer_id), s.vendor, NULL);
+                   it_fmt("/v1/users?customer_id=%s&limit=0", s.customer_id), s.vendor, NULL);
     expect_problem(400, "invalid_field", "cursor", "GET",
-                   f("/v1/users?customer_id=%s&cursor=-1", s.customer_id), s.vendor, NULL);
-    expect_problem(404, "not_found", NULL, "GET", f("/v1/users?customer_id=%s", s.customer_id),
+                   it_fmt("/v1/users?customer_id=%s&cursor=-1", s.customer_id), s.vendor, NULL);
+    expect_problem(404, "not_found", NULL, "GET", it_fmt("/v1/users?customer_id=%s", s.customer_id),
                    other, NULL);
     expect_problem(404, "not_found", NULL, "GET", "/v1/users?customer_id=not-a-uuid", s.vendor,
                    NULL);
-    expect_problem(403, "forbidden", NULL, "GET", f("/v1/users?customer_id=%s", s.customer_id),
+    expect_problem(403, "forbidden", NULL, "GET", it_fmt("/v1/users?customer_id=%s", s.customer_id),
                    s.customer, NULL);
-    expect_problem(401, "unauthorized", NULL, "GET", f("/v1/users?customer_id=%s", s.customer_id),
+    expect_problem(401, "unauthorized", NULL, "GET", it_fmt("/v1/users?customer_id=%s", s.customer_id),
                    NULL, NULL);
     free(other);
     free(s.vendor);
@@ -222,7 +199,7 @@ Test(users, one_user_with_entitlements_and_machines)
 
     site_init(&s, "Reading Vendor");
     add_user(&s, "ann", "{\"state\":\"valid\",\"max_machines\":3}");
-    expect(&r, 200, "PUT", f("/v1/users/ann/entitlements/viewer?customer_id=%s", s.customer_id),
+    it_expect(&r, 200, "PUT", it_fmt("/v1/users/ann/entitlements/viewer?customer_id=%s", s.customer_id),
            s.vendor,
            "{\"state\":\"intermediate\",\"features\":[\"view\"],\"max_machines\":2,"
            "\"expires\":\"2031-01-01T00:00:00Z\"}");
@@ -233,7 +210,7 @@ Test(users, one_user_with_entitlements_and_machines)
     for (int i = 0; i < 3; i++)
         cr_assert_eq(renew(tok, "pc-1", tok, sizeof tok), 201);
 
-    expect(&r, 200, "GET", f("/v1/users/ann?customer_id=%s", s.customer_id), s.vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/ann?customer_id=%s", s.customer_id), s.vendor, NULL);
     cr_assert_str_eq(it_str(&r, "username"), "ann");
     cr_assert_str_eq(it_str(&r, "customer_id"), s.customer_id);
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "revoked")));
@@ -262,14 +239,14 @@ Test(users, one_user_with_entitlements_and_machines)
         char other_id[37], other_key[80], *other = it_new_vendor("Foreign Vendor");
         it_new_customer(s.vendor, "Other Hoster", other_id, other_key);
         expect_problem(404, "not_found", "nobody", "GET",
-                       f("/v1/users/nobody?customer_id=%s", s.customer_id), s.vendor, NULL);
-        expect_problem(404, "not_found", "ann", "GET", f("/v1/users/ann?customer_id=%s", other_id),
+                       it_fmt("/v1/users/nobody?customer_id=%s", s.customer_id), s.vendor, NULL);
+        expect_problem(404, "not_found", "ann", "GET", it_fmt("/v1/users/ann?customer_id=%s", other_id),
                        s.vendor, NULL);
         expect_problem(404, "not_found", NULL, "GET",
-                       f("/v1/users/ann?customer_id=%s", s.customer_id), other, NULL);
+                       it_fmt("/v1/users/ann?customer_id=%s", s.customer_id), other, NULL);
         expect_problem(400, "invalid_field", "customer_id", "GET", "/v1/users/ann", s.vendor, NULL);
         expect_problem(403, "forbidden", NULL, "GET",
-                       f("/v1/users/ann?customer_id=%s", s.customer_id), s.customer, NULL);
+                       it_fmt("/v1/users/ann?customer_id=%s", s.customer_id), s.customer, NULL);
         free(other);
     }
     free(s.vendor);
@@ -286,7 +263,7 @@ Test(machines, a_freed_slot_admits_the_next_machine_and_its_tokens_never_renew)
     cr_assert_str_eq(sign_in(&s, "bo", "laptop", m1, sizeof m1), "201");
     cr_assert_str_eq(sign_in(&s, "bo", "desktop", NULL, 0), "machine_limit_reached");
 
-    expect(&r, 204, "DELETE", f("/v1/users/bo/machines/laptop?customer_id=%s", s.customer_id),
+    it_expect(&r, 204, "DELETE", it_fmt("/v1/users/bo/machines/laptop?customer_id=%s", s.customer_id),
            s.vendor, NULL);
     cr_assert_eq(r.len, 0);
     it_response_free(&r);
@@ -302,10 +279,10 @@ Test(machines, a_freed_slot_admits_the_next_machine_and_its_tokens_never_renew)
     /* Freeing again changes nothing; then the laptop signs in again with
      * the password (at once, within the same second as the freeing): its
      * new token renews, the one from before the freeing still does not. */
-    expect(&r, 204, "DELETE", f("/v1/users/bo/machines/laptop?customer_id=%s", s.customer_id),
+    it_expect(&r, 204, "DELETE", it_fmt("/v1/users/bo/machines/laptop?customer_id=%s", s.customer_id),
            s.vendor, NULL);
     it_response_free(&r);
-    expect(&r, 204, "DELETE", f("/v1/users/bo/machines/desktop?customer_id=%s", s.customer_id),
+    it_expect(&r, 204, "DELETE", it_fmt("/v1/users/bo/machines/desktop?customer_id=%s", s.customer_id),
            s.vendor, NULL);
     it_response_free(&r);
     cr_assert_str_eq(sign_in(&s, "bo", "laptop", m1_again, sizeof m1_again), "201");
@@ -329,20 +306,20 @@ Test(machines, refusals_free_nothing)
     cr_assert_str_eq(sign_in(&s, "cy", "pc", tok, sizeof tok), "201");
 
     expect_problem(404, "not_found", "never had a token on machine elsewhere", "DELETE",
-                   f("/v1/users/cy/machines/elsewhere?customer_id=%s", s.customer_id), s.vendor,
+                   it_fmt("/v1/users/cy/machines/elsewhere?customer_id=%s", s.customer_id), s.vendor,
                    NULL);
     expect_problem(404, "not_found", "nobody", "DELETE",
-                   f("/v1/users/nobody/machines/pc?customer_id=%s", s.customer_id), s.vendor, NULL);
+                   it_fmt("/v1/users/nobody/machines/pc?customer_id=%s", s.customer_id), s.vendor, NULL);
     expect_problem(404, "not_found", NULL, "DELETE",
-                   f("/v1/users/cy/machines/pc?customer_id=%s", other_id), s.vendor, NULL);
+                   it_fmt("/v1/users/cy/machines/pc?customer_id=%s", other_id), s.vendor, NULL);
     expect_problem(404, "not_found", NULL, "DELETE",
-                   f("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), other, NULL);
+                   it_fmt("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), other, NULL);
     expect_problem(400, "invalid_field", "customer_id", "DELETE", "/v1/users/cy/machines/pc",
                    s.vendor, NULL);
     expect_problem(403, "forbidden", NULL, "DELETE",
-                   f("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), s.customer, NULL);
+                   it_fmt("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), s.customer, NULL);
     expect_problem(401, "unauthorized", NULL, "DELETE",
-                   f("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), NULL, NULL);
+                   it_fmt("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), NULL, NULL);
 
     /* pc still holds its slot and renews; nothing was audited. */
     cr_assert_str_eq(machines_of(&s, "cy"), "pc");
@@ -365,7 +342,7 @@ Test(users, unrevoke_lets_the_user_sign_in_and_renew_again)
     site_init(&s, "Forgiving Vendor");
     add_user(&s, "di", "{\"state\":\"valid\"}");
     cr_assert_str_eq(sign_in(&s, "di", "pc", tok, sizeof tok), "201");
-    expect(&r, 200, "POST", f("/v1/users/di/revoke?customer_id=%s", s.customer_id), s.vendor, NULL);
+    it_expect(&r, 200, "POST", it_fmt("/v1/users/di/revoke?customer_id=%s", s.customer_id), s.vendor, NULL);
     it_response_free(&r);
     it_postf("/v1/tokens", s.customer, &r,
              "{\"username\":\"di\",\"password\":\"pw-di-secret\",\"machine_id\":\"pc\","
@@ -379,16 +356,16 @@ Test(users, unrevoke_lets_the_user_sign_in_and_renew_again)
 
     /* Refusals change nothing. */
     expect_problem(404, "not_found", "nobody", "POST",
-                   f("/v1/users/nobody/unrevoke?customer_id=%s", s.customer_id), s.vendor, NULL);
+                   it_fmt("/v1/users/nobody/unrevoke?customer_id=%s", s.customer_id), s.vendor, NULL);
     expect_problem(404, "not_found", NULL, "POST",
-                   f("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), other, NULL);
+                   it_fmt("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), other, NULL);
     expect_problem(400, "invalid_field", "customer_id", "POST", "/v1/users/di/unrevoke", s.vendor,
                    NULL);
     expect_problem(403, "forbidden", NULL, "POST",
-                   f("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), s.customer, NULL);
+                   it_fmt("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), s.customer, NULL);
     cr_assert_str_eq(sign_in(&s, "di", "pc", NULL, 0), "user_revoked");
 
-    expect(&r, 200, "POST", f("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), s.vendor,
+    it_expect(&r, 200, "POST", it_fmt("/v1/users/di/unrevoke?customer_id=%s", s.customer_id), s.vendor,
            NULL);
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "revoked")), "%s", r.body);
     cr_assert_str_eq(it_str(&r, "username"), "di");
@@ -418,7 +395,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
     /* A database of its own, migrated up to just before 0012. */
     snprintf(db, sizeof db, "licd_backfill_%d", (int)getpid());
     snprintf(url, sizeof url, "%.*s/%s", (int)(strrchr(base, '/') - base), base, db);
-    cr_assert_eq(psql(base, f("CREATE DATABASE %s", db), &out), 0, "%s", out);
+    cr_assert_eq(psql(base, it_fmt("CREATE DATABASE %s", db), &out), 0, "%s", out);
     free(out);
     cr_assert(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
@@ -459,7 +436,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     it_sh(cmd, NULL);
-    cr_assert_eq(psql(base, f("DROP DATABASE %s", db), &out), 0, "%s", out);
+    cr_assert_eq(psql(base, it_fmt("DROP DATABASE %s", db), &out), 0, "%s", out);
     free(out);
 }
 

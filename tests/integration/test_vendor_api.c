@@ -33,29 +33,6 @@ static void world_init(struct world *w, const char *name)
 
 static void world_free(struct world *w) { free(w->vendor); }
 
-/* printf into one of a few rotating buffers: short-lived paths and bodies. */
-static const char *f(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *f(const char *fmt, ...)
-{
-    static char bufs[8][8192];
-    static int next;
-    char *b = bufs[next++ % 8];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b, sizeof bufs[0], fmt, ap);
-    va_end(ap);
-    return b;
-}
-
-/* Sends a request and asserts its status; the caller frees r. */
-static void expect(it_response *r, long status, const char *method, const char *path,
-                   const char *key, const char *body)
-{
-    it_json(method, path, key, body, r);
-    cr_assert_eq(r->status, status, "%s %s %s: expected %ld, got %ld: %s", method, path,
-                 body ? body : "", status, r->status, r->body);
-}
-
 /* Asserts a problem answer whose detail mentions what (when given). */
 static void expect_problem(long status, const char *code, const char *what, const char *method,
                            const char *path, const char *key, const char *body)
@@ -101,7 +78,7 @@ static int audit_count(const char *key)
 {
     it_response r;
     int n;
-    expect(&r, 200, "GET", "/v1/audit?limit=500", key, NULL);
+    it_expect(&r, 200, "GET", "/v1/audit?limit=500", key, NULL);
     n = items_count(&r);
     it_response_free(&r);
     return n;
@@ -111,11 +88,11 @@ static int audit_count(const char *key)
 static void post_pack(struct world *w, it_response *r, long status, const char *pack_id,
                       int quantity, const char *extra)
 {
-    const char *body = f("{%s%s%s\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1.0\","
+    const char *body = it_fmt("{%s%s%s\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1.0\","
                          "\"type\":\"per_device\",\"quantity\":%d%s}",
                          pack_id ? "\"pack_id\":\"" : "", pack_id ? pack_id : "",
                          pack_id ? "\"," : "", w->customer_id, quantity, extra ? extra : "");
-    expect(r, status, "POST", "/v1/packs", w->vendor, body);
+    it_expect(r, status, "POST", "/v1/packs", w->vendor, body);
 }
 
 /* A licence through the client API; returns its license_id (caller frees). */
@@ -175,15 +152,15 @@ Test(customers, list_pages_through_every_customer_in_order)
     int seen = 0;
 
     for (int i = 0; i < 7; i++)
-        it_new_customer(key, f("Customer %d", i), ids[i], ckey);
+        it_new_customer(key, it_fmt("Customer %d", i), ids[i], ckey);
     cursor[0] = '\0';
     for (int page = 0; page < 3; page++) {
-        expect(&r, 200, "GET", f("/v1/customers?limit=3%s%s", *cursor ? "&cursor=" : "", cursor),
+        it_expect(&r, 200, "GET", it_fmt("/v1/customers?limit=3%s%s", *cursor ? "&cursor=" : "", cursor),
                key, NULL);
         cr_assert_eq(items_count(&r), page < 2 ? 3 : 1, "page %d: %s", page, r.body);
         for (int i = 0; i < items_count(&r); i++, seen++) {
             cr_assert_str_eq(item_str(&r, i, "customer_id"), ids[seen]);
-            cr_assert_str_eq(item_str(&r, i, "name"), f("Customer %d", seen));
+            cr_assert_str_eq(item_str(&r, i, "name"), it_fmt("Customer %d", seen));
             cr_assert(item_str(&r, i, "created_at"));
             cr_assert_null(cJSON_GetObjectItem(item(&r, i), "customer_key"), "keys are shown once");
         }
@@ -198,11 +175,11 @@ Test(customers, list_pages_through_every_customer_in_order)
     cr_assert_eq(seen, 7);
 
     /* Default limit: all seven in one page; another vendor sees none. */
-    expect(&r, 200, "GET", "/v1/customers", key, NULL);
+    it_expect(&r, 200, "GET", "/v1/customers", key, NULL);
     cr_assert_eq(items_count(&r), 7);
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(r.json, "next")));
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/customers", other, NULL);
+    it_expect(&r, 200, "GET", "/v1/customers", other, NULL);
     cr_assert_eq(items_count(&r), 0);
     it_response_free(&r);
     free(key);
@@ -242,7 +219,7 @@ Test(customers, bad_limit_or_cursor_is_400)
                          "limit=1.5", "cursor=%21%21", "cursor=bm90LWEtbnVtYmVy", "cursor="};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect_problem(400, "invalid_field", strncmp(bad[i], "limit", 5) == 0 ? "limit" : "cursor",
-                       "GET", f("/v1/customers?%s", bad[i]), key, NULL);
+                       "GET", it_fmt("/v1/customers?%s", bad[i]), key, NULL);
     free(key);
 }
 
@@ -254,7 +231,7 @@ Test(products, create_then_get)
     it_response r, g;
     const cJSON *features;
 
-    expect(&r, 201, "POST", "/v1/products", key,
+    it_expect(&r, 201, "POST", "/v1/products", key,
            "{\"code\":\"cad-pro.x_1\",\"name\":\"CAD Pro\",\"version\":\"2024.1\","
            "\"scheme\":\"node-locked\",\"features\":[\"render\",\"export\"],"
            "\"require_challenge\":true}");
@@ -267,13 +244,13 @@ Test(products, create_then_get)
     cr_assert_str_eq(cJSON_GetArrayItem(features, 1)->valuestring, "export");
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "require_challenge")));
     cr_assert(it_str(&r, "created_at"));
-    expect(&g, 200, "GET", "/v1/products/cad-pro.x_1", key, NULL);
+    it_expect(&g, 200, "GET", "/v1/products/cad-pro.x_1", key, NULL);
     cr_assert_str_eq(g.body, r.body, "GET answers what POST did");
     it_response_free(&r);
     it_response_free(&g);
 
     /* Defaults. */
-    expect(&r, 201, "POST", "/v1/products", key,
+    it_expect(&r, 201, "POST", "/v1/products", key,
            "{\"code\":\"lite\",\"name\":\"Lite\",\"version\":\"1\"}");
     cr_assert_str_eq(it_str(&r, "scheme"), "standard");
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "features")), 0);
@@ -287,15 +264,15 @@ Test(products, duplicate_code_is_409_but_another_vendor_may_use_it)
     char *a = it_new_vendor("Dup A"), *b = it_new_vendor("Dup B");
     it_response r;
     const char *body = "{\"code\":\"same\",\"name\":\"First\",\"version\":\"1\"}";
-    expect(&r, 201, "POST", "/v1/products", a, body);
+    it_expect(&r, 201, "POST", "/v1/products", a, body);
     it_response_free(&r);
     expect_problem(409, "conflict", "same", "POST", "/v1/products", a,
                    "{\"code\":\"same\",\"name\":\"Second\",\"version\":\"2\"}");
-    expect(&r, 200, "GET", "/v1/products/same", a, NULL);
+    it_expect(&r, 200, "GET", "/v1/products/same", a, NULL);
     cr_assert_str_eq(it_str(&r, "name"), "First");
     cr_assert_str_eq(it_str(&r, "version"), "1");
     it_response_free(&r);
-    expect(&r, 201, "POST", "/v1/products", b, body);
+    it_expect(&r, 201, "POST", "/v1/products", b, body);
     it_response_free(&r);
     cr_assert_eq(audit_count(a), 1);
     free(a);
@@ -370,7 +347,7 @@ Test(products, another_vendors_product_is_404)
     /* b has its own "app"; a product only a has is not b's. */
     {
         it_response r;
-        expect(&r, 201, "POST", "/v1/products", a.vendor,
+        it_expect(&r, 201, "POST", "/v1/products", a.vendor,
                "{\"code\":\"only-a\",\"name\":\"A\",\"version\":\"1\"}");
         it_response_free(&r);
     }
@@ -390,17 +367,17 @@ Test(upgrade_paths, created_once_then_answered_as_stored)
     struct world w;
     it_response r, again;
     world_init(&w, "Upgrade Vendor");
-    expect(&r, 201, "POST", "/v1/products/app/upgrade-paths", w.vendor,
+    it_expect(&r, 201, "POST", "/v1/products/app/upgrade-paths", w.vendor,
            "{\"from_version\":\"1.0\",\"to_version\":\"2.0\"}");
     cr_assert_str_eq(it_str(&r, "product"), "app");
     cr_assert_str_eq(it_str(&r, "from_version"), "1.0");
     cr_assert_str_eq(it_str(&r, "to_version"), "2.0");
-    expect(&again, 200, "POST", "/v1/products/app/upgrade-paths", w.vendor,
+    it_expect(&again, 200, "POST", "/v1/products/app/upgrade-paths", w.vendor,
            "{\"from_version\":\"1.0\",\"to_version\":\"2.0\"}");
     cr_assert_str_eq(again.body, r.body);
     it_response_free(&r);
     it_response_free(&again);
-    expect(&r, 201, "POST", "/v1/products/app/upgrade-paths", w.vendor,
+    it_expect(&r, 201, "POST", "/v1/products/app/upgrade-paths", w.vendor,
            "{\"from_version\":\"2.0\",\"to_version\":\"3.0\"}");
     it_response_free(&r);
     cr_assert_eq(audit_count(w.vendor), 4, "customer, product and two new paths");
@@ -437,8 +414,8 @@ Test(packs, create_with_every_field_then_get)
     it_response r, g;
     const cJSON *attrs;
     world_init(&w, "Pack Vendor");
-    expect(&r, 201, "POST", "/v1/packs", w.vendor,
-           f("{\"pack_id\":\"PK-2026.01_a\",\"customer_id\":\"%s\",\"product\":\"app\","
+    it_expect(&r, 201, "POST", "/v1/packs", w.vendor,
+           it_fmt("{\"pack_id\":\"PK-2026.01_a\",\"customer_id\":\"%s\",\"product\":\"app\","
              "\"version\":\"1.0\",\"type\":\"per_user\",\"quantity\":25,\"begin_serial\":1000,"
              "\"first_active\":\"2026-01-01T00:00:00+01:00\",\"expires\":\"2027-01-01T00:00:00Z\","
              "\"platform\":\"windows\",\"attributes\":{\"seats_per_site\":5,\"tags\":[\"x\"]}}",
@@ -457,7 +434,7 @@ Test(packs, create_with_every_field_then_get)
     cr_assert(it_str(&r, "issued_at"));
     attrs = cJSON_GetObjectItem(r.json, "attributes");
     cr_assert_eq(cJSON_GetObjectItem(attrs, "seats_per_site")->valueint, 5);
-    expect(&g, 200, "GET", "/v1/packs/PK-2026.01_a", w.vendor, NULL);
+    it_expect(&g, 200, "GET", "/v1/packs/PK-2026.01_a", w.vendor, NULL);
     cr_assert_str_eq(g.body, r.body);
     it_response_free(&r);
     it_response_free(&g);
@@ -511,13 +488,13 @@ Test(packs, posted_again_the_same_is_200_and_different_is_409)
     post_pack(&w, &first, 201, "twice", 10, ",\"attributes\":{\"a\":1,\"b\":[2]}");
     /* The same fields, members in another order, defaults spelled out. */
     post_pack(&w, &again, 200, "twice", 10,
-              f(",\"attributes\":{\"b\":[2],\"a\":1},\"platform\":\"any\","
+              it_fmt(",\"attributes\":{\"b\":[2],\"a\":1},\"platform\":\"any\","
                 "\"on_over_limit\":\"refuse\",\"begin_serial\":%.0f,\"first_active\":\"%s\"",
                 num(&first, "begin_serial"), it_str(&first, "first_active")));
     cr_assert_str_eq(again.body, first.body);
     it_response_free(&again);
     for (size_t i = 0; i < sizeof differing / sizeof differing[0]; i++) {
-        const char *body = f("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
+        const char *body = it_fmt("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
                              "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":%d,"
                              "\"attributes\":%s%s}",
                              w.customer_id, differing[i].quantity, differing[i].attributes,
@@ -528,12 +505,12 @@ Test(packs, posted_again_the_same_is_200_and_different_is_409)
         char other_id[37], other_key[80];
         it_new_customer(w.vendor, "Customer Two", other_id, other_key);
         expect_problem(409, "conflict", "customer_id", "POST", "/v1/packs", w.vendor,
-                       f("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
+                       it_fmt("{\"pack_id\":\"twice\",\"customer_id\":\"%s\",\"product\":\"app\","
                          "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10,"
                          "\"attributes\":{\"a\":1,\"b\":[2]}}",
                          other_id));
     }
-    expect(&g, 200, "GET", "/v1/packs/twice", w.vendor, NULL);
+    it_expect(&g, 200, "GET", "/v1/packs/twice", w.vendor, NULL);
     cr_assert_str_eq(g.body, first.body, "a refused post changed the pack");
     it_response_free(&first);
     it_response_free(&g);
@@ -628,7 +605,7 @@ static void concurrent_same_pack(const char *pack_id, const char *extra)
         cr_assert_str_eq(r[i].answer, r[0].answer, "racer %d answered differently", i);
     }
     cr_assert_eq(created, 1, "installed %d times", created);
-    expect(&g, 200, "GET", f("/v1/packs/%s", pack_id), w.vendor, NULL);
+    it_expect(&g, 200, "GET", it_fmt("/v1/packs/%s", pack_id), w.vendor, NULL);
     cr_assert_eq(num(&g, "quantity"), 7);
     cr_assert_str_eq(g.body, r[0].answer);
     it_response_free(&g);
@@ -657,7 +634,7 @@ Test(packs, different_packs_at_once_get_disjoint_serials)
 
     world_init(&w, "Serial Race Vendor");
     for (int i = 0; i < RACERS; i++)
-        bodies[i] = strdup(f("{\"pack_id\":\"p%d\",\"customer_id\":\"%s\",\"product\":\"app\","
+        bodies[i] = strdup(it_fmt("{\"pack_id\":\"p%d\",\"customer_id\":\"%s\",\"product\":\"app\","
                              "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10}",
                              i, w.customer_id));
     run_race(&w, (const char *const *)bodies, r);
@@ -683,7 +660,7 @@ Test(packs, overlapping_serials_are_409_and_install_nothing)
     post_pack(&w, &r, 201, "base", 100, ",\"begin_serial\":1000");
     it_response_free(&r);
     {
-        const char *body = f("{\"pack_id\":\"overlap\",\"customer_id\":\"%s\",\"product\":\"app\","
+        const char *body = it_fmt("{\"pack_id\":\"overlap\",\"customer_id\":\"%s\",\"product\":\"app\","
                              "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":10,"
                              "\"begin_serial\":1095}",
                              w.customer_id);
@@ -770,22 +747,22 @@ Test(packs, bad_bodies_change_nothing)
         char fields[512];
         cr_assert_eq(test_fill(fields, sizeof fields, cases[i].fields, w.customer_id), 0);
         expect_problem(400, "invalid_field", cases[i].what, "POST", "/v1/packs", w.vendor,
-                       f("{%s,%s}", base, fields));
+                       it_fmt("{%s,%s}", base, fields));
     }
     /* Field-level problems of the identifiers. */
     expect_problem(400, "invalid_field", "pack_id", "POST", "/v1/packs", w.vendor,
-                   f("{\"pack_id\":\"has space\",\"customer_id\":\"%s\",\"product\":\"app\","
+                   it_fmt("{\"pack_id\":\"has space\",\"customer_id\":\"%s\",\"product\":\"app\","
                      "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}",
                      w.customer_id));
     expect_problem(400, "invalid_field", "pack_id", "POST", "/v1/packs", w.vendor,
-                   f("{\"pack_id\":\"%065d\",\"customer_id\":\"%s\",\"product\":\"app\","
+                   it_fmt("{\"pack_id\":\"%065d\",\"customer_id\":\"%s\",\"product\":\"app\","
                      "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}",
                      0, w.customer_id));
     expect_problem(400, "invalid_field", "product", "POST", "/v1/packs", w.vendor,
-                   f("{\"customer_id\":\"%s\",\"version\":\"1.0\",\"type\":\"per_device\","
+                   it_fmt("{\"customer_id\":\"%s\",\"version\":\"1.0\",\"type\":\"per_device\","
                      "\"quantity\":5}", w.customer_id));
     expect_problem(400, "invalid_field", "version", "POST", "/v1/packs", w.vendor,
-                   f("{\"customer_id\":\"%s\",\"product\":\"app\",\"type\":\"per_device\","
+                   it_fmt("{\"customer_id\":\"%s\",\"product\":\"app\",\"type\":\"per_device\","
                      "\"quantity\":5}", w.customer_id));
     /* Attributes over 64 KiB. */
     {
@@ -812,7 +789,7 @@ Test(packs, unknown_or_foreign_customer_and_product_are_404)
     world_init(&b, "Pack Stranger");
     {
         it_response r;
-        expect(&r, 201, "POST", "/v1/products", b.vendor,
+        it_expect(&r, 201, "POST", "/v1/products", b.vendor,
                "{\"code\":\"b-only\",\"name\":\"B\",\"version\":\"1\"}");
         it_response_free(&r);
     }
@@ -826,16 +803,16 @@ Test(packs, unknown_or_foreign_customer_and_product_are_404)
                    "{\"pack_id\":\"x\",\"customer_id\":\"not-a-uuid\",\"product\":\"app\","
                    "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}");
     expect_problem(404, "not_found", "customer", "POST", "/v1/packs", a.vendor,
-                   f("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"app\","
+                   it_fmt("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"app\","
                      "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}",
                      b.customer_id));
     /* Unknown product, and one only the other vendor has. */
     expect_problem(404, "not_found", "product", "POST", "/v1/packs", a.vendor,
-                   f("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"nope\","
+                   it_fmt("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"nope\","
                      "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}",
                      a.customer_id));
     expect_problem(404, "not_found", "product", "POST", "/v1/packs", a.vendor,
-                   f("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"b-only\","
+                   it_fmt("{\"pack_id\":\"x\",\"customer_id\":\"%s\",\"product\":\"b-only\","
                      "\"version\":\"1.0\",\"type\":\"per_device\",\"quantity\":5}",
                      a.customer_id));
     expect_problem(404, "not_found", NULL, "GET", "/v1/packs/x", a.vendor, NULL);
@@ -855,7 +832,7 @@ Test(packs, another_vendors_pack_is_404_and_untouched)
     /* The same pack id under another vendor is that vendor's own pack. */
     post_pack(&b, &theirs, 201, "shared-name", 50, NULL);
     cr_assert_eq(num(&theirs, "quantity"), 50);
-    expect(&g, 200, "GET", "/v1/packs/shared-name", a.vendor, NULL);
+    it_expect(&g, 200, "GET", "/v1/packs/shared-name", a.vendor, NULL);
     cr_assert_str_eq(g.body, mine.body);
     it_response_free(&mine);
     it_response_free(&theirs);
@@ -875,8 +852,8 @@ Test(assignments, listed_with_filters_and_pages)
     it_new_customer(w.vendor, "Customer Two", c2, c2key);
     post_pack(&w, &r, 201, "one", 2, NULL);
     it_response_free(&r);
-    expect(&r, 201, "POST", "/v1/packs", w.vendor,
-           f("{\"pack_id\":\"two\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1.0\","
+    it_expect(&r, 201, "POST", "/v1/packs", w.vendor,
+           it_fmt("{\"pack_id\":\"two\",\"customer_id\":\"%s\",\"product\":\"app\",\"version\":\"1.0\","
              "\"type\":\"per_device\",\"quantity\":1,\"begin_serial\":500,"
              "\"expires\":\"2099-01-01T00:00:00Z\"}",
              c2));
@@ -886,7 +863,7 @@ Test(assignments, listed_with_filters_and_pages)
     l3 = get_key(c2key, "host-a");
     t = get_key(c2key, "host-z"); /* pack "two" is full: a temporary licence */
 
-    expect(&r, 200, "GET", "/v1/assignments", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 4, "%s", r.body);
     cr_assert_str_eq(item_str(&r, 0, "license_id"), l1);
     cr_assert_str_eq(item_str(&r, 0, "pack_id"), "one");
@@ -908,33 +885,33 @@ Test(assignments, listed_with_filters_and_pages)
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(item(&r, 3), "temporary")));
     it_response_free(&r);
 
-    expect(&r, 200, "GET", f("/v1/assignments?customer_id=%s", c2), w.vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/assignments?customer_id=%s", c2), w.vendor, NULL);
     cr_assert_eq(items_count(&r), 2);
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/assignments?client_id=host-a", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?client_id=host-a", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 2);
     it_response_free(&r);
-    expect(&r, 200, "GET", f("/v1/assignments?client_id=host-a&customer_id=%s", w.customer_id),
+    it_expect(&r, 200, "GET", it_fmt("/v1/assignments?client_id=host-a&customer_id=%s", w.customer_id),
            w.vendor, NULL);
     cr_assert_eq(items_count(&r), 1);
     cr_assert_str_eq(item_str(&r, 0, "license_id"), l1);
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/assignments?pack_id=one", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?pack_id=one", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 2);
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/assignments?pack_id=one&client_id=host-b", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?pack_id=one&client_id=host-b", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 1);
     cr_assert_str_eq(item_str(&r, 0, "license_id"), l2);
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/assignments?pack_id=nope", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?pack_id=nope", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 0);
     it_response_free(&r);
 
     /* Pages of three: 3 then 1. */
-    expect(&r, 200, "GET", "/v1/assignments?limit=3", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?limit=3", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 3);
     cr_assert(it_str(&r, "next"));
-    expect(&p2, 200, "GET", f("/v1/assignments?limit=3&cursor=%s", it_str(&r, "next")), w.vendor,
+    it_expect(&p2, 200, "GET", it_fmt("/v1/assignments?limit=3&cursor=%s", it_str(&r, "next")), w.vendor,
            NULL);
     cr_assert_eq(items_count(&p2), 1);
     cr_assert_str_eq(item_str(&p2, 0, "license_id"), t);
@@ -967,13 +944,13 @@ Test(assignments, bad_filters_are_400_and_other_vendors_see_nothing)
     expect_problem(400, "invalid_field", "limit", "GET", "/v1/assignments?limit=0", a.vendor, NULL);
     expect_problem(400, "invalid_field", "cursor", "GET", "/v1/assignments?cursor=zzz%21",
                    a.vendor, NULL);
-    expect(&r, 200, "GET", "/v1/assignments", b.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments", b.vendor, NULL);
     cr_assert_eq(items_count(&r), 0);
     it_response_free(&r);
-    expect(&r, 200, "GET", f("/v1/assignments?customer_id=%s", a.customer_id), b.vendor, NULL);
+    it_expect(&r, 200, "GET", it_fmt("/v1/assignments?customer_id=%s", a.customer_id), b.vendor, NULL);
     cr_assert_eq(items_count(&r), 0);
     it_response_free(&r);
-    expect(&r, 200, "GET", "/v1/assignments?pack_id=p", b.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments?pack_id=p", b.vendor, NULL);
     cr_assert_eq(items_count(&r), 0);
     it_response_free(&r);
     free(lic);
@@ -987,7 +964,7 @@ static int is_blocked(struct world *w, const char *license_id)
 {
     it_response r;
     int blocked = -1;
-    expect(&r, 200, "GET", "/v1/assignments", w->vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/assignments", w->vendor, NULL);
     for (int i = 0; i < items_count(&r); i++)
         if (strcmp(item_str(&r, i, "license_id"), license_id) == 0)
             blocked = cJSON_IsTrue(cJSON_GetObjectItem(item(&r, i), "blocked"));
@@ -1006,7 +983,7 @@ Test(licenses, block_then_unblock)
     it_response_free(&r);
     lic = get_key(w.customer, "pc-1");
 
-    expect(&r, 200, "POST", f("/v1/licenses/%s/block", lic), w.vendor, NULL);
+    it_expect(&r, 200, "POST", it_fmt("/v1/licenses/%s/block", lic), w.vendor, NULL);
     cr_assert_str_eq(it_str(&r, "license_id"), lic);
     cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "blocked")));
     cr_assert_str_eq(it_str(&r, "client_id"), "pc-1");
@@ -1017,10 +994,10 @@ Test(licenses, block_then_unblock)
     it_assert_problem(&r, 403, "license_blocked");
     it_response_free(&r);
     /* Blocking twice is harmless. */
-    expect(&r, 200, "POST", f("/v1/licenses/%s/block", lic), w.vendor, NULL);
+    it_expect(&r, 200, "POST", it_fmt("/v1/licenses/%s/block", lic), w.vendor, NULL);
     it_response_free(&r);
 
-    expect(&r, 200, "POST", f("/v1/licenses/%s/unblock", lic), w.vendor, NULL);
+    it_expect(&r, 200, "POST", it_fmt("/v1/licenses/%s/unblock", lic), w.vendor, NULL);
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "blocked")));
     it_response_free(&r);
     cr_assert_eq(is_blocked(&w, lic), 0);
@@ -1043,12 +1020,12 @@ Test(licenses, unknown_or_foreign_licence_is_404_and_untouched)
     it_response_free(&r);
     lic = get_key(a.customer, "box");
     before = audit_count(b.vendor);
-    expect_problem(404, "not_found", lic, "POST", f("/v1/licenses/%s/block", lic), b.vendor, NULL);
-    expect_problem(404, "not_found", NULL, "POST", f("/v1/licenses/%s/unblock", lic), b.vendor,
+    expect_problem(404, "not_found", lic, "POST", it_fmt("/v1/licenses/%s/block", lic), b.vendor, NULL);
+    expect_problem(404, "not_found", NULL, "POST", it_fmt("/v1/licenses/%s/unblock", lic), b.vendor,
                    NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/999999999/block", a.vendor, NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/T0/block", a.vendor, NULL);
-    expect_problem(405, "method_not_allowed", NULL, "GET", f("/v1/licenses/%s/block", lic),
+    expect_problem(405, "method_not_allowed", NULL, "GET", it_fmt("/v1/licenses/%s/block", lic),
                    a.vendor, NULL);
     cr_assert_eq(is_blocked(&a, lic), 0);
     cr_assert_eq(audit_count(b.vendor), before);
@@ -1076,16 +1053,16 @@ Test(audit, records_who_did_what_in_which_request)
         const char *h[] = {"Content-Type: application/json", auth, "X-Request-Id: ops-ticket-42",
                            NULL};
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.vendor);
-        it_request("POST", f("/v1/licenses/%s/block", lic), h, NULL, 0, &r);
+        it_request("POST", it_fmt("/v1/licenses/%s/block", lic), h, NULL, 0, &r);
         cr_assert_eq(r.status, 200, "%s", r.body);
         snprintf(block_rid, sizeof block_rid, "%s", r.request_id);
         it_response_free(&r);
     }
     cr_assert_str_eq(block_rid, "ops-ticket-42");
-    expect(&r, 200, "POST", f("/v1/licenses/%s/unblock", lic), w.vendor, NULL);
+    it_expect(&r, 200, "POST", it_fmt("/v1/licenses/%s/unblock", lic), w.vendor, NULL);
     it_response_free(&r);
 
-    expect(&r, 200, "GET", "/v1/audit", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/audit", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 5, "%s", r.body);
     for (int i = 0; i < 5; i++) {
         cr_assert_str_eq(item_str(&r, i, "action"), actions[i], "entry %d: %s", i, r.body);
@@ -1108,15 +1085,15 @@ Test(audit, records_who_did_what_in_which_request)
     it_response_free(&r);
 
     /* Pages: 2, 2, 1; another vendor's trail is its own. */
-    expect(&r, 200, "GET", "/v1/audit?limit=2", w.vendor, NULL);
+    it_expect(&r, 200, "GET", "/v1/audit?limit=2", w.vendor, NULL);
     cr_assert_eq(items_count(&r), 2);
     {
         it_response p2, p3;
-        expect(&p2, 200, "GET", f("/v1/audit?limit=2&cursor=%s", it_str(&r, "next")), w.vendor,
+        it_expect(&p2, 200, "GET", it_fmt("/v1/audit?limit=2&cursor=%s", it_str(&r, "next")), w.vendor,
                NULL);
         cr_assert_eq(items_count(&p2), 2);
         cr_assert_str_eq(item_str(&p2, 0, "object_id"), "audited");
-        expect(&p3, 200, "GET", f("/v1/audit?limit=2&cursor=%s", it_str(&p2, "next")), w.vendor,
+        it_expect(&p3, 200, "GET", it_fmt("/v1/audit?limit=2&cursor=%s", it_str(&p2, "next")), w.vendor,
                NULL);
         cr_assert_eq(items_count(&p3), 1);
         cr_assert(cJSON_IsNull(cJSON_GetObjectItem(p3.json, "next")));
