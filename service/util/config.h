@@ -35,6 +35,9 @@ typedef struct {
     long upw_retention;         /* LICD_UPDATE_PASSWORD_RETENTION s, default 180 days */
     long maintenance_interval;  /* LICD_MAINTENANCE_INTERVAL s between purges, default 3600 */
     const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */
+    /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
+     * serve then picks the built or installed console), "" turns it off */
+    const char *console_dir;
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in
