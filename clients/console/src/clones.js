@@ -44,6 +44,8 @@ export async function clonesPage(view) {
   await table.ready;
 
   async function resolve(ev, p, action) {
+    if (action === 'block' && !confirm(`Block the copies of password ${p.id} (${p.node_id} / ${p.app_id})? Their licences are refused from now on.`))
+      return;
     await act(async () => {
       await api.post(`/v1/update-passwords/${enc(p.id)}/resolve`, { action });
       await clonesPage(view);

@@ -1,7 +1,8 @@
 // Group keys of a customer: scheme, products, quotas per node and per
 // container, link, limits and the activations held now; revoke and relink.
 import { api, enc } from './api.js';
-import { act, customerChoice, el, fmtList, fmtTime, form, heading, pagedTable, query, showNotice } from './ui.js';
+import { act, choice, customerChoice, el, field, fmtList, fmtTime, form, heading, pagedTable, query, secret,
+  showNotice } from './ui.js';
 
 const quotas = (q) => (q && Object.keys(q).length
   ? Object.entries(q).map(([p, n]) => `${p}: ${n}`).join(', ') : '—');
@@ -37,7 +38,29 @@ export async function groupKeysPage(view) {
           el('button', { type: 'button', class: 'danger', onclick: (ev) => run(ev, 'revoke', g) }, 'Revoke')))],
     ],
   });
-  view.replaceChildren(heading('Group keys'), pick, table);
+  const create = el('details', { class: 'create' }, el('summary', {}, 'New group key'),
+    form([
+      field('Scheme', 'scheme', { required: true, placeholder: 'hosting' }),
+      field('Products', 'products', { required: true, placeholder: 'mail, web' }),
+      field('Instances per node', 'per_node', { type: 'number', min: 1, required: true, value: '2' }),
+      field('Instances per container (optional)', 'per_container', { type: 'number', min: 1 }),
+      choice('Link', 'link_type', ['ip_range', 'domain', 'node', 'app', 'container']),
+      field('Link value (empty: the first activation binds it)', 'link_value', { placeholder: '10.20.0.0/16' }),
+      field('Expires (optional)', 'expires', { type: 'date' }),
+    ], 'Create group key', async (v) => {
+      const products = v.products.split(',').map((s) => s.trim()).filter(Boolean);
+      const each = (n) => Object.fromEntries(products.map((p) => [p, Number(n)]));
+      const body = { customer_id: customer, scheme: v.scheme, products, quota_per_node: each(v.per_node),
+        link: { type: v.link_type } };
+      if (v.per_container) body.quota_per_container = each(v.per_container);
+      if (v.link_value.trim()) body.link.value = v.link_value.trim();
+      if (v.expires) body.expires = `${v.expires}T00:00:00Z`;
+      const g = await api.post('/v1/group-keys', body);
+      await groupKeysPage(view);
+      showNotice(secret(`Group key ${g.group_key_prefix} created. The key, shown this once:`, g.group_key,
+        'Hand it to the container manager; licd keeps only its hash.'));
+    }));
+  view.replaceChildren(heading('Group keys'), pick, create, table);
   await table.ready;
 
   async function run(ev, what, g) {
