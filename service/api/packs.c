@@ -18,7 +18,7 @@
 #define PACK_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define MAX_QUANTITY 100000000
 #define MAX_ATTRIBUTES (64 << 10)
-/* The longest borrow a pack may allow: 366 days (migration 0014's CHECK). */
+/* The longest borrow a pack may allow: 366 days (migration 0015's CHECK). */
 #define MAX_BORROW_S 31622400
 
 static const char *const pack_types[] = {"per_device", "per_user", "concurrent", "upgrade", NULL};
