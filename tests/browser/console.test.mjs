@@ -198,6 +198,15 @@ async function main() {
   await page.locator('#problem.notice').waitFor();
   const unblocked = await call('POST', '/v1/get_key', { bearer: facts.ckey, body: { product: facts.product, client_id: 'host-2' } });
   check('licences: Unblock gives the client its licence back', unblocked.status === 200, JSON.stringify(unblocked.json));
+  await go(`#/licences?client_id=host-3`, 'tr:has-text("host-3")');
+  const host3 = page.locator('#view tbody tr', { hasText: facts.pack });
+  const oldId = (await host3.locator('td[data-label=Licence]').textContent()).trim();
+  await host3.locator('button:has-text("Deactivate")').click();
+  await page.locator('#problem.notice').waitFor();
+  const after = await call('POST', '/v1/get_key', { bearer: facts.ckey, body: { product: facts.product, client_id: 'host-3' } });
+  check('licences: Deactivate returns the seat; the client\'s next get_key takes a new licence',
+    (await page.locator('#view td[data-label=State]', { hasText: 'deactivated' }).count()) === 1 &&
+    after.status === 201 && after.json.license_id !== oldId, `${oldId} -> ${after.status} ${after.json?.license_id}`);
 
   // customers and products
   await go('#/customers', `tr:has-text("Browser Hosting ${tag}")`);
@@ -211,11 +220,28 @@ async function main() {
   await go('#/products', `tr:has-text("${facts.product}")`);
   await shot('products');
 
-  // group keys with their activations and quotas
+  // group keys with their activations and quotas; a new one made in the page works
   await go(`#/group-keys?customer_id=${facts.customer}`, `tr:has-text("${facts.gkPrefix}")`);
-  const gkRow = await page.locator(`tr:has-text("${facts.gkPrefix}")`).textContent();
-  check('group keys: activations and quota per node shown', gkRow.includes(`${facts.mail}: 4`) && /Activations\s*\d|\b[1-9]\b/.test(gkRow), gkRow);
+  const gkApi = await must('GET', `/v1/group-keys/${facts.gkPrefix}`, V, 200);
+  const gkRow = page.locator(`tr:has-text("${facts.gkPrefix}")`);
+  const gkCells = { act: await gkRow.locator('td[data-label=Activations]').textContent(), quota: await gkRow.locator('td[data-label="Quota per node"]').textContent() };
+  check('group keys: the activations held and the quota per node are shown', gkApi.activations > 0 &&
+    gkCells.act === String(gkApi.activations) && gkCells.quota === `${facts.mail}: 4`, JSON.stringify({ gkCells, activations: gkApi.activations }));
   await shot('group-keys');
+  await page.locator('#view details.create summary').click();
+  const gkForm = page.locator('#view details.create form');
+  await gkForm.locator('input[name=scheme]').fill('hosting');
+  await gkForm.locator('input[name=products]').fill(facts.mail);
+  await gkForm.locator('input[name=per_node]').fill('1');
+  await gkForm.locator('select[name=link_type]').selectOption('app');
+  await gkForm.locator('button[type=submit]').click();
+  await page.locator('#problem.notice .key').waitFor();
+  const newGk = (await page.locator('#problem .key').textContent()).trim();
+  const act1 = await call('POST', '/v1/get_key', { body: { group_key: newGk, scheme: 'hosting', product: facts.mail, app_id: 'crm', node_id: 'n9' } });
+  const act2 = await call('POST', '/v1/get_key', { body: { group_key: newGk, scheme: 'hosting', product: facts.mail, app_id: 'other', node_id: 'n9' } });
+  check('group keys: a key made in the page activates, its link binds to the first app',
+    newGk.startsWith('lg_') && act1.status === 201 && act2.status === 403 && act2.json.code === 'link_mismatch',
+    `${act1.status} ${act2.status} ${JSON.stringify(act2.json)}`);
 
   // the clone queue: evidence, block the copy, get_key refuses the copy
   await go('#/clones', `tr:has-text("${facts.gkPrefix}")`);
