@@ -2,7 +2,8 @@
 # The README's "Floating seats" as one session: a customer, a product, a
 # concurrent pack of one seat; workstation-1 checks the seat out as a lease
 # and keeps it with a heartbeat; workstation-2 is refused (403
-# no_seats_available) until the lease is released, then gets the seat.
+# no_seats_available) until the lease is released, then gets the seat;
+# /metrics shows the pack's seat in use and the refusal.
 # Names carry the time, so the script can run again against the same vendor.
 # Usage: LICD_VENDOR_KEY=lv_... [LICD_URL=...] clients/curl/lease-session.sh
 set -euo pipefail
@@ -47,6 +48,17 @@ if refused=$(licd_call POST /v1/leases "$ckey" "{\"product\":\"$product\",\"clie
 fi
 echo "$refused"
 expect '"code":"no_seats_available"' "$refused"
+
+step "GET /metrics: the pack's seats in use, its peak and the refusal (within a second)"
+for _ in $(seq 1 50); do
+  figures=$("$here/pack-metrics.sh" "$pack")
+  grep -qE '^licd_pack_denials_total\{.*\} 1$' <<<"$figures" && break
+  sleep 0.1
+done
+echo "$figures"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_seats_in_use' <<<"$figures")"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_denials_total' <<<"$figures")"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_peak_in_use' <<<"$figures")"
 
 step "DELETE /v1/leases/$lease_id: workstation-1 releases the seat (204)"
 licd_call DELETE "/v1/leases/$lease_id" "$ckey"

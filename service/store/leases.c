@@ -34,7 +34,13 @@ static const store_rowtype lease_row = STORE_ROWTYPE(store_lease, lease_fields);
  * assigned + 1 (re-checked on the row as it is when locked, so racing
  * checkouts never oversell) and the lease, whose expiry lowers the pack's
  * next_lapse_at. A lapsed lease of the client that nobody released yet
- * makes the INSERT fail on leases_one_per_client (23505). */
+ * makes the INSERT fail on leases_one_per_client (23505).
+ * denied: a look after which store_lease_checkout answers full counts the
+ * refusal against the first of the packs (/metrics, migration 0014): no
+ * seat was free and none may be held by a lapsed lease, or those were
+ * reclaimed already ($6); or it is the last look ($7) and the seat it saw
+ * free went to a racing checkout. It writes nothing else, so its commit
+ * need not wait for the disk. */
 static const store_sql Q_LEASE_CHECKOUT = {
     "lease_checkout",
     "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
@@ -47,6 +53,12 @@ static const store_sql Q_LEASE_CHECKOUT = {
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
     "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
+    " denied AS (UPDATE packs k SET denials = k.denials + 1"
+    "  WHERE k.id = (SELECT id FROM cand ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
+    "  AND NOT EXISTS (SELECT FROM mine) AND NOT EXISTS (SELECT FROM seat)"
+    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE free) THEN $7::boolean"
+    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE due) END"
+    "  RETURNING set_config('synchronous_commit', 'off', true)),"
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
     "  FROM seat RETURNING id, pack_id, expires_at),"
@@ -148,7 +160,7 @@ struct found {
 static int checkout_once(const char *const *params, store_lease *out, struct found *f)
 {
     PGresult *res = NULL;
-    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 5, params, 0, &res);
+    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
     if (rc == LICD_OK) {
         f->lease = *store_col_str(res, 0, CHECKOUT_ID) != '\0';
         f->held = store_col_bool(res, 0, CHECKOUT_HELD);
@@ -225,7 +237,8 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
                          const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
 {
     char product[24], seconds[24];
-    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
+                             "false"};
     const char *own[3] = {customer_id, product, client_id};
     struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
     int reclaimed = 0, raced = 0, rc;
@@ -236,6 +249,8 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
         struct found f = {0};
         raced = 0;
+        params[5] = reclaimed ? "true" : "false";
+        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
         rc = checkout_once(params, out, &f);
         if (rc == LICD_ERR_CONFLICT) {
             /* The client has a live lease of the product after all: one a
