@@ -69,7 +69,7 @@ static const char *env_or(const char *name, const char *dflt)
     return v && *v ? v : dflt;
 }
 
-static _Noreturn void die(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static _Noreturn void die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -191,7 +191,7 @@ static void start_node(struct node *n)
 }
 
 /* Runs a shell command; its exit status. */
-static int sh(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
 {
     char cmd[2048];
     va_list ap;
@@ -759,7 +759,7 @@ static void setup(struct phase *ph, const char *name)
 
 static int passed, failed;
 
-static void check(int ok, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void check(int ok, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
