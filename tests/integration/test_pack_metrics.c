@@ -1,8 +1,8 @@
 /* Per-pack figures in /metrics, over HTTP against the real licd and
  * PostgreSQL: seats in use and in all, refusals for want of a seat (get_key
  * and lease checkout), temporary licences and the peak, exact after grants,
- * refusals, releases and a quantity change, the same on a second node of
- * the same database, and always valid exposition text (tests/common/expo). */
+ * refusals, releases and a quantity change, borrows, the same on a second
+ * node of the same database, and always valid exposition text (tests/common/expo). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +219,36 @@ Test(pack_metrics, lapsed_leases_are_not_in_use)
              w.customer_id, w.customer_id);
     cr_assert_eq(it_sql(sql, NULL), 0);
     expect_pack(&w, "floating", 1, 3, 0, 0, 2);
+    free(w.vendor);
+}
+
+/* Borrowing is a checkout: refused on a full pack, it counts; refused for
+ * asking longer than the pack lends, it does not. */
+Test(pack_metrics, borrows_refused_for_want_of_a_seat)
+{
+    struct world w;
+    it_response r;
+
+    world_init(&w, "Pack metrics borrow");
+    it_created("/v1/packs", w.vendor,
+               "{\"pack_id\":\"lendable\",\"customer_id\":\"%s\",\"product\":\"cad\","
+               "\"version\":\"1\",\"type\":\"concurrent\",\"quantity\":1,"
+               "\"max_borrow_s\":3600}",
+               w.customer_id);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-1\",\"borrow_s\":600}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-2\",\"borrow_s\":600}");
+    it_assert_problem(&r, 403, "no_seats_available");
+    it_response_free(&r);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-3\",\"borrow_s\":7200}");
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    checkout(&w, "ws-1", 403);
+    expect_pack(&w, "lendable", 1, 1, 2, 0, 1);
     free(w.vendor);
 }
 
