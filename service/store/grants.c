@@ -43,6 +43,15 @@ static const store_field license_fields[] = {
 };
 static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fields);
 
+/* The data of a license.granted or license.temporary event (API.md) for the
+ * licence row l just inserted, whose pack has the vendor's id pack (SQL,
+ * NULL for none: the member is left out), inserted by the same statement. */
+#define EVENT_LICENSE(l, pack)                                                             \
+    " jsonb_strip_nulls(jsonb_build_object('license_id', " l ".license_id,"                \
+    "  'pack_id', " pack ", 'client_id', " l ".client_id,"                                 \
+    "  'product', (SELECT code FROM products WHERE id = " l ".product_id),"                \
+    "  'customer_id', " l ".customer_id))"
+
 /* Packs that can serve this request: $1 customer, $2 product, $3 platform, $4 version or NULL. */
 #define MATCHING_PACKS                                                                     \
     " customer_id = $1 AND product_id = $2 AND type IN ('per_device', 'per_user')"         \
@@ -90,7 +99,7 @@ static const store_sql Q_GRANT = {
     " seat AS ("
     "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.version, s.expires, s.seat_serial AS serial),"
+    "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
     "  WHERE id IN (SELECT id FROM mine WHERE status = 'active' AND NOT blocked"
@@ -102,7 +111,10 @@ static const store_sql Q_GRANT = {
     "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
     "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
-    "  RETURNING *, xmin::text AS row_version)"
+    "  RETURNING *, xmin::text AS row_version),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
+    "  FROM fresh f CROSS JOIN seat)"
     " SELECT " LICENSE_COLUMNS ", true, a.row_version FROM fresh a"
     " LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
@@ -118,7 +130,9 @@ static const store_sql Q_GRANT_TEMPORARY = {
     "WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
     "  license_id, client_id, version, platform, temporary, expires_at)"
     "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
-    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *)"
+    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT a.vendor_id, 'license.temporary'," EVENT_LICENSE("a", "NULL::text") " FROM a)"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_LICENSE_GET = {
     "license_get", "SELECT " LICENSE_COLUMNS " FROM assignments a"
@@ -155,14 +169,17 @@ static const store_sql Q_UPGRADE = {
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS (UPDATE packs s SET" SEAT_TAKE " FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
+    "  RETURNING s.id, s.pack_id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS (UPDATE assignments SET status = 'upgraded'"
     "  WHERE id = $6::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
     " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
     "  serial, client_id, version, platform, temporary, expires_at)"
     "  SELECT seat.vendor_id, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5,"
     "  seat.version, $3, false, seat.expires"
-    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded" SEAT_HOLDERS " RETURNING *)"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded" SEAT_HOLDERS " RETURNING *),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT a.vendor_id, 'license.granted'," EVENT_LICENSE("a", "seat.pack_id")
+    "  FROM a CROSS JOIN seat)"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
 /* The old licence or activation key points to the new licence. */
 static const store_sql Q_UPGRADE_LINK = {
