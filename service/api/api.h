@@ -28,6 +28,11 @@ typedef struct {
 void api_init(const licd_config *config, const crypto_keyring *keys);
 const api_context *api_ctx(void);
 
+/* console.c: the vendor console's static files (clients/console), from
+ * the folder config->console_dir; /console answers a redirect to /console/ */
+int api_console_redirect(http_request *req);
+int api_console_index(http_request *req);
+int api_console_file(http_request *req);
 /* ops.c */
 int api_healthz(http_request *req);
 int api_readyz(http_request *req);

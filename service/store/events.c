@@ -1,4 +1,4 @@
-/* SQL for the events outbox (see events.h and migration 0014). */
+/* SQL for the events outbox (see events.h and migration 0016). */
 #include "store/events.h"
 
 #include <stdio.h>

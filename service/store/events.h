@@ -1,4 +1,4 @@
-/* The events outbox (migration 0014): events are rows inserted by the
+/* The events outbox (migration 0016): events are rows inserted by the
  * statements that make the changes they report; here they are published
  * (numbered in commit order), listed, recorded for refusals that change
  * nothing else, and purged. */

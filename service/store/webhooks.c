@@ -1,4 +1,4 @@
-/* SQL for webhooks and their deliveries (see webhooks.h, migration 0014). */
+/* SQL for webhooks and their deliveries (see webhooks.h, migration 0016). */
 #include "store/webhooks.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Vendors' webhooks (migration 0014): their registration, and the claims
+/* Vendors' webhooks (migration 0016): their registration, and the claims
  * through which delivery threads of any number of licd nodes share the
  * deliveries, each webhook's events going out one at a time in order. */
 #ifndef LICD_STORE_WEBHOOKS_H

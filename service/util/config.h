@@ -41,6 +41,9 @@ typedef struct {
     long webhook_timeout;       /* LICD_WEBHOOK_TIMEOUT s per delivery attempt, default 10 */
     long webhook_allow_private; /* LICD_WEBHOOK_ALLOW_PRIVATE 0/1: http and private targets */
     long event_retention;       /* LICD_EVENT_RETENTION s delivered events are kept, default 7 days */
+    /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
+     * serve then picks the built or installed console), "" turns it off */
+    const char *console_dir;
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in
