@@ -52,10 +52,6 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
     "  'product', (SELECT code FROM products WHERE id = " l ".product_id),"                \
     "  'customer_id', " l ".customer_id))"
 
-/* Packs that can serve this request: $1 customer, $2 product, $3 platform, $4 version or NULL. */
-#define MATCHING_PACKS                                                                     \
-    " customer_id = $1 AND product_id = $2 AND type IN ('per_device', 'per_user')"         \
-    " AND platform IN ('any', $3) AND ($4::text IS NULL OR version = $4)"
 /* Packs that can serve this request: customer, product, platform, version or NULL. */
 #define MATCHING(customer, product, platform, version)                                     \
     " customer_id = " customer " AND product_id = " product                                \

@@ -619,3 +619,67 @@ Test(webhooks, private_targets_refused_by_default)
     it_rmdir(dir);
     free(vendor);
 }
+
+/* Group keys: an activation is license.granted (the app as client), a
+ * password presented twice is clone.detected, a report over a limit is
+ * usage.over_limit — each listed once. */
+Test(webhooks, activation_clone_and_usage_events)
+{
+    char *vendor = it_new_vendor("webhooks group keys"), *text;
+    char customer_id[37], customer[80], key[80], password[64], license[2048], lid[32];
+    char auth[2200];
+    const char *headers[3] = {"Content-Type: application/json", auth, NULL};
+    const char *report = "{\"records\":[{\"metric\":\"mailboxes\",\"value\":150}]}";
+    it_response r;
+
+    it_new_customer(vendor, "Hoster", customer_id, customer);
+    it_created("/v1/products", vendor, "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"3\"}");
+    it_postf("/v1/group-keys", vendor, &r,
+             "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"mail\"],"
+             "\"quota_per_node\":{\"mail\":5},\"link\":{\"type\":\"node\"},"
+             "\"limits\":{\"mail\":{\"mailboxes\":100}}}",
+             customer_id);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(key, sizeof key, "%s", it_str(&r, "group_key"));
+    it_response_free(&r);
+    it_postf("/v1/get_key", NULL, &r,
+             "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\","
+             "\"app_id\":\"shop\",\"node_id\":\"n1\"}",
+             key);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(password, sizeof password, "%s", it_str(&r, "update_password"));
+    snprintf(license, sizeof license, "%s", it_str(&r, "license"));
+    snprintf(lid, sizeof lid, "%s", it_str(&r, "license_id"));
+    it_response_free(&r);
+    for (int i = 0; i < 2; i++) { /* first use, then the same password again */
+        it_postf("/v1/get_key", NULL, &r,
+                 "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\","
+                 "\"app_id\":\"shop\",\"node_id\":\"n1\",\"update_password\":\"%s\"}",
+                 key, password);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+    }
+    snprintf(auth, sizeof auth, "Authorization: License %s", license);
+    it_request("POST", "/v1/report_usage", headers, report, strlen(report), &r);
+    cr_assert_eq(r.status, 202, "%s", r.body);
+    it_response_free(&r);
+
+    {
+        struct world w = {.vendor = vendor};
+        text = events_text(&w);
+    }
+    cr_assert(strstr(text, it_fmt("\"type\":\"license.granted\",\"created_at\"")), "%s", text);
+    cr_assert(strstr(text, "\"node_id\":\"n1\""), "%s", text);
+    cr_assert(strstr(text, "\"client_id\":\"shop\""), "%s", text);
+    cr_assert(strstr(text, "\"type\":\"clone.detected\""), "%s", text);
+    cr_assert(strstr(text, "\"app_id\":\"shop\""), "%s", text);
+    cr_assert(strstr(text, "\"type\":\"usage.over_limit\""), "%s", text);
+    cr_assert(strstr(text, it_fmt("\"license_id\":\"%s\",\"metric\":\"mailboxes\"", lid)) ||
+                  strstr(text, "\"metric\":\"mailboxes\""),
+              "%s", text);
+    cr_assert(strstr(text, "\"limit\":100"), "%s", text);
+    /* One clone.detected for the one moderation item. */
+    cr_assert_null(strstr(strstr(text, "clone.detected") + 1, "clone.detected"), "%s", text);
+    free(text);
+    free(vendor);
+}
