@@ -73,6 +73,11 @@ int api_licenses_deactivate(http_request *req);
 int api_client_images_upload(http_request *req);
 /* audit.c */
 int api_audit_list(http_request *req);
+/* webhooks.c: webhooks and the event list */
+int api_webhooks_create(http_request *req);
+int api_webhooks_list(http_request *req);
+int api_webhooks_delete(http_request *req);
+int api_events_list(http_request *req);
 
 /* Client side of packs: challenges.c, get_key.c, upgrade.c */
 extern const char *const api_platforms[];
