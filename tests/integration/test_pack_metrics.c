@@ -40,8 +40,8 @@ static void add_pack(const struct world *w, const char *pack_id, const char *pro
                pack_id, w->customer_id, product, type, quantity);
 }
 
-/* get_key of "app" for client: asserts the status, returns the licence id
- * (static buffer). */
+/* get_key of "app" for client: asserts the status (403: for want of a
+ * seat), returns the licence id (static buffer). */
 static const char *get_key(const struct world *w, const char *client, long status)
 {
     static char id[64];
@@ -49,6 +49,8 @@ static const char *get_key(const struct world *w, const char *client, long statu
     it_postf("/v1/get_key", w->customer, &r, "{\"product\":\"app\",\"client_id\":\"%s\"}", client);
     cr_assert_eq(r.status, status, "get_key %s: expected %ld: %ld %s", client, status, r.status,
                  r.body);
+    if (status == 403)
+        it_assert_problem(&r, 403, "temporary_license_expired");
     snprintf(id, sizeof id, "%s", r.status < 300 ? it_str(&r, "license_id") : "");
     it_response_free(&r);
     return id;
@@ -159,10 +161,19 @@ Test(pack_metrics, figures_follow_grants_refusals_and_releases)
     get_key(&w, "pc-1", 200);
     expect_pack(&w, "seats", 2, 2, 0, 0, 2);
 
-    /* The pack is full: pc-3 is refused a seat and gets its one temporary
-     * licence; asking again it is refused a seat again and keeps it. */
+    /* The pack is full: pc-3 gets its one temporary licence instead of a
+     * seat, and the same again when it asks again: no refusal yet. */
     cr_assert_eq(get_key(&w, "pc-3", 201)[0], 'T', "a temporary licence id");
     get_key(&w, "pc-3", 200);
+    expect_pack(&w, "seats", 2, 2, 0, 1, 2);
+    /* Once its temporary licence has run out, pc-3 is refused, twice. */
+    cr_assert_eq(it_sql(it_fmt("UPDATE assignments SET expires_at = now() - interval '1 minute'"
+                               " WHERE customer_id = '%s' AND client_id = 'pc-3'",
+                               w.customer_id),
+                        NULL),
+                 0);
+    get_key(&w, "pc-3", 403);
+    get_key(&w, "pc-3", 403);
     expect_pack(&w, "seats", 2, 2, 2, 1, 2);
 
     /* The one floating seat leased; two checkouts refused, on two nodes:
@@ -188,8 +199,8 @@ Test(pack_metrics, figures_follow_grants_refusals_and_releases)
     expect_pack(&w, "floating", 0, 1, 2, 0, 1);
     expect_pack(&w, "seats", 1, 2, 2, 1, 2);
 
-    /* The freed seat goes to pc-3 (its temporary licence retired): no
-     * refusal, no temporary licence. A bigger pack shows its new total. */
+    /* The freed seat goes to pc-3 after all: no refusal, no temporary
+     * licence. A bigger pack shows its new total. */
     get_key(&w, "pc-3", 201);
     it_expect(&r, 200, "PATCH", "/v1/packs/seats", w.vendor, "{\"quantity\":4}");
     it_response_free(&r);
