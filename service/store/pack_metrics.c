@@ -24,7 +24,7 @@ static const store_sql Q_PACK_METRICS = {
     " CASE WHEN k.type = 'concurrent' AND k.next_lapse_at <= now()"
     "  THEN (SELECT count(*) FROM leases l WHERE l.pack_id = k.id AND l.released_at IS NULL"
     "   AND l.expires_at > now())"
-    "  ELSE k.assigned END,"
+    "  ELSE k.assigned END + k.allocated,"
     " k.quantity, k.denials, k.temporary_issued, k.peak_in_use"
     " FROM packs k ORDER BY k.vendor_id, k.pack_id"};
 
