@@ -9,6 +9,10 @@ const http_route api_routes[] = {
     {"GET", "/readyz", &api_public, api_readyz, 0},
     {"GET", "/metrics", &api_public, api_metrics, 0},
     {"GET", "/.well-known/jwks.json", &api_public, api_jwks, 0},
+    /* the vendor console: static files; it signs in with the vendor key itself */
+    {"GET", "/console", &api_public, api_console_redirect, 0},
+    {"GET", "/console/", &api_public, api_console_index, 0},
+    {"GET", "/console/{file}", &api_public, api_console_file, 0},
     {"GET", "/v1/vendor", &api_vendor_key, api_vendor_get, 0},
     {"PATCH", "/v1/vendor", &api_vendor_key, api_vendor_patch, 0},
     {"POST", "/v1/vendor/rotate-key", &api_vendor_key, api_vendor_rotate_key, 0},
@@ -38,6 +42,11 @@ const http_route api_routes[] = {
     /* 64 MiB of image as base64 (4/3 of it) with room for the JSON around it */
     {"POST", "/v1/client-images", &api_vendor_key, api_client_images_upload, 90u << 20},
     {"GET", "/v1/audit", &api_vendor_key, api_audit_list, 0},
+    /* events and the webhooks that receive them */
+    {"POST", "/v1/webhooks", &api_vendor_key, api_webhooks_create, 0},
+    {"GET", "/v1/webhooks", &api_vendor_key, api_webhooks_list, 0},
+    {"DELETE", "/v1/webhooks/{webhook_id}", &api_vendor_key, api_webhooks_delete, 0},
+    {"GET", "/v1/events", &api_vendor_key, api_events_list, 0},
     /* client side of packs */
     {"POST", "/v1/challenges", &api_customer_key, api_challenges_create, 0},
     {"POST", "/v1/get_key", &api_customer_or_group_key, api_get_key, 0},

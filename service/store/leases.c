@@ -68,6 +68,14 @@ static const store_sql Q_LEASE_CHECKOUT = {
     " FROM (SELECT count(*) AS packs, count(*) FILTER (WHERE free) AS free,"
     "  count(*) FILTER (WHERE due AND NOT free) AS due FROM cand) c"
     " LEFT JOIN got g ON true LEFT JOIN packs k ON k.id = g.pack_id"};
+/* The lease.lapsed events of the leases l a statement releases as lapsed,
+ * inserted by that statement (a CTE). */
+#define LAPSED_EVENT(l)                                                                    \
+    " ev AS (INSERT INTO events (vendor_id, type, data)"                                   \
+    "  SELECT " l ".vendor_id, 'lease.lapsed', jsonb_build_object('lease_id', " l ".id,"   \
+    "  'pack_id', p.pack_id, 'client_id', " l ".client_id)"                                \
+    "  FROM " l " JOIN packs p ON p.id = " l ".pack_id)"
+
 /* The borrow's one row, as the checkout's with the pack's version and
  * platform, the longest borrow the packs allow and whether the client holds
  * a live lease that could not be borrowed. */
@@ -127,7 +135,7 @@ static const store_sql Q_LEASE_RELEASE_LAPSED = {
     "lease_release_lapsed",
     "WITH l AS (UPDATE leases SET released_at = expires_at"
     "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $3"
-    "  AND released_at IS NULL AND expires_at <= now() RETURNING pack_id)"
+    "  AND released_at IS NULL AND expires_at <= now() RETURNING *)," LAPSED_EVENT("l")
     " UPDATE packs k SET assigned = k.assigned - 1 FROM l WHERE k.id = l.pack_id"};
 /* The final SELECT sees the lease as it was: found whether or not this
  * statement released it. */
@@ -166,7 +174,7 @@ static const store_sql Q_LEASE_RECLAIM = {
     " gone AS (UPDATE leases l SET released_at = l.expires_at WHERE l.id IN"
     "  (SELECT x.id FROM leases x WHERE x.id IN (SELECT id FROM live WHERE expires_at <= now())"
     "   AND x.released_at IS NULL AND x.expires_at <= now() FOR UPDATE SKIP LOCKED)"
-    "  RETURNING l.id),"
+    "  RETURNING l.*)," LAPSED_EVENT("gone") ","
     " kept AS (SELECT v.pack_id, count(g.id) AS released,"
     "  min(v.expires_at) FILTER (WHERE g.id IS NULL) AS next_lapse_at"
     "  FROM live v LEFT JOIN gone g ON g.id = v.id GROUP BY v.pack_id)"
