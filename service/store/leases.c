@@ -59,13 +59,13 @@ static const store_sql Q_LEASE_CHECKOUT = {
     "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
     "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $4"
     "  AND released_at IS NULL AND expires_at > now()),"
-    " cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due"
+    " cand AS (SELECT id, expires, assigned + allocated < quantity AS free, next_lapse_at <= now() AS due"
     "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
     " seat AS (UPDATE packs k SET assigned = k.assigned + 1,"
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
+    "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
     LEASE_DENIED("true", "mine")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
@@ -109,7 +109,7 @@ static const store_rowtype borrow_row = STORE_ROWTYPE(store_borrow, borrow_field
  * moved to the borrow's end when that is later; denied as in the checkout. */
 static const store_sql Q_LEASE_BORROW = {
     "lease_borrow",
-    "WITH cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due,"
+    "WITH cand AS (SELECT id, expires, assigned + allocated < quantity AS free, next_lapse_at <= now() AS due,"
     "  max_borrow_s >= $5::bigint AS long_enough, max_borrow_s"
     "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
@@ -125,7 +125,7 @@ static const store_sql Q_LEASE_BORROW = {
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free AND long_enough"
     "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
+    "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
     LEASE_DENIED("long_enough", "live")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at, borrowed) SELECT $3, $1, $2, seat.id, $4,"

@@ -263,6 +263,29 @@ Test(pack_metrics, borrows_refused_for_want_of_a_seat)
     free(w.vendor);
 }
 
+/* Seats allocated to a site are in use: they count, and the peak with
+ * them; taken back, the peak stays. */
+Test(pack_metrics, seats_allocated_to_sites_are_in_use)
+{
+    struct world w;
+    it_response r;
+
+    world_init(&w, "Pack metrics sites");
+    add_pack(&w, "split", "cad", "concurrent", 10);
+    checkout(&w, "ws-1", 201);
+    it_postf("/v1/packs/split/allocations", w.vendor, &r,
+             "{\"site_id\":\"site-a\",\"quantity\":6}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    expect_pack(&w, "split", 7, 10, 0, 0, 7);
+    it_postf("/v1/packs/split/allocations", w.vendor, &r,
+             "{\"site_id\":\"site-a\",\"quantity\":2}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    expect_pack(&w, "split", 3, 10, 0, 0, 7);
+    free(w.vendor);
+}
+
 /* Every family once, typed, with help, one series per pack (another
  * vendor's packs are there too, under their own vendor_id). */
 Test(pack_metrics, families_are_declared_once)
