@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http/request.h"
+#include "http/response.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -131,8 +132,7 @@ int http_client_address(const http_request *req, const netaddr *trusted, size_t 
     return netaddr_format(&a, buf, len);
 }
 
-/* Queues resp with the headers every answer carries; takes ownership of resp. */
-static int queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
+int http_queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
 {
     enum MHD_Result ok;
     if (!resp)
@@ -140,7 +140,8 @@ static int queue(http_request *req, int status, struct MHD_Response *resp, const
     if (type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (req->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405 && req->allow[0])
@@ -187,12 +188,12 @@ int http_reply_bytes(http_request *req, int status, const char *content_type, co
     /* MUST_COPY only reads data; the prototype lacks the const. */
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
-    return queue(req, status, resp, content_type);
+    return http_queue(req, status, resp, content_type);
 }
 
 int http_reply_empty(http_request *req, int status)
 {
-    return queue(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
+    return http_queue(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
                  NULL);
 }
 
@@ -201,7 +202,7 @@ int http_reply_json(http_request *req, int status, const cJSON *body)
     char *text = cJSON_PrintUnformatted(body);
     if (!text)
         return LICD_ERR_NOMEM;
-    return queue(req, status,
+    return http_queue(req, status,
                  MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
                  "application/json");
 }
@@ -258,7 +259,7 @@ int http_reply_problem(http_request *req, licd_err err, const char *detail)
     text = problem_text(err, detail, req->request_id, status == 500 ? NULL : req->problem_extra);
     if (!text)
         return LICD_ERR_NOMEM;
-    return queue(req, status,
+    return http_queue(req, status,
                  MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
                  "application/problem+json");
 }

@@ -17,12 +17,14 @@ typedef struct {
     char product[STORE_CODE_MAX + 1];   /* the product's code */
     char version[65];
     char type[16];
-    long long quantity, assigned, begin_serial;
+    long long quantity, assigned, begin_serial;   /* assigned: in use here + allocated */
     char issued_at[40], first_active[40];
     char expires[40];                   /* "" when the pack never expires */
     char platform[16];
     char *attributes_json;              /* JSON object text, malloc'd: store_pack_clear */
     char on_over_limit[8];              /* refuse or report */
+    long long max_borrow_s;             /* longest borrow of a seat; 0: none */
+    long long allocated;                /* seats allocated to sites (in assigned too) */
 } store_pack;
 
 /* What a vendor gives to install a pack (validated by the caller). */
@@ -37,6 +39,7 @@ typedef struct {
     const char *expires;                /* RFC 3339, or NULL for never */
     const char *attributes_json;        /* JSON object text */
     const char *on_over_limit;          /* refuse or report */
+    long long max_borrow_s;             /* 0: no borrowing */
 } store_pack_new;
 
 /* Installs a pack of who->vendor_id, audited in the same transaction, and
@@ -73,6 +76,7 @@ typedef struct {
     int set_expires;                    /* expires is given: */
     const char *expires;                /* RFC 3339, or NULL for never */
     const char *on_over_limit;          /* NULL: unchanged */
+    long long max_borrow_s;             /* -1: unchanged */
 } store_pack_change;
 
 /* Changes the vendor's pack pack_id as ch says in one statement, audited in
