@@ -581,6 +581,22 @@ Test(webhooks, refusals_change_nothing)
     items = it_items("/v1/webhooks", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 0);
     cJSON_Delete(items);
+    /* Both changes are in the audit trail, the refusals are not. */
+    {
+        cJSON *entry;
+        int created = 0, deleted = 0;
+        items = it_items("/v1/audit?limit=500", w.vendor);
+        cJSON_ArrayForEach(entry, items) {
+            if (strcmp(it_member_str(entry, "object_type"), "webhook") != 0)
+                continue;
+            cr_assert_str_eq(it_member_str(entry, "object_id"), id);
+            created += strcmp(it_member_str(entry, "action"), "create") == 0;
+            deleted += strcmp(it_member_str(entry, "action"), "delete") == 0;
+        }
+        cJSON_Delete(items);
+        cr_assert_eq(created, 1);
+        cr_assert_eq(deleted, 1);
+    }
     receiver_stop(&r);
     free(w.vendor);
     free(other.vendor);
