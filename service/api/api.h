@@ -62,6 +62,11 @@ int api_packs_create(http_request *req);
 int api_packs_get(http_request *req);
 int api_packs_list(http_request *req);
 int api_packs_update(http_request *req);
+/* site servers (sites.c) */
+int api_allocations_create(http_request *req);
+int api_sites_get(http_request *req);
+int api_sites_put(http_request *req);
+int api_sites_reports_create(http_request *req);
 /* assignments.c; api_assignment_json renders one licence (NULL: out of memory) */
 cJSON *api_assignment_json(const store_assignment *a);
 int api_assignments_list(http_request *req);

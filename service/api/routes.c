@@ -29,6 +29,11 @@ const http_route api_routes[] = {
     {"GET", "/v1/packs", &api_vendor_key, api_packs_list, 0},
     {"GET", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_get, 0},
     {"PATCH", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_update, 0},
+    /* site servers: allocations of packs, the sites' keys, their usage reports */
+    {"POST", "/v1/packs/{pack_id}/allocations", &api_vendor_key, api_allocations_create, 0},
+    {"GET", "/v1/sites/{site_id}", &api_vendor_key, api_sites_get, 0},
+    {"PUT", "/v1/sites/{site_id}", &api_vendor_key, api_sites_put, 0},
+    {"POST", "/v1/sites/{site_id}/reports", &api_vendor_key, api_sites_reports_create, 0},
     {"GET", "/v1/assignments", &api_vendor_key, api_assignments_list, 0},
     {"POST", "/v1/licenses/{license_id}/block", &api_vendor_key, api_licenses_block, 0},
     {"POST", "/v1/licenses/{license_id}/unblock", &api_vendor_key, api_licenses_unblock, 0},

@@ -92,9 +92,12 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
  * is taken. Otherwise a seat of the first matching pack with one free, the
- * client's temporary or lapsed licence retired, and the new licence; or,
- * when no pack has a seat free, the refusal counted (denied). The answer:
- * the new licence (fresh) first, then the client's licences.
+ * client's temporary or lapsed licence retired, and the new licence. The
+ * answer: the new licence (fresh) first, then the client's licences.
+ * denied: when no pack has a seat free and the client's one temporary
+ * licence has run out or was retired, get_key refuses it
+ * (domain_grant_no_seat: temporary_license_expired); that refusal is
+ * counted for /metrics.
  * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
 static const store_sql Q_GRANT = {
     "grant",
@@ -107,15 +110,17 @@ static const store_sql Q_GRANT = {
     " cand AS ("
     "  SELECT id FROM packs WHERE" MATCHING_PACKS
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
+    "  AND assigned + allocated < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS ("
     "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
-    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"
     "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
     " denied AS ("
     "  UPDATE packs SET denials = denials + 1 WHERE id =" CHARGED_PACK("$1", "$2", "$3", "$4")
     "  AND NOT EXISTS (SELECT 1 FROM stop) AND NOT EXISTS (SELECT 1 FROM cand)"
+    "  AND EXISTS (SELECT 1 FROM mine WHERE temporary"
+    "   AND (status <> 'active' OR coalesce(expires_at <= now(), false)))"
     "  RETURNING" ASYNC_COMMIT "),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
@@ -140,7 +145,7 @@ static const store_sql Q_GRANT = {
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
-                       " AND assigned < quantity LIMIT 1"};
+                       " AND assigned + allocated < quantity LIMIT 1"};
 enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
 /* $8: the version asked for, or NULL (the pack counted, CHARGED_PACK). */
 static const store_sql Q_GRANT_TEMPORARY = {
@@ -171,7 +176,7 @@ static const store_sql Q_ACTIVATION_LICENSE_GET = {
     " WHERE a.vendor_id = $1 AND a.license_id = $2"};
 static const store_sql Q_UPGRADE_SEAT_FREE = {
     "upgrade_seat_free", "SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
-                         " AND assigned < quantity)"};
+                         " AND assigned + allocated < quantity)"};
 /* The old licence, locked: its status and whether it is blocked. */
 enum { LOCKED_STATUS, LOCKED_BLOCKED };
 static const store_sql Q_UPGRADE_LOCK = {
@@ -185,10 +190,10 @@ static const store_sql Q_ACTIVATION_UPGRADE_LOCK = {
  * licence per client and product). */
 static const store_sql Q_UPGRADE = {
     "upgrade",
-    "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
+    "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned + allocated < quantity"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS (UPDATE packs s SET" SEAT_TAKE " FROM cand"
-    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
+    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"
     "  RETURNING s.id, s.pack_id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS (UPDATE assignments SET status = 'upgraded'"
     "  WHERE id = $6::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
