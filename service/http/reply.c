@@ -131,12 +131,21 @@ int http_client_address(const http_request *req, const netaddr *trusted, size_t 
     return netaddr_format(&a, buf, len);
 }
 
-/* Queues resp with the headers every answer carries; takes ownership of resp. */
-static int queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
+/* Queues len bytes at data as the answer, with the headers every answer
+ * carries; mode says whether MHD copies data or frees it (then data is
+ * malloc'd and owned by the answer, even on failure). */
+static int queue(http_request *req, int status, const char *type, char *data, size_t len,
+                 enum MHD_ResponseMemoryMode mode)
 {
+    struct MHD_Response *resp;
     enum MHD_Result ok;
-    if (!resp)
+    if (req->on_answer)
+        req->on_answer(req, status, type, data, len);
+    if (!(resp = MHD_create_response_from_buffer(len, data, mode))) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(data);
         return LICD_ERR_NOMEM;
+    }
     if (type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
@@ -145,11 +154,22 @@ static int queue(http_request *req, int status, struct MHD_Response *resp, const
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405 && req->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, req->allow);
-    if (status == 503 || status == 429) {
+    if (status == 503 || status == 429 || req->retry_after > 0) {
         char secs[16];
         snprintf(secs, sizeof secs, "%d", req->retry_after > 0 ? req->retry_after : 1);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
+    if (req->ratelimit_set) {
+        char n[24];
+        snprintf(n, sizeof n, "%lld", req->ratelimit_limit);
+        MHD_add_response_header(resp, "RateLimit-Limit", n);
+        snprintf(n, sizeof n, "%lld", req->ratelimit_remaining);
+        MHD_add_response_header(resp, "RateLimit-Remaining", n);
+        snprintf(n, sizeof n, "%lld", req->ratelimit_reset);
+        MHD_add_response_header(resp, "RateLimit-Reset", n);
+    }
+    if (req->replayed)
+        MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     if (req->on_pool) {
         /* A suspended connection takes no answer from another thread: the
          * server queues it when the connection resumes. */
@@ -185,15 +205,12 @@ int http_reply_bytes(http_request *req, int status, const char *content_type, co
                      size_t len)
 {
     /* MUST_COPY only reads data; the prototype lacks the const. */
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(uintptr_t)data, MHD_RESPMEM_MUST_COPY);
-    return queue(req, status, resp, content_type);
+    return queue(req, status, content_type, (char *)(uintptr_t)data, len, MHD_RESPMEM_MUST_COPY);
 }
 
 int http_reply_empty(http_request *req, int status)
 {
-    return queue(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT),
-                 NULL);
+    return queue(req, status, NULL, NULL, 0, MHD_RESPMEM_PERSISTENT);
 }
 
 int http_reply_json(http_request *req, int status, const cJSON *body)
@@ -201,9 +218,7 @@ int http_reply_json(http_request *req, int status, const cJSON *body)
     char *text = cJSON_PrintUnformatted(body);
     if (!text)
         return LICD_ERR_NOMEM;
-    return queue(req, status,
-                 MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
-                 "application/json");
+    return queue(req, status, "application/json", text, strlen(text), MHD_RESPMEM_MUST_FREE);
 }
 
 /* The problem object, with extra's members (copied) after the standard ones. */
@@ -258,9 +273,8 @@ int http_reply_problem(http_request *req, licd_err err, const char *detail)
     text = problem_text(err, detail, req->request_id, status == 500 ? NULL : req->problem_extra);
     if (!text)
         return LICD_ERR_NOMEM;
-    return queue(req, status,
-                 MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE),
-                 "application/problem+json");
+    return queue(req, status, "application/problem+json", text, strlen(text),
+                 MHD_RESPMEM_MUST_FREE);
 }
 
 int http_json_body(http_request *req, cJSON **out)

@@ -124,6 +124,8 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->lease_ttl = 120;
     cfg->upw_retention = 180 * DAY;
     cfg->maintenance_interval = 3600;
+    cfg->rate_limit = 1000;
+    cfg->idempotency_ttl = DAY;
     cfg->database_url = get("LICD_DATABASE_URL");
     cfg->signing_key = get("LICD_SIGNING_KEY");
     cfg->retired_keys = get("LICD_RETIRED_KEYS");
@@ -157,7 +159,11 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
         (rc = read_long(get, "LICD_UPDATE_PASSWORD_RETENTION", 60, 3650 * DAY,
                         &cfg->upw_retention, err, errlen)) ||
         (rc = read_long(get, "LICD_MAINTENANCE_INTERVAL", 1, DAY, &cfg->maintenance_interval,
-                        err, errlen)))
+                        err, errlen)) ||
+        (rc = read_long(get, "LICD_RATE_LIMIT", 0, 1000000000L, &cfg->rate_limit, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_IDEMPOTENCY_TTL", 60, 30 * DAY, &cfg->idempotency_ttl, err,
+                        errlen)))
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key) {
         snprintf(err, errlen, "LICD_TLS_CERT and LICD_TLS_KEY must be set together");
