@@ -165,6 +165,16 @@ out:
     return rc;
 }
 
+/* The console's folder when LICD_CONSOLE_DIR is unset: the one this build
+ * assembled (clients/console/build), else the installed one. */
+static const char *default_console_dir(void)
+{
+    struct stat st;
+    if (stat(LICD_CONSOLE_BUILT_DIR "/index.html", &st) == 0 && S_ISREG(st.st_mode))
+        return LICD_CONSOLE_BUILT_DIR;
+    return LICD_CONSOLE_INSTALLED_DIR;
+}
+
 static int cmd_serve(void)
 {
     licd_config cfg;
@@ -180,6 +190,8 @@ static int cmd_serve(void)
         goto out;
     if (need_database(cfg.database_url))
         goto out;
+    if (!cfg.console_dir)
+        cfg.console_dir = default_console_dir();
     if (api_init(&cfg, ring) != LICD_OK || store_caches_init() != LICD_OK) {
         fail("out of memory", NULL);
         goto out;
@@ -229,6 +241,13 @@ static int cmd_serve(void)
              cfg.tls_cert ? "https" : "http", cfg.listen_host, http_server_port(srv), cfg.threads,
              crypto_keyring_kid(ring));
     log_line("info", msg, NULL);
+    if (*cfg.console_dir) {
+        struct stat st;
+        if (stat(cfg.console_dir, &st) == 0 && S_ISDIR(st.st_mode))
+            log_line("info", "console at /console/, files from", cfg.console_dir);
+        else
+            log_line("warn", "no console folder (/console/ answers 404)", cfg.console_dir);
+    }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
     http_server_stop(srv, GRACE_MS);

@@ -164,6 +164,18 @@ out:
     return rc;
 }
 
+int cache_remove(licd_client *c, const char *dir, const char *name)
+{
+    char *path = join_path(dir, name);
+    int rc = LICD_CLIENT_OK;
+    if (!path)
+        return client_fail(c, LICD_CLIENT_ERR_NOMEM, "out of memory");
+    if (unlink(path) != 0 && errno != ENOENT)
+        rc = client_fail(c, LICD_CLIENT_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -211,6 +223,33 @@ int cache_token_name(licd_client *c, const licd_token_scope *scope, char **out)
     for (size_t i = 0; i < NAME_HASH_BYTES; i++)
         n += (size_t)sprintf(*out + n, "%02x", digest[i]);
     strcpy(*out + n, ".jwt");
+    return LICD_CLIENT_OK;
+}
+
+int cache_pair_name(licd_client *c, const char *prefix, const char *a, const char *b,
+                    const char *suffix, char **out)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    char part[NAME_READABLE + 1];
+    size_t n = 0;
+    EVP_MD_CTX *sha;
+    int ok;
+
+    *out = NULL;
+    ok = (sha = EVP_MD_CTX_new()) && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) &&
+         EVP_DigestUpdate(sha, a, strlen(a) + 1) && EVP_DigestUpdate(sha, b, strlen(b) + 1) &&
+         EVP_DigestFinal_ex(sha, digest, NULL);
+    EVP_MD_CTX_free(sha);
+    readable(part, &n, a);
+    readable(part, &n, "@");
+    readable(part, &n, b);
+    part[n] = '\0';
+    if (!ok || !(*out = malloc(strlen(prefix) + n + 2 + 2 * NAME_HASH_BYTES + strlen(suffix))))
+        return client_fail(c, LICD_CLIENT_ERR_NOMEM, "out of memory");
+    n = (size_t)sprintf(*out, "%s%s-", prefix, part);
+    for (size_t i = 0; i < NAME_HASH_BYTES; i++)
+        n += (size_t)sprintf(*out + n, "%02x", digest[i]);
+    strcpy(*out + n, suffix);
     return LICD_CLIENT_OK;
 }
 

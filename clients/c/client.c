@@ -41,6 +41,8 @@ const char *licd_client_strerror(int code)
         return "password needed";
     case LICD_CLIENT_ERR_IO:
         return "cache I/O error";
+    case LICD_CLIENT_ERR_NOT_CACHED:
+        return "nothing cached";
     }
     return "unknown error";
 }

@@ -10,6 +10,8 @@
 
 #define CLIENT_MAX_PRODUCTS 32
 #define CLIENT_MAX_JWT 16384
+/* The cached JWKS's file name in a cache folder. */
+#define CLIENT_JWKS_FILE "jwks.json"
 
 struct licd_client {
     CURL *curl;
@@ -74,6 +76,11 @@ int cache_prepare_dir(licd_client *c, const char *dir);
 int cache_read(licd_client *c, const char *dir, const char *name, char **out);
 /* Replaces the file atomically: a 0600 temporary beside it, fsync, rename. */
 int cache_write(licd_client *c, const char *dir, const char *name, const char *data);
+/* Removes the file; one that is not there is fine. */
+int cache_remove(licd_client *c, const char *dir, const char *name);
+/* "<prefix><readable a@b>-<hash of a and b><suffix>" (free it). */
+int cache_pair_name(licd_client *c, const char *prefix, const char *a, const char *b,
+                    const char *suffix, char **out);
 /* The token file's name for scope (free it). */
 int cache_token_name(licd_client *c, const licd_token_scope *scope, char **out);
 

@@ -22,7 +22,8 @@ static const struct {
     [K_NODE] = {"node", 1},         [K_CONTAINER] = {"container", 1}, [K_IP] = {"ip", 1},
     [K_DOMAIN] = {"domain", 1},     [K_CACHE] = {"cache-dir", 1},   [K_LICENSE_FILE] = {"license-file", 1},
     [K_LICENSE] = {"license", 1},   [K_TARGET] = {"target", 1},     [K_CHECK] = {"check", 0},
-    [K_SERVERS] = {"servers", 1},   [K_HELP] = {"help", 0},
+    [K_SERVERS] = {"servers", 1},   [K_BORROW] = {"borrow", 1},     [K_BORROWED] = {"borrowed", 0},
+    [K_RETURN] = {"return", 0},     [K_HELP] = {"help", 0},
 };
 
 int keys_parse(const char *cmd, int argc, char **argv, uint32_t allowed, uint32_t required,

@@ -46,7 +46,8 @@ typedef enum {
     LICD_CLIENT_ERR_EXPIRED = -7,       /* a genuine token whose exp has passed: renew it */
     LICD_CLIENT_ERR_UNKNOWN_KEY = -8,   /* the token's kid is not in the JWKS: fetch it again */
     LICD_CLIENT_ERR_NEED_PASSWORD = -9, /* no usable token, and no password to sign in with */
-    LICD_CLIENT_ERR_IO = -10            /* reading or writing the cache */
+    LICD_CLIENT_ERR_IO = -10,           /* reading or writing the cache */
+    LICD_CLIENT_ERR_NOT_CACHED = -11    /* nothing of that kind in the cache */
 } licd_client_code;
 
 /* A fixed English name of a code ("network error", ...); never NULL. */
@@ -302,6 +303,7 @@ typedef struct {
     char *features_json; /* feat as JSON text: ["<feature>",...] */
     int64_t issued_at;   /* iat, Unix seconds */
     int64_t expires_at;  /* exp, Unix seconds; LICD_LICENSE_NO_EXPIRY when it never expires */
+    int borrowed;        /* borrow: 1 for the licence of a borrowed seat (lid is its lease) */
 } licd_license;
 
 /* The exp of a licence without an end: 9999-12-31T23:59:59Z. */
@@ -498,6 +500,35 @@ int licd_lease_holder_release(licd_lease_holder *h);
  * no_seats_available: the seat is lost) returns at once, leaving nothing
  * held. A failed release returns its error (the lease lapses by itself). */
 int licd_lease_holder_run(licd_lease_holder *h, const volatile sig_atomic_t *stop);
+
+/* ---- Borrowed seats: a floating seat taken away for a while, no heartbeats. ---- */
+
+/* POST /v1/leases with borrow_s: a seat of a concurrent pack that allows
+ * borrowing that long (its max_borrow_s), held until the borrow ends or it
+ * is returned. *license is its licence (lid the lease id, exp the borrow's
+ * end), verified offline (the JWKS fetched once when it lacks the kid) and
+ * for client_id and product; *lease (may be NULL) the lease. Refusals are
+ * LICD_CLIENT_ERR_HTTP: 403 borrow_not_allowed, no_seats_available,
+ * no_concurrent_pack; 400 invalid_field (longer than the packs allow). */
+int licd_client_lease_borrow(licd_client *c, const char *product, const char *client_id,
+                             long borrow_s, licd_lease *lease, licd_license *license);
+/* licd_client_lease_borrow, then the licence and the JWKS that verifies it
+ * written to cache_dir (made mode 0700; files 0600, replaced atomically):
+ * jwks.json and borrow-<product>@<client>-<hash>.jwt. */
+int licd_client_borrow_cached(licd_client *c, const char *product, const char *client_id,
+                              long borrow_s, const char *cache_dir, licd_license *out);
+/* Offline, no request at all: the borrowed licence cached for product and
+ * client_id, verified against the cached JWKS at now (c may have no URL).
+ * LICD_CLIENT_ERR_NOT_CACHED when none is cached, LICD_CLIENT_ERR_EXPIRED
+ * (with *out filled) once the borrow has ended, otherwise as
+ * licd_client_verify_license. */
+int licd_client_borrowed(licd_client *c, const char *product, const char *client_id,
+                         const char *cache_dir, time_t now, licd_license *out);
+/* Returns the cached borrow early (DELETE /v1/leases/{lid}) and removes its
+ * file; LICD_CLIENT_ERR_NOT_CACHED when none is cached. A borrow that has
+ * ended is only removed. */
+int licd_client_borrow_return(licd_client *c, const char *product, const char *client_id,
+                              const char *cache_dir);
 
 #ifdef __cplusplus
 }

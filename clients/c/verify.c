@@ -452,6 +452,7 @@ static int fill_license(licd_client *c, const char *jwt, const cJSON *claims, li
         (serial && !cJSON_IsNull(serial) && !seconds_of(serial, &l->serial)))
         return client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN, "the licence lacks lid, cid, pid, tmp or exp");
     l->temporary = cJSON_IsTrue(tmp);
+    l->borrowed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(claims, "borrow"));
     if (!(l->jwt = strdup(jwt)) || !copy_claim(claims, "lid", &l->license_id) ||
         !copy_claim(claims, "cid", &l->client_id) || !copy_claim(claims, "pid", &l->product) ||
         !copy_claim(claims, "pver", &l->version) || !copy_claim(claims, "platform", &l->platform) ||

@@ -2,7 +2,10 @@
 # The README's "Floating seats" as one session: a customer, a product, a
 # concurrent pack of one seat; workstation-1 checks the seat out as a lease
 # and keeps it with a heartbeat; workstation-2 is refused (403
-# no_seats_available) until the lease is released, then gets the seat.
+# no_seats_available) until the lease is released, then gets the seat;
+# /metrics shows the pack's seat in use and the refusal. Then the pack allows
+# borrowing: laptop-1 borrows the seat for an hour (a licence to check
+# offline, no heartbeats) and returns it early.
 # Names carry the time, so the script can run again against the same vendor.
 # Usage: LICD_VENDOR_KEY=lv_... [LICD_URL=...] clients/curl/lease-session.sh
 set -euo pipefail
@@ -48,6 +51,17 @@ fi
 echo "$refused"
 expect '"code":"no_seats_available"' "$refused"
 
+step "GET /metrics: the pack's seats in use, its peak and the refusal (within a second)"
+for _ in $(seq 1 50); do
+  figures=$("$here/pack-metrics.sh" "$pack")
+  grep -qE '^licd_pack_denials_total\{.*\} 1$' <<<"$figures" && break
+  sleep 0.1
+done
+echo "$figures"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_seats_in_use' <<<"$figures")"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_denials_total' <<<"$figures")"
+expect "pack_id=\"$pack\"} 1" "$(grep '^licd_pack_peak_in_use' <<<"$figures")"
+
 step "DELETE /v1/leases/$lease_id: workstation-1 releases the seat (204)"
 licd_call DELETE "/v1/leases/$lease_id" "$ckey"
 
@@ -55,3 +69,16 @@ step "POST /v1/leases: now workstation-2 gets the seat, and releases it"
 lease=$(licd_call POST /v1/leases "$ckey" "{\"product\":\"$product\",\"client_id\":\"workstation-2\"}")
 echo "$lease"
 licd_call DELETE "/v1/leases/$(json_field lease_id <<<"$lease")" "$ckey"
+
+step "PATCH /v1/packs/$pack: seats may be borrowed for up to 8 hours"
+expect '"max_borrow_s":28800' "$("$here/pack-update.sh" "$pack" '{"max_borrow_s":28800}')"
+
+step "POST /v1/leases with borrow_s: laptop-1 borrows the seat for an hour"
+borrow=$(LICD_CUSTOMER_KEY=$ckey "$here/borrow.sh" "$product" laptop-1 3600)
+echo "$borrow"
+expect '"borrowed":true' "$borrow"
+expect '"license":"' "$borrow"
+
+step "DELETE /v1/leases/...: laptop-1 returns the borrowed seat early (204)"
+licd_call DELETE "/v1/leases/$(json_field lease_id <<<"$borrow")" "$ckey"
+expect '"assigned":0' "$("$here/pack-show.sh" "$pack")"

@@ -4,7 +4,7 @@
 
 LICD_PACKAGES="build-essential clang cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
   libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev postgresql
-  postgresql-contrib curl ca-certificates openssl libfuzzer-14-dev"
+  postgresql-contrib curl ca-certificates openssl libfuzzer-14-dev chromium"
 
 licd_log() { printf '==> %s\n' "$*" >&2; }
 
@@ -22,7 +22,8 @@ licd_ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# npm for the spec linter: the machine's own Node.js if there is one, else Debian's.
+# npm for the console's build, the spec linter and the browser test: the
+# machine's own Node.js if there is one, else Debian's.
 licd_ensure_npm() {
   command -v npm >/dev/null 2>&1 || licd_ensure_packages nodejs npm
 }

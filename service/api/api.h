@@ -47,6 +47,11 @@ int api_rate_limit(http_request *req, const char *id, size_t len);
  * answered (see README). */
 int api_idempotency_prepare(http_request *req);
 
+/* console.c: the vendor console's static files (clients/console), from
+ * the folder config->console_dir; /console answers a redirect to /console/ */
+int api_console_redirect(http_request *req);
+int api_console_index(http_request *req);
+int api_console_file(http_request *req);
 /* ops.c */
 int api_healthz(http_request *req);
 int api_readyz(http_request *req);

@@ -2,17 +2,23 @@
  * a heartbeat a node does not know becomes a new checkout. Vendors list
  * the live leases of a pack or a customer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/list.h"
+#include "crypto/jwt.h"
 #include "store/customers.h"
 #include "store/heartbeats.h"
 #include "store/leases.h"
 #include "store/packs.h"
 #include "store/products.h"
 #include "util/json.h"
+
+/* The longest borrow anyone may ask for (a pack's own maximum is lower or equal). */
+#define MAX_BORROW_S 31622400
 
 /* LICD_SERVERS as a JSON array, or this node's own URL when unset. */
 static cJSON *servers(void)
@@ -65,6 +71,7 @@ struct lease_request {
     const store_customer *customer;
     store_product product;
     const char *client_id;
+    long long borrow_s;     /* 0: an ordinary checkout */
     cJSON *body;
 };
 
@@ -102,6 +109,99 @@ static int checkout(http_request *req, const struct lease_request *r)
         return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE, "every seat of %s is leased",
                          r->product.code);
     case STORE_CHECKOUT_NO_PACK:
+    case STORE_CHECKOUT_NO_BORROW:
+    case STORE_CHECKOUT_TOO_LONG:
+        break;
+    }
+    return http_fail(req, LICD_ERR_NO_CONCURRENT_PACK,
+                     "no active concurrent pack of %s (none, not active yet, or expired)",
+                     r->product.code);
+}
+
+/* The licence of a borrowed seat: the claims of a pack licence, with the
+ * lease id as lid, no serial, and "borrow": true; it expires when the borrow
+ * ends, so that a client checks it offline all that time. */
+static int sign_borrow(const struct lease_request *r, const store_borrow *b, char **jwt)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON *feat = cJSON_Parse(r->product.features_json ? r->product.features_json : "[]");
+    int rc = LICD_ERR_NOMEM;
+    if (c && feat && cJSON_AddStringToObject(c, "iss", "licd") &&
+        cJSON_AddNumberToObject(c, "ver", 1) && cJSON_AddStringToObject(c, "lid", b->lease.id) &&
+        cJSON_AddStringToObject(c, "cid", r->client_id) &&
+        cJSON_AddStringToObject(c, "pid", r->product.code) &&
+        cJSON_AddStringToObject(c, "pver", b->version) &&
+        cJSON_AddStringToObject(c, "platform", b->platform) &&
+        cJSON_AddStringToObject(c, "pack", b->lease.pack_id) && cJSON_AddNullToObject(c, "serial") &&
+        cJSON_AddBoolToObject(c, "tmp", 0) && cJSON_AddBoolToObject(c, "borrow", 1) &&
+        cJSON_AddNumberToObject(c, "iat", (double)time(NULL)) &&
+        cJSON_AddNumberToObject(c, "exp", (double)b->lease.expires_at) &&
+        cJSON_AddStringToObject(c, "cus", r->customer->id) &&
+        cJSON_AddStringToObject(c, "vnd", r->customer->vendor_id)) {
+        cJSON_AddItemToObject(c, "feat", feat);
+        feat = NULL;
+        rc = crypto_jwt_sign(api_ctx()->keys, c, jwt);
+    }
+    cJSON_Delete(feat);
+    cJSON_Delete(c);
+    return rc;
+}
+
+static int reply_borrow(http_request *req, int status, const struct lease_request *r,
+                        const store_borrow *b)
+{
+    long ttl = api_ctx()->config->lease_ttl;
+    cJSON *o = cJSON_CreateObject(), *s = servers();
+    char *jwt = NULL;
+    int rc = sign_borrow(r, b, &jwt);
+    if (rc == LICD_OK) {
+        rc = LICD_ERR_NOMEM;
+        if (o && s && cJSON_AddStringToObject(o, "lease_id", b->lease.id) &&
+            cJSON_AddStringToObject(o, "pack_id", b->lease.pack_id) &&
+            json_add_time(o, "expires_at", b->lease.expires_at) &&
+            cJSON_AddNumberToObject(o, "heartbeat_interval_s", ttl / 3 > 0 ? ttl / 3 : 1) &&
+            cJSON_AddBoolToObject(o, "borrowed", 1) && cJSON_AddStringToObject(o, "license", jwt)) {
+            cJSON_AddItemToObject(o, "servers", s);
+            s = NULL;
+            rc = http_reply_json(req, status, o);
+        }
+    }
+    free(jwt);
+    cJSON_Delete(s);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int borrow(http_request *req, const struct lease_request *r)
+{
+    store_borrow b = {.max_borrow_s = 0};
+    store_checkout outcome;
+    int rc = store_lease_borrow(r->customer->vendor_id, r->customer->id, r->product.id,
+                                r->client_id, (long)r->borrow_s, &b, &outcome);
+    if (rc != LICD_OK)
+        return rc;
+    switch (outcome) {
+    case STORE_CHECKOUT_TAKEN:
+        return reply_borrow(req, 201, r, &b);
+    case STORE_CHECKOUT_HELD:
+        return reply_borrow(req, 200, r, &b);
+    case STORE_CHECKOUT_FULL:
+        return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE,
+                         "every seat of %s that may be borrowed %llds is leased", r->product.code,
+                         r->borrow_s);
+    case STORE_CHECKOUT_NO_BORROW:
+        if (b.max_borrow_s > 0)
+            return http_fail(req, LICD_ERR_BORROW_NOT_ALLOWED,
+                             "the client's lease of %s is on a pack that allows no borrow of "
+                             "%llds: release it first", r->product.code, r->borrow_s);
+        return http_fail(req, LICD_ERR_BORROW_NOT_ALLOWED,
+                         "no concurrent pack of %s allows borrowing (max_borrow_s 0)",
+                         r->product.code);
+    case STORE_CHECKOUT_TOO_LONG:
+        return http_fail(req, LICD_ERR_INVALID_FIELD,
+                         "borrow_s %lld is over the %llds the packs of %s allow", r->borrow_s,
+                         b.max_borrow_s, r->product.code);
+    case STORE_CHECKOUT_NO_PACK:
         break;
     }
     return http_fail(req, LICD_ERR_NO_CONCURRENT_PACK,
@@ -114,7 +214,9 @@ int api_leases_create(http_request *req)
     struct lease_request r = {0};
     int rc = read_request(req, &r);
     if (rc == LICD_OK)
-        rc = checkout(req, &r);
+        rc = json_get_int(r.body, "borrow_s", 0, 1, MAX_BORROW_S, &r.borrow_s, req->detail);
+    if (rc == LICD_OK)
+        rc = r.borrow_s ? borrow(req, &r) : checkout(req, &r);
     store_product_clear(&r.product);
     cJSON_Delete(r.body);
     return rc;
@@ -153,7 +255,8 @@ static cJSON *lease_item_json(const void *item)
         cJSON_AddStringToObject(o, "pack_id", l->pack_id) &&
         cJSON_AddStringToObject(o, "client_id", l->client_id) &&
         cJSON_AddStringToObject(o, "checked_out_at", l->checked_out_at) &&
-        cJSON_AddStringToObject(o, "expires_at", l->expires_at))
+        cJSON_AddStringToObject(o, "expires_at", l->expires_at) &&
+        cJSON_AddBoolToObject(o, "borrowed", l->borrowed))
         return o;
     cJSON_Delete(o);
     return NULL;

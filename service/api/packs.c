@@ -18,6 +18,8 @@
 #define PACK_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define MAX_QUANTITY 100000000
 #define MAX_ATTRIBUTES (64 << 10)
+/* The longest borrow a pack may allow: 366 days (migration 0015's CHECK). */
+#define MAX_BORROW_S 31622400
 
 static const char *const pack_types[] = {"per_device", "per_user", "concurrent", "upgrade", NULL};
 static const char *const over_limit_modes[] = {"refuse", "report", NULL};
@@ -38,7 +40,8 @@ static cJSON *pack_json(const store_pack *k)
         cJSON_AddNumberToObject(o, "begin_serial", (double)k->begin_serial) &&
         cJSON_AddStringToObject(o, "platform", k->platform) &&
         json_add_raw(o, "attributes", k->attributes_json) &&
-        cJSON_AddStringToObject(o, "on_over_limit", k->on_over_limit))
+        cJSON_AddStringToObject(o, "on_over_limit", k->on_over_limit) &&
+        cJSON_AddNumberToObject(o, "max_borrow_s", (double)k->max_borrow_s))
         return o;
     cJSON_Delete(o);
     return NULL;
@@ -89,7 +92,9 @@ static int read_body(const cJSON *body, struct pack_body *b, char *detail)
         (rc = json_get_object_text(body, "attributes", 0, MAX_ATTRIBUTES, &b->attributes,
                                    detail)) != LICD_OK ||
         (rc = json_get_enum(body, "on_over_limit", 0, over_limit_modes, "refuse",
-                            &in->on_over_limit, detail)) != LICD_OK)
+                            &in->on_over_limit, detail)) != LICD_OK ||
+        (rc = json_get_int(body, "max_borrow_s", 0, 0, MAX_BORROW_S, &in->max_borrow_s,
+                           detail)) != LICD_OK)
         return rc;
     if (in->begin_serial && in->begin_serial + in->quantity - 1 > STORE_SERIAL_MAX) {
         snprintf(detail, LICD_DETAIL_MAX, "begin_serial + quantity - 1 must not exceed %lld",
@@ -145,6 +150,8 @@ static const char *differing_field(const struct pack_body *b, const store_pack *
         return "platform";
     if (strcmp(in->on_over_limit, k->on_over_limit) != 0)
         return "on_over_limit";
+    if (in->max_borrow_s != k->max_borrow_s)
+        return "max_borrow_s";
     if (!same_json(in->attributes_json, k->attributes_json))
         return "attributes";
     return NULL;
@@ -264,7 +271,7 @@ int api_packs_list(http_request *req)
 }
 
 /* Reads a PATCH body into ch (its expires text into buf): at least one of
- * quantity, expires (null: never) and on_over_limit. *expires is the time
+ * quantity, expires (null: never), on_over_limit and max_borrow_s. *expires is the time
  * given, 0 for none. */
 static int read_change(const cJSON *body, store_pack_change *ch, time_t *expires, char *buf,
                        size_t len, char *detail)
@@ -278,13 +285,18 @@ static int read_change(const cJSON *body, store_pack_change *ch, time_t *expires
         (rc = json_get_enum(body, "on_over_limit", 0, over_limit_modes, NULL, &ch->on_over_limit,
                             detail)) != LICD_OK)
         return rc;
+    ch->max_borrow_s = -1;
+    if (cJSON_GetObjectItemCaseSensitive(body, "max_borrow_s") &&
+        (rc = json_get_int(body, "max_borrow_s", 1, 0, MAX_BORROW_S, &ch->max_borrow_s,
+                           detail)) != LICD_OK)
+        return rc;
     ch->set_expires = cJSON_GetObjectItemCaseSensitive(body, "expires") != NULL;
     if (has_expires) {
         json_format_time(*expires, buf, len);
         ch->expires = buf;
     }
-    if (!ch->quantity && !ch->set_expires && !ch->on_over_limit) {
-        snprintf(detail, LICD_DETAIL_MAX, "give quantity, expires or on_over_limit");
+    if (!ch->quantity && !ch->set_expires && !ch->on_over_limit && ch->max_borrow_s < 0) {
+        snprintf(detail, LICD_DETAIL_MAX, "give quantity, expires, on_over_limit or max_borrow_s");
         return LICD_ERR_INVALID_FIELD;
     }
     return LICD_OK;

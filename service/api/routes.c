@@ -9,6 +9,10 @@ const http_route api_routes[] = {
     {"GET", "/readyz", &api_public, api_readyz, 0},
     {"GET", "/metrics", &api_public, api_metrics, 0},
     {"GET", "/.well-known/jwks.json", &api_public, api_jwks, 0},
+    /* the vendor console: static files; it signs in with the vendor key itself */
+    {"GET", "/console", &api_public, api_console_redirect, 0},
+    {"GET", "/console/", &api_public, api_console_index, 0},
+    {"GET", "/console/{file}", &api_public, api_console_file, 0},
     {"GET", "/v1/vendor", &api_vendor_key, api_vendor_get, 0},
     {"PATCH", "/v1/vendor", &api_vendor_key, api_vendor_patch, 0},
     {"POST", "/v1/vendor/rotate-key", &api_vendor_key, api_vendor_rotate_key, 0},

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http/request.h"
+#include "http/response.h"
 #include "util/json.h"
 #include "util/log.h"
 
@@ -131,25 +132,16 @@ int http_client_address(const http_request *req, const netaddr *trusted, size_t 
     return netaddr_format(&a, buf, len);
 }
 
-/* Queues len bytes at data as the answer, with the headers every answer
- * carries; mode says whether MHD copies data or frees it (then data is
- * malloc'd and owned by the answer, even on failure). */
-static int queue(http_request *req, int status, const char *type, char *data, size_t len,
-                 enum MHD_ResponseMemoryMode mode)
+int http_queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
 {
-    struct MHD_Response *resp;
     enum MHD_Result ok;
-    if (req->on_answer)
-        req->on_answer(req, status, type, data, len);
-    if (!(resp = MHD_create_response_from_buffer(len, data, mode))) {
-        if (mode == MHD_RESPMEM_MUST_FREE)
-            free(data);
+    if (!resp)
         return LICD_ERR_NOMEM;
-    }
     if (type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (req->close)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     if (status == 405 && req->allow[0])
@@ -184,6 +176,23 @@ static int queue(http_request *req, int status, const char *type, char *data, si
         return LICD_ERR_INTERNAL;
     req->status = status;
     return LICD_OK;
+}
+
+/* An answer of len bytes at data, shown first to the request's answer hook;
+ * mode says whether MHD copies data or frees it (then data is malloc'd and
+ * owned by the answer, even on failure). */
+static int queue(http_request *req, int status, const char *type, char *data, size_t len,
+                 enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *resp;
+    if (req->on_answer)
+        req->on_answer(req, status, type, data, len);
+    if (!(resp = MHD_create_response_from_buffer(len, data, mode))) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(data);
+        return LICD_ERR_NOMEM;
+    }
+    return http_queue(req, status, resp, type);
 }
 
 int http_fail(http_request *req, licd_err err, const char *fmt, ...)

@@ -43,10 +43,22 @@ static const store_field license_fields[] = {
 };
 static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fields);
 
-/* Packs that can serve this request: $1 customer, $2 product, $3 platform, $4 version or NULL. */
-#define MATCHING_PACKS                                                                     \
-    " customer_id = $1 AND product_id = $2 AND type IN ('per_device', 'per_user')"         \
-    " AND platform IN ('any', $3) AND ($4::text IS NULL OR version = $4)"
+/* Packs that can serve this request: customer, product, platform, version or NULL. */
+#define MATCHING(customer, product, platform, version)                                     \
+    " customer_id = " customer " AND product_id = " product                                \
+    " AND type IN ('per_device', 'per_user') AND platform IN ('any', " platform ")"        \
+    " AND (" version "::text IS NULL OR version = " version ")"
+#define MATCHING_PACKS MATCHING("$1", "$2", "$3", "$4")
+/* The pack of those that a refusal or a temporary licence is counted
+ * against in /metrics (migration 0014): the one a seat would have come
+ * from first, active ones before the others. */
+#define CHARGED_PACK(customer, product, platform, version)                                 \
+    "(SELECT id FROM packs WHERE" MATCHING(customer, product, platform, version)           \
+    " ORDER BY first_active <= now() AND (expires IS NULL OR expires > now()) DESC,"       \
+    " expires ASC NULLS LAST, id LIMIT 1)"
+/* Counting a refusal costs no durable commit of its own: the statement that
+ * counts it writes nothing else (documents.c does the same). */
+#define ASYNC_COMMIT " set_config('synchronous_commit', 'off', true)"
 /* Upgrade packs usable for licence l: $1 customer, $2 product, $3 platform, $4 target version. */
 #define UPGRADE_PACKS                                                                  \
     " customer_id = $1 AND product_id = $2 AND type = 'upgrade'"                       \
@@ -71,8 +83,9 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
  * is taken. Otherwise a seat of the first matching pack with one free, the
- * client's temporary or lapsed licence retired, and the new licence. The
- * answer: the new licence (fresh) first, then the client's licences.
+ * client's temporary or lapsed licence retired, and the new licence; or,
+ * when no pack has a seat free, the refusal counted (denied). The answer:
+ * the new licence (fresh) first, then the client's licences.
  * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
 static const store_sql Q_GRANT = {
     "grant",
@@ -91,6 +104,10 @@ static const store_sql Q_GRANT = {
     "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
     "  WHERE s.id = cand.id AND s.assigned < s.quantity"
     "  RETURNING s.id, s.version, s.expires, s.seat_serial AS serial),"
+    " denied AS ("
+    "  UPDATE packs SET denials = denials + 1 WHERE id =" CHARGED_PACK("$1", "$2", "$3", "$4")
+    "  AND NOT EXISTS (SELECT 1 FROM stop) AND NOT EXISTS (SELECT 1 FROM cand)"
+    "  RETURNING" ASYNC_COMMIT "),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
     "  WHERE id IN (SELECT id FROM mine WHERE status = 'active' AND NOT blocked"
@@ -113,12 +130,15 @@ static const store_sql Q_GRANT_SEAT_LEFT = {
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
                        " AND assigned < quantity LIMIT 1"};
 enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
+/* $8: the version asked for, or NULL (the pack counted, CHARGED_PACK). */
 static const store_sql Q_GRANT_TEMPORARY = {
     "grant_temporary",
     "WITH a AS (INSERT INTO assignments (vendor_id, customer_id, product_id,"
     "  license_id, client_id, version, platform, temporary, expires_at)"
     "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
-    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *)"
+    "  true, now() + make_interval(secs => $7::bigint)) RETURNING *),"
+    " counted AS (UPDATE packs SET temporary_issued = temporary_issued + 1"
+    "  WHERE id =" CHARGED_PACK("$2", "$3", "$6", "$8") ")"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_LICENSE_GET = {
     "license_get", "SELECT " LICENSE_COLUMNS " FROM assignments a"
@@ -265,11 +285,12 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out)
 {
     char product[24], seconds[24];
-    const char *params[7] = {r->vendor_id, r->customer_id, product, r->client_id,
-                             r->version ? r->version : r->default_version, r->platform, seconds};
+    const char *params[8] = {r->vendor_id, r->customer_id, product, r->client_id,
+                             r->version ? r->version : r->default_version, r->platform, seconds,
+                             r->version};
     snprintf(product, sizeof product, "%lld", r->product_id);
     snprintf(seconds, sizeof seconds, "%ld", ttl);
-    return store_fetch_row(&Q_GRANT_TEMPORARY, 7, params, 0, &license_row, out);
+    return store_fetch_row(&Q_GRANT_TEMPORARY, 8, params, 0, &license_row, out);
 }
 
 int store_license_get(const char *vendor_id, const char *license_id, store_license *out,

@@ -34,7 +34,13 @@ static const store_rowtype lease_row = STORE_ROWTYPE(store_lease, lease_fields);
  * assigned + 1 (re-checked on the row as it is when locked, so racing
  * checkouts never oversell) and the lease, whose expiry lowers the pack's
  * next_lapse_at. A lapsed lease of the client that nobody released yet
- * makes the INSERT fail on leases_one_per_client (23505). */
+ * makes the INSERT fail on leases_one_per_client (23505).
+ * denied: a look after which store_lease_checkout answers full counts the
+ * refusal against the first of the packs (/metrics, migration 0014): no
+ * seat was free and none may be held by a lapsed lease, or those were
+ * reclaimed already ($6); or it is the last look ($7) and the seat it saw
+ * free went to a racing checkout. It writes nothing else, so its commit
+ * need not wait for the disk. */
 static const store_sql Q_LEASE_CHECKOUT = {
     "lease_checkout",
     "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
@@ -47,6 +53,12 @@ static const store_sql Q_LEASE_CHECKOUT = {
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
     "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
+    " denied AS (UPDATE packs k SET denials = k.denials + 1"
+    "  WHERE k.id = (SELECT id FROM cand ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
+    "  AND NOT EXISTS (SELECT FROM mine) AND NOT EXISTS (SELECT FROM seat)"
+    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE free) THEN $7::boolean"
+    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE due) END"
+    "  RETURNING set_config('synchronous_commit', 'off', true)),"
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
     "  FROM seat RETURNING id, pack_id, expires_at),"
@@ -55,6 +67,60 @@ static const store_sql Q_LEASE_CHECKOUT = {
     " SELECT g.id, k.pack_id, " LEASE_EPOCH("g.expires_at") ", g.held, c.packs, c.free, c.due"
     " FROM (SELECT count(*) AS packs, count(*) FILTER (WHERE free) AS free,"
     "  count(*) FILTER (WHERE due AND NOT free) AS due FROM cand) c"
+    " LEFT JOIN got g ON true LEFT JOIN packs k ON k.id = g.pack_id"};
+/* The borrow's one row, as the checkout's with the pack's version and
+ * platform, the longest borrow the packs allow and whether the client holds
+ * a live lease that could not be borrowed. */
+enum { BORROW_ID, BORROW_PACK_ID, BORROW_EXPIRES_AT, BORROW_HELD, BORROW_PACKS, BORROW_FREE,
+       BORROW_DUE, BORROW_VERSION, BORROW_PLATFORM, BORROW_MAX, BORROW_HOLDING };
+static const store_field borrow_fields[] = {
+    [BORROW_ID] = STORE_TEXT(store_borrow, lease.id),
+    [BORROW_PACK_ID] = STORE_TEXT(store_borrow, lease.pack_id),
+    [BORROW_EXPIRES_AT] = STORE_EPOCH(store_borrow, lease.expires_at),
+    [BORROW_HELD] = {STORE_F_NONE, 0, 0},
+    [BORROW_PACKS] = {STORE_F_NONE, 0, 0},
+    [BORROW_FREE] = {STORE_F_NONE, 0, 0},
+    [BORROW_DUE] = {STORE_F_NONE, 0, 0},
+    [BORROW_VERSION] = STORE_TEXT(store_borrow, version),
+    [BORROW_PLATFORM] = STORE_TEXT(store_borrow, platform),
+    [BORROW_MAX] = STORE_INT64(store_borrow, max_borrow_s),
+};
+static const store_rowtype borrow_row = STORE_ROWTYPE(store_borrow, borrow_fields);
+
+/* $1 customer, $2 product, $3 vendor, $4 client, $5 borrow_s. Like the
+ * checkout, over the packs that allow borrowing $5 seconds (long_enough);
+ * a live lease of the client on such a pack becomes borrowed, its expiry
+ * moved to the borrow's end when that is later. */
+static const store_sql Q_LEASE_BORROW = {
+    "lease_borrow",
+    "WITH cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due,"
+    "  max_borrow_s >= $5::bigint AS long_enough, max_borrow_s"
+    "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
+    "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
+    " live AS (SELECT id, pack_id FROM leases"
+    "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $4"
+    "  AND released_at IS NULL AND expires_at > now()),"
+    " mine AS (UPDATE leases l SET borrowed = true,"
+    "   expires_at = greatest(l.expires_at, now() + make_interval(secs => $5::bigint))"
+    "  FROM live v JOIN cand c ON c.id = v.pack_id WHERE l.id = v.id AND c.long_enough"
+    "  AND l.released_at IS NULL AND l.expires_at > now()"
+    "  RETURNING l.id, l.pack_id, l.expires_at),"
+    " seat AS (UPDATE packs k SET assigned = k.assigned + 1,"
+    "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
+    "  WHERE k.id = (SELECT id FROM cand WHERE free AND long_enough"
+    "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
+    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
+    " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
+    "  expires_at, borrowed) SELECT $3, $1, $2, seat.id, $4,"
+    "  now() + make_interval(secs => $5::bigint), true FROM seat"
+    "  RETURNING id, pack_id, expires_at),"
+    " got AS (SELECT id, pack_id, expires_at, true AS held FROM mine"
+    "  UNION ALL SELECT id, pack_id, expires_at, false FROM taken)"
+    " SELECT g.id, k.pack_id, " LEASE_EPOCH("g.expires_at") ", g.held, c.packs, c.free, c.due,"
+    "  k.version, k.platform, c.max_borrow, (SELECT count(*) FROM live)"
+    " FROM (SELECT count(*) AS packs, count(*) FILTER (WHERE free AND long_enough) AS free,"
+    "  count(*) FILTER (WHERE due AND NOT free AND long_enough) AS due,"
+    "  coalesce(max(max_borrow_s), 0) AS max_borrow FROM cand) c"
     " LEFT JOIN got g ON true LEFT JOIN packs k ON k.id = g.pack_id"};
 /* The client's lapsed lease of the product, released as of its expiry. */
 static const store_sql Q_LEASE_RELEASE_LAPSED = {
@@ -110,10 +176,11 @@ static const store_sql Q_LEASE_RECLAIM = {
     " WHERE k.id = p.id RETURNING coalesce(r.released, 0)"};
 
 /* Over a live lease l and its pack k; lists add its list position. */
-enum { ITEM_ID, ITEM_PACK_ID, ITEM_CLIENT_ID, ITEM_CHECKED_OUT_AT, ITEM_EXPIRES_AT, ITEM_SEQ };
+enum { ITEM_ID, ITEM_PACK_ID, ITEM_CLIENT_ID, ITEM_CHECKED_OUT_AT, ITEM_EXPIRES_AT, ITEM_BORROWED,
+       ITEM_SEQ };
 #define ITEM_COLUMNS                                                                       \
     "l.id, k.pack_id, l.client_id, " STORE_TIME("l.created_at") ", "                       \
-    STORE_TIME("l.expires_at") ", l.seq"
+    STORE_TIME("l.expires_at") ", l.borrowed, l.seq"
 #define ITEM_LIVE " l.released_at IS NULL AND l.expires_at > now() AND l.seq > $2"
 static const store_field item_fields[] = {
     [ITEM_ID] = STORE_TEXT(store_lease_item, id),
@@ -121,6 +188,7 @@ static const store_field item_fields[] = {
     [ITEM_CLIENT_ID] = STORE_TEXT(store_lease_item, client_id),
     [ITEM_CHECKED_OUT_AT] = STORE_TEXT(store_lease_item, checked_out_at),
     [ITEM_EXPIRES_AT] = STORE_TEXT(store_lease_item, expires_at),
+    [ITEM_BORROWED] = STORE_BOOL(store_lease_item, borrowed),
 };
 static const store_rowtype item_row = STORE_ROWTYPE(store_lease_item, item_fields);
 
@@ -148,7 +216,7 @@ struct found {
 static int checkout_once(const char *const *params, store_lease *out, struct found *f)
 {
     PGresult *res = NULL;
-    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 5, params, 0, &res);
+    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
     if (rc == LICD_OK) {
         f->lease = *store_col_str(res, 0, CHECKOUT_ID) != '\0';
         f->held = store_col_bool(res, 0, CHECKOUT_HELD);
@@ -225,7 +293,8 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
                          const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
 {
     char product[24], seconds[24];
-    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
+                             "false"};
     const char *own[3] = {customer_id, product, client_id};
     struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
     int reclaimed = 0, raced = 0, rc;
@@ -236,6 +305,8 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
         struct found f = {0};
         raced = 0;
+        params[5] = reclaimed ? "true" : "false";
+        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
         rc = checkout_once(params, out, &f);
         if (rc == LICD_ERR_CONFLICT) {
             /* The client has a live lease of the product after all: one a
@@ -263,6 +334,68 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     }
     /* Seats kept going to racing checkouts: the pack was full at the last
      * look. Conflicts or deadlocks all along: the client may try again. */
+    return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
+}
+
+int store_lease_borrow(const char *vendor_id, const char *customer_id, long long product_id,
+                       const char *client_id, long borrow_s, store_borrow *out,
+                       store_checkout *outcome)
+{
+    char product[24], seconds[24];
+    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *own[3] = {customer_id, product, client_id};
+    struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
+    int reclaimed = 0, raced = 0, rc = LICD_OK;
+
+    snprintf(product, sizeof product, "%lld", product_id);
+    snprintf(seconds, sizeof seconds, "%ld", borrow_s);
+    *outcome = STORE_CHECKOUT_FULL;
+    for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
+        PGresult *res = NULL;
+        struct found f = {0};
+        long long holding = 0;
+        raced = 0;
+        if ((rc = store_exec_row(&Q_LEASE_BORROW, 5, params, 0, &res)) == LICD_OK) {
+            f.lease = *store_col_str(res, 0, BORROW_ID) != '\0';
+            f.held = store_col_bool(res, 0, BORROW_HELD);
+            f.packs = store_col_int(res, 0, BORROW_PACKS);
+            f.free = store_col_int(res, 0, BORROW_FREE);
+            f.due = store_col_int(res, 0, BORROW_DUE);
+            holding = store_col_int(res, 0, BORROW_HOLDING);
+            out->max_borrow_s = store_col_int(res, 0, BORROW_MAX);
+            if (f.lease)
+                rc = store_fill(&borrow_row, res, 0, out);
+        }
+        PQclear(res);
+        if (rc == LICD_ERR_CONFLICT) {
+            /* As in a checkout: a lapsed lease of the client nobody released. */
+            rc = store_run(&Q_LEASE_RELEASE_LAPSED, 3, own);
+        } else if (rc == LICD_OK && f.lease) {
+            *outcome = f.held ? STORE_CHECKOUT_HELD : STORE_CHECKOUT_TAKEN;
+            return LICD_OK;
+        } else if (rc == LICD_OK && f.packs == 0) {
+            *outcome = STORE_CHECKOUT_NO_PACK;
+            return LICD_OK;
+        } else if (rc == LICD_OK && out->max_borrow_s == 0) {
+            *outcome = STORE_CHECKOUT_NO_BORROW;
+            return LICD_OK;
+        } else if (rc == LICD_OK && out->max_borrow_s < borrow_s) {
+            *outcome = STORE_CHECKOUT_TOO_LONG;
+            return LICD_OK;
+        } else if (rc == LICD_OK && holding > 0) {
+            *outcome = STORE_CHECKOUT_NO_BORROW;
+            return LICD_OK;
+        } else if (rc == LICD_OK && f.free == 0) {
+            if (f.due == 0 || reclaimed)
+                return LICD_OK;
+            reclaimed = 1;
+            rc = store_tx(reclaim_tx, &r);
+        } else {
+            raced = rc == LICD_OK;
+        }
+        if (rc != LICD_OK && rc != LICD_ERR_RETRY)
+            return rc;
+    }
     return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 

@@ -18,7 +18,10 @@ typedef enum {
     STORE_CHECKOUT_TAKEN,   /* a new lease on a free seat */
     STORE_CHECKOUT_HELD,    /* the client's live lease of the product, as it is */
     STORE_CHECKOUT_FULL,    /* every seat of the product's active concurrent packs is leased */
-    STORE_CHECKOUT_NO_PACK  /* the customer has no active concurrent pack of the product */
+    STORE_CHECKOUT_NO_PACK, /* the customer has no active concurrent pack of the product */
+    STORE_CHECKOUT_NO_BORROW,  /* borrow: none of those packs allows borrowing, or the
+                                  client's live lease is on one that does not allow as long */
+    STORE_CHECKOUT_TOO_LONG    /* borrow: longer than any of those packs allows */
 } store_checkout;
 
 /* Takes a seat of the customer's active concurrent packs of the product
@@ -32,6 +35,25 @@ typedef enum {
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
                          const char *client_id, long ttl, store_lease *out,
                          store_checkout *outcome);
+
+/* A borrowed seat as store_lease_borrow took or found it. */
+typedef struct {
+    store_lease lease;
+    char version[65];        /* its pack's version and platform, for the licence */
+    char platform[16];
+    long long max_borrow_s;  /* the longest borrow any active concurrent pack of the
+                                customer's product allows (0: none) */
+} store_borrow;
+
+/* A checkout for borrow_s seconds without heartbeats: a seat of a pack that
+ * allows borrowing that long (max_borrow_s), taken like a checkout's, its
+ * lease marked borrowed and expiring at the borrow's end; a client's live
+ * lease on such a pack is borrowed in place (its expiry only moves later).
+ * Outcomes: TAKEN, HELD (out filled), FULL, NO_PACK, NO_BORROW, TOO_LONG
+ * (out->max_borrow_s says how long the packs allow). */
+int store_lease_borrow(const char *vendor_id, const char *customer_id, long long product_id,
+                       const char *client_id, long borrow_s, store_borrow *out,
+                       store_checkout *outcome);
 
 /* Releases the customer's lease (a lapsed one as of its expiry), freeing
  * its seat; releasing a released lease changes nothing. LICD_ERR_NOT_FOUND
@@ -54,6 +76,7 @@ typedef struct {
     char pack_id[65];
     char client_id[257];
     char checked_out_at[40], expires_at[40];   /* RFC 3339 */
+    int borrowed;                              /* a borrowed seat: no heartbeats */
 } store_lease_item;
 
 /* What GET /v1/leases filters by: a pack, or else a customer and maybe a

@@ -12,11 +12,12 @@
 /* Over a pack k joined with its product p; lists add its list position. */
 enum { PACK_ID, PACK_CUSTOMER_ID, PACK_PRODUCT, PACK_VERSION, PACK_TYPE, PACK_QUANTITY,
        PACK_ASSIGNED, PACK_BEGIN_SERIAL, PACK_ISSUED_AT, PACK_FIRST_ACTIVE, PACK_EXPIRES,
-       PACK_PLATFORM, PACK_ATTRIBUTES, PACK_ON_OVER_LIMIT, PACK_POS };
+       PACK_PLATFORM, PACK_ATTRIBUTES, PACK_ON_OVER_LIMIT, PACK_MAX_BORROW_S, PACK_POS };
 #define PACK_COLUMNS                                                                        \
     "k.pack_id, k.customer_id, p.code, k.version, k.type, k.quantity, k.assigned,"         \
     " k.begin_serial, " STORE_TIME("k.issued_at") ", " STORE_TIME("k.first_active") ", "   \
-    STORE_TIME("k.expires") ", k.platform, k.attributes::text, k.on_over_limit"
+    STORE_TIME("k.expires") ", k.platform, k.attributes::text, k.on_over_limit,"         \
+    " k.max_borrow_s"
 static const store_field pack_fields[] = {
     [PACK_ID] = STORE_TEXT(store_pack, pack_id),
     [PACK_CUSTOMER_ID] = STORE_TEXT(store_pack, customer_id),
@@ -32,6 +33,7 @@ static const store_field pack_fields[] = {
     [PACK_PLATFORM] = STORE_TEXT(store_pack, platform),
     [PACK_ATTRIBUTES] = STORE_DUP(store_pack, attributes_json),
     [PACK_ON_OVER_LIMIT] = STORE_TEXT(store_pack, on_over_limit),
+    [PACK_MAX_BORROW_S] = STORE_INT64(store_pack, max_borrow_s),
 };
 static const store_rowtype pack_row = STORE_ROWTYPE(store_pack, pack_fields);
 
@@ -45,9 +47,10 @@ static const store_sql Q_PACK_CREATE = {
     "WITH s AS (SELECT COALESCE($8::bigint, (SELECT COALESCE(max(begin_serial + quantity), 1)"
     "   FROM packs WHERE vendor_id = $1)) AS serial),"
     " k AS (INSERT INTO packs (vendor_id, pack_id, customer_id, product_id, version, type,"
-    "   quantity, begin_serial, first_active, expires, platform, attributes, on_over_limit)"
+    "   quantity, begin_serial, first_active, expires, platform, attributes, on_over_limit,"
+    "   max_borrow_s)"
     "  SELECT $1, $2, $3, $4, $5, $6, $7::integer, s.serial, $9::timestamptz,"
-    "   $10::timestamptz, $11, $12::jsonb, $13 FROM s"
+    "   $10::timestamptz, $11, $12::jsonb, $13, $14::bigint FROM s"
     "  WHERE s.serial + $7::integer - 1 <= 999999999999999" /* STORE_SERIAL_MAX */
     "  ON CONFLICT (vendor_id, pack_id) DO NOTHING RETURNING *)"
     " SELECT " PACK_COLUMNS " FROM k JOIN products p ON p.id = k.product_id"};
@@ -71,6 +74,7 @@ static const store_sql Q_PACK_UPDATE = {
     "WITH k AS (UPDATE packs k SET quantity = coalesce($3::integer, k.quantity),"
     "  expires = CASE WHEN $4::boolean THEN $5::timestamptz ELSE k.expires END,"
     "  on_over_limit = coalesce($6::text, k.on_over_limit),"
+    "  max_borrow_s = coalesce($7::bigint, k.max_borrow_s),"
     "  free_serials = ARRAY(" FREE_SERIALS_IN_RANGE " ORDER BY f)"
     "  WHERE k.vendor_id = $1 AND k.pack_id = $2"
     "  AND coalesce($3::integer, k.quantity) >= k.assigned"
@@ -157,12 +161,12 @@ static int create_tx(void *p)
 {
     struct create_ctx *c = p;
     const store_pack_new *in = c->in;
-    char product_id[24], quantity[24], serial[24];
-    const char *params[13] = {c->who->vendor_id, in->pack_id,      in->customer_id,
+    char product_id[24], quantity[24], serial[24], borrow[24];
+    const char *params[14] = {c->who->vendor_id, in->pack_id,      in->customer_id,
                               product_id,        in->version,      in->type,
                               quantity,          in->begin_serial ? serial : NULL,
                               in->first_active,  in->expires,      in->platform,
-                              in->attributes_json, in->on_over_limit};
+                              in->attributes_json, in->on_over_limit, borrow};
     int rc;
 
     if (!in->begin_serial && (rc = store_run(&Q_PACK_SERIAL_LOCK, 1, params)) != LICD_OK)
@@ -170,7 +174,8 @@ static int create_tx(void *p)
     snprintf(product_id, sizeof product_id, "%lld", in->product->id);
     snprintf(quantity, sizeof quantity, "%lld", in->quantity);
     snprintf(serial, sizeof serial, "%lld", in->begin_serial);
-    rc = serials(store_fetch_row(&Q_PACK_CREATE, 13, params, 0, &pack_row, c->out));
+    snprintf(borrow, sizeof borrow, "%lld", in->max_borrow_s);
+    rc = serials(store_fetch_row(&Q_PACK_CREATE, 14, params, 0, &pack_row, c->out));
     if (rc == LICD_ERR_SERIAL_RANGE_TAKEN && !in->begin_serial)
         return LICD_ERR_RETRY;
     *c->created = rc == LICD_OK;
@@ -230,7 +235,9 @@ static int audit_updated(const store_actor *who, const store_pack_change *ch, co
         (!ch->quantity || cJSON_AddNumberToObject(details, "quantity", (double)k->quantity)) &&
         (!ch->set_expires || json_add_string_or_null(details, "expires", k->expires)) &&
         (!ch->on_over_limit ||
-         cJSON_AddStringToObject(details, "on_over_limit", k->on_over_limit)))
+         cJSON_AddStringToObject(details, "on_over_limit", k->on_over_limit)) &&
+        (ch->max_borrow_s < 0 ||
+         cJSON_AddNumberToObject(details, "max_borrow_s", (double)k->max_borrow_s)))
         rc = store_audit(who, "update", "pack", k->pack_id, details);
     cJSON_Delete(details);
     return rc;
@@ -242,14 +249,16 @@ static int update_tx(void *p)
 {
     struct update_ctx *c = p;
     const store_pack_change *ch = c->ch;
-    char quantity[24];
-    const char *params[6] = {c->who->vendor_id, c->pack_id, ch->quantity ? quantity : NULL,
-                             ch->set_expires ? "true" : "false", ch->expires, ch->on_over_limit};
+    char quantity[24], borrow[24];
+    const char *params[7] = {c->who->vendor_id, c->pack_id, ch->quantity ? quantity : NULL,
+                             ch->set_expires ? "true" : "false", ch->expires, ch->on_over_limit,
+                             ch->max_borrow_s >= 0 ? borrow : NULL};
     PGresult *res = NULL;
     int rc;
 
     snprintf(quantity, sizeof quantity, "%lld", ch->quantity);
-    rc = serials(store_fetch_row(&Q_PACK_UPDATE, 6, params, 0, &pack_row, c->out));
+    snprintf(borrow, sizeof borrow, "%lld", ch->max_borrow_s);
+    rc = serials(store_fetch_row(&Q_PACK_UPDATE, 7, params, 0, &pack_row, c->out));
     if (rc == LICD_OK)
         return audit_updated(c->who, ch, c->out);
     if (rc != LICD_ERR_NOT_FOUND)

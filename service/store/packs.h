@@ -23,6 +23,7 @@ typedef struct {
     char platform[16];
     char *attributes_json;              /* JSON object text, malloc'd: store_pack_clear */
     char on_over_limit[8];              /* refuse or report */
+    long long max_borrow_s;             /* longest borrow of a seat; 0: none */
 } store_pack;
 
 /* What a vendor gives to install a pack (validated by the caller). */
@@ -37,6 +38,7 @@ typedef struct {
     const char *expires;                /* RFC 3339, or NULL for never */
     const char *attributes_json;        /* JSON object text */
     const char *on_over_limit;          /* refuse or report */
+    long long max_borrow_s;             /* 0: no borrowing */
 } store_pack_new;
 
 /* Installs a pack of who->vendor_id, audited in the same transaction, and
@@ -73,6 +75,7 @@ typedef struct {
     int set_expires;                    /* expires is given: */
     const char *expires;                /* RFC 3339, or NULL for never */
     const char *on_over_limit;          /* NULL: unchanged */
+    long long max_borrow_s;             /* -1: unchanged */
 } store_pack_change;
 
 /* Changes the vendor's pack pack_id as ch says in one statement, audited in

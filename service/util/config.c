@@ -132,6 +132,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->tls_cert = get("LICD_TLS_CERT");
     cfg->tls_key = get("LICD_TLS_KEY");
     cfg->servers = get("LICD_SERVERS");
+    cfg->console_dir = get("LICD_CONSOLE_DIR");
     if (cfg->tls_cert && !*cfg->tls_cert)
         cfg->tls_cert = NULL;
     if (cfg->tls_key && !*cfg->tls_key)

@@ -39,6 +39,9 @@ typedef struct {
     long idempotency_ttl;       /* LICD_IDEMPOTENCY_TTL s an Idempotency-Key answer is kept,
                                    default 24 h */
     const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */
+    /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
+     * serve then picks the built or installed console), "" turns it off */
+    const char *console_dir;
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in

@@ -50,6 +50,10 @@
     X(LICD_ERR_RATE_LIMITED, 429, "rate_limited", "Rate limited")                     \
     X(LICD_ERR_NO_SEATS_AVAILABLE, 403, "no_seats_available", "No seats available")   \
     X(LICD_ERR_NO_CONCURRENT_PACK, 403, "no_concurrent_pack", "No concurrent pack")   \
+    X(LICD_ERR_BORROW_NOT_ALLOWED, 403, "borrow_not_allowed", "Borrowing not allowed") \
+    X(LICD_ERR_NOT_ENOUGH_FREE_SEATS, 409, "not_enough_free_seats", "Not enough free seats") \
+    X(LICD_ERR_REPORT_OUT_OF_ORDER, 409, "report_out_of_order", "Report out of order") \
+    X(LICD_ERR_INVALID_REPORT, 400, "invalid_report", "Invalid report")                \
     X(LICD_ERR_INTERNAL, 500, "internal_error", "Internal server error")              \
     X(LICD_ERR_UNAVAILABLE, 503, "unavailable", "Service unavailable")                \
     X(LICD_ERR_NOMEM, 0, "out_of_memory", "Out of memory")                            \

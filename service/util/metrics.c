@@ -126,40 +126,81 @@ void metrics_http_connections(int delta) { atomic_fetch_add(&http_conns, delta);
 
 void metrics_db_connections(int delta) { atomic_fetch_add(&db_conns, delta); }
 
-struct buf {
-    char *data;
-    size_t len, cap;
-    int failed;
-};
+/* Room for n more bytes and a NUL in b; 0, or -1 (b failed). */
+static int reserve(metrics_text *b, size_t n)
+{
+    char *grown;
+    if (b->failed)
+        return -1;
+    if (b->cap - b->len > n)
+        return 0;
+    if (!(grown = realloc(b->data, b->cap * 2 + n + 4096))) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = grown;
+    b->cap = b->cap * 2 + n + 4096;
+    return 0;
+}
 
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct buf *b, const char *fmt, ...)
+void metrics_put(metrics_text *b, const char *fmt, ...)
 {
     va_list ap;
     int n;
-    if (b->failed)
+    if (reserve(b, 0) != 0)
         return;
-    for (;;) {
+    va_start(ap, fmt);
+    n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= b->cap - b->len && reserve(b, (size_t)n) == 0) {
         va_start(ap, fmt);
         n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);
-        if (n < 0) {
-            b->failed = 1;
-            return;
-        }
-        if ((size_t)n < b->cap - b->len) {
-            b->len += (size_t)n;
-            return;
-        }
-        char *grown = realloc(b->data, b->cap * 2 + (size_t)n);
-        if (!grown) {
-            b->failed = 1;
-            return;
-        }
-        b->data = grown;
-        b->cap = b->cap * 2 + (size_t)n;
     }
+    if (n < 0)
+        b->failed = 1;
+    else if (!b->failed)
+        b->len += (size_t)n;
+}
+
+void metrics_family(metrics_text *b, const char *name, const char *type, const char *help)
+{
+    metrics_put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_sample(metrics_text *b, const char *name, const char *const *labels,
+                    long long value)
+{
+    metrics_put(b, "%s", name);
+    for (size_t i = 0; labels && labels[i]; i += 2) {
+        const char *v = labels[i + 1];
+        metrics_put(b, "%s%s=\"", i ? "," : "{", labels[i]);
+        /* The value escaped: at most two bytes for each of its own. */
+        if (reserve(b, 2 * strlen(v) + 2) != 0)
+            return;
+        for (; *v; v++) {
+            if (*v == '\\' || *v == '"' || *v == '\n')
+                b->data[b->len++] = '\\';
+            b->data[b->len++] = *v == '\n' ? 'n' : *v;
+        }
+        b->data[b->len++] = '"';
+        if (!labels[i + 2])
+            b->data[b->len++] = '}';
+        b->data[b->len] = '\0';
+    }
+    metrics_put(b, " %lld\n", value);
+}
+
+char *metrics_take(metrics_text *b, size_t *len)
+{
+    char *data = b->data;
+    if (b->failed || !data) {
+        free(data);
+        data = NULL;
+    } else
+        *len = b->len;
+    *b = (metrics_text){0};
+    return data;
 }
 
 /* The shards' series summed into one table (same method, route, status). */
@@ -196,16 +237,12 @@ static size_t sum_series(struct total *t, unsigned long long *overflow)
 
 char *metrics_render(size_t *len)
 {
-    struct buf b = {malloc(4096), 0, 4096, 0};
+    metrics_text b = {0};
     struct total *t = calloc(MAX_SERIES, sizeof *t);
     unsigned long long cum = 0, overflow = 0, bucket_counts[NBUCKETS + 1] = {0}, ns = 0, count = 0;
     size_t n;
-    if (!b.data || !t) {
-        free(b.data);
-        free(t);
+    if (!t)
         return NULL;
-    }
-    b.data[0] = '\0';
     n = sum_series(t, &overflow);
     for (struct shard *sh = atomic_load(&shards); sh; sh = sh->next) {
         for (size_t i = 0; i <= NBUCKETS; i++)
@@ -213,44 +250,39 @@ char *metrics_render(size_t *len)
         ns += get(&sh->latency_ns);
         count += get(&sh->latency_count);
     }
-    put(&b, "# HELP licd_http_requests_total HTTP requests by method, route and status.\n"
+    metrics_put(&b, "# HELP licd_http_requests_total HTTP requests by method, route and status.\n"
             "# TYPE licd_http_requests_total counter\n");
     for (size_t i = 0; i < n; i++)
-        put(&b, "licd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
+        metrics_put(&b, "licd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
             t[i].method, t[i].route, t[i].status, t[i].count);
     free(t);
-    put(&b, "# HELP licd_http_requests_unrecorded_total Requests beyond the series table.\n"
+    metrics_put(&b, "# HELP licd_http_requests_unrecorded_total Requests beyond the series table.\n"
             "# TYPE licd_http_requests_unrecorded_total counter\n"
             "licd_http_requests_unrecorded_total %llu\n", overflow);
-    put(&b, "# HELP licd_http_request_duration_seconds Time from first byte to response.\n"
+    metrics_put(&b, "# HELP licd_http_request_duration_seconds Time from first byte to response.\n"
             "# TYPE licd_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < NBUCKETS; i++) {
         cum += bucket_counts[i];
-        put(&b, "licd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i], cum);
+        metrics_put(&b, "licd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i], cum);
     }
     cum += bucket_counts[NBUCKETS];
-    put(&b, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-    put(&b, "licd_http_request_duration_seconds_sum %.6f\n", (double)ns / 1e9);
-    put(&b, "licd_http_request_duration_seconds_count %llu\n", count);
-    put(&b, "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
+    metrics_put(&b, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+    metrics_put(&b, "licd_http_request_duration_seconds_sum %.6f\n", (double)ns / 1e9);
+    metrics_put(&b, "licd_http_request_duration_seconds_count %llu\n", count);
+    metrics_put(&b, "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
             "# TYPE licd_cache_lookups_total counter\n");
     for (int i = 0; i < MAX_CACHES && atomic_load(&caches[i].name); i++)
-        put(&b,
+        metrics_put(&b,
             "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
             "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
             atomic_load(&caches[i].name), get(&caches[i].hits), atomic_load(&caches[i].name),
             get(&caches[i].misses));
-    put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
+    metrics_put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
             "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", get(&db_errors));
-    put(&b, "# HELP licd_http_connections Open HTTP connections.\n"
+    metrics_put(&b, "# HELP licd_http_connections Open HTTP connections.\n"
             "# TYPE licd_http_connections gauge\nlicd_http_connections %ld\n",
         atomic_load(&http_conns));
-    put(&b, "# HELP licd_db_connections Open database connections.\n"
+    metrics_put(&b, "# HELP licd_db_connections Open database connections.\n"
             "# TYPE licd_db_connections gauge\nlicd_db_connections %ld\n", atomic_load(&db_conns));
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    *len = b.len;
-    return b.data;
+    return metrics_take(&b, len);
 }

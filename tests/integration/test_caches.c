@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expo.h"
 #include "harness.h"
 
 struct world {
@@ -63,14 +64,18 @@ static double until_status(const char *key, const char *client, long want)
 static long long cache_hits(const char *name)
 {
     it_response r;
-    char line[128];
-    const char *at;
+    char err[256] = "";
+    double v;
     long long n = -1;
-    snprintf(line, sizeof line, "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} ", name);
+    expo *e;
     it_request("GET", "/metrics", NULL, NULL, 0, &r);
     cr_assert_eq(r.status, 200);
-    if ((at = strstr(r.body, line)))
-        n = atoll(at + strlen(line));
+    e = expo_parse(r.body, err, sizeof err);
+    cr_assert(e, "/metrics is not valid exposition text: %s", err);
+    if (expo_value(e, "licd_cache_lookups_total", (const char *[]){"cache", name, "result", "hit", NULL},
+                   &v) == 0)
+        n = (long long)v;
+    expo_free(e);
     it_response_free(&r);
     return n;
 }

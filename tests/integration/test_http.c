@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expo.h"
 #include "harness.h"
 
 Test(ops, healthz_is_ok)
@@ -38,16 +39,30 @@ Test(ops, request_id_is_echoed)
 Test(ops, metrics_count_requests)
 {
     it_response r;
+    char err[256] = "";
+    double v = 0;
+    expo *e;
     it_request("GET", "/healthz", NULL, NULL, 0, &r);
     it_response_free(&r);
     it_request("GET", "/metrics", NULL, NULL, 0, &r);
     cr_assert_eq(r.status, 200);
     cr_assert(strstr(r.content_type, "text/plain"));
-    cr_assert(strstr(r.body, "licd_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}"),
-              "%s", r.body);
-    cr_assert(strstr(r.body, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"}"));
-    cr_assert(strstr(r.body, "licd_db_errors_total"));
-    cr_assert(strstr(r.body, "licd_http_connections"));
+    /* Valid exposition text (tests/common/expo.c), every family typed. */
+    e = expo_parse(r.body, err, sizeof err);
+    cr_assert(e, "%s", err);
+    cr_assert_eq(expo_value(e, "licd_http_requests_total",
+                            (const char *[]){"method", "GET", "route", "/healthz", "status", "200",
+                                             NULL},
+                            &v),
+                 0, "%s", r.body);
+    cr_assert_geq(v, 1);
+    cr_assert_eq(expo_value(e, "licd_http_request_duration_seconds_bucket",
+                            (const char *[]){"le", "+Inf", NULL}, &v),
+                 0);
+    cr_assert_str_eq(expo_type(e, "licd_http_request_duration_seconds"), "histogram");
+    cr_assert_str_eq(expo_type(e, "licd_db_errors_total"), "counter");
+    cr_assert_str_eq(expo_type(e, "licd_http_connections"), "gauge");
+    expo_free(e);
     it_response_free(&r);
 }
 

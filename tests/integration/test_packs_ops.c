@@ -323,7 +323,7 @@ Test(packs_patch, bad_bodies_and_other_vendors_packs_change_nothing)
     static const struct {
         const char *body, *what;
     } bad[] = {
-        {"{}", "quantity, expires or on_over_limit"},
+        {"{}", "quantity, expires, on_over_limit or max_borrow_s"},
         {"{\"quantity\":0}", "quantity"},
         {"{\"quantity\":-1}", "quantity"},
         {"{\"quantity\":2.5}", "quantity"},

@@ -17,6 +17,7 @@
 
 #include "http/request.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "util/error.h"
 
 /* ---- routes under test ---- */
@@ -882,4 +883,19 @@ Test(http, offloaded_failure_is_answered_as_a_problem)
     expect_problem(&r, 403, "forbidden");
     cr_assert_not_null(strstr(r.body, "refused on the pool"));
     free(r.body);
+}
+
+Test(static_files, content_type_by_extension_and_nothing_else)
+{
+    cr_assert_str_eq(http_static_content_type("index.html"), "text/html; charset=utf-8");
+    cr_assert_str_eq(http_static_content_type("app.js"), "text/javascript; charset=utf-8");
+    cr_assert_str_eq(http_static_content_type("uPlot.min.css"), "text/css; charset=utf-8");
+    cr_assert_str_eq(http_static_content_type("uPlot.LICENSE.txt"), "text/plain; charset=utf-8");
+    cr_assert_str_eq(http_static_content_type("favicon.svg"), "image/svg+xml");
+    cr_assert_null(http_static_content_type("README"));
+    cr_assert_null(http_static_content_type(".js"));
+    cr_assert_null(http_static_content_type("data.json"));
+    cr_assert_null(http_static_content_type("app.JS"));
+    cr_assert_null(http_static_content_type("app.js.map"));
+    cr_assert_null(http_static_content_type("index.html~"));
 }
