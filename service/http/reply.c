@@ -132,6 +132,19 @@ int http_client_address(const http_request *req, const netaddr *trusted, size_t 
     return netaddr_format(&a, buf, len);
 }
 
+/* v (not negative) in decimal into buf (24 bytes); buf. On every keyed
+ * answer three times, where snprintf cost about 800 instructions each. */
+static const char *decimal(long long v, char buf[24])
+{
+    char *p = buf + 23;
+    unsigned long long u = v > 0 ? (unsigned long long)v : 0;
+    *p = '\0';
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    return p;
+}
+
 int http_queue(http_request *req, int status, struct MHD_Response *resp, const char *type)
 {
     enum MHD_Result ok;
@@ -153,12 +166,10 @@ int http_queue(http_request *req, int status, struct MHD_Response *resp, const c
     }
     if (req->ratelimit_set) {
         char n[24];
-        snprintf(n, sizeof n, "%lld", req->ratelimit_limit);
-        MHD_add_response_header(resp, "RateLimit-Limit", n);
-        snprintf(n, sizeof n, "%lld", req->ratelimit_remaining);
-        MHD_add_response_header(resp, "RateLimit-Remaining", n);
-        snprintf(n, sizeof n, "%lld", req->ratelimit_reset);
-        MHD_add_response_header(resp, "RateLimit-Reset", n);
+        MHD_add_response_header(resp, "RateLimit-Limit", decimal(req->ratelimit_limit, n));
+        MHD_add_response_header(resp, "RateLimit-Remaining",
+                                decimal(req->ratelimit_remaining, n));
+        MHD_add_response_header(resp, "RateLimit-Reset", decimal(req->ratelimit_reset, n));
     }
     if (req->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
