@@ -1,4 +1,5 @@
 /* licd: the command line — serve, migrate, keygen, vendor create, routes, sign. */
+#include <curl/curl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "util/config.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "webhooks/delivery.h"
 
 #define GRACE_MS 10000
 
@@ -182,6 +184,8 @@ static int cmd_serve(void)
     http_server *srv = NULL;
     http_server_config hc;
     store_maintenance *maintenance = NULL;
+    webhook_delivery *webhooks = NULL;
+    webhook_delivery_config wc;
     char err[1024], msg[256];
     sigset_t stop;
     int sig, rc = 1;
@@ -192,6 +196,11 @@ static int cmd_serve(void)
         goto out;
     if (!cfg.console_dir)
         cfg.console_dir = default_console_dir();
+    /* Before any thread: libcurl's global state (the webhook deliveries). */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fail("cannot initialise libcurl", NULL);
+        goto out;
+    }
     if (api_init(&cfg, ring) != LICD_OK || store_caches_init() != LICD_OK) {
         fail("out of memory", NULL);
         goto out;
@@ -234,9 +243,17 @@ static int cmd_serve(void)
         log_line("warn", "the database is not reachable yet; requests that need it answer 503",
                  NULL);
     /* Started after the signal mask, so the stop signals reach only sigwait. */
-    if (store_maintenance_start(cfg.maintenance_interval, cfg.upw_retention, &maintenance) !=
-        LICD_OK)
+    if (store_maintenance_start(cfg.maintenance_interval, cfg.upw_retention,
+                                cfg.event_retention, &maintenance) != LICD_OK)
         log_line("warn", "cannot start the maintenance thread; old update passwords stay", NULL);
+    wc = (webhook_delivery_config){.threads = (int)cfg.webhook_threads,
+                                   .backoff_max = cfg.webhook_backoff_max,
+                                   .dead_after = cfg.webhook_dead_after,
+                                   .timeout = cfg.webhook_timeout,
+                                   .allow_private = (int)cfg.webhook_allow_private};
+    if (webhook_delivery_start(&wc, &webhooks) != LICD_OK)
+        log_line("warn", "cannot start the webhook delivery threads; events wait in the outbox",
+                 NULL);
     snprintf(msg, sizeof msg, "licd serving on %s://%s:%d with %d threads, kid %s",
              cfg.tls_cert ? "https" : "http", cfg.listen_host, http_server_port(srv), cfg.threads,
              crypto_keyring_kid(ring));
@@ -251,6 +268,7 @@ static int cmd_serve(void)
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
     http_server_stop(srv, GRACE_MS);
+    webhook_delivery_stop(webhooks);
     store_maintenance_stop(maintenance);
     log_line("info", "stopped", NULL);
     rc = 0;
@@ -262,6 +280,7 @@ out:
     store_shutdown();
     api_shutdown();
     crypto_keyring_free(ring);
+    curl_global_cleanup();
     return rc;
 }
 

@@ -4,7 +4,7 @@
 
 LICD_PACKAGES="build-essential clang cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
   libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev postgresql
-  postgresql-contrib curl ca-certificates openssl libfuzzer-14-dev chromium"
+  postgresql-contrib curl ca-certificates openssl libfuzzer-14-dev socat chromium"
 
 licd_log() { printf '==> %s\n' "$*" >&2; }
 

@@ -81,6 +81,11 @@ int api_packs_create(http_request *req);
 int api_packs_get(http_request *req);
 int api_packs_list(http_request *req);
 int api_packs_update(http_request *req);
+/* site servers (sites.c) */
+int api_allocations_create(http_request *req);
+int api_sites_get(http_request *req);
+int api_sites_put(http_request *req);
+int api_sites_reports_create(http_request *req);
 /* assignments.c; api_assignment_json renders one licence (NULL: out of memory) */
 cJSON *api_assignment_json(const store_assignment *a);
 int api_assignments_list(http_request *req);
@@ -92,6 +97,11 @@ int api_licenses_deactivate(http_request *req);
 int api_client_images_upload(http_request *req);
 /* audit.c */
 int api_audit_list(http_request *req);
+/* webhooks.c: webhooks and the event list */
+int api_webhooks_create(http_request *req);
+int api_webhooks_list(http_request *req);
+int api_webhooks_delete(http_request *req);
+int api_events_list(http_request *req);
 
 /* Client side of packs: challenges.c, get_key.c, upgrade.c */
 extern const char *const api_platforms[];

@@ -14,6 +14,7 @@
 #include "domain/usage.h"
 #include "store/caches.h"
 #include "store/challenges.h"
+#include "store/events.h"
 #include "store/grants.h"
 #include "store/packs.h"
 #include "store/usage.h"
@@ -201,6 +202,11 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
                 rc = api_license_reply(req, 201, &fresh, NULL, p, NULL);
             goto out;
         case GRANT_TEMPORARY_EXPIRED:
+            /* Refused for want of a seat: seat.denied (nothing else changes). */
+            if ((rc = store_event_seat_denied(g->vendor_id, g->customer_id, p->code,
+                                              g->client_id, "temporary_license_expired")) !=
+                LICD_OK)
+                goto out;
             rc = http_fail(req, LICD_ERR_TEMPORARY_LICENSE_EXPIRED,
                            "the temporary licence %s has run out and no seat is free",
                            r.temporary.license_id);

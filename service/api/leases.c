@@ -11,6 +11,7 @@
 #include "api/list.h"
 #include "crypto/jwt.h"
 #include "store/customers.h"
+#include "store/events.h"
 #include "store/heartbeats.h"
 #include "store/leases.h"
 #include "store/packs.h"
@@ -106,6 +107,11 @@ static int checkout(http_request *req, const struct lease_request *r)
     case STORE_CHECKOUT_HELD:
         return reply_lease(req, 200, &l);
     case STORE_CHECKOUT_FULL:
+        /* Refused for want of a seat: seat.denied (nothing else changes). */
+        if ((rc = store_event_seat_denied(r->customer->vendor_id, r->customer->id,
+                                          r->product.code, r->client_id,
+                                          "no_seats_available")) != LICD_OK)
+            return rc;
         return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE, "every seat of %s is leased",
                          r->product.code);
     case STORE_CHECKOUT_NO_PACK:

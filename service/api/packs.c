@@ -41,7 +41,8 @@ static cJSON *pack_json(const store_pack *k)
         cJSON_AddStringToObject(o, "platform", k->platform) &&
         json_add_raw(o, "attributes", k->attributes_json) &&
         cJSON_AddStringToObject(o, "on_over_limit", k->on_over_limit) &&
-        cJSON_AddNumberToObject(o, "max_borrow_s", (double)k->max_borrow_s))
+        cJSON_AddNumberToObject(o, "max_borrow_s", (double)k->max_borrow_s) &&
+        cJSON_AddNumberToObject(o, "allocated", (double)k->allocated))
         return o;
     cJSON_Delete(o);
     return NULL;

@@ -164,16 +164,12 @@ static int content_type_is(http_request *req, const char *type)
     return h && strncasecmp(h, type, n) == 0 && (h[n] == '\0' || h[n] == ';' || h[n] == ' ');
 }
 
-static int reply(http_request *req, const struct report *r, const char *license_id)
+/* The limits the report goes over: [{"metric","value","limit"}] (NULL when
+ * out of memory). */
+static cJSON *over_limits(const struct report *r)
 {
-    cJSON *o = cJSON_CreateObject(), *over;
-    int rc = LICD_ERR_NOMEM;
-    if (!o || !cJSON_AddStringToObject(o, "license_id", license_id) ||
-        !cJSON_AddNumberToObject(o, "accepted", (double)r->accepted) ||
-        !cJSON_AddNumberToObject(o, "rejected", (double)r->rejected) ||
-        !(over = cJSON_AddArrayToObject(o, "over_limit")))
-        goto out;
-    for (size_t i = 0; i < r->nlimits; i++) {
+    cJSON *over = cJSON_CreateArray();
+    for (size_t i = 0; over && i < r->nlimits; i++) {
         const struct limit *l = &r->limits[i];
         cJSON *e;
         if (!l->seen || l->max <= l->limit)
@@ -181,8 +177,25 @@ static int reply(http_request *req, const struct report *r, const char *license_
         if (!(e = cJSON_CreateObject()) || !cJSON_AddItemToArray(over, e) ||
             !cJSON_AddStringToObject(e, "metric", l->metric) ||
             !cJSON_AddNumberToObject(e, "value", l->max) ||
-            !cJSON_AddNumberToObject(e, "limit", l->limit))
-            goto out;
+            !cJSON_AddNumberToObject(e, "limit", l->limit)) {
+            cJSON_Delete(over);
+            over = NULL;
+        }
+    }
+    return over;
+}
+
+/* Answers 202; takes over. */
+static int reply(http_request *req, const struct report *r, const char *license_id, cJSON *over)
+{
+    cJSON *o = cJSON_CreateObject();
+    int rc = LICD_ERR_NOMEM;
+    if (!o || !cJSON_AddStringToObject(o, "license_id", license_id) ||
+        !cJSON_AddNumberToObject(o, "accepted", (double)r->accepted) ||
+        !cJSON_AddNumberToObject(o, "rejected", (double)r->rejected) ||
+        !cJSON_AddItemToObject(o, "over_limit", over)) {
+        cJSON_Delete(over);
+        goto out;
     }
     rc = http_reply_json(req, 202, o);
 out:
@@ -199,8 +212,8 @@ int api_report_usage(http_request *req)
     const api_license_caller *caller = api_caller_license(req);
     const char *lid = caller->license_id, *vnd = caller->vendor_id;
     struct report r = {0};
-    cJSON *limits = NULL;
-    char *limits_json = NULL;
+    cJSON *limits = NULL, *over = NULL;
+    char *limits_json = NULL, *over_text = NULL;
     int rc;
 
     if ((rc = store_usage_limits(vnd, lid, &limits_json)) != LICD_OK) {
@@ -218,11 +231,20 @@ int api_report_usage(http_request *req)
     if (rc == LICD_ERR_UNSUPPORTED_MEDIA_TYPE)
         snprintf(req->detail, sizeof req->detail,
                  "Content-Type must be application/json or application/gzip");
-    if (rc != LICD_OK || (rc = flush(&r)) != LICD_OK ||
-        (rc = store_usage_insert(vnd, lid, (const char *const *)r.batches, r.nbatches)) != LICD_OK)
+    if (rc != LICD_OK || (rc = flush(&r)) != LICD_OK)
         goto out;
-    rc = reply(req, &r, lid);
+    rc = LICD_ERR_NOMEM;
+    if (!(over = over_limits(&r)) ||
+        (cJSON_GetArraySize(over) > 0 && !(over_text = cJSON_PrintUnformatted(over))))
+        goto out;
+    if ((rc = store_usage_insert(vnd, lid, (const char *const *)r.batches, r.nbatches,
+                                 over_text)) != LICD_OK)
+        goto out;
+    rc = reply(req, &r, lid, over);
+    over = NULL;
 out:
+    cJSON_Delete(over);
+    cJSON_free(over_text);
     report_free(&r);
     cJSON_Delete(limits);
     free(limits_json);

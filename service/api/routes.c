@@ -29,6 +29,11 @@ const http_route api_routes[] = {
     {"GET", "/v1/packs", &api_vendor_key, api_packs_list, 0},
     {"GET", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_get, 0},
     {"PATCH", "/v1/packs/{pack_id}", &api_vendor_key, api_packs_update, 0},
+    /* site servers: allocations of packs, the sites' keys, their usage reports */
+    {"POST", "/v1/packs/{pack_id}/allocations", &api_vendor_key, api_allocations_create, 0},
+    {"GET", "/v1/sites/{site_id}", &api_vendor_key, api_sites_get, 0},
+    {"PUT", "/v1/sites/{site_id}", &api_vendor_key, api_sites_put, 0},
+    {"POST", "/v1/sites/{site_id}/reports", &api_vendor_key, api_sites_reports_create, 0},
     {"GET", "/v1/assignments", &api_vendor_key, api_assignments_list, 0},
     {"POST", "/v1/licenses/{license_id}/block", &api_vendor_key, api_licenses_block, 0},
     {"POST", "/v1/licenses/{license_id}/unblock", &api_vendor_key, api_licenses_unblock, 0},
@@ -37,6 +42,11 @@ const http_route api_routes[] = {
     /* 64 MiB of image as base64 (4/3 of it) with room for the JSON around it */
     {"POST", "/v1/client-images", &api_vendor_key, api_client_images_upload, 90u << 20},
     {"GET", "/v1/audit", &api_vendor_key, api_audit_list, 0},
+    /* events and the webhooks that receive them */
+    {"POST", "/v1/webhooks", &api_vendor_key, api_webhooks_create, 0},
+    {"GET", "/v1/webhooks", &api_vendor_key, api_webhooks_list, 0},
+    {"DELETE", "/v1/webhooks/{webhook_id}", &api_vendor_key, api_webhooks_delete, 0},
+    {"GET", "/v1/events", &api_vendor_key, api_events_list, 0},
     /* client side of packs */
     {"POST", "/v1/challenges", &api_customer_key, api_challenges_create, 0},
     {"POST", "/v1/get_key", &api_customer_or_group_key, api_get_key, 0},

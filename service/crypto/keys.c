@@ -19,6 +19,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -460,6 +462,80 @@ out:
     crypto_keyring_free(ring);
     free(list);
     ERR_clear_error();
+    return result;
+}
+
+/* A P-256 public key from its base64url coordinates. */
+static EVP_PKEY *jwk_public_key(const char *x, const char *y)
+{
+    unsigned char point[1 + 2 * COORD_LEN], *bx = NULL, *by = NULL;
+    size_t nx = 0, ny = 0;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM params[3];
+
+    bx = b64url_decode(x, strlen(x), &nx);
+    by = b64url_decode(y, strlen(y), &ny);
+    if (!bx || !by || nx != COORD_LEN || ny != COORD_LEN)
+        goto out;
+    point[0] = 0x04;
+    memcpy(point + 1, bx, COORD_LEN);
+    memcpy(point + 1 + COORD_LEN, by, COORD_LEN);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point);
+    params[2] = OSSL_PARAM_construct_end();
+    if (!(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pkey = NULL;
+out:
+    EVP_PKEY_CTX_free(ctx);
+    free(bx);
+    free(by);
+    ERR_clear_error();
+    return pkey;
+}
+
+int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err,
+                             size_t errlen)
+{
+    cJSON *doc = cJSON_Parse(jwks_json);
+    const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys"), *k;
+    crypto_keyring *ring = NULL;
+    int n = cJSON_GetArraySize(keys), result = LICD_ERR_CONFIG;
+
+    *out = NULL;
+    if (!cJSON_IsArray(keys) || n < 1 || n > 64) {
+        set_err(err, errlen, "not a JWKS with 1 to 64 keys");
+        goto out;
+    }
+    if (!(ring = calloc(1, sizeof *ring)) || !(ring->keys = calloc((size_t)n, sizeof *ring->keys))) {
+        set_err(err, errlen, "out of memory loading keys");
+        goto out;
+    }
+    cJSON_ArrayForEach(k, keys) {
+        const char *kty = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "kty"));
+        const char *crv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "crv"));
+        const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "x"));
+        const char *y = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "y"));
+        struct crypto_key key = {0};
+        if (!kty || !crv || !x || !y || strcmp(kty, "EC") != 0 || strcmp(crv, "P-256") != 0 ||
+            !(key.pkey = jwk_public_key(x, y)) || fill_key(&key) != LICD_OK) {
+            EVP_PKEY_free(key.pkey);
+            set_err(err, errlen, "key %zu of the JWKS is not a P-256 public key", ring->nkeys + 1);
+            goto out;
+        }
+        ring->keys[ring->nkeys++] = key;
+    }
+    if (build_jwks(ring) != LICD_OK) {
+        set_err(err, errlen, "out of memory building the JWKS");
+        goto out;
+    }
+    *out = ring;
+    ring = NULL;
+    result = LICD_OK;
+out:
+    crypto_keyring_free(ring);
+    cJSON_Delete(doc);
     return result;
 }
 

@@ -21,6 +21,14 @@ int crypto_keyring_load(const char *signing_path, const char *retired_paths,
                         crypto_keyring **out, char *err, size_t errlen);
 void crypto_keyring_free(crypto_keyring *ring);
 
+/* A ring that only verifies: the P-256 public keys of a JWKS document
+ * ({"keys":[{"kty":"EC","crv":"P-256","x","y",...}]}), each known by its
+ * RFC 7638 thumbprint (the kid licd gives its keys). At least one key;
+ * anything else is LICD_ERR_CONFIG with a message in err. Such a ring must
+ * never be asked to sign. */
+int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err,
+                             size_t errlen);
+
 /* kid (RFC 7638 SHA-256 thumbprint, base64url) of the signing key; owned by the ring. */
 const char *crypto_keyring_kid(const crypto_keyring *ring);
 /* {"keys":[...]} with every key (signing first), each {"kty","crv","x","y","kid","use":"sig","alg":"ES256"};

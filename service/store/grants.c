@@ -43,6 +43,15 @@ static const store_field license_fields[] = {
 };
 static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fields);
 
+/* The data of a license.granted or license.temporary event (API.md) for the
+ * licence row l just inserted, whose pack has the vendor's id pack (SQL,
+ * NULL for none: the member is left out), inserted by the same statement. */
+#define EVENT_LICENSE(l, pack)                                                             \
+    " jsonb_strip_nulls(jsonb_build_object('license_id', " l ".license_id,"                \
+    "  'pack_id', " pack ", 'client_id', " l ".client_id,"                                 \
+    "  'product', (SELECT code FROM products WHERE id = " l ".product_id),"                \
+    "  'customer_id', " l ".customer_id))"
+
 /* Packs that can serve this request: customer, product, platform, version or NULL. */
 #define MATCHING(customer, product, platform, version)                                     \
     " customer_id = " customer " AND product_id = " product                                \
@@ -83,9 +92,12 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
  * is taken. Otherwise a seat of the first matching pack with one free, the
- * client's temporary or lapsed licence retired, and the new licence; or,
- * when no pack has a seat free, the refusal counted (denied). The answer:
- * the new licence (fresh) first, then the client's licences.
+ * client's temporary or lapsed licence retired, and the new licence. The
+ * answer: the new licence (fresh) first, then the client's licences.
+ * denied: when no pack has a seat free and the client's one temporary
+ * licence has run out or was retired, get_key refuses it
+ * (domain_grant_no_seat: temporary_license_expired); that refusal is
+ * counted for /metrics.
  * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
 static const store_sql Q_GRANT = {
     "grant",
@@ -98,15 +110,17 @@ static const store_sql Q_GRANT = {
     " cand AS ("
     "  SELECT id FROM packs WHERE" MATCHING_PACKS
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
+    "  AND assigned + allocated < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS ("
     "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
-    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.version, s.expires, s.seat_serial AS serial),"
+    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"
+    "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
     " denied AS ("
     "  UPDATE packs SET denials = denials + 1 WHERE id =" CHARGED_PACK("$1", "$2", "$3", "$4")
     "  AND NOT EXISTS (SELECT 1 FROM stop) AND NOT EXISTS (SELECT 1 FROM cand)"
+    "  AND EXISTS (SELECT 1 FROM mine WHERE temporary"
+    "   AND (status <> 'active' OR coalesce(expires_at <= now(), false)))"
     "  RETURNING" ASYNC_COMMIT "),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"
@@ -119,7 +133,10 @@ static const store_sql Q_GRANT = {
     "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
     "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
-    "  RETURNING *, xmin::text AS row_version)"
+    "  RETURNING *, xmin::text AS row_version),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
+    "  FROM fresh f CROSS JOIN seat)"
     " SELECT " LICENSE_COLUMNS ", true, a.row_version FROM fresh a"
     " LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
@@ -128,7 +145,7 @@ static const store_sql Q_GRANT = {
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
-                       " AND assigned < quantity LIMIT 1"};
+                       " AND assigned + allocated < quantity LIMIT 1"};
 enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
 /* $8: the version asked for, or NULL (the pack counted, CHARGED_PACK). */
 static const store_sql Q_GRANT_TEMPORARY = {
@@ -137,6 +154,8 @@ static const store_sql Q_GRANT_TEMPORARY = {
     "  license_id, client_id, version, platform, temporary, expires_at)"
     "  VALUES ($1, $2, $3, 'T' || nextval('temporary_license_seq'), $4, $5, $6,"
     "  true, now() + make_interval(secs => $7::bigint)) RETURNING *),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT a.vendor_id, 'license.temporary'," EVENT_LICENSE("a", "NULL::text") " FROM a),"
     " counted AS (UPDATE packs SET temporary_issued = temporary_issued + 1"
     "  WHERE id =" CHARGED_PACK("$2", "$3", "$6", "$8") ")"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
@@ -157,7 +176,7 @@ static const store_sql Q_ACTIVATION_LICENSE_GET = {
     " WHERE a.vendor_id = $1 AND a.license_id = $2"};
 static const store_sql Q_UPGRADE_SEAT_FREE = {
     "upgrade_seat_free", "SELECT EXISTS (SELECT 1 FROM packs WHERE" UPGRADE_PACKS
-                         " AND assigned < quantity)"};
+                         " AND assigned + allocated < quantity)"};
 /* The old licence, locked: its status and whether it is blocked. */
 enum { LOCKED_STATUS, LOCKED_BLOCKED };
 static const store_sql Q_UPGRADE_LOCK = {
@@ -171,18 +190,21 @@ static const store_sql Q_ACTIVATION_UPGRADE_LOCK = {
  * licence per client and product). */
 static const store_sql Q_UPGRADE = {
     "upgrade",
-    "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned < quantity"
+    "WITH cand AS (SELECT id FROM packs WHERE" UPGRADE_PACKS " AND assigned + allocated < quantity"
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
     " seat AS (UPDATE packs s SET" SEAT_TAKE " FROM cand"
-    "  WHERE s.id = cand.id AND s.assigned < s.quantity"
-    "  RETURNING s.id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
+    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"
+    "  RETURNING s.id, s.pack_id, s.vendor_id, s.version, s.expires, s.seat_serial AS serial),"
     " old AS (UPDATE assignments SET status = 'upgraded'"
     "  WHERE id = $6::bigint AND EXISTS (SELECT 1 FROM seat) RETURNING id),"
     " a AS (INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
     "  serial, client_id, version, platform, temporary, expires_at)"
     "  SELECT seat.vendor_id, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5,"
     "  seat.version, $3, false, seat.expires"
-    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded" SEAT_HOLDERS " RETURNING *)"
+    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) upgraded" SEAT_HOLDERS " RETURNING *),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT a.vendor_id, 'license.granted'," EVENT_LICENSE("a", "seat.pack_id")
+    "  FROM a CROSS JOIN seat)"
     " SELECT " LICENSE_COLUMNS " FROM a LEFT JOIN packs p ON p.id = a.pack_id"};
 /* The old licence or activation key points to the new licence. */
 static const store_sql Q_UPGRADE_LINK = {

@@ -494,22 +494,32 @@ static const store_sql Q_LINK_BIND = {
 /* Both record statements answer the licence with these columns. */
 enum { RECORDED_LICENSE_ID, RECORDED_ISSUED_AT, RECORDED_EXPIRES_AT };
 #define RECORDED                                                                            \
-    " RETURNING license_id, extract(epoch FROM issued_at)::bigint,"                         \
-    " extract(epoch FROM expires_at)::bigint"
+    " SELECT license_id, extract(epoch FROM issued_at)::bigint,"                            \
+    " extract(epoch FROM expires_at)::bigint FROM a"
+/* The license.granted event of the activation key a that the statement
+ * records (API.md: the app is the client), in the same statement. */
+#define ACTIVATION_EVENT                                                                    \
+    ", ev AS (INSERT INTO events (vendor_id, type, data)"                                   \
+    " SELECT a.vendor_id, 'license.granted', jsonb_build_object('license_id', a.license_id," \
+    "  'client_id', a.app_id, 'product', (SELECT code FROM products WHERE id = a.product_id)," \
+    "  'customer_id', a.customer_id, 'node_id', a.node_id) FROM a)"
 /* A new period for the activation $1. */
 static const store_sql Q_ACTIVATION_RENEW = {
     "activation_renew",
-    "UPDATE activations SET static = $2, container_id = $3, ip = $4::inet,"
+    "WITH a AS (UPDATE activations SET static = $2, container_id = $3, ip = $4::inet,"
     " claimed_ip = $5::inet, domain = $6, activated_at = now(),"
-    " expires_at = now() + make_interval(secs => $7::bigint) WHERE id = $1" RECORDED};
+    " expires_at = now() + make_interval(secs => $7::bigint) WHERE id = $1 RETURNING *)"
+    ACTIVATION_EVENT RECORDED};
 /* A new licence: an app's original one on a node, or a copy of the licence
  * $13. Under the activation lock no other request inserts this row. */
 static const store_sql Q_ACTIVATION_INSERT = {
     "activation_insert",
-    "INSERT INTO activations (vendor_id, customer_id, group_key_id, product_id, app_id,"
-    " node_id, license_id, static, container_id, ip, claimed_ip, domain, expires_at, copy_of)"
+    "WITH a AS (INSERT INTO activations (vendor_id, customer_id, group_key_id, product_id,"
+    " app_id, node_id, license_id, static, container_id, ip, claimed_ip, domain, expires_at,"
+    " copy_of)"
     " VALUES ($1, $2, $3, $4, $5, $6, 'G' || nextval('activation_license_seq'), $7, $8,"
-    " $9::inet, $10::inet, $11, now() + make_interval(secs => $12::bigint), $13)" RECORDED};
+    " $9::inet, $10::inet, $11, now() + make_interval(secs => $12::bigint), $13) RETURNING *)"
+    ACTIVATION_EVENT RECORDED};
 
 /* The row of an activation the facts name; none when its id is 0. */
 static struct held held_row(const PGresult *res, int id, int blocked, int license_id)

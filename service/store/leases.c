@@ -29,36 +29,44 @@ static const store_field lease_fields[] = {
 };
 static const store_rowtype lease_row = STORE_ROWTYPE(store_lease, lease_fields);
 
+/* The CTE that counts a refusal for want of a seat (/metrics, migration
+ * 0014) in a checkout or borrow statement whose packs are cand (of them,
+ * those where usable holds), whose seat is taken by seat and whose client
+ * holds a lease when holder has a row: the look after which the caller
+ * answers full counts it against the first usable pack. That is: no seat
+ * was free and none may be held by a lapsed lease, or those were reclaimed
+ * already ($6); or it is the last look ($7) and the seat it saw free went
+ * to a racing checkout. Such a statement writes nothing else, so its
+ * commit need not wait for the disk. */
+#define LEASE_DENIED(usable, holder)                                                      \
+    " denied AS (UPDATE packs k SET denials = k.denials + 1"                              \
+    "  WHERE k.id = (SELECT id FROM cand WHERE " usable                                   \
+    "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"                                     \
+    "  AND NOT EXISTS (SELECT FROM " holder ") AND NOT EXISTS (SELECT FROM seat)"         \
+    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE " usable " AND free) THEN $7::boolean" \
+    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE " usable " AND due) END"  \
+    "  RETURNING set_config('synchronous_commit', 'off', true)),"
+
 /* $1 customer, $2 product, $3 vendor, $4 client, $5 ttl. The client's live
  * lease if it has one; else the first active pack with a free seat gets
  * assigned + 1 (re-checked on the row as it is when locked, so racing
  * checkouts never oversell) and the lease, whose expiry lowers the pack's
  * next_lapse_at. A lapsed lease of the client that nobody released yet
- * makes the INSERT fail on leases_one_per_client (23505).
- * denied: a look after which store_lease_checkout answers full counts the
- * refusal against the first of the packs (/metrics, migration 0014): no
- * seat was free and none may be held by a lapsed lease, or those were
- * reclaimed already ($6); or it is the last look ($7) and the seat it saw
- * free went to a racing checkout. It writes nothing else, so its commit
- * need not wait for the disk. */
+ * makes the INSERT fail on leases_one_per_client (23505); denied counts
+ * the look that answers full (LEASE_DENIED). */
 static const store_sql Q_LEASE_CHECKOUT = {
     "lease_checkout",
     "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
     "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $4"
     "  AND released_at IS NULL AND expires_at > now()),"
-    " cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due"
+    " cand AS (SELECT id, expires, assigned + allocated < quantity AS free, next_lapse_at <= now() AS due"
     "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
     " seat AS (UPDATE packs k SET assigned = k.assigned + 1,"
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
-    " denied AS (UPDATE packs k SET denials = k.denials + 1"
-    "  WHERE k.id = (SELECT id FROM cand ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND NOT EXISTS (SELECT FROM mine) AND NOT EXISTS (SELECT FROM seat)"
-    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE free) THEN $7::boolean"
-    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE due) END"
-    "  RETURNING set_config('synchronous_commit', 'off', true)),"
+    "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
+    LEASE_DENIED("true", "mine")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
     "  FROM seat RETURNING id, pack_id, expires_at),"
@@ -68,6 +76,14 @@ static const store_sql Q_LEASE_CHECKOUT = {
     " FROM (SELECT count(*) AS packs, count(*) FILTER (WHERE free) AS free,"
     "  count(*) FILTER (WHERE due AND NOT free) AS due FROM cand) c"
     " LEFT JOIN got g ON true LEFT JOIN packs k ON k.id = g.pack_id"};
+/* The lease.lapsed events of the leases l a statement releases as lapsed,
+ * inserted by that statement (a CTE). */
+#define LAPSED_EVENT(l)                                                                    \
+    " ev AS (INSERT INTO events (vendor_id, type, data)"                                   \
+    "  SELECT " l ".vendor_id, 'lease.lapsed', jsonb_build_object('lease_id', " l ".id,"   \
+    "  'pack_id', p.pack_id, 'client_id', " l ".client_id)"                                \
+    "  FROM " l " JOIN packs p ON p.id = " l ".pack_id)"
+
 /* The borrow's one row, as the checkout's with the pack's version and
  * platform, the longest borrow the packs allow and whether the client holds
  * a live lease that could not be borrowed. */
@@ -90,10 +106,10 @@ static const store_rowtype borrow_row = STORE_ROWTYPE(store_borrow, borrow_field
 /* $1 customer, $2 product, $3 vendor, $4 client, $5 borrow_s. Like the
  * checkout, over the packs that allow borrowing $5 seconds (long_enough);
  * a live lease of the client on such a pack becomes borrowed, its expiry
- * moved to the borrow's end when that is later. */
+ * moved to the borrow's end when that is later; denied as in the checkout. */
 static const store_sql Q_LEASE_BORROW = {
     "lease_borrow",
-    "WITH cand AS (SELECT id, expires, assigned < quantity AS free, next_lapse_at <= now() AS due,"
+    "WITH cand AS (SELECT id, expires, assigned + allocated < quantity AS free, next_lapse_at <= now() AS due,"
     "  max_borrow_s >= $5::bigint AS long_enough, max_borrow_s"
     "  FROM packs WHERE customer_id = $1 AND product_id = $2 AND type = 'concurrent'"
     "  AND first_active <= now() AND (expires IS NULL OR expires > now())),"
@@ -109,7 +125,8 @@ static const store_sql Q_LEASE_BORROW = {
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free AND long_enough"
     "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND k.assigned < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
+    "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
+    LEASE_DENIED("long_enough", "live")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at, borrowed) SELECT $3, $1, $2, seat.id, $4,"
     "  now() + make_interval(secs => $5::bigint), true FROM seat"
@@ -127,7 +144,7 @@ static const store_sql Q_LEASE_RELEASE_LAPSED = {
     "lease_release_lapsed",
     "WITH l AS (UPDATE leases SET released_at = expires_at"
     "  WHERE customer_id = $1 AND product_id = $2 AND client_id = $3"
-    "  AND released_at IS NULL AND expires_at <= now() RETURNING pack_id)"
+    "  AND released_at IS NULL AND expires_at <= now() RETURNING *)," LAPSED_EVENT("l")
     " UPDATE packs k SET assigned = k.assigned - 1 FROM l WHERE k.id = l.pack_id"};
 /* The final SELECT sees the lease as it was: found whether or not this
  * statement released it. */
@@ -166,7 +183,7 @@ static const store_sql Q_LEASE_RECLAIM = {
     " gone AS (UPDATE leases l SET released_at = l.expires_at WHERE l.id IN"
     "  (SELECT x.id FROM leases x WHERE x.id IN (SELECT id FROM live WHERE expires_at <= now())"
     "   AND x.released_at IS NULL AND x.expires_at <= now() FOR UPDATE SKIP LOCKED)"
-    "  RETURNING l.id),"
+    "  RETURNING l.*)," LAPSED_EVENT("gone") ","
     " kept AS (SELECT v.pack_id, count(g.id) AS released,"
     "  min(v.expires_at) FILTER (WHERE g.id IS NULL) AS next_lapse_at"
     "  FROM live v LEFT JOIN gone g ON g.id = v.id GROUP BY v.pack_id)"
@@ -342,7 +359,8 @@ int store_lease_borrow(const char *vendor_id, const char *customer_id, long long
                        store_checkout *outcome)
 {
     char product[24], seconds[24];
-    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
+                             "false"};
     const char *own[3] = {customer_id, product, client_id};
     struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
     int reclaimed = 0, raced = 0, rc = LICD_OK;
@@ -355,7 +373,9 @@ int store_lease_borrow(const char *vendor_id, const char *customer_id, long long
         struct found f = {0};
         long long holding = 0;
         raced = 0;
-        if ((rc = store_exec_row(&Q_LEASE_BORROW, 5, params, 0, &res)) == LICD_OK) {
+        params[5] = reclaimed ? "true" : "false";
+        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
+        if ((rc = store_exec_row(&Q_LEASE_BORROW, 7, params, 0, &res)) == LICD_OK) {
             f.lease = *store_col_str(res, 0, BORROW_ID) != '\0';
             f.held = store_col_bool(res, 0, BORROW_HELD);
             f.packs = store_col_int(res, 0, BORROW_PACKS);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "store/events.h"
 #include "store/leases.h"
 #include "store/sql.h"
 #include "store/update_passwords.h"
@@ -19,7 +20,7 @@ struct store_maintenance {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stopping;
-    long interval, upw_retention;
+    long interval, upw_retention, event_retention;
 };
 
 /* Rows that have served their purpose: released leases (a lapsed one is
@@ -58,15 +59,18 @@ static int logged(int rc, const char *step, long long rows, const char *verb)
     return rc;
 }
 
-int store_maintenance_round(long upw_retention)
+int store_maintenance_round(long upw_retention, long event_retention)
 {
-    long long purged = 0, released = 0;
+    long long purged = 0, released = 0, events = 0;
     int failed = logged(store_upw_purge(upw_retention, &purged),
                         "purging update passwords past their retention", purged, "purged"),
         /* Lapsed leases of packs whose next_lapse_at has passed, which no
          * checkout or read of the pack has released yet. */
         rc = logged(store_lease_reclaim_due(&released), "releasing lapsed leases", released,
                     "released");
+    failed = failed ? failed : rc;
+    rc = logged(store_events_purge(event_retention, &events),
+                "purging delivered events past their retention", events, "purged");
     failed = failed ? failed : rc;
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
         if ((rc = store_run(&purges[i].q, 0, NULL)) != LICD_OK) {
@@ -83,7 +87,7 @@ static void *run(void *p)
     while (!m->stopping) {
         struct timespec until;
         pthread_mutex_unlock(&m->lock);
-        store_maintenance_round(m->upw_retention);
+        store_maintenance_round(m->upw_retention, m->event_retention);
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += m->interval;
         pthread_mutex_lock(&m->lock);
@@ -95,7 +99,8 @@ static void *run(void *p)
     return NULL;
 }
 
-int store_maintenance_start(long interval, long upw_retention, store_maintenance **out)
+int store_maintenance_start(long interval, long upw_retention, long event_retention,
+                            store_maintenance **out)
 {
     store_maintenance *m = calloc(1, sizeof *m);
     pthread_condattr_t attr;
@@ -106,6 +111,7 @@ int store_maintenance_start(long interval, long upw_retention, store_maintenance
         return LICD_ERR_NOMEM;
     m->interval = interval;
     m->upw_retention = upw_retention;
+    m->event_retention = event_retention;
     pthread_mutex_init(&m->lock, NULL);
     /* A monotonic clock, so that setting the wall clock neither skips nor
      * repeats rounds. */

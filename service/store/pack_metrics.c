@@ -15,7 +15,8 @@ static const store_field figure_fields[] = {
 };
 static const store_rowtype figure_row = STORE_ROWTYPE(store_pack_figures, figure_fields);
 
-/* A concurrent pack past its next_lapse_at may still count lapsed leases in
+/* In use as the API tells it: assigned plus the seats allocated to sites.
+ * A concurrent pack past its next_lapse_at may still count lapsed leases in
  * assigned (they are released lazily, leases.c): its live ones are counted
  * instead, through the leases_live index. */
 static const store_sql Q_PACK_METRICS = {
@@ -24,7 +25,7 @@ static const store_sql Q_PACK_METRICS = {
     " CASE WHEN k.type = 'concurrent' AND k.next_lapse_at <= now()"
     "  THEN (SELECT count(*) FROM leases l WHERE l.pack_id = k.id AND l.released_at IS NULL"
     "   AND l.expires_at > now())"
-    "  ELSE k.assigned END,"
+    "  ELSE k.assigned END + k.allocated,"
     " k.quantity, k.denials, k.temporary_issued, k.peak_in_use"
     " FROM packs k ORDER BY k.vendor_id, k.pack_id"};
 

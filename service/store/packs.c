@@ -12,12 +12,14 @@
 /* Over a pack k joined with its product p; lists add its list position. */
 enum { PACK_ID, PACK_CUSTOMER_ID, PACK_PRODUCT, PACK_VERSION, PACK_TYPE, PACK_QUANTITY,
        PACK_ASSIGNED, PACK_BEGIN_SERIAL, PACK_ISSUED_AT, PACK_FIRST_ACTIVE, PACK_EXPIRES,
-       PACK_PLATFORM, PACK_ATTRIBUTES, PACK_ON_OVER_LIMIT, PACK_MAX_BORROW_S, PACK_POS };
+       PACK_PLATFORM, PACK_ATTRIBUTES, PACK_ON_OVER_LIMIT, PACK_MAX_BORROW_S, PACK_ALLOCATED,
+       PACK_POS };
 #define PACK_COLUMNS                                                                        \
-    "k.pack_id, k.customer_id, p.code, k.version, k.type, k.quantity, k.assigned,"         \
+    "k.pack_id, k.customer_id, p.code, k.version, k.type, k.quantity,"                      \
+    " k.assigned + k.allocated,"                                                          \
     " k.begin_serial, " STORE_TIME("k.issued_at") ", " STORE_TIME("k.first_active") ", "   \
     STORE_TIME("k.expires") ", k.platform, k.attributes::text, k.on_over_limit,"         \
-    " k.max_borrow_s"
+    " k.max_borrow_s, k.allocated"
 static const store_field pack_fields[] = {
     [PACK_ID] = STORE_TEXT(store_pack, pack_id),
     [PACK_CUSTOMER_ID] = STORE_TEXT(store_pack, customer_id),
@@ -34,6 +36,7 @@ static const store_field pack_fields[] = {
     [PACK_ATTRIBUTES] = STORE_DUP(store_pack, attributes_json),
     [PACK_ON_OVER_LIMIT] = STORE_TEXT(store_pack, on_over_limit),
     [PACK_MAX_BORROW_S] = STORE_INT64(store_pack, max_borrow_s),
+    [PACK_ALLOCATED] = STORE_INT64(store_pack, allocated),
 };
 static const store_rowtype pack_row = STORE_ROWTYPE(store_pack, pack_fields);
 
@@ -77,7 +80,7 @@ static const store_sql Q_PACK_UPDATE = {
     "  max_borrow_s = coalesce($7::bigint, k.max_borrow_s),"
     "  free_serials = ARRAY(" FREE_SERIALS_IN_RANGE " ORDER BY f)"
     "  WHERE k.vendor_id = $1 AND k.pack_id = $2"
-    "  AND coalesce($3::integer, k.quantity) >= k.assigned"
+    "  AND coalesce($3::integer, k.quantity) >= k.assigned + k.allocated"
     "   + (SELECT count(*) FROM " FREE_SERIALS_IN_RANGE " r)"
     "  RETURNING k.*),"
     " l AS (UPDATE assignments a SET expires_at = k.expires FROM k"
@@ -88,7 +91,7 @@ static const store_sql Q_PACK_UPDATE = {
 enum { LEAST_QUANTITY };
 static const store_sql Q_PACK_LEAST = {
     "pack_least",
-    "SELECT greatest(k.assigned, (SELECT max(a.serial) FROM assignments a"
+    "SELECT greatest(k.assigned + k.allocated, (SELECT max(a.serial) FROM assignments a"
     "  WHERE a.pack_id = k.id AND a.status <> 'deactivated') - k.begin_serial + 1)"
     " FROM packs k WHERE k.vendor_id = $1 AND k.pack_id = $2"};
 enum { MATCH_PACKS, MATCH_OF_VERSION, MATCH_OF_PLATFORM, MATCH_MATCHING };

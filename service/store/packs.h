@@ -17,13 +17,14 @@ typedef struct {
     char product[STORE_CODE_MAX + 1];   /* the product's code */
     char version[65];
     char type[16];
-    long long quantity, assigned, begin_serial;
+    long long quantity, assigned, begin_serial;   /* assigned: in use here + allocated */
     char issued_at[40], first_active[40];
     char expires[40];                   /* "" when the pack never expires */
     char platform[16];
     char *attributes_json;              /* JSON object text, malloc'd: store_pack_clear */
     char on_over_limit[8];              /* refuse or report */
     long long max_borrow_s;             /* longest borrow of a seat; 0: none */
+    long long allocated;                /* seats allocated to sites (in assigned too) */
 } store_pack;
 
 /* What a vendor gives to install a pack (validated by the caller). */

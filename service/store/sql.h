@@ -155,6 +155,12 @@ char *store_array_literal(const char *const *items, size_t n);
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
                    cache *c);
 
+/* An event of the outbox (store_event) as store/events.c and store/webhooks.c read it. */
+enum { EVENT_ID, EVENT_TYPE, EVENT_CREATED_AT, EVENT_CREATED_EPOCH, EVENT_DATA };
+#define STORE_EVENT_COLUMNS \
+    "seq, type, " STORE_TIME("created_at") ", extract(epoch FROM created_at), data::text"
+extern const store_rowtype store_event_row;
+
 /* A key rotation of a vendor or a customer (the owner). q takes the owner
  * (nowner parameters), then the new key's prefix and hex hash, then the
  * grace in seconds; it ends the owner's live keys that long from now at the

@@ -34,11 +34,20 @@ static const store_sql Q_UPW_FIND = {
     "upw_find", "SELECT id, static, status, license_id FROM update_passwords"
                 " WHERE group_key_id = $1 AND dynamic_hash = decode($2, 'hex') FOR UPDATE"};
 static const store_sql Q_UPW_PRESENT = {
-    "upw_present", "WITH u AS (UPDATE update_passwords SET status = $2,"
+    "upw_present", "WITH prior AS (SELECT status FROM update_passwords WHERE id = $1),"
+                   " u AS (UPDATE update_passwords SET status = $2,"
                    "  first_used_at = coalesce(first_used_at, now()),"
                    "  cloned_at = CASE WHEN $2 = 'cloned' AND status <> 'cloned' THEN now()"
                    "   ELSE cloned_at END"
-                   "  WHERE id = $1 RETURNING id)"
+                   "  WHERE id = $1 RETURNING *),"
+                   /* The moderation item is born: clone.detected, in this statement. */
+                   " ev AS (INSERT INTO events (vendor_id, type, data)"
+                   "  SELECT u.vendor_id, 'clone.detected', jsonb_build_object('id', u.id::text,"
+                   "  'group_key_prefix', g.prefix, 'node_id', u.node_id, 'app_id', u.app_id,"
+                   "  'static', u.static, 'cloned_at', " STORE_TIME("u.cloned_at") ","
+                   "  'license_id', $10::text)"
+                   "  FROM u JOIN group_keys g ON g.id = u.group_key_id CROSS JOIN prior"
+                   "  WHERE u.status = 'cloned' AND prior.status <> 'cloned')"
                    " INSERT INTO update_password_evidence (password_id, kind, ip, claimed_ip,"
                    "  node_id, app_id, container_id, domain, license_id)"
                    " SELECT id, $3, $4::inet, $5::inet, $6, $7, $8, $9, $10 FROM u"};

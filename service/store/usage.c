@@ -100,7 +100,16 @@ struct insert_ctx {
     const char *vendor_id, *license_id;
     const char *const *batches;
     size_t nbatches;
+    const char *over_limit;
 };
+
+/* usage.over_limit, one event a metric, in the report's transaction. */
+static const store_sql Q_USAGE_OVER_EVENT = {
+    "usage_over_event",
+    "INSERT INTO events (vendor_id, type, data)"
+    " SELECT $1::uuid, 'usage.over_limit', jsonb_build_object('license_id', $2::text,"
+    " 'metric', o.metric, 'value', o.value, 'limit', o.\"limit\")"
+    " FROM jsonb_to_recordset($3::jsonb) AS o(metric text, value float8, \"limit\" float8)"};
 
 /* A pack licence's recovered answer may be kept by every node; new usage
  * can put it over a limit, so the report announces it (migration 0010's
@@ -119,13 +128,17 @@ static int insert_tx(void *p)
         params[2] = c->batches[i];
         rc = store_run(&Q_USAGE_INSERT, 3, params);
     }
+    if (rc == LICD_OK && c->over_limit) {
+        params[2] = c->over_limit;
+        rc = store_run(&Q_USAGE_OVER_EVENT, 3, params);
+    }
     return rc == LICD_OK ? store_run(&Q_USAGE_NOTIFY, 2, params) : rc;
 }
 
 int store_usage_insert(const char *vendor_id, const char *license_id,
-                       const char *const *batches, size_t nbatches)
+                       const char *const *batches, size_t nbatches, const char *over_limit)
 {
-    struct insert_ctx c = {vendor_id, license_id, batches, nbatches};
+    struct insert_ctx c = {vendor_id, license_id, batches, nbatches, over_limit};
     int rc = nbatches ? store_tx(insert_tx, &c) : LICD_OK;
     if (rc == LICD_OK && nbatches)
         store_caches_forget(STORE_CACHE_LICENSES);

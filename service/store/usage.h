@@ -34,9 +34,12 @@ int store_usage_over_limit(const char *vendor_id, const char *license_id, int *o
 
 /* Stores a report under the vendor's licence, all or nothing, in one
  * transaction: each of the nbatches texts is a JSON array of records
- * {"metric": text, "value": number, "at": epoch seconds or null (now)}. */
+ * {"metric": text, "value": number, "at": epoch seconds or null (now)}.
+ * over_limit (NULL: none) is a JSON array [{"metric","value","limit"}] of
+ * the limits the report goes over: a usage.over_limit event each, in the
+ * same transaction. */
 int store_usage_insert(const char *vendor_id, const char *license_id,
-                       const char *const *batches, size_t nbatches);
+                       const char *const *batches, size_t nbatches, const char *over_limit);
 
 /* 1 in *known when the vendor has a licence (pack, temporary or activation) license_id. */
 int store_usage_license_known(const char *vendor_id, const char *license_id, int *known);

@@ -126,6 +126,11 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->maintenance_interval = 3600;
     cfg->rate_limit = 1000;
     cfg->idempotency_ttl = DAY;
+    cfg->webhook_threads = 2;
+    cfg->webhook_backoff_max = 60;
+    cfg->webhook_dead_after = DAY;
+    cfg->webhook_timeout = 10;
+    cfg->event_retention = 7 * DAY;
     cfg->database_url = get("LICD_DATABASE_URL");
     cfg->signing_key = get("LICD_SIGNING_KEY");
     cfg->retired_keys = get("LICD_RETIRED_KEYS");
@@ -164,6 +169,18 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
         (rc = read_long(get, "LICD_RATE_LIMIT", 0, 1000000000L, &cfg->rate_limit, err,
                         errlen)) ||
         (rc = read_long(get, "LICD_IDEMPOTENCY_TTL", 60, 30 * DAY, &cfg->idempotency_ttl, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_WEBHOOK_BACKOFF_MAX", 1, DAY, &cfg->webhook_backoff_max, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_WEBHOOK_DEAD_AFTER", 1, 365 * DAY, &cfg->webhook_dead_after,
+                        err, errlen)) ||
+        (rc = read_long(get, "LICD_WEBHOOK_TIMEOUT", 1, 60, &cfg->webhook_timeout, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_WEBHOOK_ALLOW_PRIVATE", 0, 1, &cfg->webhook_allow_private,
+                        err, errlen)) ||
+        (rc = read_long(get, "LICD_EVENT_RETENTION", 60, 3650 * DAY, &cfg->event_retention, err,
                         errlen)))
         return rc;
     if (!cfg->tls_cert != !cfg->tls_key) {

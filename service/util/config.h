@@ -39,6 +39,12 @@ typedef struct {
     long idempotency_ttl;       /* LICD_IDEMPOTENCY_TTL s an Idempotency-Key answer is kept,
                                    default 24 h */
     const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */
+    long webhook_threads;       /* LICD_WEBHOOK_THREADS delivery threads, default 2 (0: none) */
+    long webhook_backoff_max;   /* LICD_WEBHOOK_BACKOFF_MAX s, default 60 */
+    long webhook_dead_after;    /* LICD_WEBHOOK_DEAD_AFTER s of failures, default 24 h */
+    long webhook_timeout;       /* LICD_WEBHOOK_TIMEOUT s per delivery attempt, default 10 */
+    long webhook_allow_private; /* LICD_WEBHOOK_ALLOW_PRIVATE 0/1: http and private targets */
+    long event_retention;       /* LICD_EVENT_RETENTION s delivered events are kept, default 7 days */
     /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
      * serve then picks the built or installed console), "" turns it off */
     const char *console_dir;

@@ -120,6 +120,26 @@ void metrics_cache_lookup(const char *name, int hit)
     }
 }
 
+/* Webhook deliveries of this process: a histogram of the lag from an
+ * event's creation to its delivery, and the failed attempts. */
+static const double lag_buckets[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600};
+#define NLAG (sizeof lag_buckets / sizeof lag_buckets[0])
+static counter lag_counts[NLAG + 1], lag_ms, lag_count, webhook_failures;
+
+void metrics_webhook_delivered(double lag_seconds)
+{
+    size_t b;
+    if (lag_seconds < 0)
+        lag_seconds = 0;
+    for (b = 0; b < NLAG && lag_seconds > lag_buckets[b]; b++)
+        ;
+    atomic_fetch_add(&lag_counts[b], 1);
+    atomic_fetch_add(&lag_ms, (unsigned long long)(lag_seconds * 1e3));
+    atomic_fetch_add(&lag_count, 1);
+}
+
+void metrics_webhook_failure(void) { atomic_fetch_add(&webhook_failures, 1); }
+
 void metrics_db_error(void) { atomic_fetch_add(&db_errors, 1); }
 
 void metrics_http_connections(int delta) { atomic_fetch_add(&http_conns, delta); }
@@ -277,6 +297,22 @@ char *metrics_render(size_t *len)
             "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
             atomic_load(&caches[i].name), get(&caches[i].hits), atomic_load(&caches[i].name),
             get(&caches[i].misses));
+    metrics_put(&b, "# HELP licd_webhook_delivery_lag_seconds From an event's creation to its"
+            " delivery to a webhook (this node's deliveries).\n"
+            "# TYPE licd_webhook_delivery_lag_seconds histogram\n");
+    cum = 0;
+    for (size_t i = 0; i < NLAG; i++) {
+        cum += get(&lag_counts[i]);
+        metrics_put(&b, "licd_webhook_delivery_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_buckets[i],
+            cum);
+    }
+    cum += get(&lag_counts[NLAG]);
+    metrics_put(&b, "licd_webhook_delivery_lag_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+    metrics_put(&b, "licd_webhook_delivery_lag_seconds_sum %.3f\n", (double)get(&lag_ms) / 1e3);
+    metrics_put(&b, "licd_webhook_delivery_lag_seconds_count %llu\n", get(&lag_count));
+    metrics_put(&b, "# HELP licd_webhook_failures_total Webhook delivery attempts that failed.\n"
+            "# TYPE licd_webhook_failures_total counter\nlicd_webhook_failures_total %llu\n",
+        get(&webhook_failures));
     metrics_put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
             "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", get(&db_errors));
     metrics_put(&b, "# HELP licd_http_connections Open HTTP connections.\n"

@@ -13,6 +13,10 @@ void metrics_http_connections(int delta);
 void metrics_db_connections(int delta);
 /* A look-up in the cache named name (a static string): hit or miss. */
 void metrics_cache_lookup(const char *name, int hit);
+/* A webhook delivery succeeded lag_seconds after its event was created;
+ * an attempt failed. */
+void metrics_webhook_delivered(double lag_seconds);
+void metrics_webhook_failure(void);
 /* Renders every metric above; returns a malloc'd string the caller frees, or NULL. */
 char *metrics_render(size_t *len);
 
