@@ -122,25 +122,28 @@ static void scope_of(const http_request *req, const char *request_hex, char *sco
 }
 
 /* SHA-256 of what makes two requests the same: method, path,
- * Content-Type, Content-Encoding and body (no POST route reads a query). */
+ * Content-Type, Content-Encoding and body (no POST route reads a query),
+ * as SHA-256(SHA-256(the headers' line) || SHA-256(body)), so that a body of
+ * tens of MiB is hashed where it lies, never copied. */
 static void request_hash(const http_request *req, uint8_t out[CRYPTO_SHA256_LEN])
 {
     const char *type = http_header(req, "Content-Type"),
                *enc = http_header(req, "Content-Encoding");
+    uint8_t parts[2 * CRYPTO_SHA256_LEN];
     size_t n = strlen(req->method) + strlen(req->path) + (type ? strlen(type) : 0) +
                (enc ? strlen(enc) : 0) + 4;
-    char *buf = malloc(n + req->body_len + 1);
-    if (!buf) {
-        /* Out of memory: a hash of the body alone still tells bodies apart. */
-        crypto_sha256(req->body ? req->body : "", req->body_len, out);
-        return;
+    char *line = malloc(n + 1);
+    if (line) {
+        n = (size_t)snprintf(line, n + 1, "%s\n%s\n%s\n%s\n", req->method, req->path,
+                             type ? type : "", enc ? enc : "");
+        crypto_sha256(line, n, parts);
+        free(line);
+    } else {
+        /* Out of memory: the method and path alone still tell routes apart. */
+        crypto_sha256(req->path, strlen(req->path), parts);
     }
-    n = (size_t)snprintf(buf, n + 1, "%s\n%s\n%s\n%s\n", req->method, req->path,
-                         type ? type : "", enc ? enc : "");
-    if (req->body_len)
-        memcpy(buf + n, req->body, req->body_len);
-    crypto_sha256(buf, n + req->body_len, out);
-    free(buf);
+    crypto_sha256(req->body ? req->body : "", req->body_len, parts + CRYPTO_SHA256_LEN);
+    crypto_sha256(parts, sizeof parts, out);
 }
 
 /* Answers again what the first request answered. */
