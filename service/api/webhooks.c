@@ -80,7 +80,7 @@ int api_webhooks_create(http_request *req)
         (rc = read_types(req, body, types, &n)) != LICD_OK ||
         (rc = webhook_url_check(url, (int)api_ctx()->config->webhook_allow_private,
                                 req->detail)) != LICD_OK ||
-        (rc = store_webhook_create(caller->vendor.id, url, types, n, &w, secret)) != LICD_OK)
+        (rc = store_webhook_create(&caller->actor, url, types, n, &w, secret)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((out = webhook_json(&w)) && cJSON_AddStringToObject(out, "secret", secret))
@@ -103,7 +103,7 @@ int api_webhooks_list(http_request *req)
 int api_webhooks_delete(http_request *req)
 {
     const api_vendor_caller *caller = api_caller_vendor(req);
-    int rc = store_webhook_delete(caller->vendor.id, http_param(req, "webhook_id"));
+    int rc = store_webhook_delete(&caller->actor, http_param(req, "webhook_id"));
     return rc != LICD_OK ? rc : http_reply_empty(req, 204);
 }
 

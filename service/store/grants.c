@@ -92,9 +92,12 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
  * is taken. Otherwise a seat of the first matching pack with one free, the
- * client's temporary or lapsed licence retired, and the new licence; or,
- * when no pack has a seat free, the refusal counted (denied). The answer:
- * the new licence (fresh) first, then the client's licences.
+ * client's temporary or lapsed licence retired, and the new licence. The
+ * answer: the new licence (fresh) first, then the client's licences.
+ * denied: when no pack has a seat free and the client's one temporary
+ * licence has run out or was retired, get_key refuses it
+ * (domain_grant_no_seat: temporary_license_expired); that refusal is
+ * counted for /metrics.
  * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
 static const store_sql Q_GRANT = {
     "grant",
@@ -116,6 +119,8 @@ static const store_sql Q_GRANT = {
     " denied AS ("
     "  UPDATE packs SET denials = denials + 1 WHERE id =" CHARGED_PACK("$1", "$2", "$3", "$4")
     "  AND NOT EXISTS (SELECT 1 FROM stop) AND NOT EXISTS (SELECT 1 FROM cand)"
+    "  AND EXISTS (SELECT 1 FROM mine WHERE temporary"
+    "   AND (status <> 'active' OR coalesce(expires_at <= now(), false)))"
     "  RETURNING" ASYNC_COMMIT "),"
     " old AS ("
     "  UPDATE assignments SET status = 'retired'"

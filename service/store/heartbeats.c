@@ -40,10 +40,11 @@ static const store_sql Q_LEASE_HEARTBEATS = {
     "  WITH ORDINALITY AS u(id, customer_id, product_id, client_id, ttl, n)"
     "  GROUP BY id, customer_id, product_id, client_id),"
     " l AS (UPDATE leases l SET heartbeat_at = now(),"
-    /* a borrowed lease ends when its borrow does, never earlier */
-    "   expires_at = CASE WHEN l.borrowed"
-    "    THEN greatest(l.expires_at, now() + make_interval(secs => b.ttl))"
-    "    ELSE now() + make_interval(secs => b.ttl) END"
+    /* never earlier than it was: a borrowed lease ends when its borrow
+     * does, and a batch whose statement began before another node's batch
+     * committed the row (now() is the statement's start) keeps that later
+     * expiry, which a client was told, instead of moving it back */
+    "   expires_at = greatest(l.expires_at, now() + make_interval(secs => b.ttl))"
     /* id = ANY(...) lets the planner find the rows by primary key whatever
      * it guesses of the batch's size (a join alone may scan the table). */
     "  FROM b WHERE l.id = ANY($1::uuid[]) AND l.id = b.id AND l.customer_id = b.customer_id"

@@ -29,18 +29,31 @@ static const store_field lease_fields[] = {
 };
 static const store_rowtype lease_row = STORE_ROWTYPE(store_lease, lease_fields);
 
+/* The CTE that counts a refusal for want of a seat (/metrics, migration
+ * 0014) in a checkout or borrow statement whose packs are cand (of them,
+ * those where usable holds), whose seat is taken by seat and whose client
+ * holds a lease when holder has a row: the look after which the caller
+ * answers full counts it against the first usable pack. That is: no seat
+ * was free and none may be held by a lapsed lease, or those were reclaimed
+ * already ($6); or it is the last look ($7) and the seat it saw free went
+ * to a racing checkout. Such a statement writes nothing else, so its
+ * commit need not wait for the disk. */
+#define LEASE_DENIED(usable, holder)                                                      \
+    " denied AS (UPDATE packs k SET denials = k.denials + 1"                              \
+    "  WHERE k.id = (SELECT id FROM cand WHERE " usable                                   \
+    "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"                                     \
+    "  AND NOT EXISTS (SELECT FROM " holder ") AND NOT EXISTS (SELECT FROM seat)"         \
+    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE " usable " AND free) THEN $7::boolean" \
+    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE " usable " AND due) END"  \
+    "  RETURNING set_config('synchronous_commit', 'off', true)),"
+
 /* $1 customer, $2 product, $3 vendor, $4 client, $5 ttl. The client's live
  * lease if it has one; else the first active pack with a free seat gets
  * assigned + 1 (re-checked on the row as it is when locked, so racing
  * checkouts never oversell) and the lease, whose expiry lowers the pack's
  * next_lapse_at. A lapsed lease of the client that nobody released yet
- * makes the INSERT fail on leases_one_per_client (23505).
- * denied: a look after which store_lease_checkout answers full counts the
- * refusal against the first of the packs (/metrics, migration 0014): no
- * seat was free and none may be held by a lapsed lease, or those were
- * reclaimed already ($6); or it is the last look ($7) and the seat it saw
- * free went to a racing checkout. It writes nothing else, so its commit
- * need not wait for the disk. */
+ * makes the INSERT fail on leases_one_per_client (23505); denied counts
+ * the look that answers full (LEASE_DENIED). */
 static const store_sql Q_LEASE_CHECKOUT = {
     "lease_checkout",
     "WITH mine AS (SELECT id, pack_id, expires_at FROM leases"
@@ -53,12 +66,7 @@ static const store_sql Q_LEASE_CHECKOUT = {
     "   next_lapse_at = least(k.next_lapse_at, now() + make_interval(secs => $5::bigint))"
     "  WHERE k.id = (SELECT id FROM cand WHERE free ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
     "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM mine) RETURNING k.id),"
-    " denied AS (UPDATE packs k SET denials = k.denials + 1"
-    "  WHERE k.id = (SELECT id FROM cand ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
-    "  AND NOT EXISTS (SELECT FROM mine) AND NOT EXISTS (SELECT FROM seat)"
-    "  AND CASE WHEN EXISTS (SELECT FROM cand WHERE free) THEN $7::boolean"
-    "   ELSE $6::boolean OR NOT EXISTS (SELECT FROM cand WHERE due) END"
-    "  RETURNING set_config('synchronous_commit', 'off', true)),"
+    LEASE_DENIED("true", "mine")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at) SELECT $3, $1, $2, seat.id, $4, now() + make_interval(secs => $5::bigint)"
     "  FROM seat RETURNING id, pack_id, expires_at),"
@@ -98,7 +106,7 @@ static const store_rowtype borrow_row = STORE_ROWTYPE(store_borrow, borrow_field
 /* $1 customer, $2 product, $3 vendor, $4 client, $5 borrow_s. Like the
  * checkout, over the packs that allow borrowing $5 seconds (long_enough);
  * a live lease of the client on such a pack becomes borrowed, its expiry
- * moved to the borrow's end when that is later. */
+ * moved to the borrow's end when that is later; denied as in the checkout. */
 static const store_sql Q_LEASE_BORROW = {
     "lease_borrow",
     "WITH cand AS (SELECT id, expires, assigned + allocated < quantity AS free, next_lapse_at <= now() AS due,"
@@ -118,6 +126,7 @@ static const store_sql Q_LEASE_BORROW = {
     "  WHERE k.id = (SELECT id FROM cand WHERE free AND long_enough"
     "   ORDER BY expires ASC NULLS LAST, id LIMIT 1)"
     "  AND k.assigned + k.allocated < k.quantity AND NOT EXISTS (SELECT FROM live) RETURNING k.id),"
+    LEASE_DENIED("long_enough", "live")
     " taken AS (INSERT INTO leases (vendor_id, customer_id, product_id, pack_id, client_id,"
     "  expires_at, borrowed) SELECT $3, $1, $2, seat.id, $4,"
     "  now() + make_interval(secs => $5::bigint), true FROM seat"
@@ -350,7 +359,8 @@ int store_lease_borrow(const char *vendor_id, const char *customer_id, long long
                        store_checkout *outcome)
 {
     char product[24], seconds[24];
-    const char *params[5] = {customer_id, product, vendor_id, client_id, seconds};
+    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
+                             "false"};
     const char *own[3] = {customer_id, product, client_id};
     struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
     int reclaimed = 0, raced = 0, rc = LICD_OK;
@@ -363,7 +373,9 @@ int store_lease_borrow(const char *vendor_id, const char *customer_id, long long
         struct found f = {0};
         long long holding = 0;
         raced = 0;
-        if ((rc = store_exec_row(&Q_LEASE_BORROW, 5, params, 0, &res)) == LICD_OK) {
+        params[5] = reclaimed ? "true" : "false";
+        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
+        if ((rc = store_exec_row(&Q_LEASE_BORROW, 7, params, 0, &res)) == LICD_OK) {
             f.lease = *store_col_str(res, 0, BORROW_ID) != '\0';
             f.held = store_col_bool(res, 0, BORROW_HELD);
             f.packs = store_col_int(res, 0, BORROW_PACKS);

@@ -15,7 +15,8 @@ static const store_field figure_fields[] = {
 };
 static const store_rowtype figure_row = STORE_ROWTYPE(store_pack_figures, figure_fields);
 
-/* A concurrent pack past its next_lapse_at may still count lapsed leases in
+/* In use as the API tells it: assigned plus the seats allocated to sites.
+ * A concurrent pack past its next_lapse_at may still count lapsed leases in
  * assigned (they are released lazily, leases.c): its live ones are counted
  * instead, through the leases_live index. */
 static const store_sql Q_PACK_METRICS = {

@@ -10,11 +10,11 @@
 typedef struct {
     char vendor_id[37];
     char pack_id[STORE_PACK_ID_MAX + 1];
-    long long in_use;    /* the pack's assigned as GET /v1/packs tells it */
+    long long in_use;    /* the pack's assigned as GET /v1/packs tells it (sites' seats too) */
     long long total;     /* its quantity */
     long long denials;   /* refusals counted against it */
     long long temporary; /* temporary licences counted against it */
-    long long peak;      /* the highest assigned it has had */
+    long long peak;      /* the highest in_use it has had (lapsed, unreleased leases too) */
 } store_pack_figures;
 
 /* Every pack of every vendor, by vendor and pack id, as a page of

@@ -83,17 +83,40 @@ static const store_sql Q_DELIVERY_RELEASE = {
     "delivery_release",
     "UPDATE webhooks SET claim = NULL, claimed_until = NULL WHERE id = $1 AND claim = $2"};
 
-int store_webhook_create(const char *vendor_id, const char *url, const char *const *types,
+struct create_ctx {
+    const store_actor *who;
+    const char *const *params;
+    const cJSON *details;
+    store_webhook *out;
+};
+
+static int create_tx(void *p)
+{
+    struct create_ctx *c = p;
+    int rc = store_fetch_row(&Q_WEBHOOK_CREATE, 4, c->params, 0, &hook_row, c->out);
+    return rc != LICD_OK ? rc : store_audit(c->who, "create", "webhook", c->out->id, c->details);
+}
+
+int store_webhook_create(const store_actor *who, const char *url, const char *const *types,
                          size_t n, store_webhook *out, char *secret)
 {
     char hex[65], *events = store_array_literal(types, n);
-    const char *params[4] = {vendor_id, url, events, secret};
-    int rc = events ? crypto_random_hex(32, hex) : LICD_ERR_NOMEM;
+    const char *params[4] = {who->vendor_id, url, events, secret};
+    /* The audit entry's details: the URL and the types. */
+    cJSON *details = cJSON_CreateObject();
+    struct create_ctx c = {who, params, details, out};
+    int rc = events && details && cJSON_AddStringToObject(details, "url", url) &&
+                     cJSON_AddItemToObject(details, "events",
+                                           cJSON_CreateStringArray(types, (int)n))
+                 ? crypto_random_hex(32, hex)
+                 : LICD_ERR_NOMEM;
     /* What committed before is published first, so the cursor passes it. */
     if (rc == LICD_OK && (rc = store_events_publish_all()) == LICD_OK) {
         snprintf(secret, STORE_WEBHOOK_SECRET_LEN, "whsec_%s", hex);
-        rc = store_fetch_row(&Q_WEBHOOK_CREATE, 4, params, 0, &hook_row, out);
+        rc = store_tx(create_tx, &c);
     }
+    explicit_bzero(hex, sizeof hex);
+    cJSON_Delete(details);
     free(events);
     return rc;
 }
@@ -107,16 +130,27 @@ int store_webhook_list(const char *vendor_id, long long after, int limit, store_
     return store_fetch_page(&Q_WEBHOOK_LIST, 3, params, &hook_row, limit, HOOK_SEQ, page);
 }
 
-int store_webhook_delete(const char *vendor_id, const char *webhook_id)
+struct delete_ctx {
+    const store_actor *who;
+    const char *webhook_id;
+};
+
+static int delete_tx(void *p)
 {
-    const char *params[2] = {vendor_id, webhook_id};
+    struct delete_ctx *c = p;
+    const char *params[2] = {c->who->vendor_id, c->webhook_id};
     PGresult *res = NULL;
-    int rc;
+    int rc = store_exec_row(&Q_WEBHOOK_DELETE, 2, params, 0, &res);
+    PQclear(res);
+    return rc != LICD_OK ? rc : store_audit(c->who, "delete", "webhook", c->webhook_id, NULL);
+}
+
+int store_webhook_delete(const store_actor *who, const char *webhook_id)
+{
+    struct delete_ctx c = {who, webhook_id};
     if (!json_is_uuid(webhook_id))
         return LICD_ERR_NOT_FOUND;
-    rc = store_exec_row(&Q_WEBHOOK_DELETE, 2, params, 0, &res);
-    PQclear(res);
-    return rc;
+    return store_tx(delete_tx, &c);
 }
 
 void store_delivery_clear(store_delivery *d) { store_page_free(&d->events); }

@@ -25,17 +25,18 @@ typedef struct {
     char created_at[40];
 } store_webhook;
 
-/* Registers a webhook of the vendor for the event types (n of them) with
- * a fresh secret (written to secret, STORE_WEBHOOK_SECRET_LEN bytes). It
- * receives the events committed from now on. */
-int store_webhook_create(const char *vendor_id, const char *url, const char *const *types,
+/* Registers a webhook of who->vendor_id for the event types (n of them)
+ * with a fresh secret (written to secret, STORE_WEBHOOK_SECRET_LEN bytes),
+ * audited in the same transaction. It receives the events committed from
+ * now on. out->events is malloc'd (free it). */
+int store_webhook_create(const store_actor *who, const char *url, const char *const *types,
                          size_t n, store_webhook *out, char *secret);
 /* Up to limit of the vendor's webhooks after list position after, oldest
  * first, as a page of store_webhook. */
 int store_webhook_list(const char *vendor_id, long long after, int limit, store_page *page);
-/* Deletes the vendor's webhook; LICD_ERR_NOT_FOUND for unknown, malformed
- * and other vendors' ids alike. */
-int store_webhook_delete(const char *vendor_id, const char *webhook_id);
+/* Deletes who->vendor_id's webhook, audited; LICD_ERR_NOT_FOUND for
+ * unknown, malformed and other vendors' ids alike. */
+int store_webhook_delete(const store_actor *who, const char *webhook_id);
 
 /* A webhook claimed for delivery, with the events it is due next (up to
  * the batch asked for, in order). Clear with store_delivery_clear. */

@@ -1,8 +1,8 @@
 /* Per-pack figures in /metrics, over HTTP against the real licd and
  * PostgreSQL: seats in use and in all, refusals for want of a seat (get_key
  * and lease checkout), temporary licences and the peak, exact after grants,
- * refusals, releases and a quantity change, the same on a second node of
- * the same database, and always valid exposition text (tests/common/expo). */
+ * refusals, releases and a quantity change, borrows, the same on a second
+ * node of the same database, and always valid exposition text (tests/common/expo). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,8 +40,8 @@ static void add_pack(const struct world *w, const char *pack_id, const char *pro
                pack_id, w->customer_id, product, type, quantity);
 }
 
-/* get_key of "app" for client: asserts the status, returns the licence id
- * (static buffer). */
+/* get_key of "app" for client: asserts the status (403: for want of a
+ * seat), returns the licence id (static buffer). */
 static const char *get_key(const struct world *w, const char *client, long status)
 {
     static char id[64];
@@ -49,6 +49,8 @@ static const char *get_key(const struct world *w, const char *client, long statu
     it_postf("/v1/get_key", w->customer, &r, "{\"product\":\"app\",\"client_id\":\"%s\"}", client);
     cr_assert_eq(r.status, status, "get_key %s: expected %ld: %ld %s", client, status, r.status,
                  r.body);
+    if (status == 403)
+        it_assert_problem(&r, 403, "temporary_license_expired");
     snprintf(id, sizeof id, "%s", r.status < 300 ? it_str(&r, "license_id") : "");
     it_response_free(&r);
     return id;
@@ -159,10 +161,19 @@ Test(pack_metrics, figures_follow_grants_refusals_and_releases)
     get_key(&w, "pc-1", 200);
     expect_pack(&w, "seats", 2, 2, 0, 0, 2);
 
-    /* The pack is full: pc-3 is refused a seat and gets its one temporary
-     * licence; asking again it is refused a seat again and keeps it. */
+    /* The pack is full: pc-3 gets its one temporary licence instead of a
+     * seat, and the same again when it asks again: no refusal yet. */
     cr_assert_eq(get_key(&w, "pc-3", 201)[0], 'T', "a temporary licence id");
     get_key(&w, "pc-3", 200);
+    expect_pack(&w, "seats", 2, 2, 0, 1, 2);
+    /* Once its temporary licence has run out, pc-3 is refused, twice. */
+    cr_assert_eq(it_sql(it_fmt("UPDATE assignments SET expires_at = now() - interval '1 minute'"
+                               " WHERE customer_id = '%s' AND client_id = 'pc-3'",
+                               w.customer_id),
+                        NULL),
+                 0);
+    get_key(&w, "pc-3", 403);
+    get_key(&w, "pc-3", 403);
     expect_pack(&w, "seats", 2, 2, 2, 1, 2);
 
     /* The one floating seat leased; two checkouts refused, on two nodes:
@@ -188,8 +199,8 @@ Test(pack_metrics, figures_follow_grants_refusals_and_releases)
     expect_pack(&w, "floating", 0, 1, 2, 0, 1);
     expect_pack(&w, "seats", 1, 2, 2, 1, 2);
 
-    /* The freed seat goes to pc-3 (its temporary licence retired): no
-     * refusal, no temporary licence. A bigger pack shows its new total. */
+    /* The freed seat goes to pc-3 after all: no refusal, no temporary
+     * licence. A bigger pack shows its new total. */
     get_key(&w, "pc-3", 201);
     it_expect(&r, 200, "PATCH", "/v1/packs/seats", w.vendor, "{\"quantity\":4}");
     it_response_free(&r);
@@ -219,6 +230,59 @@ Test(pack_metrics, lapsed_leases_are_not_in_use)
              w.customer_id, w.customer_id);
     cr_assert_eq(it_sql(sql, NULL), 0);
     expect_pack(&w, "floating", 1, 3, 0, 0, 2);
+    free(w.vendor);
+}
+
+/* Borrowing is a checkout: refused on a full pack, it counts; refused for
+ * asking longer than the pack lends, it does not. */
+Test(pack_metrics, borrows_refused_for_want_of_a_seat)
+{
+    struct world w;
+    it_response r;
+
+    world_init(&w, "Pack metrics borrow");
+    it_created("/v1/packs", w.vendor,
+               "{\"pack_id\":\"lendable\",\"customer_id\":\"%s\",\"product\":\"cad\","
+               "\"version\":\"1\",\"type\":\"concurrent\",\"quantity\":1,"
+               "\"max_borrow_s\":3600}",
+               w.customer_id);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-1\",\"borrow_s\":600}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-2\",\"borrow_s\":600}");
+    it_assert_problem(&r, 403, "no_seats_available");
+    it_response_free(&r);
+    it_postf("/v1/leases", w.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"laptop-3\",\"borrow_s\":7200}");
+    it_assert_problem(&r, 400, "invalid_field");
+    it_response_free(&r);
+    checkout(&w, "ws-1", 403);
+    expect_pack(&w, "lendable", 1, 1, 2, 0, 1);
+    free(w.vendor);
+}
+
+/* Seats allocated to a site are in use: they count, and the peak with
+ * them; taken back, the peak stays. */
+Test(pack_metrics, seats_allocated_to_sites_are_in_use)
+{
+    struct world w;
+    it_response r;
+
+    world_init(&w, "Pack metrics sites");
+    add_pack(&w, "split", "cad", "concurrent", 10);
+    checkout(&w, "ws-1", 201);
+    it_postf("/v1/packs/split/allocations", w.vendor, &r,
+             "{\"site_id\":\"site-a\",\"quantity\":6}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    expect_pack(&w, "split", 7, 10, 0, 0, 7);
+    it_postf("/v1/packs/split/allocations", w.vendor, &r,
+             "{\"site_id\":\"site-a\",\"quantity\":2}");
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    expect_pack(&w, "split", 3, 10, 0, 0, 7);
     free(w.vendor);
 }
 

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/db.h"
+#include "store/maintenance.h"
 
 /* ---- the receiver ---- */
 
@@ -581,6 +583,22 @@ Test(webhooks, refusals_change_nothing)
     items = it_items("/v1/webhooks", w.vendor);
     cr_assert_eq(cJSON_GetArraySize(items), 0);
     cJSON_Delete(items);
+    /* Both changes are in the audit trail, the refusals are not. */
+    {
+        cJSON *entry;
+        int created = 0, deleted = 0;
+        items = it_items("/v1/audit?limit=500", w.vendor);
+        cJSON_ArrayForEach(entry, items) {
+            if (strcmp(it_member_str(entry, "object_type"), "webhook") != 0)
+                continue;
+            cr_assert_str_eq(it_member_str(entry, "object_id"), id);
+            created += strcmp(it_member_str(entry, "action"), "create") == 0;
+            deleted += strcmp(it_member_str(entry, "action"), "delete") == 0;
+        }
+        cJSON_Delete(items);
+        cr_assert_eq(created, 1);
+        cr_assert_eq(deleted, 1);
+    }
     receiver_stop(&r);
     free(w.vendor);
     free(other.vendor);
@@ -682,4 +700,84 @@ Test(webhooks, activation_clone_and_usage_events)
     cr_assert_null(strstr(strstr(text, "clone.detected") + 1, "clone.detected"), "%s", text);
     free(text);
     free(vendor);
+}
+
+/* A webhook that keeps failing is dead once its failures have lasted
+ * LICD_WEBHOOK_DEAD_AFTER (24 h: the start of its failures is aged in the
+ * database, a test cannot wait a day), and is then left alone. */
+Test(webhooks, failing_webhook_dies)
+{
+    struct world w;
+    struct receiver r;
+    char secret[80], id[37];
+    cJSON *entry = NULL;
+    size_t seen;
+
+    world_init(&w, "webhooks dead", 10);
+    receiver_start(&r, 1000000);
+    add_webhook(&w, &r, "/dead", "\"license.granted\"", secret, id);
+    grant(&w, "client-1", 201, NULL);
+    wait_hits(&r, 1, 20);
+    cr_assert_eq(it_sql(it_fmt("UPDATE webhooks SET failing_since = now() - interval '25 hours'"
+                               " WHERE id = '%s' AND failing_since IS NOT NULL",
+                               id),
+                        NULL),
+                 0);
+    for (int i = 0; i < 100; i++) {
+        entry = webhook_entry(&w, id);
+        if (strcmp(it_member_str(entry, "state"), "dead") == 0)
+            break;
+        cJSON_Delete(entry);
+        entry = NULL;
+        usleep(100000);
+    }
+    cr_assert(entry, "the webhook never died");
+    cr_assert_geq(cJSON_GetObjectItemCaseSensitive(entry, "failures")->valueint, 2);
+    cr_assert_eq(cJSON_GetObjectItemCaseSensitive(entry, "last_status")->valueint, 500);
+    cr_assert(strstr(it_member_str(entry, "last_error"), "500"));
+    cJSON_Delete(entry);
+    seen = receiver_count(&r);
+    grant(&w, "client-2", 201, NULL);
+    usleep(2500000);
+    cr_assert_eq(receiver_count(&r), seen, "a dead webhook is not tried again");
+    receiver_stop(&r);
+    free(w.vendor);
+}
+
+/* Retention: the maintenance round deletes events older than the
+ * retention that no active webhook still waits for (ages set in the
+ * database: a test cannot wait a week), and keeps those one still needs. */
+Test(webhooks, old_delivered_events_are_purged)
+{
+    struct world kept, gone;
+    struct receiver r;
+    char secret[80], id[37], *text;
+
+    world_init(&gone, "webhooks purge gone", 10);
+    world_init(&kept, "webhooks purge kept", 10);
+    receiver_start(&r, 1000000); /* never answers 2xx: kept's event stays due */
+    add_webhook(&kept, &r, "/kept", "\"license.granted\"", secret, id);
+    grant(&gone, "client-1", 201, NULL);
+    grant(&kept, "client-1", 201, NULL);
+    text = events_text(&gone); /* published, with event ids */
+    free(text);
+    cr_assert_eq(it_sql(it_fmt("UPDATE events SET created_at = now() - interval '8 days'"
+                               " WHERE vendor_id IN (SELECT vendor_id FROM customers"
+                               " WHERE id IN ('%s', '%s'))",
+                               gone.customer_id, kept.customer_id),
+                        NULL),
+                 0);
+    cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
+    cr_assert_eq(store_maintenance_round(180L * 86400, 7L * 86400), 0);
+    store_shutdown();
+    text = events_text(&gone);
+    cr_assert_str_eq(text, "[]", "an old event nobody waits for is purged");
+    free(text);
+    text = events_text(&kept);
+    cr_assert(strstr(text, "\"type\":\"license.granted\""), "an undelivered event stays: %s",
+              text);
+    free(text);
+    receiver_stop(&r);
+    free(gone.vendor);
+    free(kept.vendor);
 }
