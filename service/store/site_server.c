@@ -34,7 +34,7 @@ static const store_sql Q_IMPORT_PRODUCT = {
     "INSERT INTO products (vendor_id, code, name, version, features)"
     " VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (vendor_id, code) DO UPDATE"
     " SET name = EXCLUDED.name, features = EXCLUDED.features RETURNING id"};
-/* The pack: site_quantity is the allocation (migration 0018's trigger sets
+/* The pack: site_quantity is the allocation (migration 0019's trigger sets
  * quantity and the seats held back); each pack's serials get a block of
  * 10^8 of their own, so that no quantity makes two ranges overlap. */
 static const store_sql Q_IMPORT_PACK = {
