@@ -554,6 +554,25 @@ Test(webhooks, refusals_change_nothing)
     it_json_problem("POST", "/v1/webhooks", w.customer,
                     it_fmt("{\"url\":\"%s\",\"events\":[\"pack.low\"]}", url), 403, "forbidden");
     it_json_problem("GET", "/v1/webhooks", w.customer, NULL, 403, "forbidden");
+    {
+        /* Over the body limit (1 MiB), and not JSON. */
+        size_t big = (1u << 20) + 16;
+        char *body = malloc(big + 1), auth[160];
+        const char *json[] = {"Content-Type: application/json", auth, NULL};
+        const char *text[] = {"Content-Type: text/plain", auth, NULL};
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.vendor);
+        memset(body, ' ', big);
+        body[0] = '{';
+        body[big - 1] = '}';
+        body[big] = '\0';
+        it_request("POST", "/v1/webhooks", json, body, big, &resp);
+        it_assert_problem(&resp, 413, "body_too_large");
+        it_response_free(&resp);
+        free(body);
+        it_request("POST", "/v1/webhooks", text, "{}", 2, &resp);
+        it_assert_problem(&resp, 415, "unsupported_media_type");
+        it_response_free(&resp);
+    }
     it_json_problem("GET", "/v1/events", NULL, NULL, 401, "unauthorized");
     it_json_problem("GET", "/v1/events?after=abc", w.vendor, NULL, 400, "invalid_field");
     it_json_problem("GET", "/v1/events?after=-1", w.vendor, NULL, 400, "invalid_field");
