@@ -1,4 +1,4 @@
-/* SQL for Idempotency-Key records (migrations/0019_idempotency.sql). */
+/* SQL for Idempotency-Key records (migrations/0020_idempotency.sql). */
 #include "store/idempotency.h"
 
 #include <stdio.h>

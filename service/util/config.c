@@ -138,6 +138,21 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->tls_key = get("LICD_TLS_KEY");
     cfg->servers = get("LICD_SERVERS");
     cfg->console_dir = get("LICD_CONSOLE_DIR");
+    cfg->site_id = get("LICD_SITE_ID");
+    cfg->vendor_jwks = get("LICD_VENDOR_JWKS");
+    if (cfg->site_id && !*cfg->site_id)
+        cfg->site_id = NULL;
+    if (cfg->site_id &&
+        (strlen(cfg->site_id) > 64 ||
+         strspn(cfg->site_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+             strlen(cfg->site_id))) {
+        snprintf(err, errlen, "LICD_SITE_ID=%s: 1 to 64 of A-Z a-z 0-9 . _ -", cfg->site_id);
+        return LICD_ERR_CONFIG;
+    }
+    if (cfg->site_id && (!cfg->vendor_jwks || !*cfg->vendor_jwks)) {
+        snprintf(err, errlen, "LICD_SITE_ID needs LICD_VENDOR_JWKS (a file with the vendor's JWKS)");
+        return LICD_ERR_CONFIG;
+    }
     if (cfg->tls_cert && !*cfg->tls_cert)
         cfg->tls_cert = NULL;
     if (cfg->tls_key && !*cfg->tls_key)

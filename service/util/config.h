@@ -48,6 +48,11 @@ typedef struct {
     /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
      * serve then picks the built or installed console), "" turns it off */
     const char *console_dir;
+    /* LICD_SITE_ID: this licd is a site server of that id (NULL: not one);
+     * LICD_VENDOR_JWKS: the file with the vendor's JWKS its allocations are
+     * checked against (required with LICD_SITE_ID) */
+    const char *site_id;
+    const char *vendor_jwks;
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in
