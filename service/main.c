@@ -207,8 +207,7 @@ static int cmd_serve(void)
         fail("cannot initialise libcurl", NULL);
         goto out;
     }
-    api_init(&cfg, ring);
-    if (store_caches_init() != LICD_OK) {
+    if (api_init(&cfg, ring) != LICD_OK || store_caches_init() != LICD_OK) {
         fail("out of memory", NULL);
         goto out;
     }
@@ -237,7 +236,8 @@ static int cmd_serve(void)
                               .access_log = cfg.access_log,
                               .routes = api_routes,
                               .nroutes = api_nroutes,
-                              .authorize = api_authorize};
+                              .authorize = api_authorize,
+                              .prepare = api_idempotency_prepare};
     /* Before the server, so that the first heartbeat is batched too. */
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
@@ -284,6 +284,7 @@ out:
     store_notify_stop();
     store_caches_free();
     store_shutdown();
+    api_shutdown();
     crypto_keyring_free(ring);
     curl_global_cleanup();
     return rc;

@@ -124,6 +124,8 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->lease_ttl = 120;
     cfg->upw_retention = 180 * DAY;
     cfg->maintenance_interval = 3600;
+    cfg->rate_limit = 1000;
+    cfg->idempotency_ttl = DAY;
     cfg->webhook_threads = 2;
     cfg->webhook_backoff_max = 60;
     cfg->webhook_dead_after = DAY;
@@ -179,6 +181,10 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
                         &cfg->upw_retention, err, errlen)) ||
         (rc = read_long(get, "LICD_MAINTENANCE_INTERVAL", 1, DAY, &cfg->maintenance_interval,
                         err, errlen)) ||
+        (rc = read_long(get, "LICD_RATE_LIMIT", 0, 1000000000L, &cfg->rate_limit, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_IDEMPOTENCY_TTL", 60, 30 * DAY, &cfg->idempotency_ttl, err,
+                        errlen)) ||
         (rc = read_long(get, "LICD_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err,
                         errlen)) ||
         (rc = read_long(get, "LICD_WEBHOOK_BACKOFF_MAX", 1, DAY, &cfg->webhook_backoff_max, err,

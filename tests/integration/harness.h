@@ -15,6 +15,10 @@ typedef struct {
     char request_id[128];
     char allow[128];
     char retry_after[32];
+    char ratelimit_limit[32];     /* RateLimit-Limit, -Remaining, -Reset ("" when absent) */
+    char ratelimit_remaining[32];
+    char ratelimit_reset[32];
+    char replayed[16];            /* Idempotent-Replayed */
 } it_response;
 
 /* Environment from tests/run: LICD_TEST_URL, LICD_BIN, LICD_DATABASE_URL, ... */
