@@ -11,6 +11,7 @@
  * kept (the key is given up, so a retry runs); other 4xx answers are. */
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,11 @@
 #define KEY_MAX 255
 #define LOCK_S 60      /* a claim whose node died holds its retries back this long */
 #define WAIT_MS 2000   /* how long a retry waits for the first request to finish */
+
+/* Retries waiting for their first request hold HTTP worker threads: at most
+ * a quarter of them (at least one) wait at once; the others are answered
+ * idempotency_key_in_progress at once, so duplicates cannot starve a node. */
+static atomic_int waiting;
 #define PURPOSE "licd idempotency answers v1"
 
 /* What the answer hook needs: whose key it is, and the claim. */
@@ -181,6 +187,12 @@ static int valid_key(const char *k)
     return 1;
 }
 
+static int max_waiting(void)
+{
+    int n = api_ctx()->config->threads / 4;
+    return n > 0 ? n : 1;
+}
+
 int api_idempotency_prepare(http_request *req)
 {
     const char *key = http_header(req, "Idempotency-Key");
@@ -204,13 +216,21 @@ int api_idempotency_prepare(http_request *req)
     for (;;) {
         if ((rc = store_idempotency_claim(c.scope, c.key, hash, api_ctx()->config->idempotency_ttl,
                                           LOCK_S, &r)) != LICD_OK)
-            return rc;
+            break;
         if (r.state != STORE_IDEM_IN_FLIGHT || waited >= WAIT_MS)
             break;
+        if (!waited && atomic_fetch_add(&waiting, 1) >= max_waiting()) {
+            atomic_fetch_sub(&waiting, 1);
+            break;
+        }
         usleep(step * 1000);
         waited += step;
         step = step * 2 > 200 ? 200 : step * 2;
     }
+    if (waited)
+        atomic_fetch_sub(&waiting, 1);
+    if (rc != LICD_OK)
+        return rc;
     switch (r.state) {
     case STORE_IDEM_CLAIMED: {
         struct claim *held = malloc(sizeof *held);

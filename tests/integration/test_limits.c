@@ -234,6 +234,54 @@ Test(rate_limits, group_key_activations, .timeout = 120)
     stop_node(&n);
 }
 
+/* Session-token renewals (the token is in the body) are limited per user
+ * and machine. */
+Test(rate_limits, session_token_renewals, .timeout = 120)
+{
+    struct node n;
+    it_response r;
+    char *v, cid[40], ckey[80], tok[4096];
+    int limited = 0;
+
+    start_node(&n, "5");
+    v = it_new_vendor("Renewal limits");
+    it_new_customer(v, "Desk", cid, ckey);
+    it_created("/v1/products", v, "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\"}");
+    it_created("/v1/users", v,
+               "{\"customer_id\":\"%s\",\"username\":\"ann\",\"password\":\"pw-ann-secret\"}",
+               cid);
+    it_json("PUT", it_fmt("/v1/users/ann/entitlements/app?customer_id=%s", cid), v,
+            "{\"state\":\"valid\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/tokens", ckey, &r,
+             "{\"username\":\"ann\",\"password\":\"pw-ann-secret\",\"machine_id\":\"m1\","
+             "\"products\":[\"app\"]}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+    for (int i = 0; i < 60 && !limited; i++) {
+        it_postf("/v1/tokens/renew", NULL, &r, "{\"token\":\"%s\",\"machine_id\":\"m1\"}", tok);
+        assert_ratelimit_headers(&r);
+        if (r.status == 429) {
+            it_assert_problem(&r, 429, "rate_limited");
+            limited = 1;
+        } else {
+            cr_assert(r.status == 200 || r.status == 201, "%s", r.body);
+            snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+        }
+        it_response_free(&r);
+    }
+    cr_assert(limited, "60 renewals of one session token were never limited");
+    /* A refused renewal (another machine) is not limited: its token is not this one's. */
+    it_postf("/v1/tokens/renew", NULL, &r, "{\"token\":\"%s\",\"machine_id\":\"m2\"}", tok);
+    it_assert_problem(&r, 401, "renewal_refused");
+    cr_assert_str_eq(r.ratelimit_limit, "");
+    it_response_free(&r);
+    free(v);
+    stop_node(&n);
+}
+
 /* ---- Idempotency-Key ---- */
 
 /* POST path with key's bearer, an Idempotency-Key (NULL: none) and body. */
@@ -540,4 +588,55 @@ Test(idempotency, an_expired_answer_does_not_hold_the_key)
     cr_assert_str_eq(it_str(&r, "name"), "two");
     it_response_free(&r);
     free(v);
+}
+
+/* The credential of an unauthenticated POST is in its body: a group key's
+ * activation retried replays its licence (one activation made), and another
+ * group key's same Idempotency-Key is unrelated to it. */
+Test(idempotency, group_key_activations_are_keyed_by_their_group_key)
+{
+    char *v[2] = {it_new_vendor("Idem groups A"), it_new_vendor("Idem groups B")};
+    const char *ik = fresh_key("activation");
+    char cid[40], ckey[80], gk[2][80], body[2][512], sql[512];
+    const char *headers[] = {"Content-Type: application/json", it_fmt("Idempotency-Key: %s", ik),
+                             NULL};
+    it_response r[2], again;
+
+    for (int i = 0; i < 2; i++) {
+        it_new_customer(v[i], "Hoster", cid, ckey);
+        it_created("/v1/products", v[i], "{\"code\":\"mail\",\"name\":\"Mail\",\"version\":\"3\"}");
+        it_postf("/v1/group-keys", v[i], &r[i],
+                 "{\"customer_id\":\"%s\",\"scheme\":\"hosting\",\"products\":[\"mail\"],"
+                 "\"quota_per_node\":{\"mail\":10},\"link\":{\"type\":\"app\"}}",
+                 cid);
+        cr_assert_eq(r[i].status, 201, "%s", r[i].body);
+        snprintf(gk[i], sizeof gk[i], "%s", it_str(&r[i], "group_key"));
+        it_response_free(&r[i]);
+        snprintf(body[i], sizeof body[i],
+                 "{\"group_key\":\"%s\",\"scheme\":\"hosting\",\"product\":\"mail\","
+                 "\"app_id\":\"app-%d\",\"node_id\":\"n1\"}",
+                 gk[i], i);
+    }
+    it_request("POST", "/v1/get_key", headers, body[0], strlen(body[0]), &r[0]);
+    cr_assert_eq(r[0].status, 201, "%s", r[0].body);
+    it_request("POST", "/v1/get_key", headers, body[0], strlen(body[0]), &again);
+    cr_assert_eq(again.status, 201, "%s", again.body);
+    cr_assert_str_eq(again.replayed, "true");
+    cr_assert_str_eq(it_str(&again, "license_id"), it_str(&r[0], "license_id"));
+    /* Not run again: a second activation would have chained a new update password. */
+    cr_assert_str_eq(it_str(&again, "update_password"), it_str(&r[0], "update_password"));
+    it_response_free(&again);
+    /* Another vendor's group key, the same Idempotency-Key, another body:
+     * its own request, run. */
+    it_request("POST", "/v1/get_key", headers, body[1], strlen(body[1]), &r[1]);
+    cr_assert_eq(r[1].status, 201, "%s", r[1].body);
+    cr_assert_str_eq(r[1].replayed, "");
+    /* Each group key's requests are its own: two kept answers for one key. */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM idempotency_keys WHERE key = '%s' AND scope LIKE 'b:%%'", ik);
+    cr_assert_eq(sql_num(sql), 2);
+    it_response_free(&r[0]);
+    it_response_free(&r[1]);
+    free(v[0]);
+    free(v[1]);
 }
