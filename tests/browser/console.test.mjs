@@ -217,6 +217,16 @@ async function main() {
   check('customers: a new customer\'s key is shown once and works', newKey.startsWith('lc_') &&
     (await call('POST', '/v1/get_key', { bearer: newKey, body: { product: facts.product, client_id: 'x' } })).json?.code === 'no_matching_pack');
   await shot('customers');
+  page.promptAnswer = '0'; // the old key ends at once
+  await page.locator(`#view tr:has-text("Second ${tag}") button:has-text("Rotate key")`).click();
+  await page.locator('#problem.notice .key').waitFor();
+  page.promptAnswer = undefined;
+  const rotated = (await page.locator('#problem .key').textContent()).trim();
+  const oldKeyNow = await call('POST', '/v1/get_key', { bearer: newKey, body: { product: facts.product, client_id: 'x' } });
+  const newKeyNow = await call('POST', '/v1/get_key', { bearer: rotated, body: { product: facts.product, client_id: 'x' } });
+  check('customers: Rotate key with no grace ends the old key (401) and the new one works',
+    rotated.startsWith('lc_') && rotated !== newKey && oldKeyNow.status === 401 && newKeyNow.json?.code === 'no_matching_pack',
+    `${oldKeyNow.status} ${newKeyNow.status} ${JSON.stringify(newKeyNow.json)}`);
   await go('#/products', `tr:has-text("${facts.product}")`);
   await shot('products');
 
