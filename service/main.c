@@ -12,6 +12,7 @@
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
 #include "http/server.h"
+#include "site/site.h"
 #include "store/caches.h"
 #include "store/db.h"
 #include "store/documents.h"
@@ -35,6 +36,9 @@ static const char usage[] =
     "  vendor create --name NAME      create a vendor; prints {\"vendor_id\",\"api_key\"}\n"
     "  sign                           sign the JSON claims read from stdin with LICD_SIGNING_KEY\n"
     "  routes                         list the routes served and who may call each\n"
+    "  import FILE                    site server: install the vendor's signed allocation\n"
+    "  jwks                           print the public keys of LICD_SIGNING_KEY (a JWKS)\n"
+    "  export-usage --out FILE        site server: write the next signed usage report\n"
     "  version                        print the version\n";
 
 /* Value of --name in argv, or NULL. */
@@ -133,6 +137,8 @@ static int load_config_and_keys(licd_config *cfg, crypto_keyring **ring)
         return fail("bad configuration", err);
     if (!cfg->signing_key || !*cfg->signing_key)
         return fail("LICD_SIGNING_KEY is not set (make one with: licd keygen --out FILE)", NULL);
+    if (site_check_config(cfg))
+        return 1;
     if (crypto_keyring_load(cfg->signing_key, cfg->retired_keys, ring, err, sizeof err) != LICD_OK)
         return fail("cannot load the signing keys", err);
     return 0;
@@ -201,8 +207,7 @@ static int cmd_serve(void)
         fail("cannot initialise libcurl", NULL);
         goto out;
     }
-    api_init(&cfg, ring);
-    if (store_caches_init() != LICD_OK) {
+    if (api_init(&cfg, ring) != LICD_OK || store_caches_init() != LICD_OK) {
         fail("out of memory", NULL);
         goto out;
     }
@@ -231,7 +236,8 @@ static int cmd_serve(void)
                               .access_log = cfg.access_log,
                               .routes = api_routes,
                               .nroutes = api_nroutes,
-                              .authorize = api_authorize};
+                              .authorize = api_authorize,
+                              .prepare = api_idempotency_prepare};
     /* Before the server, so that the first heartbeat is batched too. */
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
@@ -278,6 +284,7 @@ out:
     store_notify_stop();
     store_caches_free();
     store_shutdown();
+    api_shutdown();
     crypto_keyring_free(ring);
     curl_global_cleanup();
     return rc;
@@ -307,6 +314,12 @@ int main(int argc, char **argv)
         return cmd_sign();
     if (strcmp(cmd, "routes") == 0)
         return cmd_routes();
+    if (strcmp(cmd, "import") == 0)
+        return site_cmd_import(argc, argv);
+    if (strcmp(cmd, "jwks") == 0)
+        return site_cmd_jwks();
+    if (strcmp(cmd, "export-usage") == 0)
+        return site_cmd_export_usage(argc, argv);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         puts("licd 0.1.0");
         return 0;

@@ -7,6 +7,7 @@
 #include "http/request.h"
 #include "store/assignments.h"
 #include "util/config.h"
+#include "util/ratelimit.h"
 
 /* Every route licd serves, each with who may call it (also printed by
  * `licd routes`). */
@@ -19,14 +20,32 @@ extern const size_t api_nroutes;
 int api_authorize(http_request *req);
 const char *api_auth_name(const http_auth *auth);
 
-/* Set once at start-up, before serving; read-only afterwards. */
+/* Set once at start-up, before serving; read-only afterwards (the rate
+ * limiter's table locks its own buckets). */
 typedef struct {
     const licd_config *config;
     const crypto_keyring *keys;
+    ratelimit *limits; /* NULL when LICD_RATE_LIMIT is 0 */
 } api_context;
 
-void api_init(const licd_config *config, const crypto_keyring *keys);
+/* 0, or LICD_ERR_NOMEM; api_shutdown frees what it made. */
+int api_init(const licd_config *config, const crypto_keyring *keys);
+void api_shutdown(void);
 const api_context *api_ctx(void);
+
+/* auth.c: takes a request of the caller known by id (len bytes; its kind
+ * first, e.g. "v" + a vendor key's public prefix) from its rate-limit bucket
+ * and sets the RateLimit-* headers of the answer: 0, or
+ * LICD_ERR_RATE_LIMITED with Retry-After set. Called by api_authorize for
+ * the credentials of the Authorization header, and by the handlers that
+ * find the credential in the body (group keys, session-token renewal) once
+ * it is verified. */
+int api_rate_limit(http_request *req, const char *id, size_t len);
+
+/* idempotency.c: the prepare hook of http_server_config: a POST with an
+ * Idempotency-Key answers what the first request with that key and body
+ * answered (see README). */
+int api_idempotency_prepare(http_request *req);
 
 /* console.c: the vendor console's static files (clients/console), from
  * the folder config->console_dir; /console answers a redirect to /console/ */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "api/license.h"
@@ -136,7 +137,42 @@ static int resolve(http_request *req, unsigned key, const char *token, api_calle
     return rc;
 }
 
-/* Route -> credential -> caller. A route without a declaration is served to
+int api_rate_limit(http_request *req, const char *id, size_t len)
+{
+    ratelimit *rl = api_ctx()->limits;
+    ratelimit_verdict v;
+    struct timespec ts;
+    if (!rl)
+        return LICD_OK;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ratelimit_take(rl, id, len, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &v);
+    req->ratelimit_set = 1;
+    req->ratelimit_limit = v.limit;
+    req->ratelimit_remaining = v.remaining;
+    req->ratelimit_reset = v.reset;
+    if (v.allowed)
+        return LICD_OK;
+    req->retry_after = (int)v.retry_after;
+    return http_fail(req, LICD_ERR_RATE_LIMITED,
+                     "more than %lld requests a second with this key; retry in %lld s", v.limit,
+                     v.retry_after);
+}
+
+/* The rate-limit bucket of a resolved caller: a bearer key's own (by its
+ * public prefix: each of a tenant's keys during a rotation has one), or the
+ * licence's. */
+static int limit_caller(http_request *req, unsigned key, const char *token, const api_caller *c)
+{
+    char id[96];
+    int n;
+    if (key == API_KEY_LICENSE)
+        n = snprintf(id, sizeof id, "l:%s", c->license.license_id);
+    else
+        n = snprintf(id, sizeof id, "%c:%.15s", key == API_KEY_VENDOR ? 'v' : 'c', token);
+    return api_rate_limit(req, id, (size_t)n < sizeof id ? (size_t)n : sizeof id - 1);
+}
+
+/* Route -> credential -> caller -> its rate limit. A route without a declaration is served to
  * nobody; a credential of a kind the route does not take is 403 whether or
  * not it is genuine; a missing, malformed or unknown one is 401. */
 int api_authorize(http_request *req)
@@ -167,7 +203,7 @@ int api_authorize(http_request *req)
         return rc;
     }
     req->caller = c;
-    return LICD_OK;
+    return limit_caller(req, key, token, c);
 }
 
 const char *api_auth_name(const http_auth *auth) { return auth ? auth->name : "undeclared"; }

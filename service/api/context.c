@@ -3,10 +3,24 @@
 
 static api_context ctx;
 
-void api_init(const licd_config *config, const crypto_keyring *keys)
+/* Buckets for 64Ki keys at most (about 2 MiB), idle ones forgotten first. */
+#define RATE_LIMIT_BUCKETS 65536
+
+int api_init(const licd_config *config, const crypto_keyring *keys)
 {
     ctx.config = config;
     ctx.keys = keys;
+    ctx.limits = NULL;
+    if (config->rate_limit > 0 &&
+        !(ctx.limits = ratelimit_new(config->rate_limit, RATE_LIMIT_BUCKETS)))
+        return LICD_ERR_NOMEM;
+    return LICD_OK;
+}
+
+void api_shutdown(void)
+{
+    ratelimit_free(ctx.limits);
+    ctx.limits = NULL;
 }
 
 const api_context *api_ctx(void) { return &ctx; }

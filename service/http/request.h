@@ -51,7 +51,8 @@ struct http_request {
     char allow[64];        /* Allow header for 405 */
     int status;            /* status sent, for the access log; 0 until replied */
     int close;             /* ask MHD to close the connection after replying */
-    int retry_after;       /* seconds for a Retry-After header (429; 503 defaults to 1) */
+    int retry_after;       /* seconds for a Retry-After header (set: any status; 429 and 503
+                              default to 1) */
     double started;        /* monotonic seconds */
     cJSON *problem_extra;  /* members added to this request's problem+json (e.g. a nonce);
                               owned by the request */
@@ -61,6 +62,17 @@ struct http_request {
     int on_pool;           /* the handler runs on the offload pool: answers are held */
     struct MHD_Response *held; /* an answer made on the pool, sent once the connection resumes */
     int held_status;
+    /* RateLimit-Limit, -Remaining and -Reset for every answer, when set (the
+     * authorize hook or a handler that found the caller's key sets them) */
+    int ratelimit_set;
+    long long ratelimit_limit, ratelimit_remaining, ratelimit_reset;
+    /* Called with each answer as it is made (before it is sent), when set:
+     * status, Content-Type (NULL for none) and body; answer_ctx is its own
+     * (malloc'd, freed with the request). */
+    void (*on_answer)(http_request *req, int status, const char *type, const char *body,
+                      size_t len);
+    void *answer_ctx;
+    int replayed;          /* the answer repeats an earlier one: Idempotent-Replayed: true */
 };
 
 /* Sets the problem detail of req from a printf format and returns err, so

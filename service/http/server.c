@@ -197,6 +197,11 @@ static void dispatch(struct server_request *sr)
         http_reply_problem(req, req->early, NULL);
         return;
     }
+    if (sr->srv->cfg->prepare && ((rc = sr->srv->cfg->prepare(req)) != LICD_OK || req->status)) {
+        if (!req->status)
+            http_reply_problem(req, rc, NULL);
+        return;
+    }
     rc = req->route->handler(req);
     if (rc == LICD_OK && req->offload && !req->status) {
         /* Suspended before the job is queued, so that its resume always
@@ -281,6 +286,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     cJSON_Delete(req->problem_extra);
     free(req->body);
     free(req->caller);
+    free(req->answer_ctx);
     free(sr);
     *con_cls = NULL;
     atomic_fetch_sub(&srv->inflight, 1);

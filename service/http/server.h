@@ -25,6 +25,11 @@ typedef struct {
      * read; may set req->caller. 0, or the error to answer (after the body,
      * which is then dropped unread). NULL: every route is open. */
     int (*authorize)(http_request *req);
+    /* Called once the body is in, before the handler of a request that
+     * passed authorize: 0 lets the handler run, unless it answered the
+     * request itself (a replayed answer); else the error to answer. NULL:
+     * handlers run directly. */
+    int (*prepare)(http_request *req);
 } http_server_config;
 
 typedef struct http_server http_server;

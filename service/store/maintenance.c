@@ -25,8 +25,9 @@ struct store_maintenance {
 
 /* Rows that have served their purpose: released leases (a lapsed one is
  * released as of its expiry by the round's reclaim), failed logins past the
- * throttling minute, spent challenges, and session tokens past both their
- * life and the 24-hour activity window. */
+ * throttling minute, spent challenges, Idempotency-Key answers past their
+ * LICD_IDEMPOTENCY_TTL, and session tokens past both their life and the
+ * 24-hour activity window. */
 static const struct {
     const char *what;
     store_sql q;
@@ -36,6 +37,8 @@ static const struct {
      {"purge_login_failures", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"}},
     {"challenges",
      {"purge_challenges", "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'"}},
+    {"idempotency keys",
+     {"purge_idempotency_keys", "DELETE FROM idempotency_keys WHERE expires_at < now()"}},
     {"session tokens",
      {"purge_session_tokens", "DELETE FROM session_tokens"
                               " WHERE expires_at < now() - interval '1 day'"

@@ -124,6 +124,8 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->lease_ttl = 120;
     cfg->upw_retention = 180 * DAY;
     cfg->maintenance_interval = 3600;
+    cfg->rate_limit = 1000;
+    cfg->idempotency_ttl = DAY;
     cfg->webhook_threads = 2;
     cfg->webhook_backoff_max = 60;
     cfg->webhook_dead_after = DAY;
@@ -136,6 +138,21 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->tls_key = get("LICD_TLS_KEY");
     cfg->servers = get("LICD_SERVERS");
     cfg->console_dir = get("LICD_CONSOLE_DIR");
+    cfg->site_id = get("LICD_SITE_ID");
+    cfg->vendor_jwks = get("LICD_VENDOR_JWKS");
+    if (cfg->site_id && !*cfg->site_id)
+        cfg->site_id = NULL;
+    if (cfg->site_id &&
+        (strlen(cfg->site_id) > 64 ||
+         strspn(cfg->site_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+             strlen(cfg->site_id))) {
+        snprintf(err, errlen, "LICD_SITE_ID=%s: 1 to 64 of A-Z a-z 0-9 . _ -", cfg->site_id);
+        return LICD_ERR_CONFIG;
+    }
+    if (cfg->site_id && (!cfg->vendor_jwks || !*cfg->vendor_jwks)) {
+        snprintf(err, errlen, "LICD_SITE_ID needs LICD_VENDOR_JWKS (a file with the vendor's JWKS)");
+        return LICD_ERR_CONFIG;
+    }
     if (cfg->tls_cert && !*cfg->tls_cert)
         cfg->tls_cert = NULL;
     if (cfg->tls_key && !*cfg->tls_key)
@@ -164,6 +181,10 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
                         &cfg->upw_retention, err, errlen)) ||
         (rc = read_long(get, "LICD_MAINTENANCE_INTERVAL", 1, DAY, &cfg->maintenance_interval,
                         err, errlen)) ||
+        (rc = read_long(get, "LICD_RATE_LIMIT", 0, 1000000000L, &cfg->rate_limit, err,
+                        errlen)) ||
+        (rc = read_long(get, "LICD_IDEMPOTENCY_TTL", 60, 30 * DAY, &cfg->idempotency_ttl, err,
+                        errlen)) ||
         (rc = read_long(get, "LICD_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err,
                         errlen)) ||
         (rc = read_long(get, "LICD_WEBHOOK_BACKOFF_MAX", 1, DAY, &cfg->webhook_backoff_max, err,

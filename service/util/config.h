@@ -34,6 +34,10 @@ typedef struct {
     long lease_ttl;             /* LICD_LEASE_TTL s, default 120 */
     long upw_retention;         /* LICD_UPDATE_PASSWORD_RETENTION s, default 180 days */
     long maintenance_interval;  /* LICD_MAINTENANCE_INTERVAL s between purges, default 3600 */
+    long rate_limit;            /* LICD_RATE_LIMIT requests/s per key (bursts 2x), default 1000,
+                                   0 = off */
+    long idempotency_ttl;       /* LICD_IDEMPOTENCY_TTL s an Idempotency-Key answer is kept,
+                                   default 24 h */
     const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */
     long webhook_threads;       /* LICD_WEBHOOK_THREADS delivery threads, default 2 (0: none) */
     long webhook_backoff_max;   /* LICD_WEBHOOK_BACKOFF_MAX s, default 60 */
@@ -44,6 +48,11 @@ typedef struct {
     /* LICD_CONSOLE_DIR: the folder /console/ serves; NULL when unset (licd
      * serve then picks the built or installed console), "" turns it off */
     const char *console_dir;
+    /* LICD_SITE_ID: this licd is a site server of that id (NULL: not one);
+     * LICD_VENDOR_JWKS: the file with the vendor's JWKS its allocations are
+     * checked against (required with LICD_SITE_ID) */
+    const char *site_id;
+    const char *vendor_jwks;
 } licd_config;
 
 /* Reads every variable through get (getenv in production, a table in

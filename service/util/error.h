@@ -17,6 +17,10 @@
     X(LICD_ERR_QUANTITY_BELOW_ASSIGNED, 409, "quantity_below_assigned",               \
       "Quantity below assigned")                                                      \
     X(LICD_ERR_SERIAL_RANGE_TAKEN, 409, "serial_range_taken", "Serial range taken")   \
+    X(LICD_ERR_IDEMPOTENCY_KEY_REUSED, 409, "idempotency_key_reused",                 \
+      "Idempotency key reused")                                                       \
+    X(LICD_ERR_IDEMPOTENCY_KEY_IN_PROGRESS, 409, "idempotency_key_in_progress",       \
+      "Idempotency key in progress")                                                  \
     X(LICD_ERR_BODY_TOO_LARGE, 413, "body_too_large", "Request body too large")       \
     X(LICD_ERR_UNSUPPORTED_MEDIA_TYPE, 415, "unsupported_media_type",                 \
       "Unsupported media type")                                                       \
@@ -43,6 +47,7 @@
     X(LICD_ERR_MACHINE_LIMIT_REACHED, 403, "machine_limit_reached", "Machine limit reached") \
     X(LICD_ERR_USER_REVOKED, 403, "user_revoked", "User revoked")                      \
     X(LICD_ERR_TOO_MANY_REQUESTS, 429, "too_many_requests", "Too many requests")       \
+    X(LICD_ERR_RATE_LIMITED, 429, "rate_limited", "Rate limited")                     \
     X(LICD_ERR_NO_SEATS_AVAILABLE, 403, "no_seats_available", "No seats available")   \
     X(LICD_ERR_NO_CONCURRENT_PACK, 403, "no_concurrent_pack", "No concurrent pack")   \
     X(LICD_ERR_BORROW_NOT_ALLOWED, 403, "borrow_not_allowed", "Borrowing not allowed") \

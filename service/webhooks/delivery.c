@@ -190,9 +190,10 @@ static void deliver(webhook_delivery *w, CURL *h, store_delivery *d)
         }
         metrics_webhook_delivered((double)time(NULL) - events[i].created_epoch);
         if ((rc = store_delivery_done(d, events[i].event_id, status, CLAIM_S)) != LICD_OK) {
-            /* Delivered but not recorded (or the claim was lost): the event
-             * goes out again later; at least once. */
-            log_line("warn", "webhooks: cannot record a delivery", licd_err_name(rc));
+            /* Delivered but not recorded: the event goes out again later (at
+             * least once). No row: the webhook was deleted meanwhile. */
+            if (rc != LICD_ERR_NOT_FOUND)
+                log_line("warn", "webhooks: cannot record a delivery", licd_err_name(rc));
             return;
         }
     }

@@ -74,14 +74,20 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
     header_value(data, len, "X-Request-Id", r->request_id, sizeof r->request_id);
     header_value(data, len, "Allow", r->allow, sizeof r->allow);
     header_value(data, len, "Retry-After", r->retry_after, sizeof r->retry_after);
+    header_value(data, len, "RateLimit-Limit", r->ratelimit_limit, sizeof r->ratelimit_limit);
+    header_value(data, len, "RateLimit-Remaining", r->ratelimit_remaining,
+                 sizeof r->ratelimit_remaining);
+    header_value(data, len, "RateLimit-Reset", r->ratelimit_reset, sizeof r->ratelimit_reset);
+    header_value(data, len, "Idempotent-Replayed", r->replayed, sizeof r->replayed);
     return len;
 }
 
 /* With LICD_TEST_RESPONSES naming a file, appends one JSON line per answer
  * for tests/spec/validate.mjs to check against the spec:
  * {"method","path" (query cut off),"status","content_type","length","headers",
- * "body"}; headers holds those of X-Request-Id, Allow and Retry-After that
- * came, body the parsed body (null when it is not JSON; "body_text" keeps a
+ * "body"}; headers holds those of X-Request-Id, Allow, Retry-After,
+ * RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset and
+ * Idempotent-Replayed that came, body the parsed body (null when it is not JSON; "body_text" keeps a
  * body that claimed to be JSON and did not parse). One write() on an
  * O_APPEND descriptor per line, so parallel test processes never interleave. */
 static void record_response(const char *method, const char *path, const it_response *r)
@@ -114,6 +120,14 @@ static void record_response(const char *method, const char *path, const it_respo
         cJSON_AddStringToObject(hdrs, "allow", r->allow);
     if (r->retry_after[0])
         cJSON_AddStringToObject(hdrs, "retry-after", r->retry_after);
+    if (r->ratelimit_limit[0])
+        cJSON_AddStringToObject(hdrs, "ratelimit-limit", r->ratelimit_limit);
+    if (r->ratelimit_remaining[0])
+        cJSON_AddStringToObject(hdrs, "ratelimit-remaining", r->ratelimit_remaining);
+    if (r->ratelimit_reset[0])
+        cJSON_AddStringToObject(hdrs, "ratelimit-reset", r->ratelimit_reset);
+    if (r->replayed[0])
+        cJSON_AddStringToObject(hdrs, "idempotent-replayed", r->replayed);
     if (r->json) {
         cJSON_AddItemToObject(line, "body", cJSON_Duplicate(r->json, 1));
     } else {
@@ -337,14 +351,14 @@ char *it_pem_from_jwk(const cJSON *jwk)
     return pem;
 }
 
-cJSON *it_verify_jwt(const char *token)
+cJSON *it_verify_jwt_with(const char *token, const char *jwks)
 {
-    it_response r;
+    it_response r = {0};
     const cJSON *key = NULL, *k;
     const char *dot = strchr(token, '.');
     size_t hl = 0;
     uint8_t *header;
-    cJSON *h, *claims;
+    cJSON *h, *claims, *set;
     jwt_t *jwt = NULL;
     char *pem, *grants;
 
@@ -354,8 +368,12 @@ cJSON *it_verify_jwt(const char *token)
     h = cJSON_Parse((char *)header);
     free(header);
     cr_assert(cJSON_IsString(cJSON_GetObjectItem(h, "kid")), "no kid in the header");
-    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
-    cJSON_ArrayForEach(k, cJSON_GetObjectItem(r.json, "keys"))
+    if (!jwks) {
+        it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
+        jwks = r.body;
+    }
+    set = cJSON_Parse(jwks);
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(set, "keys"))
         if (strcmp(cJSON_GetObjectItem(k, "kid")->valuestring,
                    cJSON_GetObjectItem(h, "kid")->valuestring) == 0)
             key = k;
@@ -371,8 +389,15 @@ cJSON *it_verify_jwt(const char *token)
     jwt_free(jwt);
     free(pem);
     cJSON_Delete(h);
-    it_response_free(&r);
+    cJSON_Delete(set);
+    if (r.body)
+        it_response_free(&r);
     return claims;
+}
+
+cJSON *it_verify_jwt(const char *token)
+{
+    return it_verify_jwt_with(token, NULL);
 }
 
 int it_sql(const char *sql, char **out)

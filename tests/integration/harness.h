@@ -15,6 +15,10 @@ typedef struct {
     char request_id[128];
     char allow[128];
     char retry_after[32];
+    char ratelimit_limit[32];     /* RateLimit-Limit, -Remaining, -Reset ("" when absent) */
+    char ratelimit_remaining[32];
+    char ratelimit_reset[32];
+    char replayed[16];            /* Idempotent-Replayed */
 } it_response;
 
 /* Environment from tests/run: LICD_TEST_URL, LICD_BIN, LICD_DATABASE_URL, ... */
@@ -56,6 +60,9 @@ void it_new_customer(const char *vendor_key, const char *name, char *id, char *k
 /* A token's claims, after libjwt (not licd's own code) checked its ES256
  * signature against the key in the served JWKS named by its kid. */
 cJSON *it_verify_jwt(const char *token);
+/* The same against the keys of jwks (a JWKS document's text), e.g. a site
+ * server's own (licd jwks). */
+cJSON *it_verify_jwt_with(const char *token, const char *jwks);
 /* The PEM public key of a JWKS entry (free it). */
 char *it_pem_from_jwk(const cJSON *jwk);
 

@@ -554,6 +554,25 @@ Test(webhooks, refusals_change_nothing)
     it_json_problem("POST", "/v1/webhooks", w.customer,
                     it_fmt("{\"url\":\"%s\",\"events\":[\"pack.low\"]}", url), 403, "forbidden");
     it_json_problem("GET", "/v1/webhooks", w.customer, NULL, 403, "forbidden");
+    {
+        /* Over the body limit (1 MiB), and not JSON. */
+        size_t big = (1u << 20) + 16;
+        char *body = malloc(big + 1), auth[160];
+        const char *json[] = {"Content-Type: application/json", auth, NULL};
+        const char *text[] = {"Content-Type: text/plain", auth, NULL};
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", w.vendor);
+        memset(body, ' ', big);
+        body[0] = '{';
+        body[big - 1] = '}';
+        body[big] = '\0';
+        it_request("POST", "/v1/webhooks", json, body, big, &resp);
+        it_assert_problem(&resp, 413, "body_too_large");
+        it_response_free(&resp);
+        free(body);
+        it_request("POST", "/v1/webhooks", text, "{}", 2, &resp);
+        it_assert_problem(&resp, 415, "unsupported_media_type");
+        it_response_free(&resp);
+    }
     it_json_problem("GET", "/v1/events", NULL, NULL, 401, "unauthorized");
     it_json_problem("GET", "/v1/events?after=abc", w.vendor, NULL, 400, "invalid_field");
     it_json_problem("GET", "/v1/events?after=-1", w.vendor, NULL, 400, "invalid_field");
@@ -780,4 +799,44 @@ Test(webhooks, old_delivered_events_are_purged)
     receiver_stop(&r);
     free(gone.vendor);
     free(kept.vendor);
+}
+
+/* An event whose transaction began first but commits last is still listed
+ * after the last event_id a reader saw: ids are given at publication, in
+ * commit order. (The late transaction is psql's: the API has no way to
+ * hold a grant's transaction open.) */
+Test(webhooks, late_commit_is_not_skipped)
+{
+    struct world w;
+    cJSON *items, *item;
+    long long last = 0;
+    int late = 0;
+    char *out = NULL;
+
+    world_init(&w, "webhooks late commit", 10);
+    cr_assert_eq(it_sh(it_fmt("psql '%s' -qc \"BEGIN; INSERT INTO events (vendor_id, type, data)"
+                              " SELECT vendor_id, 'pack.low', '{\\\"pack_id\\\":\\\"late\\\","
+                              "\\\"quantity\\\":1,\\\"assigned\\\":1}' FROM customers"
+                              " WHERE id = '%s'; SELECT pg_sleep(2); COMMIT;\""
+                              " >/dev/null 2>&1 &",
+                              it_env("LICD_DATABASE_URL"), w.customer_id),
+                       &out),
+                 0);
+    free(out);
+    usleep(500000); /* its row is inserted, uncommitted */
+    grant(&w, "early", 201, NULL);
+    items = it_items("/v1/events?after=0", w.vendor);
+    cr_assert_eq(cJSON_GetArraySize(items), 1, "only the grant is committed");
+    last = event_id(cJSON_GetArrayItem(items, 0));
+    cJSON_Delete(items);
+    usleep(2500000); /* the late one commits */
+    items = it_items(it_fmt("/v1/events?after=%lld", last), w.vendor);
+    cJSON_ArrayForEach(item, items) {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(item, "data");
+        cr_assert_gt(event_id(item), last);
+        late += strcmp(it_member_str(data, "pack_id"), "late") == 0;
+    }
+    cJSON_Delete(items);
+    cr_assert_eq(late, 1, "the event that committed late is listed after the last one seen");
+    free(w.vendor);
 }

@@ -1,8 +1,12 @@
 // Route parity: the "METHOD PATH KIND" lines `licd routes` printed (file in
 // argv[3]) against the operations of the OpenAPI document in argv[2]: the
 // same operations, and each operation's `security` saying what the route's
-// declared caller kind takes. Prints every difference in either direction;
-// exits 1 if there is one.
+// declared caller kind takes. Besides, what every route owes the rate
+// limits and retries: each one that takes a credential (any kind but
+// "public") documents 429 with the RateLimit-Limit, -Remaining and -Reset
+// headers (components/responses/RateLimited), and each POST lists the
+// IdempotencyKey parameter and documents 409. Prints every difference in
+// either direction; exits 1 if there is one.
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 
@@ -72,6 +76,43 @@ for (const [route, kind] of served) {
     const show = (list) => JSON.stringify(list.map((t) => (t === '' ? '{}' : t)));
     console.error(`parity: ${route} takes ${kind}: its security should be ${show(want)}, not ${show(got)}`);
     bad = true;
+  }
+}
+
+// A $ref'd object of the document, or the object itself.
+function resolve(obj) {
+  for (let i = 0; obj && obj.$ref && i < 10; i++) {
+    if (!obj.$ref.startsWith('#/')) return undefined;
+    obj = obj.$ref.slice(2).split('/').reduce((n, k) => n?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  }
+  return obj;
+}
+const RATELIMIT = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+for (const [route, kind] of served) {
+  const op = documented.get(route);
+  if (!op) continue;
+  if (kind !== 'public') {
+    const r429 = resolve(op.responses?.['429']);
+    const headers = Object.keys(r429?.headers ?? {}).map((h) => h.toLowerCase());
+    const missing = RATELIMIT.filter((h) => !headers.includes(h));
+    if (!r429) {
+      console.error(`parity: ${route} takes a key but documents no 429 (add '429': $ref: '#/components/responses/RateLimited')`);
+      bad = true;
+    } else if (missing.length) {
+      console.error(`parity: ${route}'s 429 does not document ${missing.join(', ')}`);
+      bad = true;
+    }
+  }
+  if (route.startsWith('POST ')) {
+    const params = (op.parameters ?? []).map(resolve);
+    if (!params.some((p) => p?.in === 'header' && p?.name === 'Idempotency-Key')) {
+      console.error(`parity: ${route} does not list the Idempotency-Key parameter (- $ref: '#/components/parameters/IdempotencyKey')`);
+      bad = true;
+    }
+    if (!op.responses?.['409']) {
+      console.error(`parity: ${route} documents no 409 (add '409': $ref: '#/components/responses/IdempotencyConflict')`);
+      bad = true;
+    }
   }
 }
 

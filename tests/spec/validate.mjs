@@ -33,6 +33,15 @@
 // One check per (operation, status) pair seen, passed when every answer of
 // the pair conforms; one more that the recording is there and reads, and
 // one that every response schema of the spec compiles.
+//
+// Rate limits and retries: an answer that carries RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset (every answer to a request whose
+// key was accepted) must be to an operation whose 429 response documents
+// those three headers, with values its schemas accept, and must carry all
+// three or none; an answer with Idempotent-Replayed must be to an operation
+// that lists the IdempotencyKey parameter, which documents the header. A
+// problem's code may also be named by the operation's parameters (the
+// Idempotency-Key's 409s).
 // Operations no answer reached are listed for information only. Ends with
 // "N passed, N failed"; exits 1 on any failure.
 import { readFileSync } from 'node:fs';
@@ -296,6 +305,65 @@ function checkHeaders(rec, resp, respPtr) {
   return problems;
 }
 
+// The RateLimit-* headers of an answer: documented by the operation's 429
+// response, all three together, each within its schema.
+const RATELIMIT_HEADERS = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'];
+function checkRateLimit(rec, opKey) {
+  const problems = [];
+  const came = RATELIMIT_HEADERS.filter((h) => rec.headers?.[h] !== undefined);
+  if (came.length === 0) return problems;
+  if (came.length !== RATELIMIT_HEADERS.length)
+    problems.push(`RateLimit headers ${came.join(', ')} came without the others`);
+  const entry = opKey && operations.get(opKey);
+  const r429 = entry?.op?.responses?.['429'];
+  if (!r429) {
+    problems.push(`RateLimit headers on an answer of ${opKey ?? 'no operation'}, which documents no 429 (components/responses/RateLimited)`);
+    return problems;
+  }
+  let resp, ptr;
+  try {
+    [resp, ptr] = deref(r429, `${entry.ptr}/responses/429`);
+  } catch (e) {
+    return [e.message];
+  }
+  const doc = new Map(Object.entries(resp?.headers ?? {}).map(([k, v]) => [k.toLowerCase(), [k, v]]));
+  for (const name of came) {
+    if (!doc.has(name)) {
+      problems.push(`header ${name} came; ${opKey}'s 429 response does not document it`);
+      continue;
+    }
+    const [key, h] = doc.get(name);
+    const [obj, hptr] = deref(h, `${ptr}/headers/${escapePointer(key)}`);
+    if (obj?.schema === undefined) continue;
+    const v = validatorAt(`${hptr}/schema`);
+    const value = rec.headers[name];
+    const typed = /^-?[0-9]+$/.test(value) ? Number(value) : value;
+    if (v instanceof Error) problems.push(`the schema of header ${name} does not compile: ${v.message}`);
+    else if (!v(typed)) problems.push(`header ${name}: ${JSON.stringify(value)} ${v.errors.map((e) => e.message).join(', ')}`);
+  }
+  return problems;
+}
+
+// The parameters of an operation, $refs resolved.
+function parametersOf(opKey) {
+  const entry = opKey && operations.get(opKey);
+  return (entry?.op?.parameters ?? []).map((p, i) => {
+    try {
+      return deref(p, `${entry.ptr}/parameters/${i}`)[0];
+    } catch {
+      return null;
+    }
+  }).filter(Boolean);
+}
+
+function checkReplayed(rec, opKey) {
+  const value = rec.headers?.['idempotent-replayed'];
+  if (value === undefined) return [];
+  if (!parametersOf(opKey).some((p) => p.in === 'header' && p.name?.toLowerCase() === 'idempotency-key'))
+    return [`Idempotent-Replayed on an answer of ${opKey ?? 'no operation'}, which takes no Idempotency-Key`];
+  return value === 'true' ? [] : [`Idempotent-Replayed: ${JSON.stringify(value)} (only "true" is documented)`];
+}
+
 // Checks one answer against the response object at ptr; returns problems.
 function checkAgainst(rec, respPtr) {
   const problems = [];
@@ -397,10 +465,13 @@ for (const rec of records) {
   // A problem's code must be named (`code`, or an example's "code") by the
   // response documented for its status, or by the operation's description:
   // the spec lists every code an operation answers.
+  if (opKey && operations.has(opKey)) problems.push(...checkRateLimit(rec, opKey), ...checkReplayed(rec, opKey));
+  else if (RATELIMIT_HEADERS.some((h) => rec.headers?.[h] !== undefined) || rec.headers?.['idempotent-replayed'] !== undefined)
+    problems.push('RateLimit or Idempotent-Replayed headers on an answer outside every operation');
   if (respPtr && typeof rec.body?.code === 'string' && mediaOf(rec.content_type) === 'application/problem+json') {
     const [resp] = deref(atPointer(respPtr), respPtr);
     const op = opKey && operations.get(opKey)?.op;
-    const text = JSON.stringify([resp, op?.description ?? '']);
+    const text = JSON.stringify([resp, op?.description ?? '', parametersOf(opKey)]);
     if (!text.includes('`' + rec.body.code + '`') && !text.includes(`"code":"${rec.body.code}"`))
       problems.push(`code ${rec.body.code} is named neither by the documented ${rec.status} response nor by the operation`);
   }

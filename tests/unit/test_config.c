@@ -55,7 +55,7 @@ static const char *const NUMERIC_VARS[] = {
     "LICD_TEMP_LICENSE_TTL", "LICD_KEY_TTL", "LICD_TOKEN_TTL", "LICD_RENEW_WINDOW",
     "LICD_LEASE_TTL", "LICD_THREADS", "LICD_BODY_LIMIT", "LICD_CONNECTION_TIMEOUT",
     "LICD_PER_IP_CONNECTIONS", "LICD_ACCESS_LOG", "LICD_UPDATE_PASSWORD_RETENTION",
-    "LICD_MAINTENANCE_INTERVAL",
+    "LICD_MAINTENANCE_INTERVAL", "LICD_RATE_LIMIT", "LICD_IDEMPOTENCY_TTL",
 };
 #define NNUMERIC (sizeof NUMERIC_VARS / sizeof NUMERIC_VARS[0])
 
@@ -76,6 +76,8 @@ Test(config, defaults)
     cr_assert_eq(cfg.lease_ttl, 120);
     cr_assert_eq(cfg.upw_retention, 180 * DAY);
     cr_assert_eq(cfg.maintenance_interval, 3600);
+    cr_assert_eq(cfg.rate_limit, 1000);
+    cr_assert_eq(cfg.idempotency_ttl, DAY);
     cr_assert_eq(cfg.body_limit, (size_t)1 << 20);
     cr_assert_eq(cfg.conn_timeout, 30);
     cr_assert_eq(cfg.per_ip_limit, 256);
@@ -164,7 +166,7 @@ Test(config, zero_only_where_allowed)
     static const char *const no_zero[] = {
         "LICD_TEMP_LICENSE_TTL", "LICD_KEY_TTL",     "LICD_TOKEN_TTL",          "LICD_LEASE_TTL",
         "LICD_THREADS",          "LICD_BODY_LIMIT",  "LICD_CONNECTION_TIMEOUT", "LICD_PER_IP_CONNECTIONS",
-        "LICD_UPDATE_PASSWORD_RETENTION", "LICD_MAINTENANCE_INTERVAL",
+        "LICD_UPDATE_PASSWORD_RETENTION", "LICD_MAINTENANCE_INTERVAL", "LICD_IDEMPOTENCY_TTL",
     };
     licd_config cfg;
     char err[256];
@@ -177,6 +179,9 @@ Test(config, zero_only_where_allowed)
     cr_assert_eq(cfg.access_log, 0);
     /* "-0" is not a plain number either. */
     expect_refused("LICD_RENEW_WINDOW", "-0");
+    /* A rate limit of 0 turns rate limiting off. */
+    cr_assert_eq(load1("LICD_RATE_LIMIT", "0", &cfg, err, sizeof err), LICD_OK, "%s", err);
+    cr_assert_eq(cfg.rate_limit, 0);
 }
 
 Test(config, ranges)
@@ -218,6 +223,18 @@ Test(config, ranges)
     cr_assert_eq(load1("LICD_MAINTENANCE_INTERVAL", "86400", &cfg, err, sizeof err), LICD_OK);
     cr_assert_eq(cfg.maintenance_interval, DAY);
     expect_refused("LICD_MAINTENANCE_INTERVAL", "86401");
+
+    /* Any whole number of requests a second up to 10^9. */
+    cr_assert_eq(load1("LICD_RATE_LIMIT", "1000000000", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.rate_limit, 1000000000L);
+    cr_assert_eq(load1("LICD_RATE_LIMIT", "1", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.rate_limit, 1);
+    expect_refused("LICD_RATE_LIMIT", "1000000001");
+    expect_refused("LICD_IDEMPOTENCY_TTL", "59");
+    cr_assert_eq(load1("LICD_IDEMPOTENCY_TTL", "60", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.idempotency_ttl, 60);
+    snprintf(over, sizeof over, "%ld", 30 * DAY + 1);
+    expect_refused("LICD_IDEMPOTENCY_TTL", over);
 }
 
 Test(config, message_shows_the_value_and_the_range)

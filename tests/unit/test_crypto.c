@@ -23,6 +23,7 @@
 #include "crypto/digest.h"
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
+#include "crypto/seal.h"
 #include "fill.h"
 #include "util/base64.h"
 #include "util/error.h"
@@ -84,6 +85,7 @@ static void remove_tmpdir(void)
 
 TestSuite(keys, .init = make_tmpdir, .fini = remove_tmpdir);
 TestSuite(jwt, .init = make_tmpdir, .fini = remove_tmpdir);
+TestSuite(seal, .init = make_tmpdir, .fini = remove_tmpdir);
 
 /* ---- helpers ---- */
 
@@ -1177,4 +1179,69 @@ Test(jwt, concurrent_sign_and_verify)
         cr_assert_eq(args[i].failures, 0);
     }
     crypto_keyring_free(k.ring);
+}
+
+/* ---- sealing (crypto/seal.h) ---- */
+
+/* The sealing key of a fresh signing key (the ring is returned to free). */
+static crypto_keyring *seal_ring(const char *name, unsigned char key[CRYPTO_SEAL_KEY_LEN])
+{
+    char path[128];
+    crypto_keyring *ring;
+    new_key(path, sizeof path, name);
+    ring = load_ok(path, NULL);
+    cr_assert_eq(crypto_seal_key(crypto_keyring_signing_key(ring), "test v1", key), LICD_OK);
+    return ring;
+}
+
+Test(seal, round_trip_bound_to_its_key_and_aad)
+{
+    unsigned char k1[CRYPTO_SEAL_KEY_LEN], k1b[CRYPTO_SEAL_KEY_LEN], k2[CRYPTO_SEAL_KEY_LEN],
+        other[CRYPTO_SEAL_KEY_LEN], *sealed = NULL, *sealed2 = NULL;
+    static const char secret[] = "{\"customer_key\":\"lc_0123456789abcdef\"}";
+    crypto_keyring *r1 = seal_ring("a.pem", k1), *r2 = seal_ring("b.pem", k2);
+    size_t n = 0, n2 = 0, len = 0;
+    char *plain = NULL;
+
+    /* The same key and purpose derive the same sealing key; another purpose or key, another. */
+    cr_assert_eq(crypto_seal_key(crypto_keyring_signing_key(r1), "test v1", k1b), LICD_OK);
+    cr_assert_eq(memcmp(k1, k1b, sizeof k1), 0);
+    cr_assert_eq(crypto_seal_key(crypto_keyring_signing_key(r1), "test v2", other), LICD_OK);
+    cr_assert_neq(memcmp(k1, other, sizeof k1), 0);
+    cr_assert_neq(memcmp(k1, k2, sizeof k1), 0);
+
+    cr_assert_eq(crypto_seal(k1, "scope\nkey", 9, secret, strlen(secret), &sealed, &n), LICD_OK);
+    cr_assert_eq(n, strlen(secret) + CRYPTO_SEAL_OVERHEAD);
+    cr_assert_null(memmem(sealed, n, "lc_0123", 7), "the secret is in clear");
+    /* A random nonce: sealing twice gives two texts. */
+    cr_assert_eq(crypto_seal(k1, "scope\nkey", 9, secret, strlen(secret), &sealed2, &n2), LICD_OK);
+    cr_assert_neq(memcmp(sealed, sealed2, n), 0);
+    free(sealed2);
+
+    cr_assert_eq(crypto_open(k1, "scope\nkey", 9, sealed, n, &plain, &len), LICD_OK);
+    cr_assert_eq(len, strlen(secret));
+    cr_assert_str_eq(plain, secret);
+    free(plain);
+    /* Another key, another aad, a flipped bit, a short text: refused. */
+    cr_assert_eq(crypto_open(k2, "scope\nkey", 9, sealed, n, &plain, &len), LICD_ERR_TOKEN_INVALID);
+    cr_assert_eq(crypto_open(k1, "scope\nkeY", 9, sealed, n, &plain, &len), LICD_ERR_TOKEN_INVALID);
+    sealed[3] ^= 1;
+    cr_assert_eq(crypto_open(k1, "scope\nkey", 9, sealed, n, &plain, &len), LICD_ERR_TOKEN_INVALID);
+    sealed[3] ^= 1;
+    sealed[n - 1] ^= 0x80;
+    cr_assert_eq(crypto_open(k1, "scope\nkey", 9, sealed, n, &plain, &len), LICD_ERR_TOKEN_INVALID);
+    cr_assert_eq(crypto_open(k1, "scope\nkey", 9, sealed, 27, &plain, &len), LICD_ERR_TOKEN_INVALID);
+    cr_assert_null(plain);
+    free(sealed);
+
+    /* An empty text seals and opens too (a 204's empty body). */
+    cr_assert_eq(crypto_seal(k1, NULL, 0, "", 0, &sealed, &n), LICD_OK);
+    cr_assert_eq(n, CRYPTO_SEAL_OVERHEAD);
+    cr_assert_eq(crypto_open(k1, NULL, 0, sealed, n, &plain, &len), LICD_OK);
+    cr_assert_eq(len, 0);
+    cr_assert_str_eq(plain, "");
+    free(plain);
+    free(sealed);
+    crypto_keyring_free(r1);
+    crypto_keyring_free(r2);
 }
