@@ -52,10 +52,11 @@ int licd_client_escape(const char *s, char **out)
 /* The vendor call behind both public ones: *json gets the parsed answer,
  * or NULL for 204 No Content (a DELETE), and *text (when not NULL) its text
  * (NULL alike). */
-static int vendor_send(licd_client *c, const char *method, const char *path, const char *body,
-                       cJSON **json, char **text)
+static int vendor_send_as(licd_client *c, const char *method, const char *path,
+                          const char *content_type, const char *body, size_t len, cJSON **json,
+                          char **text)
 {
-    struct client_call call = {method, path, body, body ? strlen(body) : 0, NULL,
+    struct client_call call = {method, path, body, body ? len : 0, content_type,
                                "Bearer", c->vendor_key, "vendor key"};
     char *raw = NULL;
     int rc;
@@ -83,6 +84,35 @@ static int vendor_send(licd_client *c, const char *method, const char *path, con
     else
         free(raw);
     return LICD_CLIENT_OK;
+}
+
+static int vendor_send(licd_client *c, const char *method, const char *path, const char *body,
+                       cJSON **json, char **text)
+{
+    return vendor_send_as(c, method, path, NULL, body, body ? strlen(body) : 0, json, text);
+}
+
+int licd_client_vendor_upload(licd_client *c, const char *method, const char *path,
+                              const char *content_type, const char *body, size_t len,
+                              char **answer)
+{
+    cJSON *json = NULL;
+    char *text = NULL;
+    int rc;
+
+    if (!c || !content_type || !body)
+        return LICD_CLIENT_ERR_ARGS;
+    client_clear_error(c);
+    if (answer)
+        *answer = NULL;
+    rc = vendor_send_as(c, method, path, content_type, body, len, &json, &text);
+    if (rc == LICD_CLIENT_OK && answer) {
+        *answer = text;
+        text = NULL;
+    }
+    cJSON_Delete(json);
+    free(text);
+    return rc;
 }
 
 /* A 204 answer has no body (*answer NULL); any other 2xx is a JSON object. */

@@ -26,7 +26,7 @@ enum {
     O_LINK_TYPE, O_TYPE, O_QUANTITY, O_STATE, O_ACTION, O_LICENSE, O_PASSWORD_STDIN,
     O_FEATURES, O_REQUIRE_CHALLENGE, O_PACK_ID, O_BEGIN_SERIAL, O_EXPIRES, O_PLATFORM, O_ATTRIBUTES,
     O_CLIENT, O_PACK, O_MAX_MACHINES, O_LINK_VALUE, O_LIMITS, O_FROM, O_TO, O_GRACE,
-    O_CONTAINER_QUOTA, O_ON_OVER_LIMIT,
+    O_CONTAINER_QUOTA, O_ON_OVER_LIMIT, O_MAX_BORROW, O_SITE, O_FILE,
     O_LICENSE_FILE, O_GZIP, O_STDIN, /* report-usage */
     O_URL, O_VENDOR_KEY, O_JSON, O_HELP,
     O_COUNT
@@ -60,6 +60,9 @@ static const struct {
     [O_PLATFORM] = {"platform", "P", "windows, non_windows, legacy, direct_connect or any"},
     [O_ATTRIBUTES] = {"attributes", "JSON", "attributes object, e.g. '{\"limits\":{\"cpu\":4}}'"},
     [O_ON_OVER_LIMIT] = {"on-over-limit", "M", "usage over a limit: refuse (default) or report"},
+    [O_MAX_BORROW] = {"max-borrow-s", "N", "longest borrow of a seat in seconds (0: none)"},
+    [O_SITE] = {"site", "S", "site server id (its LICD_SITE_ID)"},
+    [O_FILE] = {"file", "FILE", "the file to send (site keys: licd jwks; report: licd export-usage)"},
     [O_CLIENT] = {"client", "ID", "client id"},
     [O_PACK] = {"pack", "ID", "pack id"},
     [O_USERNAME] = {"username", "U", "user name"},
@@ -96,6 +99,8 @@ struct request {
     char *path;
     char *body;  /* JSON text or NULL */
     int list;    /* follow "next" cursors */
+    const char *content_type; /* of a body that is not JSON (body_len bytes), else NULL */
+    size_t body_len;
     int secret;  /* the body holds a password: wiped after use */
 };
 
@@ -355,7 +360,7 @@ static int pack_create(const struct admin *a, struct request *rq)
                 {O_TYPE, "type", K_STRING}, {O_QUANTITY, "quantity", K_NUMBER},
                 {O_BEGIN_SERIAL, "begin_serial", K_NUMBER}, {O_EXPIRES, "expires", K_STRING},
                 {O_PLATFORM, "platform", K_STRING}, {O_ATTRIBUTES, "attributes", K_OBJECT},
-                {O_ON_OVER_LIMIT, "on_over_limit", K_STRING});
+                {O_ON_OVER_LIMIT, "on_over_limit", K_STRING}, {O_MAX_BORROW, "max_borrow_s", K_NUMBER});
 }
 
 static int pack_show(const struct admin *a, struct request *rq)
@@ -378,7 +383,79 @@ static int pack_update(const struct admin *a, struct request *rq)
 {
     return request(rq, "PATCH", path2("/v1/packs/", a->arg, "", NULL), 0) ||
            BODY(a, rq, cJSON_CreateObject(), {O_QUANTITY, "quantity", K_NUMBER},
-                {O_EXPIRES, "expires", K_TIME_OR_NEVER}, {O_ON_OVER_LIMIT, "on_over_limit", K_STRING});
+                {O_EXPIRES, "expires", K_TIME_OR_NEVER}, {O_ON_OVER_LIMIT, "on_over_limit", K_STRING},
+                {O_MAX_BORROW, "max_borrow_s", K_NUMBER});
+}
+
+static int pack_allocate(const struct admin *a, struct request *rq)
+{
+    return post(rq, path2("/v1/packs/", a->arg, "/allocations", NULL)) ||
+           BODY(a, rq, cJSON_CreateObject(), {O_SITE, "site_id", K_STRING},
+                {O_QUANTITY, "quantity", K_NUMBER});
+}
+
+static int site_show(const struct admin *a, struct request *rq)
+{
+    return request(rq, "GET", path2("/v1/sites/", a->arg, "", NULL), 0);
+}
+
+/* The whole file, NUL-terminated (its length in *len); NULL after complaining. */
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t n = 0;
+    if (f && (buf = malloc((1u << 20) + 1)))
+        n = fread(buf, 1, 1u << 20, f);
+    if (!f || !buf || ferror(f) || !feof(f)) {
+        complain("cannot read %s (at most 1 MiB)", path);
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[n] = '\0';
+        *len = n;
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static int site_keys(const struct admin *a, struct request *rq)
+{
+    size_t len = 0;
+    char *text = read_file(a->v[O_FILE], &len);
+    cJSON *jwks = text ? cJSON_Parse(text) : NULL, *body = cJSON_CreateObject();
+    int bad;
+    free(text);
+    if (!jwks || !cJSON_IsObject(jwks)) {
+        complain("%s is not a JWKS (the JSON object licd jwks prints)", a->v[O_FILE]);
+        cJSON_Delete(jwks);
+        cJSON_Delete(body);
+        return 1;
+    }
+    cJSON_AddItemToObject(body, "jwks", jwks);
+    bad = request(rq, "PUT", path2("/v1/sites/", a->arg, "", NULL), 0);
+    if (!bad && !(text = cJSON_PrintUnformatted(body))) {
+        complain("out of memory");
+        bad = 1;
+    }
+    if (!bad && !(rq->body = strdup(text))) {
+        complain("out of memory");
+        bad = 1;
+    }
+    cJSON_free(text);
+    cJSON_Delete(body);
+    return bad;
+}
+
+static int site_report(const struct admin *a, struct request *rq)
+{
+    if (post(rq, path2("/v1/sites/", a->arg, "/reports", NULL)))
+        return 1;
+    if (!(rq->body = read_file(a->v[O_FILE], &rq->body_len)))
+        return 1;
+    rq->content_type = "application/jose";
+    return 0;
 }
 
 static int assignments(const struct admin *a, struct request *rq)
@@ -593,7 +670,7 @@ static const struct admin_cmd admin_cmds[] = {
     {"pack create", NULL,
      BIT(O_CUSTOMER) | BIT(O_PRODUCT) | BIT(O_VERSION) | BIT(O_TYPE) | BIT(O_QUANTITY),
      BIT(O_PACK_ID) | BIT(O_BEGIN_SERIAL) | BIT(O_EXPIRES) | BIT(O_PLATFORM) | BIT(O_ATTRIBUTES) |
-         BIT(O_ON_OVER_LIMIT),
+         BIT(O_ON_OVER_LIMIT) | BIT(O_MAX_BORROW),
      "Installs a pack of licences for a customer. The same --pack-id again with the same\n"
      "fields shows the pack and adds nothing; with other fields it is refused (conflict:\n"
      "change a pack with pack update). Usage limits for report-usage go in the\n"
@@ -606,7 +683,24 @@ static const struct admin_cmd admin_cmds[] = {
      "Lists every pack of the vendor (all pages), optionally only a customer's or a\n"
      "product's, with the seats in use (assigned).",
      pack_list, "items", "pack_id,customer_id,product,version,type,quantity,assigned,expires", NULL},
-    {"pack update", "PACK_ID", 0, BIT(O_QUANTITY) | BIT(O_EXPIRES) | BIT(O_ON_OVER_LIMIT),
+    {"pack allocate", "PACK_ID", BIT(O_SITE) | BIT(O_QUANTITY), 0,
+     "Allocates --quantity seats of the pack to a site server (a change: a new\n"
+     "sequence). The answer's file is the signed allocation the site installs with\n"
+     "licd import FILE (--json, then its \"file\"); more than the free pool is\n"
+     "refused (not_enough_free_seats).",
+     pack_allocate, NULL, NULL, "the site had an allocation: changed, with a new sequence"},
+    {"site show", "SITE_ID", 0, 0,
+     "Shows a site server: its allocations and its last usage report.", site_show,
+     "allocations", "allocation_id,pack_id,quantity,sequence", NULL},
+    {"site keys", "SITE_ID", BIT(O_FILE), 0,
+     "Registers the public keys a site signs its usage reports with (the JWKS that\n"
+     "licd jwks prints on the site).",
+     site_keys, NULL, NULL, "the site's keys were replaced"},
+    {"site report", "SITE_ID", BIT(O_FILE), 0,
+     "Imports a site's usage report (the file licd export-usage wrote), in the order\n"
+     "of its chain: a replay or a gap is refused (report_out_of_order).",
+     site_report, NULL, NULL, NULL},
+    {"pack update", "PACK_ID", 0, BIT(O_QUANTITY) | BIT(O_EXPIRES) | BIT(O_ON_OVER_LIMIT) | BIT(O_MAX_BORROW),
      "Changes a pack: its quantity (never below the seats in use:\n"
      "quantity_below_assigned; a range into another pack's serials: serial_range_taken),\n"
      "its expiry (its licences' too; 'never' for none) or what get_key does once usage\n"
@@ -984,8 +1078,10 @@ int cmd_admin(int argc, char **argv)
     rc = EXIT_ERROR;
     if (a.cmd->build(&a, &rq) || connect_to(a.v[O_URL], 1, a.v[O_VENDOR_KEY], &c) != EXIT_VALID)
         goto out;
-    lc = rq.list ? licd_client_vendor_list(c, rq.path, &answer)
-                 : licd_client_vendor_call(c, rq.method, rq.path, rq.body, &answer);
+    lc = rq.list           ? licd_client_vendor_list(c, rq.path, &answer)
+         : rq.content_type ? licd_client_vendor_upload(c, rq.method, rq.path, rq.content_type,
+                                                       rq.body, rq.body_len, &answer)
+                           : licd_client_vendor_call(c, rq.method, rq.path, rq.body, &answer);
     if (lc != LICD_CLIENT_OK)
         rc = exit_for(c, lc);
     else if ((answer && !print_answer(a.cmd, answer, a.v[O_JSON] != NULL)) || fflush(stdout) != 0)

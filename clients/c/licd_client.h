@@ -274,6 +274,12 @@ int licd_client_set_vendor_key(licd_client *c, const char *vendor_key);
  * endpoints: api-spec/openapi.yaml is their reference. */
 int licd_client_vendor_call(licd_client *c, const char *method, const char *path, const char *body,
                             char **answer);
+/* licd_client_vendor_call with a body of another type (len bytes sent as
+ * they are, content_type e.g. "application/jose" for a site's usage report
+ * to POST /v1/sites/{site_id}/reports); the answer as there. */
+int licd_client_vendor_upload(licd_client *c, const char *method, const char *path,
+                              const char *content_type, const char *body, size_t len,
+                              char **answer);
 /* GET of a list endpoint (path may carry filters and limit=), following its
  * "next" cursors to the end: *answer gets {"items":[every item, in order],
  * "next":null}. A page that is not {"items":[...],"next":string|null}, or a

@@ -14,7 +14,8 @@ tag=$(date +%s)
 product="hooked-$tag" pack="PH-$tag"
 tmp=$(mktemp -d)
 receiver=""
-trap '[ -n "$receiver" ] && kill "$receiver" 2>/dev/null; rm -rf "$tmp"' EXIT
+# The receiver (and its listener) stop with the session, whatever happens.
+trap '[ -n "$receiver" ] && kill "$receiver" 2>/dev/null && wait "$receiver"; rm -rf "$tmp"' EXIT
 
 # A free local port for the receiver.
 for _ in $(seq 1 50); do

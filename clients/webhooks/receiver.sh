@@ -62,5 +62,10 @@ command -v socat >/dev/null || { echo "$0: needs socat (apt-get install socat)" 
 RECEIVER_LOG=${2:-/dev/stdout}
 RECEIVER_STATE=$(mktemp -d)
 export WEBHOOK_SECRET RECEIVER_LOG RECEIVER_STATE
-trap 'rm -rf "$RECEIVER_STATE"' EXIT
-socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "EXEC:$(cd "$(dirname "$0")" && pwd)/$(basename "$0") --handle"
+socat "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" \
+  "EXEC:$(cd "$(dirname "$0")" && pwd)/$(basename "$0") --handle" &
+listener=$!
+# Stopped (SIGTERM, Ctrl-C) or not, the listener goes with this script.
+trap 'kill "$listener" 2>/dev/null; rm -rf "$RECEIVER_STATE"' EXIT
+trap 'exit 0' TERM INT HUP
+wait "$listener"

@@ -10,10 +10,7 @@ static const char *console_dir(void)
     return dir && *dir ? dir : NULL;
 }
 
-int api_console_redirect(http_request *req)
-{
-    return http_static_redirect(req, "/console/");
-}
+int api_console_redirect(http_request *req) { return http_static_redirect(req, "/console/"); }
 
 static int serve(http_request *req, const char *name)
 {
@@ -24,12 +21,6 @@ static int serve(http_request *req, const char *name)
     return http_static_serve(req, dir, name);
 }
 
-int api_console_index(http_request *req)
-{
-    return serve(req, "index.html");
-}
+int api_console_index(http_request *req) { return serve(req, "index.html"); }
 
-int api_console_file(http_request *req)
-{
-    return serve(req, http_param(req, "file"));
-}
+int api_console_file(http_request *req) { return serve(req, http_param(req, "file")); }

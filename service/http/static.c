@@ -16,9 +16,9 @@
 #include "http/response.h"
 
 /* No inline script or style, nothing from elsewhere, never in a frame. */
-#define STATIC_CSP                                                                      \
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "        \
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "     \
+#define STATIC_CSP                                                                 \
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "    \
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; " \
     "frame-ancestors 'none'"
 
 #define STATIC_NAME_MAX 128
@@ -89,8 +89,8 @@ static int etag_listed(const char *header, const char *etag)
             return 1;
         if (strncmp(p, "W/", 2) == 0)
             p += 2;
-        if (strncmp(p, etag, elen) == 0 && (p[elen] == '\0' || p[elen] == ',' ||
-                                            p[elen] == ' ' || p[elen] == '\t'))
+        if (strncmp(p, etag, elen) == 0 &&
+            (p[elen] == '\0' || p[elen] == ',' || p[elen] == ' ' || p[elen] == '\t'))
             return 1;
         p += strcspn(p, ",");
     }

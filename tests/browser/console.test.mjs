@@ -205,7 +205,7 @@ async function main() {
   await page.locator('#problem.notice').waitFor();
   const after = await call('POST', '/v1/get_key', { bearer: facts.ckey, body: { product: facts.product, client_id: 'host-3' } });
   check('licences: Deactivate returns the seat; the client\'s next get_key takes a new licence',
-    (await page.locator('#view td[data-label=State]', { hasText: 'deactivated' }).count()) === 1 &&
+    (await page.locator('#view tbody tr', { hasText: facts.pack }).locator('td[data-label=State]').textContent()).trim() === 'deactivated' &&
     after.status === 201 && after.json.license_id !== oldId, `${oldId} -> ${after.status} ${after.json?.license_id}`);
 
   // customers and products
@@ -281,8 +281,31 @@ async function main() {
   await go('#/audit', '#view tbody tr');
   check('audit: the page\'s own actions are in the log', (await page.locator('#view tbody tr', { hasText: 'block' }).count()) >= 1);
   await shot('audit');
-  await go('#/webhooks');
+  // webhooks: one made in the page, its failing deliveries shown, deleted
+  await go('#/webhooks', '#view details.create');
+  await page.locator('#view details.create summary').click();
+  const hookUrl = `http://127.0.0.1:9/licd-${tag}`; // the discard port: nobody answers
+  await page.locator('#view details.create input[name=url]').fill(hookUrl);
+  await page.locator('#view details.create button[type=submit]').click();
+  await page.locator('#problem.notice .key').waitFor();
+  const whsec = (await page.locator('#problem .key').textContent()).trim();
+  check('webhooks: a new webhook\'s signing secret is shown once', /^whsec_[0-9a-f]{64}$/.test(whsec), whsec);
+  await call('POST', '/v1/get_key', { bearer: facts.ckey, body: { product: facts.product, client_id: 'host-4' } });
+  let failures = '0';
+  for (let i = 0; i < 40 && failures === '0'; i++) {
+    await page.waitForTimeout(250);
+    await go('#/webhooks?again=' + i, `tr:has-text("${hookUrl}")`);
+    failures = (await page.locator(`#view tr:has-text("${hookUrl}") td[data-label="Failures in a row"]`).textContent()).trim();
+  }
+  const hookRow = await page.locator(`#view tr:has-text("${hookUrl}")`).textContent();
+  check('webhooks: the delivery state shows the failed attempts', Number(failures) >= 1 && /no answer|HTTP/.test(hookRow), hookRow);
+  check('webhooks: events are listed', (await page.locator('#view .table').nth(1).locator('tbody tr').count()) >= 1);
   await shot('webhooks');
+  await page.locator(`#view tr:has-text("${hookUrl}") button:has-text("Delete")`).click();
+  await page.locator('#problem.notice').waitFor();
+  const hooksLeft = await must('GET', '/v1/webhooks?limit=500', V, 200);
+  check('webhooks: Delete removes it', !hooksLeft.items.some((w) => w.url === hookUrl) &&
+    (await page.locator(`#view tr:has-text("${hookUrl}")`).count()) === 0);
 
   // a narrow window: the menu folds, rows become cards, nothing overflows sideways
   await page.setViewportSize({ width: 375, height: 800 });

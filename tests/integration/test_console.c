@@ -30,6 +30,19 @@ static void put(const char *path, const char *text)
     fclose(f);
 }
 
+/* The licd a test started, stopped by stop() or, when an assertion ends
+ * the test early, by the suite's fini (no licd outlives its test). */
+static int running_pid = -1;
+
+static void stop_leftover(void)
+{
+    if (running_pid > 0)
+        it_stop_licd(running_pid);
+    running_pid = -1;
+}
+
+TestSuite(console, .fini = stop_leftover, .timeout = 60);
+
 static void start(console_licd *c, const char *console_dir_setting)
 {
     char setting[700], log[700];
@@ -58,13 +71,14 @@ static void start(console_licd *c, const char *console_dir_setting)
     c->port = it_free_port();
     {
         const char *env[] = {setting, NULL};
-        c->pid = it_start_licd(env, log, c->port);
+        c->pid = running_pid = it_start_licd(env, log, c->port);
     }
     it_use_url(it_fmt("http://127.0.0.1:%d", c->port));
 }
 
 static void stop(console_licd *c)
 {
+    running_pid = -1;
     cr_assert_eq(it_stop_licd(c->pid), 0);
     it_rmdir(c->dir);
 }
@@ -140,7 +154,7 @@ static void expect_404(const char *path)
     it_response_free(&r);
 }
 
-Test(console, serves_files_with_their_types_and_security_headers, .timeout = 60)
+Test(console, serves_files_with_their_types_and_security_headers)
 {
     console_licd c;
     char v[512];
@@ -202,7 +216,7 @@ Test(console, serves_files_with_their_types_and_security_headers, .timeout = 60)
     stop(&c);
 }
 
-Test(console, etag_answers_304_until_the_file_changes, .timeout = 60)
+Test(console, etag_answers_304_until_the_file_changes)
 {
     console_licd c;
     char etag[256], again[256], inm[400];
@@ -243,36 +257,45 @@ Test(console, etag_answers_304_until_the_file_changes, .timeout = 60)
     stop(&c);
 }
 
-Test(console, what_is_not_a_served_file_is_404, .timeout = 60)
+Test(console, what_is_not_a_served_file_is_404)
 {
     console_licd c;
     start(&c, NULL);
     expect_404("/console/missing.js");
-    expect_404("/console/data.bin");    /* a type it does not serve */
-    expect_404("/console/README");      /* no extension */
-    expect_404("/console/.hidden.js");  /* hidden files */
-    expect_404("/console/sub.js");      /* a folder */
+    expect_404("/console/data.bin");   /* a type it does not serve */
+    expect_404("/console/README");     /* no extension */
+    expect_404("/console/.hidden.js"); /* hidden files */
+    expect_404("/console/sub.js");     /* a folder */
     expect_404("/console/sub.js/inner.js");
-    expect_404("/console/pipe.js");     /* a FIFO: refused, not waited on */
-    expect_404("/console/link.txt");    /* symbolic links, wherever they point */
+    expect_404("/console/pipe.js");  /* a FIFO: refused, not waited on */
+    expect_404("/console/link.txt"); /* symbolic links, wherever they point */
     expect_404("/console/alias.js");
     expect_404("/console/etc.js");
-    expect_404("/console/a%20b.js");    /* names outside A-Z a-z 0-9 . _ - */
+    expect_404("/console/a%20b.js"); /* names outside A-Z a-z 0-9 . _ - */
     stop(&c);
 }
 
-Test(console, traversal_is_refused_however_it_is_spelt, .timeout = 60)
+Test(console, traversal_is_refused_however_it_is_spelt)
 {
     static const char *const targets[] = {
-        "/console/../secret.txt",       "/console/..",
-        "/console/%2e%2e/secret.txt",   "/console/%2E%2E/secret.txt",
-        "/console/%2e%2e",              "/console/..%2fsecret.txt",
-        "/console/..%2Fsecret.txt",     "/console/%2e%2e%2fsecret.txt",
-        "/console/..%5csecret.txt",     "/console/..\\secret.txt",
-        "/console//secret.txt",         "/console/%2fetc%2fpasswd",
-        "/console/.%2e/secret.txt",     "/console/%252e%252e%252fsecret.txt",
-        "/console/secret.txt%00.js",    "/console/link.txt",
-        "/console/./index.html",        "/console/%2e/index.html",
+        "/console/../secret.txt",
+        "/console/..",
+        "/console/%2e%2e/secret.txt",
+        "/console/%2E%2E/secret.txt",
+        "/console/%2e%2e",
+        "/console/..%2fsecret.txt",
+        "/console/..%2Fsecret.txt",
+        "/console/%2e%2e%2fsecret.txt",
+        "/console/..%5csecret.txt",
+        "/console/..\\secret.txt",
+        "/console//secret.txt",
+        "/console/%2fetc%2fpasswd",
+        "/console/.%2e/secret.txt",
+        "/console/%252e%252e%252fsecret.txt",
+        "/console/secret.txt%00.js",
+        "/console/link.txt",
+        "/console/./index.html",
+        "/console/%2e/index.html",
         "/console/../../../../etc/passwd",
     };
     console_licd c;
@@ -294,7 +317,7 @@ Test(console, traversal_is_refused_however_it_is_spelt, .timeout = 60)
     stop(&c);
 }
 
-Test(console, an_empty_or_missing_folder_serves_nothing, .timeout = 60)
+Test(console, an_empty_or_missing_folder_serves_nothing)
 {
     console_licd c;
     start(&c, "");

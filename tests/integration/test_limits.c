@@ -234,6 +234,54 @@ Test(rate_limits, group_key_activations, .timeout = 120)
     stop_node(&n);
 }
 
+/* Session-token renewals (the token is in the body) are limited per user
+ * and machine. */
+Test(rate_limits, session_token_renewals, .timeout = 120)
+{
+    struct node n;
+    it_response r;
+    char *v, cid[40], ckey[80], tok[4096];
+    int limited = 0;
+
+    start_node(&n, "5");
+    v = it_new_vendor("Renewal limits");
+    it_new_customer(v, "Desk", cid, ckey);
+    it_created("/v1/products", v, "{\"code\":\"app\",\"name\":\"App\",\"version\":\"1\"}");
+    it_created("/v1/users", v,
+               "{\"customer_id\":\"%s\",\"username\":\"ann\",\"password\":\"pw-ann-secret\"}",
+               cid);
+    it_json("PUT", it_fmt("/v1/users/ann/entitlements/app?customer_id=%s", cid), v,
+            "{\"state\":\"valid\"}", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    it_postf("/v1/tokens", ckey, &r,
+             "{\"username\":\"ann\",\"password\":\"pw-ann-secret\",\"machine_id\":\"m1\","
+             "\"products\":[\"app\"]}");
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+    for (int i = 0; i < 60 && !limited; i++) {
+        it_postf("/v1/tokens/renew", NULL, &r, "{\"token\":\"%s\",\"machine_id\":\"m1\"}", tok);
+        assert_ratelimit_headers(&r);
+        if (r.status == 429) {
+            it_assert_problem(&r, 429, "rate_limited");
+            limited = 1;
+        } else {
+            cr_assert(r.status == 200 || r.status == 201, "%s", r.body);
+            snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+        }
+        it_response_free(&r);
+    }
+    cr_assert(limited, "60 renewals of one session token were never limited");
+    /* A refused renewal (another machine) is not limited: its token is not this one's. */
+    it_postf("/v1/tokens/renew", NULL, &r, "{\"token\":\"%s\",\"machine_id\":\"m2\"}", tok);
+    it_assert_problem(&r, 401, "renewal_refused");
+    cr_assert_str_eq(r.ratelimit_limit, "");
+    it_response_free(&r);
+    free(v);
+    stop_node(&n);
+}
+
 /* ---- Idempotency-Key ---- */
 
 /* POST path with key's bearer, an Idempotency-Key (NULL: none) and body. */
