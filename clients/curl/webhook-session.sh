@@ -19,7 +19,7 @@ trap '[ -n "$receiver" ] && kill "$receiver" 2>/dev/null && wait "$receiver"; rm
 
 # A free local port for the receiver.
 for _ in $(seq 1 50); do
-  port=$((20000 + RANDOM % 40000))
+  port=$((10000 + RANDOM % 22000)) # below the ephemeral ports (32768-)
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 done
 
