@@ -249,8 +249,8 @@ static int cmd_serve(void)
         log_line("warn", "the database is not reachable yet; requests that need it answer 503",
                  NULL);
     /* Started after the signal mask, so the stop signals reach only sigwait. */
-    if (store_maintenance_start(cfg.maintenance_interval, cfg.upw_retention,
-                                cfg.event_retention, &maintenance) != LICD_OK)
+    if (store_maintenance_start(cfg.maintenance_interval, cfg.upw_retention, cfg.event_retention,
+                                &maintenance) != LICD_OK)
         log_line("warn", "cannot start the maintenance thread; old update passwords stay", NULL);
     wc = (webhook_delivery_config){.threads = (int)cfg.webhook_threads,
                                    .backoff_max = cfg.webhook_backoff_max,

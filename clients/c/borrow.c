@@ -22,13 +22,17 @@ static int take_borrowed(licd_client *c, const cJSON *answer, const char *produc
     int rc;
 
     if (!cJSON_IsString(jwt) || !cJSON_IsString(id))
-        return client_fail(c, LICD_CLIENT_ERR_PROTOCOL, "licd's borrow answer lacks license or lease_id");
+        return client_fail(c, LICD_CLIENT_ERR_PROTOCOL,
+                           "licd's borrow answer lacks license or lease_id");
     rc = licd_client_verify_license(c, jwt->valuestring, time(NULL), &l);
-    if (rc == LICD_CLIENT_ERR_UNKNOWN_KEY && (rc = licd_client_fetch_jwks(c, NULL)) == LICD_CLIENT_OK)
+    if (rc == LICD_CLIENT_ERR_UNKNOWN_KEY &&
+        (rc = licd_client_fetch_jwks(c, NULL)) == LICD_CLIENT_OK)
         rc = licd_client_verify_license(c, jwt->valuestring, time(NULL), &l);
-    if (rc == LICD_CLIENT_OK && (!l.borrowed || strcmp(l.license_id, id->valuestring) != 0 ||
-                                 strcmp(l.client_id, client_id) != 0 || strcmp(l.product, product) != 0))
-        rc = client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN, "the borrowed licence is for another lease, client or product");
+    if (rc == LICD_CLIENT_OK &&
+        (!l.borrowed || strcmp(l.license_id, id->valuestring) != 0 ||
+         strcmp(l.client_id, client_id) != 0 || strcmp(l.product, product) != 0))
+        rc = client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN,
+                         "the borrowed licence is for another lease, client or product");
     if (rc != LICD_CLIENT_OK) {
         licd_license_clear(&l);
         return rc;
@@ -48,12 +52,15 @@ int licd_client_lease_borrow(licd_client *c, const char *product, const char *cl
     if (!c || !license)
         return LICD_CLIENT_ERR_ARGS;
     client_clear_error(c);
-    if (!product || !*product || !client_id || !*client_id || borrow_s < 1 || borrow_s > MAX_BORROW_S)
-        return client_fail(c, LICD_CLIENT_ERR_ARGS, "a product, a client id and 1 to %ld seconds are required",
+    if (!product || !*product || !client_id || !*client_id || borrow_s < 1 ||
+        borrow_s > MAX_BORROW_S)
+        return client_fail(c, LICD_CLIENT_ERR_ARGS,
+                           "a product, a client id and 1 to %ld seconds are required",
                            MAX_BORROW_S);
     if (!(body = cJSON_CreateObject()) || !cJSON_AddStringToObject(body, "product", product) ||
         !cJSON_AddStringToObject(body, "client_id", client_id) ||
-        !cJSON_AddNumberToObject(body, "borrow_s", (double)borrow_s) || !(text = cJSON_PrintUnformatted(body))) {
+        !cJSON_AddNumberToObject(body, "borrow_s", (double)borrow_s) ||
+        !(text = cJSON_PrintUnformatted(body))) {
         rc = client_fail(c, LICD_CLIENT_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -101,7 +108,8 @@ int licd_client_borrow_cached(licd_client *c, const char *product, const char *c
     client_clear_error(c);
     if ((rc = borrow_name(c, product, client_id, &name)) != LICD_CLIENT_OK ||
         (rc = cache_prepare_dir(c, cache_dir)) != LICD_CLIENT_OK ||
-        (rc = licd_client_lease_borrow(c, product, client_id, borrow_s, NULL, &l)) != LICD_CLIENT_OK)
+        (rc = licd_client_lease_borrow(c, product, client_id, borrow_s, NULL, &l)) !=
+            LICD_CLIENT_OK)
         goto out;
     /* The JWKS first: a licence on disk is useless without the key that verifies it. */
     if (!c->jwks_text) {
@@ -120,8 +128,8 @@ out:
 }
 
 /* The cached licence of the borrow, checked against the cached JWKS. */
-static int load_borrowed(licd_client *c, const char *product, const char *client_id, const char *cache_dir,
-                         time_t now, licd_license *out, char **name)
+static int load_borrowed(licd_client *c, const char *product, const char *client_id,
+                         const char *cache_dir, time_t now, licd_license *out, char **name)
 {
     char *jwks = NULL, *jwt = NULL;
     int rc;
@@ -131,8 +139,8 @@ static int load_borrowed(licd_client *c, const char *product, const char *client
         (rc = cache_read(c, cache_dir, CLIENT_JWKS_FILE, &jwks)) != LICD_CLIENT_OK)
         goto out;
     if (!jwt || !jwks) {
-        rc = client_fail(c, LICD_CLIENT_ERR_NOT_CACHED, "no borrowed licence of %s for %s in %s", product,
-                         client_id, cache_dir);
+        rc = client_fail(c, LICD_CLIENT_ERR_NOT_CACHED, "no borrowed licence of %s for %s in %s",
+                         product, client_id, cache_dir);
         goto out;
     }
     jwt[strcspn(jwt, "\r\n")] = '\0';
@@ -140,10 +148,11 @@ static int load_borrowed(licd_client *c, const char *product, const char *client
         goto out;
     rc = licd_client_verify_license(c, jwt, now, out);
     if ((rc == LICD_CLIENT_OK || rc == LICD_CLIENT_ERR_EXPIRED) &&
-        (!out->borrowed || strcmp(out->client_id, client_id) != 0 || strcmp(out->product, product) != 0)) {
+        (!out->borrowed || strcmp(out->client_id, client_id) != 0 ||
+         strcmp(out->product, product) != 0)) {
         licd_license_clear(out);
-        rc = client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN, "the cached licence is not a borrow of %s for %s",
-                         product, client_id);
+        rc = client_fail(c, LICD_CLIENT_ERR_INVALID_TOKEN,
+                         "the cached licence is not a borrow of %s for %s", product, client_id);
     }
 out:
     free(jwks);

@@ -238,7 +238,7 @@ static int borrowing(const char *const *v)
         else {
             complain("lease: %s", licd_client_error(c));
             rc = lc == LICD_CLIENT_ERR_NOT_CACHED || lc == LICD_CLIENT_ERR_EXPIRED ? EXIT_NO_ACCESS
-                                                                                  : EXIT_ERROR;
+                                                                                   : EXIT_ERROR;
         }
         goto out;
     }
@@ -256,11 +256,12 @@ static int borrowing(const char *const *v)
     if (lc == LICD_CLIENT_OK) {
         cJSON *o = cJSON_CreateObject();
         rc = o && cJSON_AddStringToObject(o, "event", "return") && keys_print(o, json) ? EXIT_VALID
-                                                                                      : EXIT_ERROR;
+                                                                                       : EXIT_ERROR;
         cJSON_Delete(o);
     } else {
-        rc = lc == LICD_CLIENT_ERR_NOT_CACHED ? (complain("lease: %s", licd_client_error(c)), EXIT_NO_ACCESS)
-                                             : keys_fail(c, lc, NULL);
+        rc = lc == LICD_CLIENT_ERR_NOT_CACHED
+                 ? (complain("lease: %s", licd_client_error(c)), EXIT_NO_ACCESS)
+                 : keys_fail(c, lc, NULL);
     }
 out:
     licd_license_clear(&l);
@@ -281,9 +282,9 @@ int cmd_lease(int argc, char **argv)
     struct sigaction sa;
     int json, lc;
     int rc = keys_parse("lease", argc, argv,
-                        KBIT(K_URL) | KBIT(K_KEY) | KBIT(K_PRODUCT) | KBIT(K_CLIENT) | KBIT(K_SERVERS) |
-                            KBIT(K_JSON) | KBIT(K_BORROW) | KBIT(K_BORROWED) | KBIT(K_RETURN) |
-                            KBIT(K_CACHE),
+                        KBIT(K_URL) | KBIT(K_KEY) | KBIT(K_PRODUCT) | KBIT(K_CLIENT) |
+                            KBIT(K_SERVERS) | KBIT(K_JSON) | KBIT(K_BORROW) | KBIT(K_BORROWED) |
+                            KBIT(K_RETURN) | KBIT(K_CACHE),
                         KBIT(K_PRODUCT) | KBIT(K_CLIENT), v, usage_lease);
 
     if (rc != 0)

@@ -203,9 +203,8 @@ static int grant(http_request *req, const store_grant_request *g, const store_pr
             goto out;
         case GRANT_TEMPORARY_EXPIRED:
             /* Refused for want of a seat: seat.denied (nothing else changes). */
-            if ((rc = store_event_seat_denied(g->vendor_id, g->customer_id, p->code,
-                                              g->client_id, "temporary_license_expired")) !=
-                LICD_OK)
+            if ((rc = store_event_seat_denied(g->vendor_id, g->customer_id, p->code, g->client_id,
+                                              "temporary_license_expired")) != LICD_OK)
                 goto out;
             rc = http_fail(req, LICD_ERR_TEMPORARY_LICENSE_EXPIRED,
                            "the temporary licence %s has run out and no seat is free",

@@ -26,8 +26,8 @@
 #include "util/log.h"
 
 #define KEY_MAX 255
-#define LOCK_S 60      /* a claim whose node died holds its retries back this long */
-#define WAIT_MS 2000   /* how long a retry waits for the first request to finish */
+#define LOCK_S 60    /* a claim whose node died holds its retries back this long */
+#define WAIT_MS 2000 /* how long a retry waits for the first request to finish */
 
 /* Retries waiting for their first request hold HTTP worker threads: at most
  * a quarter of them (at least one) wait at once; the others are answered
@@ -46,8 +46,8 @@ struct claim {
 static int seal_key(const char *kid, unsigned char key[CRYPTO_SEAL_KEY_LEN])
 {
     const crypto_keyring *ring = api_ctx()->keys;
-    EVP_PKEY *pkey = kid ? crypto_keyring_find_key(ring, kid, strlen(kid))
-                         : crypto_keyring_signing_key(ring);
+    EVP_PKEY *pkey =
+        kid ? crypto_keyring_find_key(ring, kid, strlen(kid)) : crypto_keyring_signing_key(ring);
     return pkey ? crypto_seal_key(pkey, PURPOSE, key) : LICD_ERR_TOKEN_INVALID;
 }
 
@@ -59,8 +59,7 @@ static size_t aad_of(const struct claim *c, char *buf, size_t n)
 }
 
 /* The answer hook: keeps the first answer, or gives the key up. */
-static void answered(http_request *req, int status, const char *type, const char *body,
-                     size_t len)
+static void answered(http_request *req, int status, const char *type, const char *body, size_t len)
 {
     struct claim *c = req->answer_ctx;
     unsigned char key[CRYPTO_SEAL_KEY_LEN], *sealed = NULL;
@@ -72,11 +71,11 @@ static void answered(http_request *req, int status, const char *type, const char
     if (status >= 500 || status == 429) {
         rc = store_idempotency_release(c->scope, c->key, c->claim);
     } else if ((rc = seal_key(NULL, key)) == LICD_OK &&
-               (rc = crypto_seal(key, aad, aadlen, body ? body : "", len, &sealed,
-                                 &sealed_len)) == LICD_OK) {
+               (rc = crypto_seal(key, aad, aadlen, body ? body : "", len, &sealed, &sealed_len)) ==
+                   LICD_OK) {
         rc = store_idempotency_keep(c->scope, c->key, c->claim, req->request_id, status,
-                                    type ? type : "", crypto_keyring_kid(api_ctx()->keys),
-                                    sealed, sealed_len);
+                                    type ? type : "", crypto_keyring_kid(api_ctx()->keys), sealed,
+                                    sealed_len);
     }
     OPENSSL_cleanse(key, sizeof key);
     free(sealed);
@@ -164,8 +163,9 @@ static int replay(http_request *req, const struct claim *c, const store_idempote
     OPENSSL_cleanse(key, sizeof key);
     if (rc != LICD_OK) {
         /* Sealed under a key this server no longer has, or altered. */
-        return http_fail(req, LICD_ERR_INTERNAL, "cannot open the kept answer of an "
-                                                 "Idempotency-Key (kid %s): %s",
+        return http_fail(req, LICD_ERR_INTERNAL,
+                         "cannot open the kept answer of an "
+                         "Idempotency-Key (kid %s): %s",
                          r->kid, licd_err_name(rc));
     }
     if (r->request_id[0] && strlen(r->request_id) < sizeof req->request_id)

@@ -72,7 +72,7 @@ struct lease_request {
     const store_customer *customer;
     store_product product;
     const char *client_id;
-    long long borrow_s;     /* 0: an ordinary checkout */
+    long long borrow_s; /* 0: an ordinary checkout */
     cJSON *body;
 };
 
@@ -108,9 +108,8 @@ static int checkout(http_request *req, const struct lease_request *r)
         return reply_lease(req, 200, &l);
     case STORE_CHECKOUT_FULL:
         /* Refused for want of a seat: seat.denied (nothing else changes). */
-        if ((rc = store_event_seat_denied(r->customer->vendor_id, r->customer->id,
-                                          r->product.code, r->client_id,
-                                          "no_seats_available")) != LICD_OK)
+        if ((rc = store_event_seat_denied(r->customer->vendor_id, r->customer->id, r->product.code,
+                                          r->client_id, "no_seats_available")) != LICD_OK)
             return rc;
         return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE, "every seat of %s is leased",
                          r->product.code);
@@ -138,8 +137,9 @@ static int sign_borrow(const struct lease_request *r, const store_borrow *b, cha
         cJSON_AddStringToObject(c, "pid", r->product.code) &&
         cJSON_AddStringToObject(c, "pver", b->version) &&
         cJSON_AddStringToObject(c, "platform", b->platform) &&
-        cJSON_AddStringToObject(c, "pack", b->lease.pack_id) && cJSON_AddNullToObject(c, "serial") &&
-        cJSON_AddBoolToObject(c, "tmp", 0) && cJSON_AddBoolToObject(c, "borrow", 1) &&
+        cJSON_AddStringToObject(c, "pack", b->lease.pack_id) &&
+        cJSON_AddNullToObject(c, "serial") && cJSON_AddBoolToObject(c, "tmp", 0) &&
+        cJSON_AddBoolToObject(c, "borrow", 1) &&
         cJSON_AddNumberToObject(c, "iat", (double)time(NULL)) &&
         cJSON_AddNumberToObject(c, "exp", (double)b->lease.expires_at) &&
         cJSON_AddStringToObject(c, "cus", r->customer->id) &&
@@ -199,7 +199,8 @@ static int borrow(http_request *req, const struct lease_request *r)
         if (b.max_borrow_s > 0)
             return http_fail(req, LICD_ERR_BORROW_NOT_ALLOWED,
                              "the client's lease of %s is on a pack that allows no borrow of "
-                             "%llds: release it first", r->product.code, r->borrow_s);
+                             "%llds: release it first",
+                             r->product.code, r->borrow_s);
         return http_fail(req, LICD_ERR_BORROW_NOT_ALLOWED,
                          "no concurrent pack of %s allows borrowing (max_borrow_s 0)",
                          r->product.code);

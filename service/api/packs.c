@@ -94,8 +94,8 @@ static int read_body(const cJSON *body, struct pack_body *b, char *detail)
                                    detail)) != LICD_OK ||
         (rc = json_get_enum(body, "on_over_limit", 0, over_limit_modes, "refuse",
                             &in->on_over_limit, detail)) != LICD_OK ||
-        (rc = json_get_int(body, "max_borrow_s", 0, 0, MAX_BORROW_S, &in->max_borrow_s,
-                           detail)) != LICD_OK)
+        (rc = json_get_int(body, "max_borrow_s", 0, 0, MAX_BORROW_S, &in->max_borrow_s, detail)) !=
+            LICD_OK)
         return rc;
     if (in->begin_serial && in->begin_serial + in->quantity - 1 > STORE_SERIAL_MAX) {
         snprintf(detail, LICD_DETAIL_MAX, "begin_serial + quantity - 1 must not exceed %lld",
@@ -288,8 +288,8 @@ static int read_change(const cJSON *body, store_pack_change *ch, time_t *expires
         return rc;
     ch->max_borrow_s = -1;
     if (cJSON_GetObjectItemCaseSensitive(body, "max_borrow_s") &&
-        (rc = json_get_int(body, "max_borrow_s", 1, 0, MAX_BORROW_S, &ch->max_borrow_s,
-                           detail)) != LICD_OK)
+        (rc = json_get_int(body, "max_borrow_s", 1, 0, MAX_BORROW_S, &ch->max_borrow_s, detail)) !=
+            LICD_OK)
         return rc;
     ch->set_expires = cJSON_GetObjectItemCaseSensitive(body, "expires") != NULL;
     if (has_expires) {

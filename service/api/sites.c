@@ -144,7 +144,7 @@ int api_sites_put(http_request *req)
         rc = http_fail(req, LICD_ERR_INVALID_FIELD, "jwks must be a JWKS object (up to 64 KiB)");
         goto out;
     }
-    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(jwks, "keys")) {
+    cJSON_ArrayForEach (k, cJSON_GetObjectItemCaseSensitive(jwks, "keys")) {
         if (cJSON_GetObjectItemCaseSensitive(k, "d")) {
             rc = http_fail(req, LICD_ERR_INVALID_FIELD,
                            "jwks holds a private key (d): send the public keys only");
@@ -192,8 +192,9 @@ int api_sites_get(http_request *req)
     if (!(o = cJSON_CreateObject()) || !cJSON_AddStringToObject(o, "site_id", s.site_id) ||
         !cJSON_AddBoolToObject(o, "keys_registered", s.jwks_json && *s.jwks_json) ||
         !(arr = cJSON_AddArrayToObject(o, "allocations")) ||
-        !(s.last_report_json && *s.last_report_json ? json_add_raw(o, "last_report", s.last_report_json) != NULL
-                             : cJSON_AddNullToObject(o, "last_report") != NULL))
+        !(s.last_report_json && *s.last_report_json
+              ? json_add_raw(o, "last_report", s.last_report_json) != NULL
+              : cJSON_AddNullToObject(o, "last_report") != NULL))
         goto out;
     for (size_t i = 0; i < page.n; i++) {
         const store_allocation *a = (const store_allocation *)page.items + i;
@@ -239,8 +240,8 @@ static char *figures_of(const cJSON *claims)
     char *text = NULL;
     int ok = o != NULL;
     for (size_t i = 0; ok && i < sizeof names / sizeof names[0]; i++)
-        ok = cJSON_AddItemToObject(o, names[i],
-                                   cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(claims, names[i]), 1));
+        ok = cJSON_AddItemToObject(
+            o, names[i], cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(claims, names[i]), 1));
     if (ok)
         text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -269,8 +270,8 @@ int api_sites_reports_create(http_request *req)
         return http_fail(req, LICD_ERR_UNSUPPORTED_MEDIA_TYPE,
                          "Content-Type must be application/jose (the report file as it is)");
     len = req->body_len;
-    while (len && (req->body[len - 1] == '\n' || req->body[len - 1] == '\r' ||
-                   req->body[len - 1] == ' '))
+    while (len &&
+           (req->body[len - 1] == '\n' || req->body[len - 1] == '\r' || req->body[len - 1] == ' '))
         len--;
     if (!len || len > CRYPTO_JWT_MAX_LEN)
         return http_fail(req, LICD_ERR_INVALID_REPORT, "the body is not a report");
@@ -299,13 +300,14 @@ int api_sites_reports_create(http_request *req)
     site = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(claims, "site"));
     prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(claims, "prev"));
     seq = claim_count(claims, "seq");
-    if (!typ || strcmp(typ, "usage_report") != 0 || !site || strcmp(site, site_id) != 0 ||
-        !prev || seq < 1 || claim_count(claims, "from") < 0 || claim_count(claims, "to") < 0 ||
+    if (!typ || strcmp(typ, "usage_report") != 0 || !site || strcmp(site, site_id) != 0 || !prev ||
+        seq < 1 || claim_count(claims, "from") < 0 || claim_count(claims, "to") < 0 ||
         claim_count(claims, "peak_in_use") < 0 || claim_count(claims, "denials") < 0 ||
         claim_count(claims, "grants") < 0) {
         rc = http_fail(req, LICD_ERR_INVALID_REPORT,
                        "not a usage report of site %s (typ, site, seq, prev, from, to, "
-                       "peak_in_use, denials, grants)", site_id);
+                       "peak_in_use, denials, grants)",
+                       site_id);
         goto out;
     }
     if (seq <= s.last_seq) {
@@ -334,16 +336,14 @@ int api_sites_reports_create(http_request *req)
     rc = store_site_report_add(caller->vendor.id, site_id, seq, prev, hash, report, claims_text,
                                figures);
     if (rc == LICD_ERR_REPORT_OUT_OF_ORDER) {
-        rc = http_fail(req, rc, "another import of site %s's report %lld came first", site_id,
-                       seq);
+        rc = http_fail(req, rc, "another import of site %s's report %lld came first", site_id, seq);
         goto out;
     }
     if (rc != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;
     if ((o = cJSON_CreateObject()) && cJSON_AddStringToObject(o, "site_id", site_id) &&
-        cJSON_AddNumberToObject(o, "seq", (double)seq) &&
-        json_add_raw(o, "report", figures))
+        cJSON_AddNumberToObject(o, "seq", (double)seq) && json_add_raw(o, "report", figures))
         rc = http_reply_json(req, 202, o);
 out:
     cJSON_Delete(o);

@@ -14,9 +14,8 @@
 #include "webhooks/url.h"
 
 /* The event types of API.md, in its order. */
-static const char *const event_types[] = {"license.granted",  "license.temporary",
-                                          "seat.denied",      "clone.detected",
-                                          "usage.over_limit", "pack.low",
+static const char *const event_types[] = {"license.granted", "license.temporary", "seat.denied",
+                                          "clone.detected",  "usage.over_limit",  "pack.low",
                                           "lease.lapsed"};
 #define NTYPES (sizeof event_types / sizeof event_types[0])
 
@@ -24,8 +23,8 @@ static cJSON *webhook_json(const store_webhook *w)
 {
     cJSON *o = cJSON_CreateObject();
     if (o && cJSON_AddStringToObject(o, "webhook_id", w->id) &&
-        cJSON_AddStringToObject(o, "url", w->url) &&
-        json_add_raw(o, "events", w->events) && cJSON_AddStringToObject(o, "state", w->state) &&
+        cJSON_AddStringToObject(o, "url", w->url) && json_add_raw(o, "events", w->events) &&
+        cJSON_AddStringToObject(o, "state", w->state) &&
         (w->last_status < 0 ? cJSON_AddNullToObject(o, "last_status")
                             : cJSON_AddNumberToObject(o, "last_status", w->last_status)) &&
         (*w->last_error ? cJSON_AddStringToObject(o, "last_error", w->last_error)
@@ -49,7 +48,7 @@ static int read_types(http_request *req, const cJSON *body, const char **types, 
         return rc;
     if (cJSON_GetArraySize(arr) == 0)
         return http_fail(req, LICD_ERR_INVALID_FIELD, "events: at least one event type");
-    cJSON_ArrayForEach(item, arr) {
+    cJSON_ArrayForEach (item, arr) {
         size_t k;
         for (k = 0; k < NTYPES && strcmp(event_types[k], item->valuestring) != 0; k++)
             ;
@@ -78,8 +77,8 @@ int api_webhooks_create(http_request *req)
         (rc = json_get_string(body, "url", 1, 1, STORE_WEBHOOK_URL_MAX, &url, req->detail)) !=
             LICD_OK ||
         (rc = read_types(req, body, types, &n)) != LICD_OK ||
-        (rc = webhook_url_check(url, (int)api_ctx()->config->webhook_allow_private,
-                                req->detail)) != LICD_OK ||
+        (rc = webhook_url_check(url, (int)api_ctx()->config->webhook_allow_private, req->detail)) !=
+            LICD_OK ||
         (rc = store_webhook_create(&caller->actor, url, types, n, &w, secret)) != LICD_OK)
         goto out;
     rc = LICD_ERR_NOMEM;

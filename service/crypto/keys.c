@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/bn.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -495,8 +495,7 @@ out:
     return pkey;
 }
 
-int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err,
-                             size_t errlen)
+int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err, size_t errlen)
 {
     cJSON *doc = cJSON_Parse(jwks_json);
     const cJSON *keys = cJSON_GetObjectItemCaseSensitive(doc, "keys"), *k;
@@ -508,11 +507,12 @@ int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *
         set_err(err, errlen, "not a JWKS with 1 to 64 keys");
         goto out;
     }
-    if (!(ring = calloc(1, sizeof *ring)) || !(ring->keys = calloc((size_t)n, sizeof *ring->keys))) {
+    if (!(ring = calloc(1, sizeof *ring)) ||
+        !(ring->keys = calloc((size_t)n, sizeof *ring->keys))) {
         set_err(err, errlen, "out of memory loading keys");
         goto out;
     }
-    cJSON_ArrayForEach(k, keys) {
+    cJSON_ArrayForEach (k, keys) {
         const char *kty = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "kty"));
         const char *crv = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "crv"));
         const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "x"));

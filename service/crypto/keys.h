@@ -26,8 +26,7 @@ void crypto_keyring_free(crypto_keyring *ring);
  * RFC 7638 thumbprint (the kid licd gives its keys). At least one key;
  * anything else is LICD_ERR_CONFIG with a message in err. Such a ring must
  * never be asked to sign. */
-int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err,
-                             size_t errlen);
+int crypto_keyring_from_jwks(const char *jwks_json, crypto_keyring **out, char *err, size_t errlen);
 
 /* kid (RFC 7638 SHA-256 thumbprint, base64url) of the signing key; owned by the ring. */
 const char *crypto_keyring_kid(const crypto_keyring *ring);

@@ -167,8 +167,7 @@ int http_queue(http_request *req, int status, struct MHD_Response *resp, const c
     if (req->ratelimit_set) {
         char n[24];
         MHD_add_response_header(resp, "RateLimit-Limit", decimal(req->ratelimit_limit, n));
-        MHD_add_response_header(resp, "RateLimit-Remaining",
-                                decimal(req->ratelimit_remaining, n));
+        MHD_add_response_header(resp, "RateLimit-Remaining", decimal(req->ratelimit_remaining, n));
         MHD_add_response_header(resp, "RateLimit-Reset", decimal(req->ratelimit_reset, n));
     }
     if (req->replayed)

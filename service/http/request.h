@@ -72,7 +72,7 @@ struct http_request {
     void (*on_answer)(http_request *req, int status, const char *type, const char *body,
                       size_t len);
     void *answer_ctx;
-    int replayed;          /* the answer repeats an earlier one: Idempotent-Replayed: true */
+    int replayed; /* the answer repeats an earlier one: Idempotent-Replayed: true */
 };
 
 /* Sets the problem detail of req from a printf format and returns err, so

@@ -2,8 +2,8 @@
 #include "site/site.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +56,8 @@ static char *read_text(const char *path)
         errno = EFBIG;
         return NULL;
     }
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-                 buf[n - 1] == '\t'))
+    while (n &&
+           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
         n--;
     buf[n] = '\0';
     return buf;
@@ -186,7 +186,8 @@ int site_cmd_import(int argc, char **argv)
     }
     if (vr != LICD_OK) {
         fail("%s: not signed by a key of LICD_VENDOR_JWKS (a bad signature, a changed byte, or "
-             "another vendor's file)", argv[2]);
+             "another vendor's file)",
+             argv[2]);
         goto out;
     }
     if (allocation_claims(&cfg, claims, &in, expires, sizeof expires, &features))
@@ -218,8 +219,8 @@ int site_cmd_import(int argc, char **argv)
             goto out;
         }
     }
-    fprintf(stderr, "licd: imported pack %s: %lld seats, sequence %lld\n", in.pack_id,
-            in.quantity, in.sequence);
+    fprintf(stderr, "licd: imported pack %s: %lld seats, sequence %lld\n", in.pack_id, in.quantity,
+            in.sequence);
     rc = 0;
 out:
     memset(key, 0, sizeof key);

@@ -188,8 +188,7 @@ void metrics_family(metrics_text *b, const char *name, const char *type, const c
     metrics_put(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void metrics_sample(metrics_text *b, const char *name, const char *const *labels,
-                    long long value)
+void metrics_sample(metrics_text *b, const char *name, const char *const *labels, long long value)
 {
     metrics_put(b, "%s", name);
     for (size_t i = 0; labels && labels[i]; i += 2) {
@@ -271,54 +270,64 @@ char *metrics_render(size_t *len)
         count += get(&sh->latency_count);
     }
     metrics_put(&b, "# HELP licd_http_requests_total HTTP requests by method, route and status.\n"
-            "# TYPE licd_http_requests_total counter\n");
+                    "# TYPE licd_http_requests_total counter\n");
     for (size_t i = 0; i < n; i++)
         metrics_put(&b, "licd_http_requests_total{method=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-            t[i].method, t[i].route, t[i].status, t[i].count);
+                    t[i].method, t[i].route, t[i].status, t[i].count);
     free(t);
-    metrics_put(&b, "# HELP licd_http_requests_unrecorded_total Requests beyond the series table.\n"
-            "# TYPE licd_http_requests_unrecorded_total counter\n"
-            "licd_http_requests_unrecorded_total %llu\n", overflow);
+    metrics_put(&b,
+                "# HELP licd_http_requests_unrecorded_total Requests beyond the series table.\n"
+                "# TYPE licd_http_requests_unrecorded_total counter\n"
+                "licd_http_requests_unrecorded_total %llu\n",
+                overflow);
     metrics_put(&b, "# HELP licd_http_request_duration_seconds Time from first byte to response.\n"
-            "# TYPE licd_http_request_duration_seconds histogram\n");
+                    "# TYPE licd_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < NBUCKETS; i++) {
         cum += bucket_counts[i];
-        metrics_put(&b, "licd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i], cum);
+        metrics_put(&b, "licd_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[i],
+                    cum);
     }
     cum += bucket_counts[NBUCKETS];
     metrics_put(&b, "licd_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     metrics_put(&b, "licd_http_request_duration_seconds_sum %.6f\n", (double)ns / 1e9);
     metrics_put(&b, "licd_http_request_duration_seconds_count %llu\n", count);
-    metrics_put(&b, "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
-            "# TYPE licd_cache_lookups_total counter\n");
+    metrics_put(&b,
+                "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
+                "# TYPE licd_cache_lookups_total counter\n");
     for (int i = 0; i < MAX_CACHES && atomic_load(&caches[i].name); i++)
         metrics_put(&b,
-            "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
-            "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
-            atomic_load(&caches[i].name), get(&caches[i].hits), atomic_load(&caches[i].name),
-            get(&caches[i].misses));
+                    "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
+                    "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
+                    atomic_load(&caches[i].name), get(&caches[i].hits),
+                    atomic_load(&caches[i].name), get(&caches[i].misses));
     metrics_put(&b, "# HELP licd_webhook_delivery_lag_seconds From an event's creation to its"
-            " delivery to a webhook (this node's deliveries).\n"
-            "# TYPE licd_webhook_delivery_lag_seconds histogram\n");
+                    " delivery to a webhook (this node's deliveries).\n"
+                    "# TYPE licd_webhook_delivery_lag_seconds histogram\n");
     cum = 0;
     for (size_t i = 0; i < NLAG; i++) {
         cum += get(&lag_counts[i]);
-        metrics_put(&b, "licd_webhook_delivery_lag_seconds_bucket{le=\"%g\"} %llu\n", lag_buckets[i],
-            cum);
+        metrics_put(&b, "licd_webhook_delivery_lag_seconds_bucket{le=\"%g\"} %llu\n",
+                    lag_buckets[i], cum);
     }
     cum += get(&lag_counts[NLAG]);
     metrics_put(&b, "licd_webhook_delivery_lag_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     metrics_put(&b, "licd_webhook_delivery_lag_seconds_sum %.3f\n", (double)get(&lag_ms) / 1e3);
     metrics_put(&b, "licd_webhook_delivery_lag_seconds_count %llu\n", get(&lag_count));
-    metrics_put(&b, "# HELP licd_webhook_failures_total Webhook delivery attempts that failed.\n"
-            "# TYPE licd_webhook_failures_total counter\nlicd_webhook_failures_total %llu\n",
-        get(&webhook_failures));
-    metrics_put(&b, "# HELP licd_db_errors_total Failed database calls.\n"
-            "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n", get(&db_errors));
-    metrics_put(&b, "# HELP licd_http_connections Open HTTP connections.\n"
-            "# TYPE licd_http_connections gauge\nlicd_http_connections %ld\n",
-        atomic_load(&http_conns));
-    metrics_put(&b, "# HELP licd_db_connections Open database connections.\n"
-            "# TYPE licd_db_connections gauge\nlicd_db_connections %ld\n", atomic_load(&db_conns));
+    metrics_put(&b,
+                "# HELP licd_webhook_failures_total Webhook delivery attempts that failed.\n"
+                "# TYPE licd_webhook_failures_total counter\nlicd_webhook_failures_total %llu\n",
+                get(&webhook_failures));
+    metrics_put(&b,
+                "# HELP licd_db_errors_total Failed database calls.\n"
+                "# TYPE licd_db_errors_total counter\nlicd_db_errors_total %llu\n",
+                get(&db_errors));
+    metrics_put(&b,
+                "# HELP licd_http_connections Open HTTP connections.\n"
+                "# TYPE licd_http_connections gauge\nlicd_http_connections %ld\n",
+                atomic_load(&http_conns));
+    metrics_put(&b,
+                "# HELP licd_db_connections Open database connections.\n"
+                "# TYPE licd_db_connections gauge\nlicd_db_connections %ld\n",
+                atomic_load(&db_conns));
     return metrics_take(&b, len);
 }

@@ -34,8 +34,7 @@ void metrics_put(metrics_text *t, const char *fmt, ...) __attribute__((format(pr
 void metrics_family(metrics_text *t, const char *name, const char *type, const char *help);
 /* One sample: labels holds label names and values in turn, then NULL (or
  * is NULL); values are escaped as the format asks (\\, \", \n). */
-void metrics_sample(metrics_text *t, const char *name, const char *const *labels,
-                    long long value);
+void metrics_sample(metrics_text *t, const char *name, const char *const *labels, long long value);
 /* The text (malloc'd, NUL-terminated; *len its length) and t emptied; NULL
  * when a write failed or nothing was written. */
 char *metrics_take(metrics_text *t, size_t *len);

@@ -120,8 +120,7 @@ static bucket *find(const ratelimit *rl, bucket_set *s, uint64_t h, int64_t now)
     return b;
 }
 
-void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now,
-                   ratelimit_verdict *v)
+void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v)
 {
     uint64_t h = hash_key(rl->seed, key, len);
     bucket_set *s = &rl->sets[h & rl->mask];

@@ -14,10 +14,10 @@
 typedef struct ratelimit ratelimit;
 
 typedef struct {
-    int allowed;         /* 1: a token was taken */
-    long long limit;     /* the sustained rate (RateLimit-Limit) */
-    long long remaining; /* whole requests that may follow at once (RateLimit-Remaining) */
-    long long reset;     /* seconds until remaining is back at limit (RateLimit-Reset) */
+    int allowed;           /* 1: a token was taken */
+    long long limit;       /* the sustained rate (RateLimit-Limit) */
+    long long remaining;   /* whole requests that may follow at once (RateLimit-Remaining) */
+    long long reset;       /* seconds until remaining is back at limit (RateLimit-Reset) */
     long long retry_after; /* when refused: seconds until a token is there (>= 1) */
 } ratelimit_verdict;
 
@@ -28,8 +28,7 @@ void ratelimit_free(ratelimit *rl);
 
 /* Takes one token from key's bucket (len bytes at key) at time now
  * (monotonic nanoseconds), creating the bucket full. */
-void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now,
-                    ratelimit_verdict *v);
+void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v);
 
 /* Buckets in use (for tests). */
 size_t ratelimit_count(ratelimit *rl);

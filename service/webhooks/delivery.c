@@ -26,8 +26,8 @@
 #include "webhooks/url.h"
 
 #define POLL_MS 200
-#define CLAIM_S 120       /* a claim outlives any attempt (timeout is at most 60 s) */
-#define BATCH 50          /* events read per claim */
+#define CLAIM_S 120 /* a claim outlives any attempt (timeout is at most 60 s) */
+#define BATCH 50    /* events read per claim */
 #define PUBLISH_BATCH 1000
 #define CONNECT_TIMEOUT_MS 5000L
 
@@ -40,8 +40,8 @@ struct webhook_delivery {
     int stopping;
 };
 
-int webhook_signature(const char *secret, long long t, const char *body, size_t body_len,
-                      char *out, size_t len)
+int webhook_signature(const char *secret, long long t, const char *body, size_t body_len, char *out,
+                      size_t len)
 {
     char prefix[32];
     uint8_t mac[CRYPTO_SHA256_LEN];
@@ -63,8 +63,7 @@ int webhook_signature(const char *secret, long long t, const char *body, size_t 
     return rc;
 }
 
-char *webhook_body(long long event_id, const char *type, const char *created_at,
-                   const char *data)
+char *webhook_body(long long event_id, const char *type, const char *created_at, const char *data)
 {
     cJSON *o = cJSON_CreateObject(), *d = cJSON_Parse(data);
     char *text = NULL;
@@ -184,8 +183,7 @@ static void deliver(webhook_delivery *w, CURL *h, store_delivery *d)
             metrics_webhook_failure();
             if ((rc = store_delivery_failed(d, status, error, w->cfg.backoff_max,
                                             w->cfg.dead_after)) != LICD_OK)
-                log_line("warn", "webhooks: cannot record a failed delivery",
-                         licd_err_name(rc));
+                log_line("warn", "webhooks: cannot record a failed delivery", licd_err_name(rc));
             return;
         }
         metrics_webhook_delivered((double)time(NULL) - events[i].created_epoch);
@@ -243,8 +241,8 @@ int webhook_delivery_start(const webhook_delivery_config *cfg, webhook_delivery 
     *out = NULL;
     if (cfg->threads <= 0)
         return LICD_OK;
-    if (!(w = calloc(1, sizeof *w)) || !(w->threads = calloc((size_t)cfg->threads,
-                                                              sizeof *w->threads))) {
+    if (!(w = calloc(1, sizeof *w)) ||
+        !(w->threads = calloc((size_t)cfg->threads, sizeof *w->threads))) {
         free(w);
         return LICD_ERR_NOMEM;
     }

@@ -15,10 +15,10 @@
 /* Ranges no public webhook may reach (IPv4-mapped IPv6 addresses are
  * classified as their IPv4 address). */
 static const char *const not_public[] = {
-    "0.0.0.0/8",     "10.0.0.0/8",      "100.64.0.0/10", "127.0.0.0/8",  "169.254.0.0/16",
-    "172.16.0.0/12", "192.0.0.0/24",    "192.0.2.0/24",  "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",  "::/128",       "::1/128",
-    "64:ff9b::/96",  "100::/64",        "2001:db8::/32", "fc00::/7",     "fe80::/10",
+    "0.0.0.0/8",       "10.0.0.0/8",     "100.64.0.0/10", "127.0.0.0/8",    "169.254.0.0/16",
+    "172.16.0.0/12",   "192.0.0.0/24",   "192.0.2.0/24",  "192.168.0.0/16", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",   "::/128",         "::1/128",
+    "64:ff9b::/96",    "100::/64",       "2001:db8::/32", "fc00::/7",       "fe80::/10",
     "ff00::/8",
 };
 
@@ -29,8 +29,7 @@ int webhook_address_public(const struct sockaddr *sa)
         memcpy(a.addr, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
         a.bits = 32;
     } else if (sa->sa_family == AF_INET6) {
-        const unsigned char *b =
-            ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+        const unsigned char *b = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
         static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (memcmp(b, mapped, sizeof mapped) == 0) {
             memcpy(a.addr, b + 12, 4);
@@ -97,8 +96,7 @@ int webhook_url_check(const char *url, int allow_private, char *detail)
         goto out;
     }
     if (strcmp(scheme, "https") != 0 && !(allow_private && strcmp(scheme, "http") == 0)) {
-        snprintf(detail, LICD_DETAIL_MAX, "url: must be https%s",
-                 allow_private ? " or http" : "");
+        snprintf(detail, LICD_DETAIL_MAX, "url: must be https%s", allow_private ? " or http" : "");
         goto out;
     }
     if (!allow_private) {
