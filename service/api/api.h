@@ -33,14 +33,14 @@ int api_init(const licd_config *config, const crypto_keyring *keys);
 void api_shutdown(void);
 const api_context *api_ctx(void);
 
-/* auth.c: takes a request of the caller known by id (len bytes; its kind
+/* auth.c: takes a request of the caller known by id (a string; its kind
  * first, e.g. "v" + a vendor key's public prefix) from its rate-limit bucket
  * and sets the RateLimit-* headers of the answer: 0, or
  * LICD_ERR_RATE_LIMITED with Retry-After set. Called by api_authorize for
  * the credentials of the Authorization header, and by the handlers that
  * find the credential in the body (group keys, session-token renewal) once
  * it is verified. */
-int api_rate_limit(http_request *req, const char *id, size_t len);
+int api_rate_limit(http_request *req, const char *id);
 
 /* idempotency.c: the prepare hook of http_server_config: a POST with an
  * Idempotency-Key answers what the first request with that key and body

@@ -137,7 +137,7 @@ static int resolve(http_request *req, unsigned key, const char *token, api_calle
     return rc;
 }
 
-int api_rate_limit(http_request *req, const char *id, size_t len)
+int api_rate_limit(http_request *req, const char *id)
 {
     ratelimit *rl = api_ctx()->limits;
     ratelimit_verdict v;
@@ -145,7 +145,7 @@ int api_rate_limit(http_request *req, const char *id, size_t len)
     if (!rl)
         return LICD_OK;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ratelimit_take(rl, id, len, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &v);
+    ratelimit_take(rl, id, strlen(id), (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &v);
     req->ratelimit_set = 1;
     req->ratelimit_limit = v.limit;
     req->ratelimit_remaining = v.remaining;
@@ -164,12 +164,11 @@ int api_rate_limit(http_request *req, const char *id, size_t len)
 static int limit_caller(http_request *req, unsigned key, const char *token, const api_caller *c)
 {
     char id[96];
-    int n;
     if (key == API_KEY_LICENSE)
-        n = snprintf(id, sizeof id, "l:%s", c->license.license_id);
+        snprintf(id, sizeof id, "l:%s", c->license.license_id);
     else
-        n = snprintf(id, sizeof id, "%c:%.15s", key == API_KEY_VENDOR ? 'v' : 'c', token);
-    return api_rate_limit(req, id, (size_t)n < sizeof id ? (size_t)n : sizeof id - 1);
+        snprintf(id, sizeof id, "%c:%.15s", key == API_KEY_VENDOR ? 'v' : 'c', token);
+    return api_rate_limit(req, id);
 }
 
 /* Route -> credential -> caller -> its rate limit. A route without a declaration is served to

@@ -149,9 +149,8 @@ int api_get_key_group(http_request *req, const cJSON *body)
     {
         /* The group key is the caller's credential: its own rate limit. */
         char id[48];
-        int n = snprintf(id, sizeof id, "g:%s", k.prefix);
-        if ((rc = api_rate_limit(req, id, (size_t)n < sizeof id ? (size_t)n : sizeof id - 1)) !=
-            LICD_OK)
+        snprintf(id, sizeof id, "g:%s", k.prefix);
+        if ((rc = api_rate_limit(req, id)) != LICD_OK)
             goto out;
     }
     if ((rc = read_request(req, body, &g)) != LICD_OK)

@@ -298,9 +298,8 @@ int api_tokens_renew(http_request *req)
         /* The session token is the credential: one rate limit per user and
          * machine of a customer. */
         char id[512];
-        int n = snprintf(id, sizeof id, "s:%s:%s:%s", x.customer_id, x.username, mid);
-        if ((rc = api_rate_limit(req, id, (size_t)n < sizeof id ? (size_t)n : sizeof id - 1)) !=
-            LICD_OK)
+        snprintf(id, sizeof id, "s:%s:%s:%s", x.customer_id, x.username, mid);
+        if ((rc = api_rate_limit(req, id)) != LICD_OK)
             goto out;
     }
     x.renewing_iat = (long long)iat->valuedouble;
