@@ -129,6 +129,39 @@ Test(allocations, a_pack_split_across_sites_keeps_its_free_pool)
     free(s.vendor);
 }
 
+/* The vendor's events (GET /v1/events publishes what committed), as text. */
+static char *events_text(const struct split *s)
+{
+    cJSON *items = it_items("/v1/events?limit=500", s->vendor);
+    char *text = cJSON_PrintUnformatted(items);
+    cJSON_Delete(items);
+    return text;
+}
+
+Test(allocations, seats_allocated_count_toward_pack_low)
+{
+    struct split s;
+    it_response r;
+    char *text;
+
+    split_init(&s, 10);
+    allocate(&s, "site-a", 5, 201, &r);
+    it_response_free(&r);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(checkout(&s, i), 201, "checkout %d", i);
+    text = events_text(&s);
+    cr_assert(!strstr(text, "pack.low"), "8 of 10 seats in use: %s", text);
+    free(text);
+    /* Site A grows to 6: 9 of 10 in use (3 leased, 6 allocated). */
+    allocate(&s, "site-a", 6, 200, &r);
+    it_response_free(&r);
+    text = events_text(&s);
+    cr_assert(strstr(text, "\"type\":\"pack.low\""), "9 of 10 seats in use: %s", text);
+    cr_assert(strstr(text, "\"assigned\":9"), "%s", text);
+    free(text);
+    free(s.vendor);
+}
+
 Test(allocations, bad_input_and_other_tenants_change_nothing)
 {
     struct split s, other;
