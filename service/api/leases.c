@@ -192,6 +192,10 @@ static int borrow(http_request *req, const struct lease_request *r)
     case STORE_CHECKOUT_HELD:
         return reply_borrow(req, 200, r, &b);
     case STORE_CHECKOUT_FULL:
+        /* Refused for want of a seat, as a checkout is: seat.denied. */
+        if ((rc = store_event_seat_denied(r->customer->vendor_id, r->customer->id, r->product.code,
+                                          r->client_id, "no_seats_available")) != LICD_OK)
+            return rc;
         return http_fail(req, LICD_ERR_NO_SEATS_AVAILABLE,
                          "every seat of %s that may be borrowed %llds is leased", r->product.code,
                          r->borrow_s);

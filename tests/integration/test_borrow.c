@@ -84,6 +84,21 @@ Test(borrow, a_borrowed_seat_is_held_without_heartbeats_and_returned_early)
     /* The seat is taken: counted, and nobody else gets it. */
     cr_assert_eq(assigned(&p), 1);
     cr_assert_eq(checkout(&p, "desktop"), 403);
+    /* A borrow refused for want of a seat is a seat.denied event, as a
+     * checkout's refusal is. */
+    it_postf("/v1/leases", p.customer, &r,
+             "{\"product\":\"cad\",\"client_id\":\"tablet\",\"borrow_s\":600}");
+    it_assert_problem(&r, 403, "no_seats_available");
+    it_response_free(&r);
+    {
+        cJSON *items = it_items("/v1/events?limit=500", p.vendor);
+        char *text = cJSON_PrintUnformatted(items);
+        cr_assert(strstr(text, "\"type\":\"seat.denied\"") &&
+                      strstr(text, "\"client_id\":\"tablet\""),
+                  "%s", text);
+        free(text);
+        cJSON_Delete(items);
+    }
     {
         cJSON *items = it_items("/v1/leases?pack_id=borrowable", p.vendor);
         cr_assert_eq(cJSON_GetArraySize(items), 1);
