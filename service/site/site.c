@@ -155,9 +155,10 @@ static int allocation_claims(const licd_config *cfg, const cJSON *c, store_site_
         json_format_time((time_t)exp, expires, len);
         in->expires = expires;
     }
-    if (!(*features = feat ? cJSON_PrintUnformatted(feat) : strdup("[]")))
+    *features = NULL;
+    in->features_json = "[]";
+    if (feat && !(in->features_json = *features = cJSON_PrintUnformatted(feat)))
         return fail("out of memory");
-    in->features_json = *features;
     return 0;
 }
 
