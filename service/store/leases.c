@@ -228,10 +228,12 @@ struct found {
     int lease, held;       /* a lease came back; the client's own */
     long long packs, free; /* active concurrent packs; those with a free seat */
     long long due;         /* full ones whose next_lapse_at has passed */
+    store_checkout refusal; /* a refusal that needs no seat count (borrows), else FULL */
 };
 
-static int checkout_once(const char *const *params, store_lease *out, struct found *f)
+static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
 {
+    (void)unused;
     PGresult *res = NULL;
     int rc = store_exec_row(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
     if (rc == LICD_OK) {
@@ -306,8 +308,42 @@ out:
     return rc;
 }
 
-int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
+/* One look: runs the statement with params, fills f and, when a lease came
+ * back, out. */
+typedef int (*checkout_look)(const char *const *params, long long borrow_s, void *out,
+                             struct found *f);
+
+static int borrow_once(const char *const *params, long long borrow_s, void *arg, struct found *f)
+{
+    store_borrow *out = arg;
+    PGresult *res = NULL;
+    int rc = store_exec_row(&Q_LEASE_BORROW, 7, params, 0, &res);
+    if (rc == LICD_OK) {
+        f->lease = *store_col_str(res, 0, BORROW_ID) != '\0';
+        f->held = store_col_bool(res, 0, BORROW_HELD);
+        f->packs = store_col_int(res, 0, BORROW_PACKS);
+        f->free = store_col_int(res, 0, BORROW_FREE);
+        f->due = store_col_int(res, 0, BORROW_DUE);
+        out->max_borrow_s = store_col_int(res, 0, BORROW_MAX);
+        if (out->max_borrow_s == 0)
+            f->refusal = STORE_CHECKOUT_NO_BORROW;
+        else if (out->max_borrow_s < borrow_s)
+            f->refusal = STORE_CHECKOUT_TOO_LONG;
+        else if (store_col_int(res, 0, BORROW_HOLDING) > 0)
+            f->refusal = STORE_CHECKOUT_NO_BORROW; /* its live lease is on a pack that does not */
+        if (f->lease)
+            rc = store_fill(&borrow_row, res, 0, out);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* A checkout or a borrow: looks, and when the packs are full reclaims their
+ * lapsed leases at most once, then looks again; a seat that went to a racing
+ * checkout means another look. */
+static int take_seat(const char *vendor_id, const char *customer_id, long long product_id,
+                     const char *client_id, long long seconds_s, checkout_look look, void *out,
+                     store_checkout *outcome)
 {
     char product[24], seconds[24];
     const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
@@ -317,14 +353,14 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     int reclaimed = 0, raced = 0, rc;
 
     snprintf(product, sizeof product, "%lld", product_id);
-    snprintf(seconds, sizeof seconds, "%ld", ttl);
+    snprintf(seconds, sizeof seconds, "%lld", seconds_s);
     *outcome = STORE_CHECKOUT_FULL;
     for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
-        struct found f = {0};
+        struct found f = {.refusal = STORE_CHECKOUT_FULL};
         raced = 0;
         params[5] = reclaimed ? "true" : "false";
         params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
-        rc = checkout_once(params, out, &f);
+        rc = look(params, seconds_s, out, &f);
         if (rc == LICD_ERR_CONFLICT) {
             /* The client has a live lease of the product after all: one a
              * checkout of its own committed meanwhile (the next look finds
@@ -335,6 +371,9 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
             return LICD_OK;
         } else if (rc == LICD_OK && f.packs == 0) {
             *outcome = STORE_CHECKOUT_NO_PACK;
+            return LICD_OK;
+        } else if (rc == LICD_OK && f.refusal != STORE_CHECKOUT_FULL) {
+            *outcome = f.refusal;
             return LICD_OK;
         } else if (rc == LICD_OK && f.free == 0) {
             /* Full: lapsed leases may hold seats, at most once a look. */
@@ -354,69 +393,19 @@ int store_lease_checkout(const char *vendor_id, const char *customer_id, long lo
     return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 
+int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
+                         const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
+{
+    return take_seat(vendor_id, customer_id, product_id, client_id, ttl, checkout_once, out,
+                     outcome);
+}
+
 int store_lease_borrow(const char *vendor_id, const char *customer_id, long long product_id,
                        const char *client_id, long borrow_s, store_borrow *out,
                        store_checkout *outcome)
 {
-    char product[24], seconds[24];
-    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
-                             "false"};
-    const char *own[3] = {customer_id, product, client_id};
-    struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
-    int reclaimed = 0, raced = 0, rc = LICD_OK;
-
-    snprintf(product, sizeof product, "%lld", product_id);
-    snprintf(seconds, sizeof seconds, "%ld", borrow_s);
-    *outcome = STORE_CHECKOUT_FULL;
-    for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
-        PGresult *res = NULL;
-        struct found f = {0};
-        long long holding = 0;
-        raced = 0;
-        params[5] = reclaimed ? "true" : "false";
-        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
-        if ((rc = store_exec_row(&Q_LEASE_BORROW, 7, params, 0, &res)) == LICD_OK) {
-            f.lease = *store_col_str(res, 0, BORROW_ID) != '\0';
-            f.held = store_col_bool(res, 0, BORROW_HELD);
-            f.packs = store_col_int(res, 0, BORROW_PACKS);
-            f.free = store_col_int(res, 0, BORROW_FREE);
-            f.due = store_col_int(res, 0, BORROW_DUE);
-            holding = store_col_int(res, 0, BORROW_HOLDING);
-            out->max_borrow_s = store_col_int(res, 0, BORROW_MAX);
-            if (f.lease)
-                rc = store_fill(&borrow_row, res, 0, out);
-        }
-        PQclear(res);
-        if (rc == LICD_ERR_CONFLICT) {
-            /* As in a checkout: a lapsed lease of the client nobody released. */
-            rc = store_run(&Q_LEASE_RELEASE_LAPSED, 3, own);
-        } else if (rc == LICD_OK && f.lease) {
-            *outcome = f.held ? STORE_CHECKOUT_HELD : STORE_CHECKOUT_TAKEN;
-            return LICD_OK;
-        } else if (rc == LICD_OK && f.packs == 0) {
-            *outcome = STORE_CHECKOUT_NO_PACK;
-            return LICD_OK;
-        } else if (rc == LICD_OK && out->max_borrow_s == 0) {
-            *outcome = STORE_CHECKOUT_NO_BORROW;
-            return LICD_OK;
-        } else if (rc == LICD_OK && out->max_borrow_s < borrow_s) {
-            *outcome = STORE_CHECKOUT_TOO_LONG;
-            return LICD_OK;
-        } else if (rc == LICD_OK && holding > 0) {
-            *outcome = STORE_CHECKOUT_NO_BORROW;
-            return LICD_OK;
-        } else if (rc == LICD_OK && f.free == 0) {
-            if (f.due == 0 || reclaimed)
-                return LICD_OK;
-            reclaimed = 1;
-            rc = store_tx(reclaim_tx, &r);
-        } else {
-            raced = rc == LICD_OK;
-        }
-        if (rc != LICD_OK && rc != LICD_ERR_RETRY)
-            return rc;
-    }
-    return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
+    return take_seat(vendor_id, customer_id, product_id, client_id, borrow_s, borrow_once, out,
+                     outcome);
 }
 
 int store_lease_release(const char *customer_id, const char *lease_id)
