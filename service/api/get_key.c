@@ -136,7 +136,7 @@ static int over_limit(http_request *req, const store_license *l)
     store_usage_excess e;
     int over = 0, rc;
     domain_over_limit_parse(l->on_over_limit, &policy);
-    if (!domain_over_limit_refuses(policy, 1))
+    if (!l->limited || !domain_over_limit_refuses(policy, 1))
         return LICD_OK;
     if ((rc = store_usage_over_limit(l->vendor_id, l->license_id, &over, &e)) != LICD_OK ||
         !domain_over_limit_refuses(policy, over))
@@ -146,8 +146,8 @@ static int over_limit(http_request *req, const store_license *l)
                      e.metric, e.value, e.limit);
 }
 
-/* The decision: one statement finds the client's licences and takes a seat
- * when none of them decides (store_grant); what it found decides the rest.
+/* The decision: store_grant finds the client's licences and takes a seat
+ * when none of them decides; what it found decides the rest.
  * A concurrent request for the same client shows up as a unique violation
  * (LICD_ERR_CONFLICT); asking again then finds what that request recorded. */
 static int grant(http_request *req, const store_grant_request *g, const store_product *p,

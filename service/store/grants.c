@@ -16,7 +16,7 @@ enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
        LICENSE_EXPIRES_AT, LICENSE_ON_OVER_LIMIT, LICENSE_EXPIRED, LICENSE_DOCUMENT,
-       LICENSE_FRESH, LICENSE_ROW_VERSION };
+       LICENSE_FRESH, LICENSE_ROW_VERSION, LICENSE_LIMITED };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
@@ -88,6 +88,20 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 #define SEAT_LICENSE_ID                                                                    \
     " CASE WHEN held.n = 0 THEN seat.serial::text ELSE seat.serial || '-' || (held.n + 1) END"
 
+/* After LICENSE_COLUMNS in get_key's answers: whether the row is the
+ * licence just granted, the row's version (store_document_save) and
+ * whether its pack sets usage limits (an object with at least one member,
+ * as usage.c's LICENSE_LIMITS reads them), so that a recovery looks at
+ * usage only when there is a limit to be over. */
+#define GET_KEY_COLUMNS(fresh)                                                             \
+    ", " fresh ", a.row_version, coalesce(jsonb_typeof(p.attributes -> 'limits') = 'object'" \
+    " AND p.attributes -> 'limits' <> '{}', false)"
+/* The client's licences as get_key sees them: $1 customer, $2 product, $3 client. */
+#define CLIENT_LICENSES(customer, product, client)                                         \
+    " SELECT *, xmin::text AS row_version FROM assignments WHERE customer_id = " customer    \
+    " AND product_id = " product " AND client_id = " client                                  \
+    " AND (temporary OR status = 'active')"
+
 /* get_key in one statement. mine: the client's licences as they were
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
@@ -101,9 +115,7 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
 static const store_sql Q_GRANT = {
     "grant",
-    "WITH mine AS ("
-    "  SELECT *, xmin::text AS row_version FROM assignments WHERE customer_id = $1 AND product_id = $2"
-    "  AND client_id = $5 AND (temporary OR status = 'active')),"
+    "WITH mine AS (" CLIENT_LICENSES("$1", "$2", "$5") "),"
     " stop AS ("
     "  SELECT 1 FROM mine WHERE blocked"
     "  OR (NOT temporary AND NOT coalesce(expires_at <= now(), false))),"
@@ -137,11 +149,18 @@ static const store_sql Q_GRANT = {
     " ev AS (INSERT INTO events (vendor_id, type, data)"
     "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
     "  FROM fresh f CROSS JOIN seat)"
-    " SELECT " LICENSE_COLUMNS ", true, a.row_version FROM fresh a"
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("true") " FROM fresh a"
     " LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
-    " SELECT " LICENSE_COLUMNS ", false, a.row_version FROM mine a"
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("false") " FROM mine a"
     " LEFT JOIN packs p ON p.id = a.pack_id"};
+/* The mine part of Q_GRANT alone, read first: a client that has its
+ * licence (most get_key calls) costs one plain indexed read instead of the
+ * grant's many-part statement, which runs only when a seat may be taken.
+ * $1 customer, $2 product, $3 client. */
+static const store_sql Q_GRANT_MINE = {
+    "grant_mine", "SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("false") " FROM ("
+                  CLIENT_LICENSES("$1", "$2", "$3") ") a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
                        " AND first_active <= now() AND (expires IS NULL OR expires > now())"
@@ -253,6 +272,7 @@ static int read_grant(const PGresult *res, store_grant_result *out)
         }
         l = temp ? &out->temporary : &out->permanent;
         store_col_copy(res, i, LICENSE_ROW_VERSION, l->row_version, sizeof l->row_version);
+        l->limited = store_col_bool(res, i, LICENSE_LIMITED);
         doc = temp ? &out->temporary_document : &out->permanent_document;
         if ((rc = store_fill(&license_row, res, i, l)) != LICD_OK)
             break;
@@ -280,6 +300,17 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     int rc = LICD_OK;
 
     snprintf(product, sizeof product, "%lld", r->product_id);
+    {
+        const char *mine[3] = {r->customer_id, product, r->client_id};
+        PGresult *res = NULL;
+        store_grant_result_clear(out);
+        memset(out, 0, sizeof *out);
+        if ((rc = store_exec(&Q_GRANT_MINE, 3, mine, 1, &res)) == LICD_OK)
+            rc = read_grant(res, out);
+        PQclear(res);
+        if (rc != LICD_OK || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+            return rc;
+    }
     /* The chosen pack may fill up between the choice and the update; the
      * update's own assigned < quantity then finds no row, and the next
      * attempt chooses again. A few attempts cover any realistic race. */

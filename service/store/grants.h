@@ -29,6 +29,7 @@ typedef struct {
     char on_over_limit[8]; /* its pack's policy: refuse or report ("refuse" without a pack) */
     char row_version[16];  /* the row as read (get_key only, else ""): its document is
                               saved only onto that same row (store_document_save) */
+    int limited;           /* its pack sets usage limits (get_key only) */
 } store_license;
 
 /* What the client asks for: customer, product, client and the platform it
@@ -55,12 +56,13 @@ typedef struct {
     int taken;
 } store_grant_result;
 
-/* Looks up the client's licences and, unless one of them decides the
- * answer, takes one seat from the customer's active pack of the product that
- * matches version and platform (earliest expiry first) and records the
- * licence, retiring the client's temporary or lapsed licence - all in one
- * statement. LICD_ERR_CONFLICT when the same client got a licence
- * concurrently (ask again). */
+/* Looks up the client's licences (one indexed read) and, unless one of
+ * them decides the answer, takes one seat from the customer's active pack
+ * of the product that matches version and platform (earliest expiry first)
+ * and records the licence, retiring the client's temporary or lapsed
+ * licence - all in one statement, which looks at the client's licences
+ * again. LICD_ERR_CONFLICT when the same client got a licence concurrently
+ * (ask again). */
 int store_grant(const store_grant_request *r, store_grant_result *out);
 void store_grant_result_clear(store_grant_result *out);
 
