@@ -26,6 +26,7 @@ typedef struct {
     const licd_config *config;
     const crypto_keyring *keys;
     ratelimit *limits; /* NULL when LICD_RATE_LIMIT is 0 */
+    ratelimit *auth_failures; /* by source address; NULL when LICD_AUTH_FAILURE_RATE is 0 */
 } api_context;
 
 /* 0, or LICD_ERR_NOMEM; api_shutdown frees what it made. */

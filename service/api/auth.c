@@ -137,15 +137,20 @@ static int resolve(http_request *req, unsigned key, const char *token, api_calle
     return rc;
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int api_rate_limit(http_request *req, const char *id)
 {
     ratelimit *rl = api_ctx()->limits;
     ratelimit_verdict v;
-    struct timespec ts;
     if (!rl)
         return LICD_OK;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ratelimit_take(rl, id, strlen(id), (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, &v);
+    ratelimit_take(rl, id, strlen(id), monotonic_ns(), &v);
     req->ratelimit_set = 1;
     req->ratelimit_limit = v.limit;
     req->ratelimit_remaining = v.remaining;
@@ -171,6 +176,47 @@ static int limit_caller(http_request *req, unsigned key, const char *token, cons
     return api_rate_limit(req, id);
 }
 
+/* Unknown credentials cost a database look-up (a key) or a signature check
+ * (a licence) each, so every source address may present at most
+ * LICD_AUTH_FAILURE_RATE of them a second (bursts up to twice that).
+ * Beyond, the address is refused every credential, before any look-up,
+ * until its bucket refills (a second). failures_check: 429 when the
+ * address is over; failures_count: counts one more unknown credential. */
+static int failures_key(const http_request *req, char *key, size_t len)
+{
+    const licd_config *cfg = api_ctx()->config;
+    char addr[64];
+    if (!api_ctx()->auth_failures ||
+        http_client_address(req, cfg->trusted_proxies, cfg->ntrusted_proxies, addr,
+                            sizeof addr) != 0)
+        return 0;
+    snprintf(key, len, "f:%s", addr);
+    return 1;
+}
+
+static int failures_check(http_request *req)
+{
+    char key[80];
+    ratelimit_verdict v;
+    if (!failures_key(req, key, sizeof key))
+        return LICD_OK;
+    ratelimit_peek(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
+    if (v.allowed)
+        return LICD_OK;
+    req->retry_after = (int)v.retry_after;
+    return http_fail(req, LICD_ERR_RATE_LIMITED,
+                     "more than %lld unknown credentials a second from %s; retry in %lld s",
+                     v.limit, key + 2, v.retry_after);
+}
+
+static void failures_count(http_request *req)
+{
+    char key[80];
+    ratelimit_verdict v;
+    if (failures_key(req, key, sizeof key))
+        ratelimit_take(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
+}
+
 /* Route -> credential -> caller -> its rate limit. A route without a declaration is served to
  * nobody; a credential of a kind the route does not take is 403 whether or
  * not it is genuine; a missing, malformed or unknown one is 401. */
@@ -194,10 +240,14 @@ int api_authorize(http_request *req)
         detail_forms(req, "this endpoint takes Authorization: ");
         return LICD_ERR_FORBIDDEN;
     }
+    if ((rc = failures_check(req)) != LICD_OK)
+        return rc;
     if (!(c = calloc(1, sizeof *c)))
         return LICD_ERR_NOMEM;
     c->key = key;
     if ((rc = resolve(req, key, token, c)) != LICD_OK) {
+        if (rc == LICD_ERR_UNAUTHORIZED)
+            failures_count(req);
         free(c);
         return rc;
     }

@@ -125,6 +125,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->upw_retention = 180 * DAY;
     cfg->maintenance_interval = 3600;
     cfg->rate_limit = 1000;
+    cfg->auth_failure_rate = 20;
     cfg->idempotency_ttl = DAY;
     cfg->webhook_threads = 2;
     cfg->webhook_backoff_max = 60;
@@ -183,6 +184,8 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
                         err, errlen)) ||
         (rc = read_long(get, "LICD_RATE_LIMIT", 0, 1000000000L, &cfg->rate_limit, err,
                         errlen)) ||
+        (rc = read_long(get, "LICD_AUTH_FAILURE_RATE", 0, 1000000000L, &cfg->auth_failure_rate,
+                        err, errlen)) ||
         (rc = read_long(get, "LICD_IDEMPOTENCY_TTL", 60, 30 * DAY, &cfg->idempotency_ttl, err,
                         errlen)) ||
         (rc = read_long(get, "LICD_WEBHOOK_THREADS", 0, 64, &cfg->webhook_threads, err,

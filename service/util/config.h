@@ -36,6 +36,8 @@ typedef struct {
     long maintenance_interval;  /* LICD_MAINTENANCE_INTERVAL s between purges, default 3600 */
     long rate_limit;            /* LICD_RATE_LIMIT requests/s per key (bursts 2x), default 1000,
                                    0 = off */
+    long auth_failure_rate;     /* LICD_AUTH_FAILURE_RATE unknown credentials/s per source
+                                   address (bursts 2x), default 20, 0 = off */
     long idempotency_ttl;       /* LICD_IDEMPOTENCY_TTL s an Idempotency-Key answer is kept,
                                    default 24 h */
     const char *servers;        /* LICD_SERVERS: comma-separated public URLs of the pool's nodes */

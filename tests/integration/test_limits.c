@@ -20,18 +20,24 @@ struct node {
     char url[64];
 };
 
-static void start_node(struct node *n, const char *rate)
+/* A licd of the test's own with LICD_RATE_LIMIT=rate and, when failures
+ * is not NULL, LICD_AUTH_FAILURE_RATE=failures. */
+static void start_node_with(struct node *n, const char *rate, const char *failures)
 {
-    char log[512], setting[64];
-    const char *env[] = {setting, NULL};
+    char log[512], setting[64], failure_setting[64];
+    const char *env[] = {setting, failures ? failure_setting : NULL, NULL};
     int port = it_free_port();
     snprintf(setting, sizeof setting, "LICD_RATE_LIMIT=%s", rate);
+    snprintf(failure_setting, sizeof failure_setting, "LICD_AUTH_FAILURE_RATE=%s",
+             failures ? failures : "");
     n->dir = it_tmpdir();
     snprintf(log, sizeof log, "%s/licd.log", n->dir);
     n->pid = it_start_licd(env, log, port);
     snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
     it_use_url(n->url);
 }
+
+static void start_node(struct node *n, const char *rate) { start_node_with(n, rate, NULL); }
 
 static void stop_node(struct node *n)
 {
@@ -157,6 +163,60 @@ Test(rate_limits, a_burst_over_the_limit_is_429_and_other_keys_are_not_slowed, .
 
     free(a);
     free(b);
+    stop_node(&n);
+}
+
+/* Unknown credentials from one address: LICD_AUTH_FAILURE_RATE (here 5) a
+ * second, bursts of 10; beyond, the address is refused every credential
+ * before any look-up until a second has refilled its bucket. A request
+ * without credentials costs no look-up and is never counted. */
+Test(rate_limits, unknown_credentials_from_one_address, .timeout = 120)
+{
+    struct node n;
+    it_response r;
+    char *a, unknown[80];
+    double t0, elapsed;
+    int refused = 0;
+
+    start_node_with(&n, "1000", "5");
+    a = it_new_vendor("Failures A");
+    snprintf(unknown, sizeof unknown, "lv_%064d", 7);
+
+    t0 = now_s();
+    for (;; refused++) {
+        cr_assert_lt(refused, 100, "100 unknown keys in a row were never limited");
+        it_json("GET", "/v1/vendor", unknown, NULL, &r);
+        if (r.status == 429)
+            break;
+        it_assert_problem(&r, 401, "unauthorized");
+        it_response_free(&r);
+    }
+    elapsed = now_s() - t0;
+    cr_assert_geq(refused, 2 * 5 - 1, "only %d unknown keys answered 401 before the first 429",
+                  refused);
+    cr_assert_leq(refused, 2 * 5 + (int)(elapsed * 5) + 1, "%d in %.2f s", refused, elapsed);
+    it_assert_problem(&r, 429, "rate_limited");
+    cr_assert_geq(atoi(r.retry_after), 1, "Retry-After: \"%s\"", r.retry_after);
+    cr_assert(strstr(r.body, "unknown credentials a second from 127.0.0.1"), "%s", r.body);
+    it_response_free(&r);
+
+    /* Meanwhile the address's genuine key waits too, and a request without
+     * a key is still a plain 401. */
+    it_json("GET", "/v1/vendor", a, NULL, &r);
+    it_assert_problem(&r, 429, "rate_limited");
+    it_response_free(&r);
+    it_json("GET", "/v1/vendor", NULL, NULL, &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+
+    /* A second later the genuine key is served; known keys are not counted. */
+    sleep(1);
+    for (int i = 0; i < 30; i++) {
+        it_json("GET", "/v1/vendor", a, NULL, &r);
+        cr_assert_eq(r.status, 200, "request %d: %s", i, r.body);
+        it_response_free(&r);
+    }
+    free(a);
     stop_node(&n);
 }
 

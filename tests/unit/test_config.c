@@ -77,6 +77,7 @@ Test(config, defaults)
     cr_assert_eq(cfg.upw_retention, 180 * DAY);
     cr_assert_eq(cfg.maintenance_interval, 3600);
     cr_assert_eq(cfg.rate_limit, 1000);
+    cr_assert_eq(cfg.auth_failure_rate, 20);
     cr_assert_eq(cfg.idempotency_ttl, DAY);
     cr_assert_eq(cfg.body_limit, (size_t)1 << 20);
     cr_assert_eq(cfg.conn_timeout, 30);
@@ -230,6 +231,10 @@ Test(config, ranges)
     cr_assert_eq(load1("LICD_RATE_LIMIT", "1", &cfg, err, sizeof err), LICD_OK);
     cr_assert_eq(cfg.rate_limit, 1);
     expect_refused("LICD_RATE_LIMIT", "1000000001");
+    cr_assert_eq(load1("LICD_AUTH_FAILURE_RATE", "0", &cfg, err, sizeof err), LICD_OK);
+    cr_assert_eq(cfg.auth_failure_rate, 0);
+    expect_refused("LICD_AUTH_FAILURE_RATE", "-1");
+    expect_refused("LICD_AUTH_FAILURE_RATE", "1000000001");
     expect_refused("LICD_IDEMPOTENCY_TTL", "59");
     cr_assert_eq(load1("LICD_IDEMPOTENCY_TTL", "60", &cfg, err, sizeof err), LICD_OK);
     cr_assert_eq(cfg.idempotency_ttl, 60);
