@@ -16,6 +16,7 @@
 struct conn_state {
     PGconn *conn;
     int in_tx;
+    int generic_plans; /* store_thread_generic_plans() */
     const store_sql **prepared;
     size_t nprepared, cap;      /* cap is 0 or a power of two */
 };
@@ -90,6 +91,15 @@ static void drop(struct conn_state *st)
     st->nprepared = 0;
 }
 
+void store_thread_generic_plans(void)
+{
+    struct conn_state *st = state();
+    if (st && !st->generic_plans) {
+        st->generic_plans = 1;
+        drop(st); /* a connection opened before now plans as it did */
+    }
+}
+
 /* The slot of q in the prepared set: where it is, or the empty one where it
  * would go. Statements are static objects, so their addresses spread well. */
 static size_t slot(const struct conn_state *st, const store_sql *q)
@@ -130,7 +140,11 @@ static PGconn *connection(struct conn_state *st)
 {
     static const char *const keys[] = {"connect_timeout", "application_name", "options",
                                        "dbname", NULL};
-    const char *vals[] = {"2", "licd", "-c client_min_messages=warning", conninfo, NULL};
+    const char *vals[] = {"2", "licd",
+                          st->generic_plans
+                              ? "-c client_min_messages=warning -c plan_cache_mode=force_generic_plan"
+                              : "-c client_min_messages=warning",
+                          conninfo, NULL};
     if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
         return st->conn;
     drop(st);
