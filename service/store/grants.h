@@ -44,7 +44,7 @@ typedef struct {
     const char *default_version; /* a temporary licence's version when none is asked */
 } store_grant_request;
 
-/* What get_key's one statement found and did for a client: its licences of
+/* What get_key's statements found and did for a client: its licences of
  * the product (as domain_client_facts and the rows), their stored signed
  * documents (NULL when none was saved yet), and the licence of a seat it
  * took (taken = 1). A seat is taken only when domain_grant_first_step
