@@ -13,6 +13,7 @@
 #include "api/license.h"
 #include "crypto/apikey.h"
 #include "util/json.h"
+#include "util/netaddr.h"
 
 const http_auth api_public = {"public", 0, 1};
 const http_auth api_vendor_key = {"vendor_key", API_KEY_VENDOR, 0};
@@ -116,6 +117,63 @@ static int verify_license(http_request *req, const char *jwt, api_license_caller
                                                   : "is not one this service signed");
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A bearer key this node has not seen lately costs a database look-up, and
+ * so does every unknown one: each source address may cause
+ * LICD_AUTH_FAILURE_RATE such look-ups a second (bursts up to twice that),
+ * charged before the look-up, and is answered 429 beyond. Keys in this
+ * node's cache cost nothing and are never charged. The address is the
+ * client's (http_client_address), else the peer's; an IPv6 address is
+ * charged by its /64, which one host can easily hold whole. */
+static void lookup_bucket(const http_request *req, char *key, size_t len)
+{
+    const licd_config *cfg = api_ctx()->config;
+    char text[NETADDR_TEXT_MAX] = "unknown";
+    netaddr a;
+    if ((http_client_address(req, cfg->trusted_proxies, cfg->ntrusted_proxies, text,
+                             sizeof text) != 0 &&
+         http_peer_address(req, text, sizeof text) != 0) ||
+        netaddr_parse(text, &a) != 0) {
+        snprintf(key, len, "unknown");
+        return;
+    }
+    if (a.v6) {
+        memset(a.addr + 8, 0, 8);
+        netaddr_format(&a, text, sizeof text);
+        snprintf(key, len, "%s/64", text);
+    } else {
+        snprintf(key, len, "%s", text);
+    }
+}
+
+static int charge_lookup(http_request *req)
+{
+    char key[NETADDR_TEXT_MAX + 8];
+    ratelimit_verdict v;
+    if (!api_ctx()->auth_failures)
+        return LICD_OK;
+    lookup_bucket(req, key, sizeof key);
+    ratelimit_take(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
+    if (v.allowed)
+        return LICD_OK;
+    /* The refusal carries the address's bucket in its RateLimit-* headers. */
+    req->ratelimit_set = 1;
+    req->ratelimit_limit = v.limit;
+    req->ratelimit_remaining = v.remaining;
+    req->ratelimit_reset = v.reset;
+    req->retry_after = (int)v.retry_after;
+    return http_fail(req, LICD_ERR_RATE_LIMITED,
+                     "more than %lld look-ups of unknown or new keys a second from %s; retry in "
+                     "%lld s",
+                     v.limit, key, v.retry_after);
+}
+
 /* Finds the tenant or licence behind a presented credential of kind key:
  * 0, LICD_ERR_UNAUTHORIZED when unknown, or a database error. */
 static int resolve(http_request *req, unsigned key, const char *token, api_caller *c)
@@ -124,10 +182,14 @@ static int resolve(http_request *req, unsigned key, const char *token, api_calle
     if (key == API_KEY_LICENSE)
         return verify_license(req, token, &c->license);
     if (key == API_KEY_CUSTOMER) {
-        rc = store_customer_by_key(token, &c->customer);
+        if ((rc = store_customer_by_cached_key(token, &c->customer)) == LICD_ERR_NOT_FOUND &&
+            (rc = charge_lookup(req)) == LICD_OK)
+            rc = store_customer_by_key(token, &c->customer);
     } else {
         api_vendor_caller *v = &c->vendor;
-        rc = store_vendor_by_key(token, &v->vendor);
+        if ((rc = store_vendor_by_cached_key(token, &v->vendor)) == LICD_ERR_NOT_FOUND &&
+            (rc = charge_lookup(req)) == LICD_OK)
+            rc = store_vendor_by_key(token, &v->vendor);
         /* The key's public prefix names the credential in the audit trail. */
         snprintf(v->key_prefix, sizeof v->key_prefix, "%.15s", token);
         v->actor = (store_actor){v->vendor.id, v->key_prefix, req->request_id};
@@ -135,13 +197,6 @@ static int resolve(http_request *req, unsigned key, const char *token, api_calle
     if (rc == LICD_ERR_UNAUTHORIZED)
         snprintf(req->detail, sizeof req->detail, "unknown key");
     return rc;
-}
-
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 int api_rate_limit(http_request *req, const char *id)
@@ -176,47 +231,6 @@ static int limit_caller(http_request *req, unsigned key, const char *token, cons
     return api_rate_limit(req, id);
 }
 
-/* Unknown credentials cost a database look-up (a key) or a signature check
- * (a licence) each, so every source address may present at most
- * LICD_AUTH_FAILURE_RATE of them a second (bursts up to twice that).
- * Beyond, the address is refused every credential, before any look-up,
- * until its bucket refills (a second). failures_check: 429 when the
- * address is over; failures_count: counts one more unknown credential. */
-static int failures_key(const http_request *req, char *key, size_t len)
-{
-    const licd_config *cfg = api_ctx()->config;
-    char addr[64];
-    if (!api_ctx()->auth_failures ||
-        http_client_address(req, cfg->trusted_proxies, cfg->ntrusted_proxies, addr,
-                            sizeof addr) != 0)
-        return 0;
-    snprintf(key, len, "f:%s", addr);
-    return 1;
-}
-
-static int failures_check(http_request *req)
-{
-    char key[80];
-    ratelimit_verdict v;
-    if (!failures_key(req, key, sizeof key))
-        return LICD_OK;
-    ratelimit_peek(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
-    if (v.allowed)
-        return LICD_OK;
-    req->retry_after = (int)v.retry_after;
-    return http_fail(req, LICD_ERR_RATE_LIMITED,
-                     "more than %lld unknown credentials a second from %s; retry in %lld s",
-                     v.limit, key + 2, v.retry_after);
-}
-
-static void failures_count(http_request *req)
-{
-    char key[80];
-    ratelimit_verdict v;
-    if (failures_key(req, key, sizeof key))
-        ratelimit_take(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
-}
-
 /* Route -> credential -> caller -> its rate limit. A route without a declaration is served to
  * nobody; a credential of a kind the route does not take is 403 whether or
  * not it is genuine; a missing, malformed or unknown one is 401. */
@@ -240,14 +254,10 @@ int api_authorize(http_request *req)
         detail_forms(req, "this endpoint takes Authorization: ");
         return LICD_ERR_FORBIDDEN;
     }
-    if ((rc = failures_check(req)) != LICD_OK)
-        return rc;
     if (!(c = calloc(1, sizeof *c)))
         return LICD_ERR_NOMEM;
     c->key = key;
     if ((rc = resolve(req, key, token, c)) != LICD_OK) {
-        if (rc == LICD_ERR_UNAUTHORIZED)
-            failures_count(req);
         free(c);
         return rc;
     }

@@ -84,6 +84,11 @@ int store_customer_by_key(const char *key, store_customer *out)
                           store_cache(STORE_CACHE_CUSTOMER_KEYS));
 }
 
+int store_customer_by_cached_key(const char *key, store_customer *out)
+{
+    return store_find_cached_key(key, &customer_row, out, store_cache(STORE_CACHE_CUSTOMER_KEYS));
+}
+
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out)
 {
     const char *params[2] = {vendor_id, customer_id};

@@ -22,6 +22,9 @@ int store_customer_create(const store_actor *who, const char *name, store_custom
 /* The customer owning an unrevoked customer key still within its validity;
  * LICD_ERR_UNAUTHORIZED if none. */
 int store_customer_by_key(const char *key, store_customer *out);
+/* The same from this node's key cache alone, with no statement: LICD_OK, or
+ * LICD_ERR_NOT_FOUND when the key is not there. */
+int store_customer_by_cached_key(const char *key, store_customer *out);
 /* A customer of this vendor; LICD_ERR_NOT_FOUND for unknown ids, malformed
  * ids and other vendors' customers alike. */
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);

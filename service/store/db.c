@@ -140,23 +140,26 @@ static PGconn *connection(struct conn_state *st)
 {
     static const char *const keys[] = {"connect_timeout", "application_name", "options",
                                        "dbname", NULL};
-    const char *vals[] = {"2", "licd",
-                          st->generic_plans
-                              ? "-c client_min_messages=warning -c plan_cache_mode=force_generic_plan"
-                              : "-c client_min_messages=warning",
-                          conninfo, NULL};
+    const char *vals[] = {"2", "licd", "-c client_min_messages=warning", conninfo, NULL};
+    PGresult *set = NULL;
     if (st->conn && PQstatus(st->conn) == CONNECTION_OK)
         return st->conn;
     drop(st);
     if (!conninfo)
         return NULL;
     st->conn = PQconnectdbParams(keys, vals, 1);
-    if (PQstatus(st->conn) != CONNECTION_OK) {
+    /* Set on the session itself, so that no options in the conninfo undo it. */
+    if (PQstatus(st->conn) != CONNECTION_OK ||
+        (st->generic_plans &&
+         PQresultStatus(set = PQexec(st->conn, "SET plan_cache_mode = force_generic_plan")) !=
+             PGRES_COMMAND_OK)) {
+        PQclear(set);
         metrics_db_error();
         PQfinish(st->conn);
         st->conn = NULL;
         return NULL;
     }
+    PQclear(set);
     metrics_db_connections(1);
     return st->conn;
 }

@@ -154,6 +154,9 @@ char *store_array_literal(const char *const *items, size_t n);
  * found again without a statement. */
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
                    cache *c);
+/* The same key found in cache c only, with no statement: LICD_OK, or
+ * LICD_ERR_NOT_FOUND when it is not there (unknown or not seen lately). */
+int store_find_cached_key(const char *presented, const store_rowtype *t, void *out, cache *c);
 
 /* An event of the outbox (store_event) as store/events.c and store/webhooks.c read it. */
 enum { EVENT_ID, EVENT_TYPE, EVENT_CREATED_AT, EVENT_CREATED_EPOCH, EVENT_DATA };

@@ -75,6 +75,11 @@ int store_vendor_by_key(const char *api_key, store_vendor *out)
                           store_cache(STORE_CACHE_VENDOR_KEYS));
 }
 
+int store_vendor_by_cached_key(const char *api_key, store_vendor *out)
+{
+    return store_find_cached_key(api_key, &vendor_row, out, store_cache(STORE_CACHE_VENDOR_KEYS));
+}
+
 int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,
                             size_t api_key_len, char valid_until[40])
 {

@@ -20,6 +20,9 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
 /* Finds the vendor that owns an unrevoked key still within its validity:
  * 0, LICD_ERR_UNAUTHORIZED or a database error. */
 int store_vendor_by_key(const char *api_key, store_vendor *out);
+/* The same from this node's key cache alone, with no statement: LICD_OK, or
+ * LICD_ERR_NOT_FOUND when the key is not there. */
+int store_vendor_by_cached_key(const char *api_key, store_vendor *out);
 
 /* The longest a rotated key may keep working, in seconds (30 days). */
 #define STORE_KEY_GRACE_MAX 2592000L

@@ -120,9 +120,7 @@ static bucket *find(const ratelimit *rl, bucket_set *s, uint64_t h, int64_t now)
     return b;
 }
 
-/* ratelimit_take, or with take 0 ratelimit_peek. */
-static void decide(ratelimit *rl, const char *key, size_t len, int64_t now, int take,
-                   ratelimit_verdict *v)
+void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v)
 {
     uint64_t h = hash_key(rl->seed, key, len);
     bucket_set *s = &rl->sets[h & rl->mask];
@@ -134,7 +132,7 @@ static void decide(ratelimit *rl, const char *key, size_t len, int64_t now, int 
     if (now > b->last)
         b->last = now;
     v->allowed = b->tokens >= NANO;
-    if (v->allowed && take)
+    if (v->allowed)
         b->tokens -= NANO;
     tokens = b->tokens;
     pthread_mutex_unlock(&s->lock);
@@ -157,14 +155,4 @@ size_t ratelimit_count(ratelimit *rl)
         pthread_mutex_unlock(&rl->sets[i].lock);
     }
     return n;
-}
-
-void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v)
-{
-    decide(rl, key, len, now, 1, v);
-}
-
-void ratelimit_peek(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v)
-{
-    decide(rl, key, len, now, 0, v);
 }

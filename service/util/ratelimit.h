@@ -30,9 +30,6 @@ void ratelimit_free(ratelimit *rl);
  * (monotonic nanoseconds), creating the bucket full. */
 void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v);
 
-/* What ratelimit_take would say, taking nothing. */
-void ratelimit_peek(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v);
-
 /* Buckets in use (for tests). */
 size_t ratelimit_count(ratelimit *rl);
 

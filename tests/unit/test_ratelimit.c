@@ -34,27 +34,6 @@ Test(ratelimit, bursts_up_to_twice_the_rate_then_refuses)
     ratelimit_free(rl);
 }
 
-Test(ratelimit, peeking_takes_nothing)
-{
-    ratelimit *rl = ratelimit_new(2, 1024);
-    ratelimit_verdict v;
-    cr_assert_not_null(rl);
-    for (int i = 0; i < 10; i++) {
-        ratelimit_peek(rl, "f:a", 3, (int64_t)100e9, &v);
-        cr_assert(v.allowed);
-        cr_assert_eq(v.remaining, 4);
-    }
-    for (int i = 0; i < 4; i++)
-        cr_assert(take(rl, "f:a", 100.0).allowed);
-    ratelimit_peek(rl, "f:a", 3, (int64_t)100e9, &v);
-    cr_assert_not(v.allowed);
-    cr_assert_eq(v.retry_after, 1);
-    ratelimit_peek(rl, "f:a", 3, (int64_t)100.5e9, &v); /* one token came back */
-    cr_assert(v.allowed);
-    cr_assert_eq(v.remaining, 1);
-    ratelimit_free(rl);
-}
-
 Test(ratelimit, refills_at_the_rate_and_caps_at_the_burst)
 {
     ratelimit *rl = ratelimit_new(10, 1024);
