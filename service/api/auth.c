@@ -124,13 +124,15 @@ static int64_t monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* A bearer key this node has not seen lately costs a database look-up, and
- * so does every unknown one: each source address may cause
- * LICD_AUTH_FAILURE_RATE such look-ups a second (bursts up to twice that),
- * charged before the look-up, and is answered 429 beyond. Keys in this
- * node's cache cost nothing and are never charged. The address is the
- * client's (http_client_address), else the peer's; an IPv6 address is
- * charged by its /64, which one host can easily hold whole. */
+/* A bearer key this node does not hold in its cache costs a database
+ * look-up: each source address may cause LICD_AUTH_FAILURE_RATE look-ups a
+ * second (bursts up to twice that) that find no key. Each look-up takes a
+ * token before it runs (429 when there is none) and gives it back when it
+ * finds the key, so that the limit holds however many run at once and only
+ * unknown keys use it up. Keys in the cache cost nothing and are never
+ * refused. The address is the client's (http_client_address), else the
+ * peer's; an IPv6 address counts by its /64, which one host can easily hold
+ * whole. */
 static void lookup_bucket(const http_request *req, char *key, size_t len)
 {
     const licd_config *cfg = api_ctx()->config;
@@ -152,13 +154,17 @@ static void lookup_bucket(const http_request *req, char *key, size_t len)
     }
 }
 
-static int charge_lookup(http_request *req)
+#define BUCKET_MAX (NETADDR_TEXT_MAX + 8)
+
+/* Takes a look-up's token from the address's bucket, named into key
+ * (BUCKET_MAX bytes; "" when the limit is off), or answers 429. */
+static int charge_lookup(http_request *req, char *key)
 {
-    char key[NETADDR_TEXT_MAX + 8];
     ratelimit_verdict v;
+    *key = '\0';
     if (!api_ctx()->auth_failures)
         return LICD_OK;
-    lookup_bucket(req, key, sizeof key);
+    lookup_bucket(req, key, BUCKET_MAX);
     ratelimit_take(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
     if (v.allowed)
         return LICD_OK;
@@ -169,27 +175,34 @@ static int charge_lookup(http_request *req)
     req->ratelimit_reset = v.reset;
     req->retry_after = (int)v.retry_after;
     return http_fail(req, LICD_ERR_RATE_LIMITED,
-                     "more than %lld look-ups of unknown or new keys a second from %s; retry in "
-                     "%lld s",
+                     "more than %lld look-ups of unknown keys a second from %s; retry in %lld s",
                      v.limit, key, v.retry_after);
+}
+
+/* A look-up charged to bucket key found its key: its token goes back. */
+static void refund_lookup(const char *key, int rc)
+{
+    if (*key && rc == LICD_OK)
+        ratelimit_give_back(api_ctx()->auth_failures, key, strlen(key), monotonic_ns());
 }
 
 /* Finds the tenant or licence behind a presented credential of kind key:
  * 0, LICD_ERR_UNAUTHORIZED when unknown, or a database error. */
 static int resolve(http_request *req, unsigned key, const char *token, api_caller *c)
 {
+    char bucket[BUCKET_MAX] = "";
     int rc;
     if (key == API_KEY_LICENSE)
         return verify_license(req, token, &c->license);
     if (key == API_KEY_CUSTOMER) {
         if ((rc = store_customer_by_cached_key(token, &c->customer)) == LICD_ERR_NOT_FOUND &&
-            (rc = charge_lookup(req)) == LICD_OK)
-            rc = store_customer_by_key(token, &c->customer);
+            (rc = charge_lookup(req, bucket)) == LICD_OK)
+            refund_lookup(bucket, rc = store_customer_by_key(token, &c->customer));
     } else {
         api_vendor_caller *v = &c->vendor;
         if ((rc = store_vendor_by_cached_key(token, &v->vendor)) == LICD_ERR_NOT_FOUND &&
-            (rc = charge_lookup(req)) == LICD_OK)
-            rc = store_vendor_by_key(token, &v->vendor);
+            (rc = charge_lookup(req, bucket)) == LICD_OK)
+            refund_lookup(bucket, rc = store_vendor_by_key(token, &v->vendor));
         /* The key's public prefix names the credential in the audit trail. */
         snprintf(v->key_prefix, sizeof v->key_prefix, "%.15s", token);
         v->actor = (store_actor){v->vendor.id, v->key_prefix, req->request_id};

@@ -156,3 +156,22 @@ size_t ratelimit_count(ratelimit *rl)
     }
     return n;
 }
+
+void ratelimit_give_back(ratelimit *rl, const char *key, size_t len, int64_t now)
+{
+    uint64_t h = hash_key(rl->seed, key, len);
+    bucket_set *s = &rl->sets[h & rl->mask];
+
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < WAYS; i++) {
+        bucket *b = &s->b[i];
+        if (b->hash != h)
+            continue;
+        b->tokens = tokens_at(rl, b, now);
+        if (now > b->last)
+            b->last = now;
+        b->tokens = b->tokens + NANO < rl->burst ? b->tokens + NANO : rl->burst;
+        break;
+    }
+    pthread_mutex_unlock(&s->lock);
+}

@@ -30,6 +30,10 @@ void ratelimit_free(ratelimit *rl);
  * (monotonic nanoseconds), creating the bucket full. */
 void ratelimit_take(ratelimit *rl, const char *key, size_t len, int64_t now, ratelimit_verdict *v);
 
+/* Returns the token a take took (for work that turned out to cost nothing
+ * to limit), up to the burst; nothing when key's bucket is gone. */
+void ratelimit_give_back(ratelimit *rl, const char *key, size_t len, int64_t now);
+
 /* Buckets in use (for tests). */
 size_t ratelimit_count(ratelimit *rl);
 

@@ -34,6 +34,27 @@ Test(ratelimit, bursts_up_to_twice_the_rate_then_refuses)
     ratelimit_free(rl);
 }
 
+Test(ratelimit, a_token_given_back_is_there_again_up_to_the_burst)
+{
+    ratelimit *rl = ratelimit_new(1, 1024);
+    cr_assert_not_null(rl);
+    ratelimit_give_back(rl, "f:a", 3, (int64_t)100e9); /* no bucket yet: nothing */
+    cr_assert_eq(ratelimit_count(rl), 0);
+    cr_assert(take(rl, "f:a", 100.0).allowed);
+    cr_assert(take(rl, "f:a", 100.0).allowed);
+    cr_assert_not(take(rl, "f:a", 100.0).allowed);
+    ratelimit_give_back(rl, "f:a", 3, (int64_t)100e9);
+    cr_assert(take(rl, "f:a", 100.0).allowed);
+    cr_assert_not(take(rl, "f:a", 100.0).allowed);
+    /* never above the burst */
+    for (int i = 0; i < 5; i++)
+        ratelimit_give_back(rl, "f:a", 3, (int64_t)100e9);
+    cr_assert(take(rl, "f:a", 100.0).allowed);
+    cr_assert(take(rl, "f:a", 100.0).allowed);
+    cr_assert_not(take(rl, "f:a", 100.0).allowed);
+    ratelimit_free(rl);
+}
+
 Test(ratelimit, refills_at_the_rate_and_caps_at_the_burst)
 {
     ratelimit *rl = ratelimit_new(10, 1024);
