@@ -127,9 +127,9 @@ static int64_t monotonic_ns(void)
 /* A bearer key this node does not hold in its cache costs a database
  * look-up: each source address may cause LICD_AUTH_FAILURE_RATE look-ups a
  * second (bursts up to twice that) that find no key. Each look-up takes a
- * token before it runs (429 when there is none) and gives it back when it
- * finds the key, so that the limit holds however many run at once and only
- * unknown keys use it up. Keys in the cache cost nothing and are never
+ * token before it runs (429 when there is none) and gives it back unless
+ * the key is unknown (a database outage uses none up), so that the limit
+ * holds however many run at once and only unknown keys use it up. Keys in the cache cost nothing and are never
  * refused. The address is the client's (http_client_address), else the
  * peer's; an IPv6 address counts by its /64, which one host can easily hold
  * whole. */
@@ -179,10 +179,11 @@ static int charge_lookup(http_request *req, char *key)
                      v.limit, key, v.retry_after);
 }
 
-/* A look-up charged to bucket key found its key: its token goes back. */
+/* A look-up charged to bucket key that did not find the key unknown (it
+ * found it, or the database could not answer): its token goes back. */
 static void refund_lookup(const char *key, int rc)
 {
-    if (*key && rc == LICD_OK)
+    if (*key && rc != LICD_ERR_UNAUTHORIZED)
         ratelimit_give_back(api_ctx()->auth_failures, key, strlen(key), monotonic_ns());
 }
 
