@@ -125,14 +125,14 @@ static int64_t monotonic_ns(void)
 }
 
 /* A bearer key this node does not hold in its cache costs a database
- * look-up: each source address may cause LICD_AUTH_FAILURE_RATE look-ups a
+ * look-up: each source address may make LICD_AUTH_FAILURE_RATE look-ups a
  * second (bursts up to twice that) that find no key. Each look-up takes a
  * token before it runs (429 when there is none) and gives it back unless
- * the key is unknown (a database outage uses none up), so that the limit
- * holds however many run at once and only unknown keys use it up. Keys in the cache cost nothing and are never
- * refused. The address is the client's (http_client_address), else the
- * peer's; an IPv6 address counts by its /64, which one host can easily hold
- * whole. */
+ * the key turned out unknown (so a database outage uses none up): the
+ * limit holds however many run at once, and only unknown keys use it up.
+ * Keys in the cache cost nothing and are never refused. The address is the
+ * client's (http_client_address), else the peer's; an IPv6 address counts
+ * by its /64, which one host can easily hold whole. */
 static void lookup_bucket(const http_request *req, char *key, size_t len)
 {
     const licd_config *cfg = api_ctx()->config;
@@ -179,8 +179,8 @@ static int charge_lookup(http_request *req, char *key)
                      v.limit, key, v.retry_after);
 }
 
-/* A look-up charged to bucket key that did not find the key unknown (it
- * found it, or the database could not answer): its token goes back. */
+/* A look-up charged to bucket key gives its token back unless it found
+ * the key unknown (it found it, or the database could not answer). */
 static void refund_lookup(const char *key, int rc)
 {
     if (*key && rc != LICD_ERR_UNAUTHORIZED)
