@@ -13,6 +13,7 @@
 #include "api/license.h"
 #include "crypto/apikey.h"
 #include "util/json.h"
+#include "util/clock.h"
 #include "util/netaddr.h"
 
 const http_auth api_public = {"public", 0, 1};
@@ -117,13 +118,6 @@ static int verify_license(http_request *req, const char *jwt, api_license_caller
                                                   : "is not one this service signed");
 }
 
-static int64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* A bearer key this node does not hold in its cache costs a database
  * look-up: each source address may make LICD_AUTH_FAILURE_RATE look-ups a
  * second (bursts up to twice that) that find no key. Each look-up takes a
@@ -165,7 +159,7 @@ static int charge_lookup(http_request *req, char *key)
     if (!api_ctx()->auth_failures)
         return LICD_OK;
     lookup_bucket(req, key, BUCKET_MAX);
-    ratelimit_take(api_ctx()->auth_failures, key, strlen(key), monotonic_ns(), &v);
+    ratelimit_take(api_ctx()->auth_failures, key, strlen(key), clock_mono_ns(), &v);
     if (v.allowed)
         return LICD_OK;
     /* The refusal carries the address's bucket in its RateLimit-* headers. */
@@ -184,7 +178,7 @@ static int charge_lookup(http_request *req, char *key)
 static void refund_lookup(const char *key, int rc)
 {
     if (*key && rc != LICD_ERR_UNAUTHORIZED)
-        ratelimit_give_back(api_ctx()->auth_failures, key, strlen(key), monotonic_ns());
+        ratelimit_give_back(api_ctx()->auth_failures, key, strlen(key), clock_mono_ns());
 }
 
 /* Finds the tenant or licence behind a presented credential of kind key:
@@ -219,7 +213,7 @@ int api_rate_limit(http_request *req, const char *id)
     ratelimit_verdict v;
     if (!rl)
         return LICD_OK;
-    ratelimit_take(rl, id, strlen(id), monotonic_ns(), &v);
+    ratelimit_take(rl, id, strlen(id), clock_mono_ns(), &v);
     req->ratelimit_set = 1;
     req->ratelimit_limit = v.limit;
     req->ratelimit_remaining = v.remaining;

@@ -9,6 +9,7 @@
 #include "api/api.h"
 #include "store/db.h"
 #include "store/pack_metrics.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -59,13 +60,6 @@ static const struct {
      offsetof(store_pack_figures, peak)},
 };
 
-static long long now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* The per-pack families as text, read from the database in one statement. */
 static int render_packs(char **text, size_t *len)
 {
@@ -104,7 +98,7 @@ static void pack_metrics(char **text, size_t *len)
 
     *text = NULL;
     pthread_mutex_lock(&lock);
-    now = now_ns();
+    now = clock_mono_ns();
     if (!have || now - read_at >= PACK_METRICS_TTL_NS) {
         char *fresh = NULL;
         size_t fresh_len = 0;

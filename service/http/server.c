@@ -16,6 +16,7 @@
 #include "crypto/digest.h"
 #include "http/pool.h"
 #include "http/router.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -26,13 +27,6 @@ struct http_server {
     atomic_int inflight;
     char *tls_cert, *tls_key;
 };
-
-static double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Echoes a client's X-Request-Id when it is short and plain, else makes one. */
 static void set_request_id(http_request *req)
@@ -76,7 +70,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     sr->req.conn = conn;
     sr->req.method = "";
     sr->req.path = sr->raw_path;
-    sr->req.started = now_mono();
+    sr->req.started = (double)clock_mono_ns() / 1e9;
     atomic_fetch_add(&srv->inflight, 1);
     return sr;
 }
@@ -265,7 +259,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     if (!req)
         return;
-    double elapsed = now_mono() - req->started;
+    double elapsed = (double)clock_mono_ns() / 1e9 - req->started;
     const char *route = req->route ? req->route->path : "unmatched";
     metrics_request(req->method, route, req->status, elapsed);
     if (srv->cfg->access_log) {

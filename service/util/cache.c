@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/clock.h"
 #include "util/metrics.h"
 
 #define SHARDS 16
@@ -39,13 +40,6 @@ struct cache {
     atomic_uint_fast64_t generation;
     atomic_int enabled;
 };
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* FNV-1a: keys are ids chosen by the service or its tenants' clients, and
  * a tenant that forces collisions only slows its own shard's look-ups. */
@@ -148,7 +142,7 @@ long cache_get(cache *c, const char *key, void *out, size_t cap)
         return -1;
     pthread_mutex_lock(&s->lock);
     p = slot(s, h, key);
-    if (*p && (*p)->expires_ms <= now_ms()) {
+    if (*p && (*p)->expires_ms <= clock_mono_ns() / 1000000) {
         drop(s, p);
     } else if (*p && (*p)->len <= cap) {
         memcpy(out, (*p)->value, (*p)->len);
@@ -174,7 +168,7 @@ void cache_put(cache *c, const char *key, const void *value, size_t len, uint64_
     memcpy(e->key, key, klen);
     e->hash = h;
     e->len = len;
-    e->expires_ms = now_ms() + c->ttl_ms;
+    e->expires_ms = clock_mono_ns() / 1000000 + c->ttl_ms;
     pthread_mutex_lock(&s->lock);
     /* Checked under the shard lock: an invalidation raises the generation
      * before it takes this lock to delete, so either it is seen here or it
