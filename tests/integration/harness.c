@@ -446,6 +446,17 @@ static void wait_listening(int port)
 
 /* posix_spawn runs no code of ours between fork and exec, so locks held by
  * other threads of the test process cannot hang the child. */
+int it_start_node(const char *const *env, char *url, size_t len, char **dir)
+{
+    char log[512];
+    int port = it_free_port(), pid;
+    *dir = it_tmpdir();
+    snprintf(log, sizeof log, "%s/licd.log", *dir);
+    pid = it_start_licd(env, log, port);
+    snprintf(url, len, "http://127.0.0.1:%d", port);
+    return pid;
+}
+
 int it_start_licd(const char *const *env, const char *log, int port)
 {
     extern char **environ;

@@ -80,6 +80,9 @@ void it_use_url(const char *url);
 int it_free_port(void);
 int it_start_licd(const char *const *env, const char *log, int port);
 int it_stop_licd(int pid);
+/* it_start_licd on a free port, logging to licd.log in a new it_tmpdir (*dir,
+ * for the caller to remove); url gets its address. Returns its pid. */
+int it_start_node(const char *const *env, char *url, size_t len, char **dir);
 /* A TCP connection to 127.0.0.1:port, or -1. */
 int it_connect(int port);
 /* A fresh temporary folder (free it with it_rmdir). */

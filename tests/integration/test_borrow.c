@@ -222,14 +222,12 @@ static int licctl(const char *args, char **out)
 Test(borrow, licctl_borrows_and_the_library_checks_it_offline_with_licd_down, .timeout = 60)
 {
     struct pool p;
-    char *dir = it_tmpdir(), *out = NULL, log[512], url[64], common[512];
-    int port = it_free_port(), pid, status;
+    char *dir, *out = NULL, url[64], common[512];
+    int pid, status;
     cJSON *o;
 
     pool_init(&p, 1, 3600);
-    snprintf(log, sizeof log, "%s/licd.log", dir);
-    pid = it_start_licd(NULL, log, port);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+    pid = it_start_node(NULL, url, sizeof url, &dir);
     snprintf(common, sizeof common, "--cache-dir %s/cache --product cad --client laptop", dir);
 
     status = licctl(it_fmt("--borrow 1h --json --url %s --customer-key %s %s", url, p.customer,

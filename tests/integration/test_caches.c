@@ -80,18 +80,6 @@ static long long cache_hits(const char *name)
     return n;
 }
 
-/* A second licd node on the same database; url gets its address. */
-static int second_node(char *url, size_t len, char **dir)
-{
-    char log[512];
-    int port = it_free_port(), pid;
-    *dir = it_tmpdir();
-    snprintf(log, sizeof log, "%s/licd.log", *dir);
-    pid = it_start_licd(NULL, log, port);
-    snprintf(url, len, "http://127.0.0.1:%d", port);
-    return pid;
-}
-
 Test(caches, a_recovered_licence_is_the_stored_document)
 {
     struct world w;
@@ -143,7 +131,7 @@ Test(caches, changes_reach_every_node_within_a_second, .timeout = 60)
     struct world w;
     it_response r;
     char url[64], sql[512], path[128], *dir;
-    int pid = second_node(url, sizeof url, &dir);
+    int pid = it_start_node(NULL, url, sizeof url, &dir);
 
     world_init(&w, 4);
     /* The licence is held and recovered (so cached) on the second node. */

@@ -65,12 +65,7 @@ struct node {
 
 static void node_start(struct node *n, const char *const *env)
 {
-    char log[512];
-    int port = it_free_port();
-    n->dir = it_tmpdir();
-    snprintf(log, sizeof log, "%s/licd.log", n->dir);
-    n->pid = it_start_licd(env, log, port);
-    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
+    n->pid = it_start_node(env, n->url, sizeof n->url, &n->dir);
     it_use_url(n->url);
 }
 
@@ -361,12 +356,10 @@ Test(leases, two_nodes_never_oversell, .timeout = 120)
     struct pool p;
     struct racer x[N];
     pthread_t t[N];
-    char log[512], second[64], sql[512], *out, *dir = it_tmpdir();
-    int port = it_free_port(), pid, granted = 0;
+    char second[64], sql[512], *out, *dir;
+    int pid, granted = 0;
 
-    snprintf(log, sizeof log, "%s/licd.log", dir);
-    pid = it_start_licd(NULL, log, port);
-    snprintf(second, sizeof second, "http://127.0.0.1:%d", port);
+    pid = it_start_node(NULL, second, sizeof second, &dir);
     pool_init(&p, 10);
     for (int i = 0; i < N; i++) {
         x[i] = (struct racer){&p, i % 2 ? second : it_env("LICD_TEST_URL"), "", 0};

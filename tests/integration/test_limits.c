@@ -24,16 +24,12 @@ struct node {
  * is not NULL, LICD_AUTH_FAILURE_RATE=failures. */
 static void start_node_with(struct node *n, const char *rate, const char *failures)
 {
-    char log[512], setting[64], failure_setting[64];
+    char setting[64], failure_setting[64];
     const char *env[] = {setting, failures ? failure_setting : NULL, NULL};
-    int port = it_free_port();
     snprintf(setting, sizeof setting, "LICD_RATE_LIMIT=%s", rate);
     snprintf(failure_setting, sizeof failure_setting, "LICD_AUTH_FAILURE_RATE=%s",
              failures ? failures : "");
-    n->dir = it_tmpdir();
-    snprintf(log, sizeof log, "%s/licd.log", n->dir);
-    n->pid = it_start_licd(env, log, port);
-    snprintf(n->url, sizeof n->url, "http://127.0.0.1:%d", port);
+    n->pid = it_start_node(env, n->url, sizeof n->url, &n->dir);
     it_use_url(n->url);
 }
 
@@ -592,17 +588,12 @@ Test(idempotency, expired_keys_are_forgotten_and_purged, .timeout = 120)
     struct node n;
     char *v;
     const char *key = fresh_key("expiring");
-    char sql[256], log[512], setting[2][64];
-    const char *env[] = {setting[0], setting[1], NULL};
+    char sql[256];
+    const char *env[] = {"LICD_MAINTENANCE_INTERVAL=1", "LICD_IDEMPOTENCY_TTL=60", NULL};
     it_response r;
-    int port = it_free_port(), gone = 0;
+    int gone = 0;
 
-    snprintf(setting[0], sizeof setting[0], "LICD_MAINTENANCE_INTERVAL=1");
-    snprintf(setting[1], sizeof setting[1], "LICD_IDEMPOTENCY_TTL=60");
-    n.dir = it_tmpdir();
-    snprintf(log, sizeof log, "%s/licd.log", n.dir);
-    n.pid = it_start_licd(env, log, port);
-    snprintf(n.url, sizeof n.url, "http://127.0.0.1:%d", port);
+    n.pid = it_start_node(env, n.url, sizeof n.url, &n.dir);
     it_use_url(n.url);
 
     v = it_new_vendor("Idem expiry");

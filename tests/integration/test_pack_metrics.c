@@ -129,18 +129,6 @@ static void expect_pack(const struct world *w, const char *pack_id, long long in
                    got[4], peak);
 }
 
-/* A second licd node on the same database. */
-static int second_node(char *url, size_t len, char **dir)
-{
-    char log[512];
-    int port = it_free_port(), pid;
-    *dir = it_tmpdir();
-    snprintf(log, sizeof log, "%s/licd.log", *dir);
-    pid = it_start_licd(NULL, log, port);
-    snprintf(url, len, "http://127.0.0.1:%d", port);
-    return pid;
-}
-
 Test(pack_metrics, figures_follow_grants_refusals_and_releases)
 {
     struct world w;
@@ -180,7 +168,7 @@ Test(pack_metrics, figures_follow_grants_refusals_and_releases)
      * the figures are the database's, the same on both. */
     snprintf(lease, sizeof lease, "%s", checkout(&w, "ws-1", 201));
     checkout(&w, "ws-2", 403);
-    pid = second_node(url, sizeof url, &dir);
+    pid = it_start_node(NULL, url, sizeof url, &dir);
     it_use_url(url);
     checkout(&w, "ws-3", 403);
     expect_pack(&w, "floating", 1, 1, 2, 0, 1);
