@@ -19,7 +19,6 @@
 #include "util/base64.h"
 #include "util/json.h"
 
-#define SITE_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 #define MAX_QUANTITY 100000000
 #define MAX_JWKS (64 << 10)
 
@@ -74,7 +73,7 @@ int api_allocations_create(http_request *req)
     int created, rc;
 
     if ((rc = http_json_body(req, &body)) != LICD_OK ||
-        (rc = json_get_token(body, "site_id", 1, STORE_SITE_ID_MAX, SITE_ID_CHARS, &site_id,
+        (rc = json_get_token(body, "site_id", 1, CONFIG_SITE_ID_MAX, CONFIG_SITE_ID_CHARS, &site_id,
                              req->detail)) != LICD_OK ||
         (rc = json_get_int(body, "quantity", 1, 0, MAX_QUANTITY, &quantity, req->detail)) !=
             LICD_OK)
@@ -114,8 +113,7 @@ out:
 static int path_site(http_request *req, const char **site_id)
 {
     *site_id = http_param(req, "site_id");
-    if (!**site_id || strlen(*site_id) > STORE_SITE_ID_MAX ||
-        strspn(*site_id, SITE_ID_CHARS) != strlen(*site_id))
+    if (!config_site_id_valid(*site_id))
         return http_fail(req, LICD_ERR_NOT_FOUND, "no site %.64s", *site_id);
     return LICD_OK;
 }

@@ -7,8 +7,9 @@
 
 #include "store/audit.h"
 #include "store/page.h"
+#include "util/config.h"
 
-#define STORE_SITE_ID_MAX 64
+#define STORE_SITE_ID_MAX CONFIG_SITE_ID_MAX
 
 /* One pack's allocation to one site. */
 typedef struct {

@@ -106,6 +106,12 @@ bad:
     return LICD_ERR_CONFIG;
 }
 
+int config_site_id_valid(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= CONFIG_SITE_ID_MAX && strspn(s, CONFIG_SITE_ID_CHARS) == n;
+}
+
 int config_load(licd_config *cfg, const char *(*get)(const char *name), char *err, size_t errlen)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -143,10 +149,7 @@ int config_load(licd_config *cfg, const char *(*get)(const char *name), char *er
     cfg->vendor_jwks = get("LICD_VENDOR_JWKS");
     if (cfg->site_id && !*cfg->site_id)
         cfg->site_id = NULL;
-    if (cfg->site_id &&
-        (strlen(cfg->site_id) > 64 ||
-         strspn(cfg->site_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
-             strlen(cfg->site_id))) {
+    if (cfg->site_id && !config_site_id_valid(cfg->site_id)) {
         snprintf(err, errlen, "LICD_SITE_ID=%s: 1 to 64 of A-Z a-z 0-9 . _ -", cfg->site_id);
         return LICD_ERR_CONFIG;
     }

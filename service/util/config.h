@@ -57,6 +57,12 @@ typedef struct {
     const char *vendor_jwks;
 } licd_config;
 
+/* A site id, as LICD_SITE_ID names this server and the vendor's
+ * /v1/sites/{site_id} names one: 1 to CONFIG_SITE_ID_MAX of CONFIG_SITE_ID_CHARS. */
+#define CONFIG_SITE_ID_MAX 64
+#define CONFIG_SITE_ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
+int config_site_id_valid(const char *s);
+
 /* Reads every variable through get (getenv in production, a table in
  * tests). Strings point at what get returned. Returns 0, or LICD_ERR_CONFIG
  * with a message in err. */

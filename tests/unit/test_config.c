@@ -373,3 +373,20 @@ Test(config, from_environment)
     cr_assert_eq(config_from_env(&cfg, err, sizeof err), LICD_ERR_CONFIG);
     cr_assert_not_null(strstr(err, "LICD_LEASE_TTL"), "%s", err);
 }
+
+/* One rule for site ids, LICD_SITE_ID's and the vendor's /v1/sites/{site_id}. */
+Test(config, site_ids)
+{
+    char longest[CONFIG_SITE_ID_MAX + 2];
+    memset(longest, 'a', sizeof longest);
+    longest[CONFIG_SITE_ID_MAX] = '\0';
+    cr_assert(config_site_id_valid("site-A.1_b"));
+    cr_assert(config_site_id_valid(longest));
+    longest[CONFIG_SITE_ID_MAX] = 'a';
+    longest[CONFIG_SITE_ID_MAX + 1] = '\0';
+    cr_assert_not(config_site_id_valid(longest));
+    cr_assert_not(config_site_id_valid(""));
+    cr_assert_not(config_site_id_valid("a/b"));
+    cr_assert_not(config_site_id_valid("a b"));
+    expect_refused("LICD_SITE_ID", "a/b");
+}
