@@ -273,13 +273,16 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
+    /* Heartbeats queued are written and answered; later ones commit one at
+     * a time, and the server stops with no connection waiting for a batch. */
+    store_heartbeats_stop();
     http_server_stop(srv, GRACE_MS);
     webhook_delivery_stop(webhooks);
     store_maintenance_stop(maintenance);
     log_line("info", "stopped", NULL);
     rc = 0;
 out:
-    store_heartbeats_stop(); /* after the server: no request waits on it */
+    store_heartbeats_stop(); /* when the server did not start */
     store_documents_stop();
     store_notify_stop();
     store_caches_free();

@@ -233,19 +233,51 @@ int api_leases_create(http_request *req)
     return rc;
 }
 
+/* A heartbeat waits for its batch's commit without holding the HTTP
+ * worker (http_wait): the request's state lives until it is answered. */
+struct heartbeat {
+    struct lease_request r;
+    store_beat_result res;
+};
+
+static void heartbeat_free(void *p)
+{
+    struct heartbeat *h = p;
+    store_product_clear(&h->r.product);
+    cJSON_Delete(h->r.body);
+    free(h);
+}
+
+static void heartbeat_written(void *req) { http_wake(req); }
+
+static int heartbeat_write(http_request *req)
+{
+    struct heartbeat *h = req->ctx;
+    return store_lease_heartbeat(h->r.customer->id, http_param(req, "lease_id"), h->r.product.id,
+                                 h->r.client_id, api_ctx()->config->lease_ttl, &h->res,
+                                 heartbeat_written, req);
+}
+
+/* Once written: the lease extended, or, when the node knows no such live
+ * lease, a checkout. */
+static int heartbeat_answer(http_request *req)
+{
+    struct heartbeat *h = req->ctx;
+    if (h->res.rc != LICD_OK)
+        return h->res.rc;
+    return h->res.found ? reply_lease(req, 200, &h->res.lease) : checkout(req, &h->r);
+}
+
 int api_leases_heartbeat(http_request *req)
 {
-    struct lease_request r = {0};
-    store_lease l;
-    int found = 0, rc = read_request(req, &r);
-    if (rc == LICD_OK)
-        rc = store_lease_heartbeat(r.customer->id, http_param(req, "lease_id"), r.product.id,
-                                   r.client_id, api_ctx()->config->lease_ttl, &l, &found);
-    if (rc == LICD_OK)
-        rc = found ? reply_lease(req, 200, &l) : checkout(req, &r);
-    store_product_clear(&r.product);
-    cJSON_Delete(r.body);
-    return rc;
+    struct heartbeat *h = calloc(1, sizeof *h);
+    int rc;
+    if (!h)
+        return LICD_ERR_NOMEM;
+    http_keep(req, h, heartbeat_free);
+    if ((rc = read_request(req, &h->r)) != LICD_OK)
+        return rc;
+    return http_wait(req, heartbeat_write, heartbeat_answer);
 }
 
 int api_leases_release(http_request *req)

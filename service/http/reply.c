@@ -220,6 +220,21 @@ int http_offload(http_request *req, http_handler next)
     return LICD_OK;
 }
 
+int http_wait(http_request *req, http_handler start, http_handler then)
+{
+    req->wait_start = start;
+    req->wait_then = then;
+    return LICD_OK;
+}
+
+void http_wake(http_request *req) { MHD_resume_connection(req->conn); }
+
+void http_keep(http_request *req, void *ctx, void (*ctx_free)(void *ctx))
+{
+    req->ctx = ctx;
+    req->ctx_free = ctx_free;
+}
+
 int http_reply_bytes(http_request *req, int status, const char *content_type, const char *data,
                      size_t len)
 {

@@ -62,6 +62,11 @@ struct http_request {
     int on_pool;           /* the handler runs on the offload pool: answers are held */
     struct MHD_Response *held; /* an answer made on the pool, sent once the connection resumes */
     int held_status;
+    http_handler wait_start, wait_then; /* set by http_wait */
+    /* A handler's own state kept across http_wait, freed with the request
+     * by ctx_free (set by http_keep). */
+    void *ctx;
+    void (*ctx_free)(void *ctx);
     /* RateLimit-Limit, -Remaining and -Reset for every answer, when set (the
      * authorize hook or a handler that found the caller's key sets them) */
     int ratelimit_set;
@@ -86,6 +91,19 @@ int http_fail(http_request *req, licd_err err, const char *fmt, ...)
  * `return http_offload(req, next);`. next answers as a handler does, and
  * its answer is sent when it returns. A full pool answers 503. */
 int http_offload(http_request *req, http_handler next);
+
+/* Waits for work done by another thread (a batch written by the store)
+ * without holding the HTTP worker thread: a handler ends with
+ * `return http_wait(req, start, then);`, the server suspends the
+ * connection and calls start(req) on the worker; start hands the work on,
+ * and whoever finishes it calls http_wake(req), from any thread. Then
+ * then(req) runs on a worker and answers as a handler does. A start that
+ * fails answers its error at once and is not woken. */
+int http_wait(http_request *req, http_handler start, http_handler then);
+void http_wake(http_request *req);
+/* Keeps ctx with the request (for a handler that waits): ctx_free(ctx) is
+ * called once the request is done, answered or not. */
+void http_keep(http_request *req, void *ctx, void (*ctx_free)(void *ctx));
 
 /* Path parameter by template name, query argument, or header; NULL if absent. */
 const char *http_param(const http_request *req, const char *name);

@@ -197,6 +197,17 @@ static void dispatch(struct server_request *sr)
         return;
     }
     rc = req->route->handler(req);
+    if (rc == LICD_OK && req->wait_start && !req->status) {
+        /* Suspended before start hands the work on, so that its wake
+         * always comes after the suspend. */
+        http_handler start = req->wait_start;
+        req->wait_start = NULL;
+        MHD_suspend_connection(req->conn);
+        if ((rc = start(req)) == LICD_OK)
+            return;
+        MHD_resume_connection(req->conn);
+        req->wait_then = NULL;
+    }
     if (rc == LICD_OK && req->offload && !req->status) {
         /* Suspended before the job is queued, so that its resume always
          * comes after the suspend. */
@@ -245,6 +256,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->held = NULL;
         return ok;
     }
+    if (req->wait_then) {
+        /* Woken by whoever finished the work the handler waited for. */
+        http_handler then = req->wait_then;
+        int rc;
+        req->wait_then = NULL;
+        rc = then(req);
+        if (!req->status)
+            http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
+        return MHD_YES;
+    }
     if (!req->status)
         dispatch(sr);
     return MHD_YES;
@@ -277,6 +298,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
     if (req->held)
         MHD_destroy_response(req->held);
+    if (req->ctx_free)
+        req->ctx_free(req->ctx);
     cJSON_Delete(req->problem_extra);
     free(req->body);
     free(req->caller);

@@ -1,5 +1,6 @@
 /* The heartbeat batcher (see heartbeats.h): request threads queue their
- * heartbeat and wait; one thread takes the whole queue as a batch. */
+ * heartbeat and go on; one thread takes the whole queue as a batch and
+ * tells each heartbeat's caller once it is committed. */
 #include "store/heartbeats.h"
 
 #include <pthread.h>
@@ -13,12 +14,13 @@
 /* A heartbeat's parameters, as text; the batch sends each as one array. */
 enum { BEAT_LEASE, BEAT_CUSTOMER, BEAT_PRODUCT, BEAT_CLIENT, BEAT_TTL, BEAT_PARAMS };
 
-/* One waiting heartbeat, on its request thread's stack. */
+/* One queued heartbeat (malloc'd; freed once its done has been called). */
 struct beat {
     const char *param[BEAT_PARAMS];
     char product[24], ttl[24];
-    store_lease *out;
-    int found, rc, done;
+    store_beat_result *res;
+    void (*done)(void *arg);
+    void *arg;
     struct beat *next;
 };
 
@@ -61,14 +63,11 @@ static const store_sql Q_LEASE_HEARTBEATS = {
  * written by their own threads). */
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t queued, written;
+    pthread_cond_t queued;
     struct beat *head, **tail;
     pthread_t thread;
     int running, started;
-} q = {.lock = PTHREAD_MUTEX_INITIALIZER,
-       .queued = PTHREAD_COND_INITIALIZER,
-       .written = PTHREAD_COND_INITIALIZER,
-       .tail = &q.head};
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER, .tail = &q.head};
 
 /* Column param of every heartbeat of batch b as an array literal
  * (malloc'd; NULL when memory ran out). */
@@ -90,7 +89,7 @@ static char *array_of(const struct beat *b, int param)
 }
 
 /* Writes batch b (a list) with one statement and fills in each heartbeat's
- * answer: found and out for the leases it extended, rc for all. */
+ * answer: found and the lease for the leases it extended, rc for all. */
 static void write_batch(struct beat *b)
 {
     char *arrays[BEAT_PARAMS] = {NULL};
@@ -110,14 +109,25 @@ static void write_batch(struct beat *b)
         struct beat *h = b;
         for (long long n = store_col_int(res, row, BEAT_N); h && n > 1; n--)
             h = h->next;
-        if (h && (rc = store_fill(&beat_row, res, row, h->out)) == LICD_OK)
-            h->found = 1;
+        if (h && (rc = store_fill(&beat_row, res, row, &h->res->lease)) == LICD_OK)
+            h->res->found = 1;
     }
     for (; b; b = b->next)
-        b->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+        b->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
     PQclear(res);
     for (int i = 0; i < BEAT_PARAMS; i++)
         free(arrays[i]);
+}
+
+/* Tells each heartbeat of list b that it is written, and frees it. */
+static void finish(struct beat *b)
+{
+    while (b) {
+        struct beat *next = b->next;
+        b->done(b->arg);
+        free(b);
+        b = next;
+    }
 }
 
 /* Takes everything queued while the last batch was committing, writes it,
@@ -141,13 +151,8 @@ static void *run(void *arg)
         q.tail = &q.head;
         pthread_mutex_unlock(&q.lock);
         write_batch(batch);
+        finish(batch);
         pthread_mutex_lock(&q.lock);
-        while (batch) {
-            struct beat *next = batch->next; /* batch is gone once done is seen */
-            batch->done = 1;
-            batch = next;
-        }
-        pthread_cond_broadcast(&q.written);
     }
     pthread_mutex_unlock(&q.lock);
     return NULL; /* the thread's connection closes as it exits */
@@ -183,32 +188,39 @@ void store_heartbeats_stop(void)
 }
 
 int store_lease_heartbeat(const char *customer_id, const char *lease_id, long long product_id,
-                          const char *client_id, long ttl, store_lease *out, int *found)
+                          const char *client_id, long ttl, store_beat_result *res,
+                          void (*done)(void *arg), void *arg)
 {
-    struct beat h = {.out = out};
+    struct beat *h;
 
-    *found = 0;
-    if (!json_is_uuid(lease_id))
+    res->found = 0;
+    res->rc = LICD_OK;
+    if (!json_is_uuid(lease_id)) {
+        done(arg);
         return LICD_OK;
-    snprintf(h.product, sizeof h.product, "%lld", product_id);
-    snprintf(h.ttl, sizeof h.ttl, "%ld", ttl);
-    h.param[BEAT_LEASE] = lease_id;
-    h.param[BEAT_CUSTOMER] = customer_id;
-    h.param[BEAT_PRODUCT] = h.product;
-    h.param[BEAT_CLIENT] = client_id;
-    h.param[BEAT_TTL] = h.ttl;
+    }
+    if (!(h = calloc(1, sizeof *h)))
+        return LICD_ERR_NOMEM;
+    snprintf(h->product, sizeof h->product, "%lld", product_id);
+    snprintf(h->ttl, sizeof h->ttl, "%ld", ttl);
+    h->param[BEAT_LEASE] = lease_id;
+    h->param[BEAT_CUSTOMER] = customer_id;
+    h->param[BEAT_PRODUCT] = h->product;
+    h->param[BEAT_CLIENT] = client_id;
+    h->param[BEAT_TTL] = h->ttl;
+    h->res = res;
+    h->done = done;
+    h->arg = arg;
     pthread_mutex_lock(&q.lock);
     if (q.running) {
-        *q.tail = &h;
-        q.tail = &h.next;
+        *q.tail = h;
+        q.tail = &h->next;
         pthread_cond_signal(&q.queued);
-        while (!h.done)
-            pthread_cond_wait(&q.written, &q.lock);
         pthread_mutex_unlock(&q.lock);
-    } else {
-        pthread_mutex_unlock(&q.lock);
-        write_batch(&h);
+        return LICD_OK;
     }
-    *found = h.found;
-    return h.rc;
+    pthread_mutex_unlock(&q.lock);
+    write_batch(h);
+    finish(h);
+    return LICD_OK;
 }

@@ -1,7 +1,8 @@
 /* Lease heartbeats, durable and group-committed: a thread with its own
  * connection writes the heartbeats that request threads handed it while
  * its previous write was committing, with one statement and one commit,
- * and only then answers each of them. */
+ * and only then answers each of them. Callers do not wait for it, so a
+ * batch can take a heartbeat from every client at once. */
 #ifndef LICD_STORE_HEARTBEATS_H
 #define LICD_STORE_HEARTBEATS_H
 
@@ -14,11 +15,20 @@ int store_heartbeats_start(void);
 void store_heartbeats_stop(void);
 
 /* Extends the customer's live lease of that product and client to ttl
- * seconds from now, committed (synchronous_commit on) before it returns:
- * an expiry it answers survives a crash of the database. *found = 0 when
- * the lease is unknown, released or lapsed; a lease lapses at its expiry
- * and never earlier. */
+ * seconds from now, committed (synchronous_commit on) before it answers:
+ * an expiry it answers survives a crash of the database. It does not wait:
+ * once the heartbeat is committed (or has failed) it fills *res and calls
+ * done(arg), on the batching thread, or on the caller's before it returns
+ * (no thread; an id that names no lease). The strings must live until
+ * then. LICD_OK, or LICD_ERR_NOMEM (and done is not called). */
+typedef struct {
+    store_lease lease;
+    int found; /* 0: the lease is unknown, released or lapsed; a lease lapses at its
+                  expiry and never earlier */
+    int rc;    /* LICD_OK, or why the write failed */
+} store_beat_result;
 int store_lease_heartbeat(const char *customer_id, const char *lease_id, long long product_id,
-                          const char *client_id, long ttl, store_lease *out, int *found);
+                          const char *client_id, long ttl, store_beat_result *res,
+                          void (*done)(void *arg), void *arg);
 
 #endif
