@@ -17,6 +17,7 @@
 #include "store/db.h"
 #include "store/documents.h"
 #include "store/heartbeats.h"
+#include "store/tokens.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/notify.h"
@@ -241,6 +242,8 @@ static int cmd_serve(void)
     /* Before the server, so that the first heartbeat is batched too. */
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
+    if (store_tokens_start() != LICD_OK)
+        log_line("warn", "cannot start the token thread; each renewal commits alone", NULL);
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -273,9 +276,11 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
-    /* Heartbeats queued are written and answered; later ones commit one at
-     * a time, and the server stops with no connection waiting for a batch. */
+    /* Heartbeats and tokens queued are written and answered; later ones
+     * commit one at a time, and the server stops with no connection
+     * waiting for a batch. */
     store_heartbeats_stop();
+    store_tokens_stop();
     http_server_stop(srv, GRACE_MS);
     webhook_delivery_stop(webhooks);
     store_maintenance_stop(maintenance);
@@ -283,6 +288,7 @@ static int cmd_serve(void)
     rc = 0;
 out:
     store_heartbeats_stop(); /* when the server did not start */
+    store_tokens_stop();
     store_documents_stop();
     store_notify_stop();
     store_caches_free();

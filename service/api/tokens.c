@@ -11,6 +11,7 @@
 #include "crypto/password.h"
 #include "domain/entitlement.h"
 #include "store/db.h"
+#include "store/tokens.h"
 #include "store/users.h"
 #include "util/json.h"
 
@@ -151,6 +152,8 @@ static int reply_token(http_request *req, const struct issue *x)
             goto out;
     if ((rc = crypto_jwt_sign(api_ctx()->keys, claims, &jwt)) != LICD_OK)
         goto out;
+    /* Its renewal skips the signature check on this node. */
+    crypto_jwt_remember(api_ctx()->keys, jwt);
     rc = LICD_ERR_NOMEM;
     if ((out = cJSON_CreateObject()) && cJSON_AddStringToObject(out, "token", jwt) &&
         json_add_time(out, "expires_at", x->exp) &&
@@ -258,77 +261,124 @@ out:
 
 int api_tokens_create(http_request *req) { return http_offload(req, tokens_create); }
 
+/* A renewal's state, kept with the request while its token is recorded
+ * (http_wait): the body and claims hold the strings x points to. */
+struct renewal {
+    cJSON *body, *claims;
+    struct issue x;
+    store_token_result held;
+};
+
+static void renewal_free(void *p)
+{
+    struct renewal *r = p;
+    issue_clear(&r->x);
+    cJSON_Delete(r->claims);
+    cJSON_Delete(r->body);
+    free(r);
+}
+
+/* The answer to a renewal whose token is recorded (rc LICD_OK) or not. */
+static int renewal_answer(http_request *req, struct issue *x, int rc)
+{
+    if (rc == LICD_ERR_USER_REVOKED || rc == LICD_ERR_MACHINE_LIMIT_REACHED)
+        rc = LICD_ERR_RENEWAL_REFUSED;
+    if (rc == LICD_OK)
+        return reply_token(req, x);
+    if (rc == LICD_ERR_RENEWAL_REFUSED)
+        snprintf(req->detail, sizeof req->detail,
+                 "this token cannot be renewed: sign in with the password again");
+    return rc;
+}
+
+static void renewal_recorded(void *req) { http_wake(req); }
+
+/* A machine that holds its slot: its token goes into the next batch. */
+static int renewal_record(http_request *req)
+{
+    struct renewal *r = req->ctx;
+    store_token_request t = {r->x.facts.user_id, r->x.machine_id, r->x.codes, r->x.n,
+                             api_ctx()->config->token_ttl, 0, r->x.renewing_iat};
+    return store_token_record_held(&t, &r->held, renewal_recorded, req);
+}
+
+/* Recorded; or the slot was lost meanwhile, and the token is issued under
+ * the user's lock as for a machine that holds none. */
+static int renewal_recorded_answer(http_request *req)
+{
+    struct renewal *r = req->ctx;
+    int rc = r->held.rc;
+    if (rc == LICD_OK) {
+        memcpy(r->x.jti, r->held.jti, sizeof r->x.jti);
+        r->x.iat = r->held.iat;
+        r->x.exp = r->held.exp;
+    } else if (rc == LICD_ERR_NOT_FOUND) {
+        rc = store_tx(issue_tx, &r->x);
+    }
+    return renewal_answer(req, &r->x, rc);
+}
+
 /* Renewal without a password: only a session token of ours, for this
  * machine, expired less than LICD_RENEW_WINDOW ago, issued on it after
  * the vendor last freed its slot, of a user still entitled and not
  * revoked. Every refusal is the same 401. A machine that holds its slot
- * costs one read and one write. */
+ * costs one read, and a share of one batched write. */
 int api_tokens_renew(http_request *req)
 {
-    cJSON *body = NULL, *claims = NULL;
+    struct renewal *r = calloc(1, sizeof *r);
+    struct issue *x;
     const cJSON *aud, *exp, *iat, *el;
     const char *token, *iss, *mid;
-    struct issue x = {0};
     int rc;
 
-    if ((rc = http_json_body(req, &body)) != LICD_OK ||
-        (rc = json_get_string(body, "token", 1, 1, 16384, &token, req->detail)) != LICD_OK ||
-        (rc = json_get_string(body, "machine_id", 1, 1, 256, &x.machine_id, req->detail)) != LICD_OK)
-        goto out;
-    rc = crypto_jwt_verify(api_ctx()->keys, token, time(NULL), &claims);
-    aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
-    exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
-    iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
-    iss = json_string_member(claims, "iss");
-    mid = json_string_member(claims, "mid");
-    x.customer_id = json_string_member(claims, "cus");
-    x.vendor_id = json_string_member(claims, "vnd");
-    x.username = json_string_member(claims, "sub");
+    if (!r)
+        return LICD_ERR_NOMEM;
+    http_keep(req, r, renewal_free);
+    x = &r->x;
+    x->renewing_iat = -1;
+    if ((rc = http_json_body(req, &r->body)) != LICD_OK ||
+        (rc = json_get_string(r->body, "token", 1, 1, 16384, &token, req->detail)) != LICD_OK ||
+        (rc = json_get_string(r->body, "machine_id", 1, 1, 256, &x->machine_id, req->detail)) !=
+            LICD_OK)
+        return rc;
+    rc = crypto_jwt_verify(api_ctx()->keys, token, time(NULL), &r->claims);
+    aud = cJSON_GetObjectItemCaseSensitive(r->claims, "aud");
+    exp = cJSON_GetObjectItemCaseSensitive(r->claims, "exp");
+    iat = cJSON_GetObjectItemCaseSensitive(r->claims, "iat");
+    iss = json_string_member(r->claims, "iss");
+    mid = json_string_member(r->claims, "mid");
+    x->customer_id = json_string_member(r->claims, "cus");
+    x->vendor_id = json_string_member(r->claims, "vnd");
+    x->username = json_string_member(r->claims, "sub");
     if ((rc != LICD_OK && rc != LICD_ERR_TOKEN_EXPIRED) || !iss || strcmp(iss, TOKEN_ISSUER) != 0 ||
-        !x.customer_id || !x.vendor_id || !x.username || !mid || !cJSON_IsNumber(exp) ||
+        !x->customer_id || !x->vendor_id || !x->username || !mid || !cJSON_IsNumber(exp) ||
         !cJSON_IsNumber(iat) || !cJSON_IsArray(aud) || cJSON_GetArraySize(aud) < 1 ||
         cJSON_GetArraySize(aud) > MAX_PRODUCTS ||
         !domain_renewal_allowed(time(NULL), (time_t)exp->valuedouble,
                                 api_ctx()->config->renew_window,
-                                strcmp(mid, x.machine_id) == 0)) {
-        rc = LICD_ERR_RENEWAL_REFUSED;
-        goto out;
-    }
+                                strcmp(mid, x->machine_id) == 0))
+        return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
     {
         /* The session token is the credential: one rate limit per user and
          * machine of a customer. */
         char id[512];
-        snprintf(id, sizeof id, "s:%s:%s:%s", x.customer_id, x.username, mid);
+        snprintf(id, sizeof id, "s:%s:%s:%s", x->customer_id, x->username, mid);
         if ((rc = api_rate_limit(req, id)) != LICD_OK)
-            goto out;
+            return rc;
     }
-    x.renewing_iat = (long long)iat->valuedouble;
+    x->renewing_iat = (long long)iat->valuedouble;
     cJSON_ArrayForEach(el, aud) {
-        if (!cJSON_IsString(el)) {
-            rc = LICD_ERR_RENEWAL_REFUSED;
-            goto out;
-        }
-        x.codes[x.n++] = el->valuestring;
+        if (!cJSON_IsString(el))
+            return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
+        x->codes[x->n++] = el->valuestring;
     }
-    if ((rc = read_facts(&x)) != LICD_OK)
-        goto out;
-    if (!x.facts.found || x.facts.revoked || x.renewing_iat < x.facts.renew_from) {
-        rc = LICD_ERR_RENEWAL_REFUSED;
-        goto out;
-    }
-    if ((rc = judge_entitlements(&x)) != LICD_OK)
-        goto out;
-    rc = issue(&x);
-    if (rc == LICD_ERR_USER_REVOKED || rc == LICD_ERR_MACHINE_LIMIT_REACHED)
-        rc = LICD_ERR_RENEWAL_REFUSED;
-    if (rc == LICD_OK)
-        rc = reply_token(req, &x);
-out:
-    if (rc == LICD_ERR_RENEWAL_REFUSED)
-        snprintf(req->detail, sizeof req->detail,
-                 "this token cannot be renewed: sign in with the password again");
-    issue_clear(&x);
-    cJSON_Delete(claims);
-    cJSON_Delete(body);
-    return rc;
+    if ((rc = read_facts(x)) != LICD_OK)
+        return rc;
+    if (!x->facts.found || x->facts.revoked || x->renewing_iat < x->facts.renew_from)
+        return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
+    if ((rc = judge_entitlements(x)) != LICD_OK)
+        return renewal_answer(req, x, rc);
+    if (x->facts.slot_held)
+        return http_wait(req, renewal_record, renewal_recorded_answer);
+    return renewal_answer(req, x, store_tx(issue_tx, x));
 }

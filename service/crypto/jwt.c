@@ -232,6 +232,24 @@ out:
     return ok;
 }
 
+/* The verified-tokens cache's key for the len bytes of token. */
+static void remembered_key(const char *token, size_t len, char key[2 * CRYPTO_SHA256_LEN + 1])
+{
+    uint8_t digest[CRYPTO_SHA256_LEN];
+    crypto_sha256(token, len, digest);
+    crypto_hex(digest, sizeof digest, key);
+}
+
+void crypto_jwt_remember(const crypto_keyring *ring, const char *token)
+{
+    cache *c = ring ? crypto_keyring_verified(ring) : NULL;
+    char key[2 * CRYPTO_SHA256_LEN + 1];
+    if (!c || !token)
+        return;
+    remembered_key(token, strlen(token), key);
+    cache_put(c, key, "", 0, cache_generation(c));
+}
+
 /* Order of checks: size and shape, header (alg and kid pinned), signature,
  * and only then the payload, so that attacker-chosen claims are never parsed.
  * exp and nbf, when present, must be numbers (RFC 7519 NumericDate). */
@@ -243,6 +261,8 @@ int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now,
     cJSON *header = NULL, *payload = NULL;
     const cJSON *exp, *nbf;
     EVP_PKEY *pkey;
+    cache *verified;
+    char key[2 * CRYPTO_SHA256_LEN + 1], seen;
     int result = LICD_ERR_TOKEN_INVALID;
 
     if (claims)
@@ -280,8 +300,16 @@ int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now,
     sbuf = b64url_decode(sig_part, slen, &dlen);
     if (!sbuf || dlen != ES256_SIG_LEN)
         goto out;
-    if (!es256_verify(pkey, token, (size_t)(dot2 - token), sbuf))
-        goto out;
+    /* The signature is checked unless this very token was seen to verify
+     * (or was signed here) before. */
+    if ((verified = crypto_keyring_verified(ring)))
+        remembered_key(token, len, key);
+    if (!verified || cache_get(verified, key, &seen, 0) < 0) {
+        if (!es256_verify(pkey, token, (size_t)(dot2 - token), sbuf))
+            goto out;
+        if (verified)
+            cache_put(verified, key, "", 0, cache_generation(verified));
+    }
 
     pbuf = b64url_decode(dot1 + 1, plen, &dlen);
     if (!pbuf)

@@ -29,4 +29,12 @@ int crypto_jwt_by_signing_key(const crypto_keyring *ring, const char *token);
  * with *claims set. The caller frees *claims with cJSON_Delete. Thread-safe. */
 int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now, cJSON **claims);
 
+/* Remembers token (one crypto_jwt_sign just made) as verified, so that
+ * crypto_jwt_verify skips its signature check (a SHA-256 of the whole
+ * token instead of an ECDSA verification, a quarter of the cost) when the
+ * holder presents it again, to renew it, say. Tokens that verify are
+ * remembered too. At most 65,536 a ring, for a day; a no-op for a ring
+ * from a JWKS. */
+void crypto_jwt_remember(const crypto_keyring *ring, const char *token);
+
 #endif

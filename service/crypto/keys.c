@@ -41,10 +41,16 @@ struct crypto_key {
     char kid[B64_32_LEN + 1];
 };
 
+/* Tokens remembered as verified: enough for the session tokens a node
+ * renews in a day. */
+#define VERIFIED_TOKENS 65536
+#define VERIFIED_TTL_MS (24u * 3600u * 1000u)
+
 struct crypto_keyring {
     struct crypto_key *keys; /* keys[0] signs; the others are retired and only verify */
     size_t nkeys;
     char *jwks; /* cJSON_PrintUnformatted, freed with cJSON_free */
+    cache *verified; /* tokens known to bear a valid signature of this ring (NULL: none kept) */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -449,7 +455,8 @@ int crypto_keyring_load(const char *signing_path, const char *retired_paths,
         if (result != LICD_OK)
             goto out;
     }
-    if (build_jwks(ring) != LICD_OK) {
+    if (build_jwks(ring) != LICD_OK ||
+        !(ring->verified = cache_new("verified_tokens", VERIFIED_TOKENS, VERIFIED_TTL_MS))) {
         set_err(err, errlen, "out of memory building the JWKS");
         result = LICD_ERR_CONFIG;
         goto out;
@@ -547,8 +554,11 @@ void crypto_keyring_free(crypto_keyring *ring)
         EVP_PKEY_free(ring->keys[i].pkey);
     free(ring->keys);
     cJSON_free(ring->jwks);
+    cache_free(ring->verified);
     free(ring);
 }
+
+cache *crypto_keyring_verified(const crypto_keyring *ring) { return ring->verified; }
 
 const char *crypto_keyring_kid(const crypto_keyring *ring)
 {

@@ -7,6 +7,8 @@
 
 #include <openssl/types.h>
 
+#include "util/cache.h"
+
 typedef struct crypto_keyring crypto_keyring;
 
 /* Writes a new P-256 private key as PKCS#8 PEM to path, created with mode
@@ -39,5 +41,8 @@ const char *crypto_keyring_jwks(const crypto_keyring *ring);
  * safe to use from several threads at once. */
 EVP_PKEY *crypto_keyring_signing_key(const crypto_keyring *ring);
 EVP_PKEY *crypto_keyring_find_key(const crypto_keyring *ring, const char *kid, size_t kid_len);
+/* For crypto/jwt.c: the SHA-256 (hex) of tokens known to bear a valid
+ * signature of one of the ring's keys (NULL for a ring from a JWKS). */
+cache *crypto_keyring_verified(const crypto_keyring *ring);
 
 #endif

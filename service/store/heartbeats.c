@@ -1,12 +1,10 @@
-/* The heartbeat batcher (see heartbeats.h): request threads queue their
- * heartbeat and go on; one thread takes the whole queue as a batch and
- * tells each heartbeat's caller once it is committed. */
+/* Lease heartbeats through the batcher (see heartbeats.h). */
 #include "store/heartbeats.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/batcher.h"
 #include "store/db.h"
 #include "store/sql.h"
 #include "util/json.h"
@@ -16,12 +14,12 @@ enum { BEAT_LEASE, BEAT_CUSTOMER, BEAT_PRODUCT, BEAT_CLIENT, BEAT_TTL, BEAT_PARA
 
 /* One queued heartbeat (malloc'd; freed once its done has been called). */
 struct beat {
+    store_batch_item item; /* first */
     const char *param[BEAT_PARAMS];
     char product[24], ttl[24];
     store_beat_result *res;
     void (*done)(void *arg);
     void *arg;
-    struct beat *next;
 };
 
 /* $1..$5: lease ids, customers, products, clients and ttls, one entry per
@@ -58,46 +56,14 @@ static const store_sql Q_LEASE_HEARTBEATS = {
     " SELECT unnest(l.ns), l.id, k.pack_id, floor(extract(epoch FROM l.expires_at))::bigint"
     " FROM l JOIN packs k ON k.id = l.pack_id"};
 
-/* The queue the thread takes its batches from. running: the thread takes
- * new heartbeats (cleared when it is told to stop, so that later ones are
- * written by their own threads). */
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t queued;
-    struct beat *head, **tail;
-    pthread_t thread;
-    int running, started;
-} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER, .tail = &q.head};
-
-/* Column param of every heartbeat of batch b as an array literal
- * (malloc'd; NULL when memory ran out). */
-static char *array_of(const struct beat *b, int param)
-{
-    const char **items;
-    size_t n = 0;
-    char *s;
-    for (const struct beat *h = b; h; h = h->next)
-        n++;
-    if (!(items = malloc(n * sizeof *items)))
-        return NULL;
-    n = 0;
-    for (const struct beat *h = b; h; h = h->next)
-        items[n++] = h->param[param];
-    s = store_array_literal(items, n);
-    free(items);
-    return s;
-}
-
-/* Writes batch b (a list) with one statement and fills in each heartbeat's
- * answer: found and the lease for the leases it extended, rc for all. */
-static void write_batch(struct beat *b)
+static void write_batch(store_batch_item *b)
 {
     char *arrays[BEAT_PARAMS] = {NULL};
     PGresult *res = NULL;
     int rc = LICD_OK;
 
     for (int i = 0; i < BEAT_PARAMS && rc == LICD_OK; i++)
-        if (!(arrays[i] = array_of(b, i)))
+        if (!(arrays[i] = store_batch_array(b, i)))
             rc = LICD_ERR_NOMEM;
     /* A deadlock with another node's batch (a client heartbeating through
      * two nodes at once) is retried; extending a lease twice is harmless. */
@@ -106,86 +72,32 @@ static void write_batch(struct beat *b)
                              &res)) != LICD_ERR_RETRY)
             break;
     for (int row = 0; rc == LICD_OK && row < PQntuples(res); row++) {
-        struct beat *h = b;
+        store_batch_item *h = b;
         for (long long n = store_col_int(res, row, BEAT_N); h && n > 1; n--)
             h = h->next;
-        if (h && (rc = store_fill(&beat_row, res, row, &h->res->lease)) == LICD_OK)
-            h->res->found = 1;
+        if (h && (rc = store_fill(&beat_row, res, row, &((struct beat *)h)->res->lease)) == LICD_OK)
+            ((struct beat *)h)->res->found = 1;
     }
     for (; b; b = b->next)
-        b->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+        ((struct beat *)b)->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
     PQclear(res);
     for (int i = 0; i < BEAT_PARAMS; i++)
         free(arrays[i]);
 }
 
-/* Tells each heartbeat of list b that it is written, and frees it. */
-static void finish(struct beat *b)
+/* Tells the heartbeat's caller, and frees it. */
+static void tell(store_batch_item *item)
 {
-    while (b) {
-        struct beat *next = b->next;
-        b->done(b->arg);
-        free(b);
-        b = next;
-    }
+    struct beat *h = (struct beat *)item;
+    h->done(h->arg);
+    free(h);
 }
 
-/* Takes everything queued while the last batch was committing, writes it,
- * and wakes its waiters; drains the queue before it stops. */
-static void *run(void *arg)
-{
-    (void)arg;
-    /* The batch's arrays make PostgreSQL plan it anew on every call (0.15
-     * ms, twice its execution); its plan finds the rows by primary key
-     * whatever the batch's size. */
-    store_thread_generic_plans();
-    pthread_mutex_lock(&q.lock);
-    for (;;) {
-        struct beat *batch;
-        while (!q.head && q.running)
-            pthread_cond_wait(&q.queued, &q.lock);
-        if (!q.head)
-            break;
-        batch = q.head;
-        q.head = NULL;
-        q.tail = &q.head;
-        pthread_mutex_unlock(&q.lock);
-        write_batch(batch);
-        finish(batch);
-        pthread_mutex_lock(&q.lock);
-    }
-    pthread_mutex_unlock(&q.lock);
-    return NULL; /* the thread's connection closes as it exits */
-}
+static STORE_BATCHER(beats, write_batch, tell);
 
-int store_heartbeats_start(void)
-{
-    int rc = LICD_OK;
-    pthread_mutex_lock(&q.lock);
-    if (!q.started) {
-        q.running = 1;
-        if (pthread_create(&q.thread, NULL, run, NULL) != 0) {
-            q.running = 0;
-            rc = LICD_ERR_INTERNAL;
-        }
-        q.started = q.running;
-    }
-    pthread_mutex_unlock(&q.lock);
-    return rc;
-}
+int store_heartbeats_start(void) { return store_batcher_start(&beats); }
 
-void store_heartbeats_stop(void)
-{
-    int started;
-    pthread_mutex_lock(&q.lock);
-    started = q.started;
-    q.running = 0;
-    q.started = 0;
-    pthread_cond_signal(&q.queued);
-    pthread_mutex_unlock(&q.lock);
-    if (started)
-        pthread_join(q.thread, NULL);
-}
+void store_heartbeats_stop(void) { store_batcher_stop(&beats); }
 
 int store_lease_heartbeat(const char *customer_id, const char *lease_id, long long product_id,
                           const char *client_id, long ttl, store_beat_result *res,
@@ -208,19 +120,10 @@ int store_lease_heartbeat(const char *customer_id, const char *lease_id, long lo
     h->param[BEAT_PRODUCT] = h->product;
     h->param[BEAT_CLIENT] = client_id;
     h->param[BEAT_TTL] = h->ttl;
+    h->item.param = h->param;
     h->res = res;
     h->done = done;
     h->arg = arg;
-    pthread_mutex_lock(&q.lock);
-    if (q.running) {
-        *q.tail = h;
-        q.tail = &h->next;
-        pthread_cond_signal(&q.queued);
-        pthread_mutex_unlock(&q.lock);
-        return LICD_OK;
-    }
-    pthread_mutex_unlock(&q.lock);
-    write_batch(h);
-    finish(h);
+    store_batcher_submit(&beats, &h->item);
     return LICD_OK;
 }

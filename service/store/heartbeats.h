@@ -1,8 +1,6 @@
-/* Lease heartbeats, durable and group-committed: a thread with its own
- * connection writes the heartbeats that request threads handed it while
- * its previous write was committing, with one statement and one commit,
- * and only then answers each of them. Callers do not wait for it, so a
- * batch can take a heartbeat from every client at once. */
+/* Lease heartbeats, durable and group-committed (store/batcher.h): the
+ * heartbeats that clients sent while the previous batch was committing are
+ * written with one statement and one commit, and only then answered. */
 #ifndef LICD_STORE_HEARTBEATS_H
 #define LICD_STORE_HEARTBEATS_H
 

@@ -323,27 +323,11 @@ int store_login_failure_add(const char *customer_id, const char *username)
     return store_run(&Q_LOGIN_FAILURE_ADD, 2, params);
 }
 
-/* A PostgreSQL text[] literal of codes that were checked to need no quoting. */
-static char *array_literal(const char *const *codes, int n)
-{
-    size_t len = 3;
-    char *out, *p;
-    for (int i = 0; i < n; i++)
-        len += strlen(codes[i]) + 3;
-    if (!(p = out = malloc(len)))
-        return NULL;
-    *p++ = '{';
-    for (int i = 0; i < n; i++)
-        p += sprintf(p, "%s\"%s\"", i ? "," : "", codes[i]);
-    strcpy(p, "}");
-    return out;
-}
-
 int store_token_facts_get(const char *customer_id, const char *vendor_id, const char *username,
                           const char *machine_id, const char *const *codes, int n,
                           store_token_facts *out, store_page *entitlements)
 {
-    char *array = array_literal(codes, n);
+    char *array = store_array_literal(codes, (size_t)n);
     const char *params[5] = {customer_id, vendor_id, username, machine_id, array};
     PGresult *res = NULL;
     store_page *page = entitlements;
@@ -385,7 +369,7 @@ int store_user_lock(const char *user_id, int *revoked)
 
 int store_token_record(const store_token_request *r, char jti[37], time_t *iat, time_t *exp)
 {
-    char seconds[24], max[16], renewing[24], *array = array_literal(r->codes, r->n);
+    char seconds[24], max[16], renewing[24], *array = store_array_literal(r->codes, (size_t)r->n);
     const char *params[6] = {r->user_id, r->machine_id, array, seconds, max,
                              r->renewing_iat >= 0 ? renewing : NULL};
     PGresult *res = NULL;

@@ -3,6 +3,7 @@
  * key rotation and the usage-pattern watch. */
 #include <criterion/criterion.h>
 #include <jwt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,76 @@ Test(renewal, refuses_everything_but_our_own_token_for_its_machine)
     renew("eyJhbGciOiJFUzI1NiJ9.e30.AAAA", "m", &r);
     it_assert_problem(&r, 401, "renewal_refused");
     it_response_free(&r);
+    free(s.vendor);
+}
+
+/* Renewals are recorded in batches: many at once of one user's two
+ * machines, the same machine often twice in a batch, each get their own
+ * token and row, and the machines stay two. */
+#define RENEWERS 12
+#define RENEWALS 5
+struct renewer {
+    const char *tok, *machine;
+    long status[RENEWALS];
+    char jti[RENEWALS][40];
+};
+
+static void *renew_many(void *p)
+{
+    struct renewer *w = p;
+    for (int i = 0; i < RENEWALS; i++) {
+        it_response r;
+        renew(w->tok, w->machine, &r);
+        w->status[i] = r.status;
+        snprintf(w->jti[i], sizeof w->jti[i], "%s", r.status == 201 ? it_str(&r, "jti") : "");
+        it_response_free(&r);
+    }
+    return NULL;
+}
+
+static int by_string(const void *a, const void *b) { return strcmp(a, b); }
+
+Test(renewal, concurrent_renewals_each_get_their_own_token, .timeout = 120)
+{
+    struct site s;
+    struct renewer w[RENEWERS];
+    pthread_t t[RENEWERS];
+    char toks[2][4096], jtis[RENEWERS * RENEWALS][40], sql[512], *out = NULL;
+    it_response r;
+
+    site_init(&s);
+    add_user(&s, "ivy");
+    entitle(&s, "ivy", "app", "{\"state\":\"valid\",\"max_machines\":2}");
+    for (int m = 0; m < 2; m++) {
+        token(&s, "ivy", NULL, m ? "n" : "m", "\"app\"", &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        snprintf(toks[m], sizeof toks[m], "%s", it_str(&r, "token"));
+        it_response_free(&r);
+    }
+    for (int i = 0; i < RENEWERS; i++) {
+        w[i] = (struct renewer){.tok = toks[i % 2], .machine = i % 2 ? "n" : "m"};
+        cr_assert_eq(pthread_create(&t[i], NULL, renew_many, &w[i]), 0);
+    }
+    for (int i = 0; i < RENEWERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < RENEWERS; i++)
+        for (int k = 0; k < RENEWALS; k++) {
+            cr_assert_eq(w[i].status[k], 201, "renewer %d, renewal %d: %ld", i, k, w[i].status[k]);
+            memcpy(jtis[i * RENEWALS + k], w[i].jti[k], sizeof jtis[0]);
+        }
+    qsort(jtis, RENEWERS * RENEWALS, sizeof jtis[0], by_string);
+    for (int i = 1; i < RENEWERS * RENEWALS; i++)
+        cr_assert_str_neq(jtis[i - 1], jtis[i], "two renewals got one jti");
+
+    snprintf(sql, sizeof sql,
+             "SELECT (SELECT count(*) FROM session_tokens t WHERE t.user_id = u.id AND renewed)"
+             " || ' ' || (SELECT count(*) FROM user_machines m WHERE m.user_id = u.id"
+             " AND freed_at IS NULL AND token_expires_at > now())"
+             " FROM users u WHERE u.username = 'ivy' AND u.customer_id = '%s'", s.customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0);
+    cr_assert_eq(atoi(out), RENEWERS * RENEWALS, "renewed tokens recorded: %s", out);
+    cr_assert_eq(atoi(strchr(out, ' ') + 1), 2, "machines holding a slot: %s", out);
+    free(out);
     free(s.vendor);
 }
 

@@ -27,6 +27,7 @@
 #include "fill.h"
 #include "util/base64.h"
 #include "util/error.h"
+#include "util/metrics.h"
 
 /* A fixed P-256 key and its RFC 7638 thumbprint, computed independently of
  * licd: `openssl ec -pubout -text` for the point, then Python hashlib/base64
@@ -620,6 +621,65 @@ Test(jwt, sign_verify_round_trip)
     cJSON_Delete(in);
     cJSON_Delete(out);
     free(token);
+    crypto_keyring_free(k.ring);
+}
+
+/* licd_cache_lookups_total{cache="verified_tokens",result} from /metrics. */
+static long long verified_lookups(const char *result)
+{
+    size_t len;
+    char *text = metrics_render(&len), want[128], *at;
+    long long n = 0;
+    snprintf(want, sizeof want, "cache=\"verified_tokens\",result=\"%s\"} ", result);
+    if (text && (at = strstr(text, want)))
+        n = atoll(at + strlen(want));
+    free(text);
+    return n;
+}
+
+/* A token signed here and remembered, or verified once, skips the
+ * signature check when presented again (a hit); any other token, one
+ * tampered with included, is checked (a miss) and refused when bad; the
+ * claims and exp are read as before; another ring remembers nothing. */
+Test(jwt, remembered_tokens_skip_the_signature_check)
+{
+    struct one_key k, other;
+    char *token, *seen, *bad;
+    cJSON *out = NULL;
+    long long hits, misses;
+
+    one_key_init(&k, "sign.pem");
+    one_key_init(&other, "other.pem");
+    token = sign_json(k.ring, "{\"sub\":\"alice\",\"exp\":4102444800}");
+    seen = sign_json(k.ring, "{\"sub\":\"bob\",\"exp\":1}");
+    crypto_jwt_remember(k.ring, token);
+
+    hits = verified_lookups("hit");
+    misses = verified_lookups("miss");
+    expect_valid(k.ring, token, "remembered");
+    cr_assert_eq(verified_lookups("hit"), hits + 1, "a remembered token is not checked again");
+    cr_assert_eq(crypto_jwt_verify(k.ring, seen, time(NULL), &out), LICD_ERR_TOKEN_EXPIRED);
+    cJSON_Delete(out);
+    cr_assert_eq(verified_lookups("miss"), misses + 1, "a new token is checked");
+    cr_assert_eq(crypto_jwt_verify(k.ring, seen, time(NULL), &out), LICD_ERR_TOKEN_EXPIRED,
+                 "remembered, its exp still counts");
+    cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(out, "sub")->valuestring, "bob");
+    cJSON_Delete(out);
+    cr_assert_eq(verified_lookups("hit"), hits + 2);
+
+    /* One character of the remembered token's signature changed. */
+    bad = strdup(token);
+    char *last = bad + strlen(bad) - 2;
+    *last = *last == 'A' ? 'B' : 'A';
+    expect_invalid(k.ring, bad, "a changed copy of a remembered token");
+    expect_invalid(k.ring, bad, "and again");
+    expect_invalid(other.ring, token, "another ring");
+    crypto_jwt_remember(NULL, token);
+
+    free(bad);
+    free(seen);
+    free(token);
+    crypto_keyring_free(other.ring);
     crypto_keyring_free(k.ring);
 }
 
