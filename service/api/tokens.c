@@ -266,6 +266,7 @@ int api_tokens_create(http_request *req) { return http_offload(req, tokens_creat
 struct renewal {
     cJSON *body, *claims;
     struct issue x;
+    store_facts_result read;
     store_token_result held;
 };
 
@@ -291,7 +292,7 @@ static int renewal_answer(http_request *req, struct issue *x, int rc)
     return rc;
 }
 
-static void renewal_recorded(void *req) { http_wake(req); }
+static void renewal_woken(void *req) { http_wake(req); }
 
 /* A machine that holds its slot: its token goes into the next batch. */
 static int renewal_record(http_request *req)
@@ -299,7 +300,7 @@ static int renewal_record(http_request *req)
     struct renewal *r = req->ctx;
     store_token_request t = {r->x.facts.user_id, r->x.machine_id, r->x.codes, r->x.n,
                              api_ctx()->config->token_ttl, 0, r->x.renewing_iat};
-    return store_token_record_held(&t, &r->held, renewal_recorded, req);
+    return store_token_record_held(&t, &r->held, renewal_woken, req);
 }
 
 /* Recorded; or the slot was lost meanwhile, and the token is issued under
@@ -318,11 +319,41 @@ static int renewal_recorded_answer(http_request *req)
     return renewal_answer(req, &r->x, rc);
 }
 
+/* The user, its machine and its entitlements, read in a batch. */
+static int renewal_read(http_request *req)
+{
+    struct renewal *r = req->ctx;
+    struct issue *x = &r->x;
+    return store_token_facts_batched(x->customer_id, x->vendor_id, x->username, x->machine_id,
+                                     x->codes, x->n, &r->read, renewal_woken, req);
+}
+
+/* Decides on what was read; a machine that holds its slot has its token
+ * recorded in a batch, any other under the user's lock. */
+static int renewal_judge(http_request *req)
+{
+    struct renewal *r = req->ctx;
+    struct issue *x = &r->x;
+    int rc;
+    x->entitlements = r->read.entitlements; /* freed with x */
+    r->read.entitlements = (store_page){0};
+    if (r->read.rc != LICD_OK)
+        return r->read.rc;
+    x->facts = r->read.facts;
+    if (!x->facts.found || x->facts.revoked || x->renewing_iat < x->facts.renew_from)
+        return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
+    if ((rc = judge_entitlements(x)) != LICD_OK)
+        return renewal_answer(req, x, rc);
+    if (x->facts.slot_held)
+        return http_wait(req, renewal_record, renewal_recorded_answer);
+    return renewal_answer(req, x, store_tx(issue_tx, x));
+}
+
 /* Renewal without a password: only a session token of ours, for this
  * machine, expired less than LICD_RENEW_WINDOW ago, issued on it after
  * the vendor last freed its slot, of a user still entitled and not
  * revoked. Every refusal is the same 401. A machine that holds its slot
- * costs one read, and a share of one batched write. */
+ * costs a share of one batched read and of one batched write. */
 int api_tokens_renew(http_request *req)
 {
     struct renewal *r = calloc(1, sizeof *r);
@@ -372,13 +403,5 @@ int api_tokens_renew(http_request *req)
             return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
         x->codes[x->n++] = el->valuestring;
     }
-    if ((rc = read_facts(x)) != LICD_OK)
-        return rc;
-    if (!x->facts.found || x->facts.revoked || x->renewing_iat < x->facts.renew_from)
-        return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
-    if ((rc = judge_entitlements(x)) != LICD_OK)
-        return renewal_answer(req, x, rc);
-    if (x->facts.slot_held)
-        return http_wait(req, renewal_record, renewal_recorded_answer);
-    return renewal_answer(req, x, store_tx(issue_tx, x));
+    return http_wait(req, renewal_read, renewal_judge);
 }

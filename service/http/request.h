@@ -97,8 +97,8 @@ int http_offload(http_request *req, http_handler next);
  * `return http_wait(req, start, then);`, the server suspends the
  * connection and calls start(req) on the worker; start hands the work on,
  * and whoever finishes it calls http_wake(req), from any thread. Then
- * then(req) runs on a worker and answers as a handler does. A start that
- * fails answers its error at once and is not woken. */
+ * then(req) runs on a worker and answers as a handler does (or waits
+ * again). A start that fails answers its error at once and is not woken. */
 int http_wait(http_request *req, http_handler start, http_handler then);
 void http_wake(http_request *req);
 /* Keeps ctx with the request (for a handler that waits): ctx_free(ctx) is

@@ -183,20 +183,13 @@ static void run_offloaded(void *p)
     MHD_resume_connection(req->conn);
 }
 
-static void dispatch(struct server_request *sr)
+/* Runs handler h (a route's, or the rest of one that waited) and answers
+ * what it leaves unanswered; a handler that waits (http_wait) or offloads
+ * (http_offload) has its connection suspended until it is woken. */
+static void run(struct server_request *sr, http_handler h)
 {
     http_request *req = &sr->req;
-    int rc;
-    if (req->early) {
-        http_reply_problem(req, req->early, NULL);
-        return;
-    }
-    if (sr->srv->cfg->prepare && ((rc = sr->srv->cfg->prepare(req)) != LICD_OK || req->status)) {
-        if (!req->status)
-            http_reply_problem(req, rc, NULL);
-        return;
-    }
-    rc = req->route->handler(req);
+    int rc = h(req);
     if (rc == LICD_OK && req->wait_start && !req->status) {
         /* Suspended before start hands the work on, so that its wake
          * always comes after the suspend. */
@@ -220,6 +213,22 @@ static void dispatch(struct server_request *sr)
     }
     if (!req->status)
         http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
+}
+
+static void dispatch(struct server_request *sr)
+{
+    http_request *req = &sr->req;
+    int rc;
+    if (req->early) {
+        http_reply_problem(req, req->early, NULL);
+        return;
+    }
+    if (sr->srv->cfg->prepare && ((rc = sr->srv->cfg->prepare(req)) != LICD_OK || req->status)) {
+        if (!req->status)
+            http_reply_problem(req, rc, NULL);
+        return;
+    }
+    run(sr, req->route->handler);
 }
 
 /* Called by MHD once with the headers, once per body chunk, and once at the
@@ -257,13 +266,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return ok;
     }
     if (req->wait_then) {
-        /* Woken by whoever finished the work the handler waited for. */
+        /* Woken by whoever finished the work the handler waited for; its
+         * rest may wait again. */
         http_handler then = req->wait_then;
-        int rc;
         req->wait_then = NULL;
-        rc = then(req);
-        if (!req->status)
-            http_reply_problem(req, rc ? rc : LICD_ERR_INTERNAL, NULL);
+        run(sr, then);
         return MHD_YES;
     }
     if (!req->status)

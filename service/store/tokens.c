@@ -8,6 +8,71 @@
 #include "store/batcher.h"
 #include "store/sql.h"
 
+/* One row per requested code, in order ($5 a text[]): the facts of the
+ * user and its machine first (the same in every row), then the code's
+ * product and entitlement. Unknown users still get their failed logins
+ * counted, so that a sign-in treats them like known ones. */
+enum { FACT_FAILURES, FACT_OLDEST_FAILURE_AGE, FACT_FOUND, FACT_USER_ID, FACT_PASSWORD_HASH,
+       FACT_REVOKED, FACT_SLOT_HELD, FACT_RENEW_FROM,
+       ENTITLEMENT_KNOWN, ENTITLEMENT_HAS, ENTITLEMENT_EXPIRED, ENTITLEMENT_STATE,
+       ENTITLEMENT_PRODUCT_FEATURES, ENTITLEMENT_NAMED_FEATURES, ENTITLEMENT_MAX_MACHINES, FACT_N };
+/* The columns after the failures (same order as the enum), from the
+ * joins below over a user u, machine m, product p and entitlement e. */
+#define FACT_COLUMNS                                                                               \
+    " u.id IS NOT NULL, u.id, u.password_hash, u.revoked_at IS NOT NULL,"                        \
+    " coalesce(m.freed_at IS NULL AND m.token_expires_at > now(), false),"                        \
+    " coalesce(m.renew_from, 0),"                                                                 \
+    " p.id IS NOT NULL, e.user_id IS NOT NULL,"                                                   \
+    " coalesce(e.expires <= now(), false), coalesce(e.state, 'invalid'),"                         \
+    " coalesce(p.features, '[]'), coalesce(e.features, '[]'), coalesce(e.max_machines, 5)"
+#define FACT_JOINS(customer, vendor, username, machine)                                            \
+    " LEFT JOIN users u ON u.customer_id = " customer " AND u.username = " username                \
+    " LEFT JOIN user_machines m ON m.user_id = u.id AND m.machine_id = " machine                   \
+    " LEFT JOIN products p ON p.vendor_id = " vendor " AND p.code = c.code"                        \
+    " LEFT JOIN entitlements e ON e.user_id = u.id AND e.product_id = p.id"
+static const store_sql Q_TOKEN_FACTS = {
+    "token_facts",
+    "WITH f AS (SELECT count(*) AS n,"
+    "  coalesce(extract(epoch FROM now() - min(at))::int, 0) AS oldest FROM login_failures"
+    "  WHERE customer_id = $1 AND username = $3 AND at > now() - interval '1 minute')"
+    " SELECT f.n, f.oldest," FACT_COLUMNS
+    " FROM f CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS c(code, i)"
+    FACT_JOINS("$1", "$2", "$3", "$4")
+    " ORDER BY c.i"};
+/* The same for a batch of renewals (no failures counted: a renewal takes
+ * no password): $1..$5 customers, vendors, usernames, machines and code
+ * lists (text[] literals), one entry per renewal; the renewal's place in
+ * the batch (n) last. */
+static const store_sql Q_TOKEN_FACTS_BATCH = {
+    "token_facts_batch",
+    "SELECT 0, 0," FACT_COLUMNS ", r.n"
+    " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[])"
+    "  WITH ORDINALITY AS r(customer_id, vendor_id, username, machine_id, codes, n)"
+    " CROSS JOIN LATERAL unnest(r.codes::text[]) WITH ORDINALITY AS c(code, i)"
+    FACT_JOINS("r.customer_id", "r.vendor_id", "r.username", "r.machine_id")
+    " ORDER BY r.n, c.i"};
+static const store_field facts_fields[] = {
+    [FACT_FAILURES] = STORE_INT(store_token_facts, failures),
+    [FACT_OLDEST_FAILURE_AGE] = STORE_INT(store_token_facts, oldest_failure_age),
+    [FACT_FOUND] = STORE_BOOL(store_token_facts, found),
+    [FACT_USER_ID] = STORE_TEXT(store_token_facts, user_id),
+    [FACT_PASSWORD_HASH] = STORE_TEXT(store_token_facts, password_hash),
+    [FACT_REVOKED] = STORE_BOOL(store_token_facts, revoked),
+    [FACT_SLOT_HELD] = STORE_BOOL(store_token_facts, slot_held),
+    [FACT_RENEW_FROM] = STORE_INT64(store_token_facts, renew_from),
+};
+static const store_rowtype facts_row = STORE_ROWTYPE(store_token_facts, facts_fields);
+static const store_field entitlement_fields[] = {
+    [ENTITLEMENT_KNOWN] = STORE_BOOL(store_entitlement, known),
+    [ENTITLEMENT_HAS] = STORE_BOOL(store_entitlement, has_entitlement),
+    [ENTITLEMENT_EXPIRED] = STORE_BOOL(store_entitlement, expired),
+    [ENTITLEMENT_STATE] = STORE_TEXT(store_entitlement, state),
+    [ENTITLEMENT_PRODUCT_FEATURES] = STORE_DUP(store_entitlement, product_features),
+    [ENTITLEMENT_NAMED_FEATURES] = STORE_DUP(store_entitlement, named_features),
+    [ENTITLEMENT_MAX_MACHINES] = STORE_INT(store_entitlement, max_machines),
+};
+static const store_rowtype entitlement_row = STORE_ROWTYPE(store_entitlement, entitlement_fields);
+
 /* A token's parameters, as text; the batch sends each as one array. */
 enum { TOK_USER, TOK_MACHINE, TOK_PRODUCTS, TOK_TTL, TOK_RENEWING, TOK_PARAMS };
 
@@ -104,9 +169,21 @@ static void tell(store_batch_item *item)
 
 static STORE_BATCHER(tokens, write_batch, tell);
 
-int store_tokens_start(void) { return store_batcher_start(&tokens); }
+static void read_batch(store_batch_item *b);
+static void answer(store_batch_item *item);
+static STORE_BATCHER(asks, read_batch, answer);
 
-void store_tokens_stop(void) { store_batcher_stop(&tokens); }
+int store_tokens_start(void)
+{
+    int rc = store_batcher_start(&asks);
+    return rc == LICD_OK ? store_batcher_start(&tokens) : rc;
+}
+
+void store_tokens_stop(void)
+{
+    store_batcher_stop(&asks);
+    store_batcher_stop(&tokens);
+}
 
 int store_token_record_held(const store_token_request *r, store_token_result *res,
                             void (*done)(void *arg), void *arg)
@@ -128,5 +205,131 @@ int store_token_record_held(const store_token_request *r, store_token_result *re
     t->done = done;
     t->arg = arg;
     store_batcher_submit(&tokens, &t->item);
+    return LICD_OK;
+}
+
+int store_token_facts_get(const char *customer_id, const char *vendor_id, const char *username,
+                          const char *machine_id, const char *const *codes, int n,
+                          store_token_facts *out, store_page *entitlements)
+{
+    char *array = store_array_literal(codes, (size_t)n);
+    const char *params[5] = {customer_id, vendor_id, username, machine_id, array};
+    PGresult *res = NULL;
+    store_page *page = entitlements;
+    int rc;
+
+    *page = (store_page){.size = sizeof(store_entitlement), .type = &entitlement_row};
+    if (!array)
+        return LICD_ERR_NOMEM;
+    if ((rc = store_exec(&Q_TOKEN_FACTS, 5, params, 1, &res)) != LICD_OK)
+        goto out;
+    rc = LICD_ERR_INTERNAL;
+    if (n < 1 || PQntuples(res) != n)
+        goto out;
+    rc = LICD_ERR_NOMEM;
+    if (!(page->items = calloc((size_t)n, sizeof(store_entitlement))))
+        goto out;
+    page->n = (size_t)n;
+    rc = store_fill(&facts_row, res, 0, out);
+    for (int i = 0; rc == LICD_OK && i < n; i++)
+        rc = store_fill(&entitlement_row, res, i, (store_entitlement *)page->items + i);
+out:
+    if (rc != LICD_OK)
+        store_page_free(page);
+    PQclear(res);
+    free(array);
+    return rc;
+}
+
+/* One queued read of a renewal's facts (malloc'd; freed once done has
+ * been called). */
+enum { ASK_CUSTOMER, ASK_VENDOR, ASK_USERNAME, ASK_MACHINE, ASK_CODES, ASK_PARAMS };
+struct ask {
+    store_batch_item item; /* first */
+    const char *param[ASK_PARAMS];
+    char *codes; /* a text[] literal */
+    int ncodes;
+    store_facts_result *res;
+    void (*done)(void *arg);
+    void *arg;
+};
+
+/* Fills ask a's facts and entitlements from its ncodes rows from row. */
+static int fill_ask(struct ask *a, PGresult *res, int row)
+{
+    store_page *page = &a->res->entitlements;
+    int rc = LICD_ERR_NOMEM;
+    if ((page->items = calloc((size_t)a->ncodes, sizeof(store_entitlement)))) {
+        page->n = (size_t)a->ncodes;
+        rc = store_fill(&facts_row, res, row, &a->res->facts);
+    }
+    for (int i = 0; rc == LICD_OK && i < a->ncodes; i++)
+        rc = store_fill(&entitlement_row, res, row + i, (store_entitlement *)page->items + i);
+    if (rc != LICD_OK)
+        store_page_free(page);
+    return rc;
+}
+
+static void read_batch(store_batch_item *b)
+{
+    char *arrays[ASK_PARAMS] = {NULL};
+    PGresult *res = NULL;
+    int rc = LICD_OK, row = 0, n = 1;
+
+    for (int i = 0; i < ASK_PARAMS && rc == LICD_OK; i++)
+        if (!(arrays[i] = store_batch_array(b, i)))
+            rc = LICD_ERR_NOMEM;
+    if (rc == LICD_OK)
+        rc = store_exec(&Q_TOKEN_FACTS_BATCH, ASK_PARAMS, (const char *const *)arrays, 1, &res);
+    for (; b; b = b->next, n++) {
+        struct ask *a = (struct ask *)b;
+        /* ncodes rows, in code order, for every read of the batch */
+        if (rc != LICD_OK)
+            a->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+        else if (row + a->ncodes > PQntuples(res) || store_col_int(res, row, FACT_N) != n ||
+                 store_col_int(res, row + a->ncodes - 1, FACT_N) != n)
+            a->res->rc = LICD_ERR_INTERNAL;
+        else
+            a->res->rc = fill_ask(a, res, row);
+        row += a->ncodes;
+    }
+    PQclear(res);
+    for (int i = 0; i < ASK_PARAMS; i++)
+        free(arrays[i]);
+}
+
+/* Tells the read's caller, and frees it. */
+static void answer(store_batch_item *item)
+{
+    struct ask *a = (struct ask *)item;
+    a->done(a->arg);
+    free(a->codes);
+    free(a);
+}
+
+int store_token_facts_batched(const char *customer_id, const char *vendor_id,
+                              const char *username, const char *machine_id,
+                              const char *const *codes, int n, store_facts_result *res,
+                              void (*done)(void *arg), void *arg)
+{
+    struct ask *a;
+    res->entitlements = (store_page){.size = sizeof(store_entitlement), .type = &entitlement_row};
+    if (n < 1)
+        return LICD_ERR_INTERNAL;
+    if (!(a = calloc(1, sizeof *a)) || !(a->codes = store_array_literal(codes, (size_t)n))) {
+        free(a);
+        return LICD_ERR_NOMEM;
+    }
+    a->param[ASK_CUSTOMER] = customer_id;
+    a->param[ASK_VENDOR] = vendor_id;
+    a->param[ASK_USERNAME] = username;
+    a->param[ASK_MACHINE] = machine_id;
+    a->param[ASK_CODES] = a->codes;
+    a->item.param = a->param;
+    a->ncodes = n;
+    a->res = res;
+    a->done = done;
+    a->arg = arg;
+    store_batcher_submit(&asks, &a->item);
     return LICD_OK;
 }

@@ -92,53 +92,6 @@ static const store_sql Q_ENTITLEMENT_PUT = {
 static const store_sql Q_LOGIN_FAILURE_ADD = {
     "login_failure_add", "INSERT INTO login_failures (customer_id, username) VALUES ($1, $2)"};
 
-/* One row per requested code, in order ($5 a text[]): the facts of the
- * user and its machine first (the same in every row), then the code's
- * product and entitlement. Unknown users still get their failed logins
- * counted, so that a sign-in treats them like known ones. */
-enum { FACT_FAILURES, FACT_OLDEST_FAILURE_AGE, FACT_FOUND, FACT_USER_ID, FACT_PASSWORD_HASH,
-       FACT_REVOKED, FACT_SLOT_HELD, FACT_RENEW_FROM,
-       ENTITLEMENT_KNOWN, ENTITLEMENT_HAS, ENTITLEMENT_EXPIRED, ENTITLEMENT_STATE,
-       ENTITLEMENT_PRODUCT_FEATURES, ENTITLEMENT_NAMED_FEATURES, ENTITLEMENT_MAX_MACHINES };
-static const store_sql Q_TOKEN_FACTS = {
-    "token_facts",
-    "WITH f AS (SELECT count(*) AS n,"
-    "  coalesce(extract(epoch FROM now() - min(at))::int, 0) AS oldest FROM login_failures"
-    "  WHERE customer_id = $1 AND username = $3 AND at > now() - interval '1 minute')"
-    " SELECT f.n, f.oldest, u.id IS NOT NULL, u.id, u.password_hash, u.revoked_at IS NOT NULL,"
-    " coalesce(m.freed_at IS NULL AND m.token_expires_at > now(), false),"
-    " coalesce(m.renew_from, 0),"
-    " p.id IS NOT NULL, e.user_id IS NOT NULL,"
-    " coalesce(e.expires <= now(), false), coalesce(e.state, 'invalid'),"
-    " coalesce(p.features, '[]'), coalesce(e.features, '[]'), coalesce(e.max_machines, 5)"
-    " FROM f CROSS JOIN unnest($5::text[]) WITH ORDINALITY AS c(code, i)"
-    " LEFT JOIN users u ON u.customer_id = $1 AND u.username = $3"
-    " LEFT JOIN user_machines m ON m.user_id = u.id AND m.machine_id = $4"
-    " LEFT JOIN products p ON p.vendor_id = $2 AND p.code = c.code"
-    " LEFT JOIN entitlements e ON e.user_id = u.id AND e.product_id = p.id"
-    " ORDER BY c.i"};
-static const store_field facts_fields[] = {
-    [FACT_FAILURES] = STORE_INT(store_token_facts, failures),
-    [FACT_OLDEST_FAILURE_AGE] = STORE_INT(store_token_facts, oldest_failure_age),
-    [FACT_FOUND] = STORE_BOOL(store_token_facts, found),
-    [FACT_USER_ID] = STORE_TEXT(store_token_facts, user_id),
-    [FACT_PASSWORD_HASH] = STORE_TEXT(store_token_facts, password_hash),
-    [FACT_REVOKED] = STORE_BOOL(store_token_facts, revoked),
-    [FACT_SLOT_HELD] = STORE_BOOL(store_token_facts, slot_held),
-    [FACT_RENEW_FROM] = STORE_INT64(store_token_facts, renew_from),
-};
-static const store_rowtype facts_row = STORE_ROWTYPE(store_token_facts, facts_fields);
-static const store_field entitlement_fields[] = {
-    [ENTITLEMENT_KNOWN] = STORE_BOOL(store_entitlement, known),
-    [ENTITLEMENT_HAS] = STORE_BOOL(store_entitlement, has_entitlement),
-    [ENTITLEMENT_EXPIRED] = STORE_BOOL(store_entitlement, expired),
-    [ENTITLEMENT_STATE] = STORE_TEXT(store_entitlement, state),
-    [ENTITLEMENT_PRODUCT_FEATURES] = STORE_DUP(store_entitlement, product_features),
-    [ENTITLEMENT_NAMED_FEATURES] = STORE_DUP(store_entitlement, named_features),
-    [ENTITLEMENT_MAX_MACHINES] = STORE_INT(store_entitlement, max_machines),
-};
-static const store_rowtype entitlement_row = STORE_ROWTYPE(store_entitlement, entitlement_fields);
-
 enum { LOCK_REVOKED };
 static const store_sql Q_USER_LOCK = {
     "user_lock", "SELECT revoked_at IS NOT NULL FROM users WHERE id = $1 FOR UPDATE"};
@@ -321,39 +274,6 @@ int store_login_failure_add(const char *customer_id, const char *username)
 {
     const char *params[2] = {customer_id, username};
     return store_run(&Q_LOGIN_FAILURE_ADD, 2, params);
-}
-
-int store_token_facts_get(const char *customer_id, const char *vendor_id, const char *username,
-                          const char *machine_id, const char *const *codes, int n,
-                          store_token_facts *out, store_page *entitlements)
-{
-    char *array = store_array_literal(codes, (size_t)n);
-    const char *params[5] = {customer_id, vendor_id, username, machine_id, array};
-    PGresult *res = NULL;
-    store_page *page = entitlements;
-    int rc;
-
-    *page = (store_page){.size = sizeof(store_entitlement), .type = &entitlement_row};
-    if (!array)
-        return LICD_ERR_NOMEM;
-    if ((rc = store_exec(&Q_TOKEN_FACTS, 5, params, 1, &res)) != LICD_OK)
-        goto out;
-    rc = LICD_ERR_INTERNAL;
-    if (n < 1 || PQntuples(res) != n)
-        goto out;
-    rc = LICD_ERR_NOMEM;
-    if (!(page->items = calloc((size_t)n, sizeof(store_entitlement))))
-        goto out;
-    page->n = (size_t)n;
-    rc = store_fill(&facts_row, res, 0, out);
-    for (int i = 0; rc == LICD_OK && i < n; i++)
-        rc = store_fill(&entitlement_row, res, i, (store_entitlement *)page->items + i);
-out:
-    if (rc != LICD_OK)
-        store_page_free(page);
-    PQclear(res);
-    free(array);
-    return rc;
 }
 
 int store_user_lock(const char *user_id, int *revoked)

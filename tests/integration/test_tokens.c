@@ -253,14 +253,16 @@ Test(renewal, refuses_everything_but_our_own_token_for_its_machine)
     free(s.vendor);
 }
 
-/* Renewals are recorded in batches: many at once of one user's two
- * machines, the same machine often twice in a batch, each get their own
- * token and row, and the machines stay two. */
+/* Renewals are read and recorded in batches: many at once of one user's
+ * two machines (one token for one product, one for two), the same machine
+ * often twice in a batch, each get their own token, with its products,
+ * and row, and the machines stay two. */
 #define RENEWERS 12
 #define RENEWALS 5
 struct renewer {
     const char *tok, *machine;
     long status[RENEWALS];
+    int products[RENEWALS];
     char jti[RENEWALS][40];
 };
 
@@ -271,6 +273,7 @@ static void *renew_many(void *p)
         it_response r;
         renew(w->tok, w->machine, &r);
         w->status[i] = r.status;
+        w->products[i] = cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "products"));
         snprintf(w->jti[i], sizeof w->jti[i], "%s", r.status == 201 ? it_str(&r, "jti") : "");
         it_response_free(&r);
     }
@@ -290,8 +293,9 @@ Test(renewal, concurrent_renewals_each_get_their_own_token, .timeout = 120)
     site_init(&s);
     add_user(&s, "ivy");
     entitle(&s, "ivy", "app", "{\"state\":\"valid\",\"max_machines\":2}");
+    entitle(&s, "ivy", "viewer", "{\"state\":\"valid\"}");
     for (int m = 0; m < 2; m++) {
-        token(&s, "ivy", NULL, m ? "n" : "m", "\"app\"", &r);
+        token(&s, "ivy", NULL, m ? "n" : "m", m ? "\"app\",\"viewer\"" : "\"app\"", &r);
         cr_assert_eq(r.status, 201, "%s", r.body);
         snprintf(toks[m], sizeof toks[m], "%s", it_str(&r, "token"));
         it_response_free(&r);
@@ -305,6 +309,7 @@ Test(renewal, concurrent_renewals_each_get_their_own_token, .timeout = 120)
     for (int i = 0; i < RENEWERS; i++)
         for (int k = 0; k < RENEWALS; k++) {
             cr_assert_eq(w[i].status[k], 201, "renewer %d, renewal %d: %ld", i, k, w[i].status[k]);
+            cr_assert_eq(w[i].products[k], 1 + i % 2, "renewer %d: %d products", i, w[i].products[k]);
             memcpy(jtis[i * RENEWALS + k], w[i].jti[k], sizeof jtis[0]);
         }
     qsort(jtis, RENEWERS * RENEWALS, sizeof jtis[0], by_string);
