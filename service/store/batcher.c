@@ -7,13 +7,15 @@
 #include "store/sql.h"
 #include "util/error.h"
 
-/* Writes list batch and tells each of its items. */
+/* Writes list batch, tells each of its items and frees it. */
 static void write_and_tell(store_batcher *b, store_batch_item *batch)
 {
     b->write(batch);
     while (batch) {
-        store_batch_item *next = batch->next; /* done may free the item */
-        b->done(batch);
+        store_batch_item *next = batch->next;
+        batch->done(batch->arg);
+        free(batch->owned);
+        free(batch);
         batch = next;
     }
 }
@@ -74,9 +76,13 @@ void store_batcher_stop(store_batcher *b)
         pthread_join(b->thread, NULL);
 }
 
-void store_batcher_submit(store_batcher *b, store_batch_item *item)
+void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
+                          void (*done)(void *arg), void *arg)
 {
     item->next = NULL;
+    item->param = param;
+    item->done = done;
+    item->arg = arg;
     pthread_mutex_lock(&b->lock);
     if (b->running) {
         *b->tail = item;
@@ -89,7 +95,9 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item)
     write_and_tell(b, item);
 }
 
-char *store_batch_array(const store_batch_item *batch, int i)
+/* Parameter i of every item of batch as an array literal (malloc'd; NULL
+ * when memory ran out). */
+static char *batch_array(const store_batch_item *batch, int i)
 {
     const char **items;
     size_t n = 0;
@@ -104,4 +112,35 @@ char *store_batch_array(const store_batch_item *batch, int i)
     s = store_array_literal(items, n);
     free(items);
     return s;
+}
+
+#define BATCH_PARAMS_MAX 8
+
+int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
+                     PGresult **res)
+{
+    char *arrays[BATCH_PARAMS_MAX] = {NULL};
+    int rc = nparams <= BATCH_PARAMS_MAX ? LICD_OK : LICD_ERR_INTERNAL;
+
+    *res = NULL;
+    for (int i = 0; i < nparams && rc == LICD_OK; i++)
+        if (!(arrays[i] = batch_array(batch, i)))
+            rc = LICD_ERR_NOMEM;
+    /* A deadlock with another node's batch is tried again. */
+    for (int i = 0; rc == LICD_OK && i < STORE_TX_ATTEMPTS; i++)
+        if ((rc = store_exec(q, nparams, (const char *const *)arrays, 1, res)) == LICD_ERR_RETRY &&
+            i + 1 < STORE_TX_ATTEMPTS)
+            rc = LICD_OK;
+        else
+            break;
+    for (int i = 0; i < nparams && i < BATCH_PARAMS_MAX; i++)
+        free(arrays[i]);
+    return rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+}
+
+store_batch_item *store_batch_nth(store_batch_item *batch, long long n)
+{
+    for (; batch && n > 1; n--)
+        batch = batch->next;
+    return n == 1 ? batch : NULL;
 }

@@ -8,18 +8,24 @@
 
 #include <pthread.h>
 
-/* The first member of what a caller queues: param, its statement
- * parameters as text (the batch sends each as one array). */
+#include <libpq-fe.h>
+
+#include "store/sql.h"
+
+/* The first member of what a caller queues (malloc'd): set by
+ * store_batcher_submit. */
 typedef struct store_batch_item {
     struct store_batch_item *next;
-    const char *const *param;
+    const char *const *param; /* its statement parameters, as text */
+    void (*done)(void *arg);  /* called once its batch is written */
+    void *arg;
+    char *owned;              /* text the item made (malloc'd), freed with it */
 } store_batch_item;
 
 typedef struct {
     /* Writes the batch (a list, in the order queued) and fills in each
-     * item's outcome; then done is called once for every item. */
+     * item's outcome; then each item's done is called and the item freed. */
     void (*write)(store_batch_item *batch);
-    void (*done)(store_batch_item *item);
     /* the queue and the thread: set by STORE_BATCHER */
     pthread_mutex_t lock;
     pthread_cond_t queued;
@@ -28,10 +34,9 @@ typedef struct {
     int running, started;
 } store_batcher;
 
-#define STORE_BATCHER(var, write_fn, done_fn)                                                     \
-    store_batcher var = {.write = (write_fn), .done = (done_fn),                                  \
-                         .lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER,   \
-                         .tail = &var.head}
+#define STORE_BATCHER(var, write_fn)                                                              \
+    store_batcher var = {.write = (write_fn), .lock = PTHREAD_MUTEX_INITIALIZER,                  \
+                         .queued = PTHREAD_COND_INITIALIZER, .tail = &var.head}
 
 /* Starts the thread (licd serve). Without it, each item is written on its
  * caller's thread, as a batch of one. */
@@ -39,12 +44,19 @@ int store_batcher_start(store_batcher *b);
 /* Writes what is queued, then stops the thread (later items are written by
  * their callers); safe without a start. */
 void store_batcher_stop(store_batcher *b);
-/* Queues item; or, with no thread running, writes it and calls done
- * before it returns. */
-void store_batcher_submit(store_batcher *b, store_batch_item *item);
+/* Queues item, whose statement parameters are param, to be written in the
+ * next batch; then done(arg) is called and the item freed. With no thread
+ * running, that all happens on the caller's thread before it returns. */
+void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
+                          void (*done)(void *arg), void *arg);
 
-/* Parameter i of every item of batch as a PostgreSQL array literal, in the
- * batch's order (malloc'd; NULL when memory ran out). */
-char *store_batch_array(const store_batch_item *batch, int i);
+/* For a write function: runs q with each of its nparams parameters as one
+ * array over the items of batch, in order (a deadlock with another node's
+ * batch is retried; LICD_ERR_UNAVAILABLE when it keeps failing). */
+int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
+                     PGresult **res);
+/* The item at place n (1, 2, ...) of batch: the ordinality a statement
+ * returns; NULL when there is none. */
+store_batch_item *store_batch_nth(store_batch_item *batch, long long n);
 
 #endif

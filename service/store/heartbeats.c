@@ -12,14 +12,12 @@
 /* A heartbeat's parameters, as text; the batch sends each as one array. */
 enum { BEAT_LEASE, BEAT_CUSTOMER, BEAT_PRODUCT, BEAT_CLIENT, BEAT_TTL, BEAT_PARAMS };
 
-/* One queued heartbeat (malloc'd; freed once its done has been called). */
+/* One queued heartbeat. */
 struct beat {
     store_batch_item item; /* first */
     const char *param[BEAT_PARAMS];
     char product[24], ttl[24];
     store_beat_result *res;
-    void (*done)(void *arg);
-    void *arg;
 };
 
 /* $1..$5: lease ids, customers, products, clients and ttls, one entry per
@@ -58,42 +56,21 @@ static const store_sql Q_LEASE_HEARTBEATS = {
 
 static void write_batch(store_batch_item *b)
 {
-    char *arrays[BEAT_PARAMS] = {NULL};
     PGresult *res = NULL;
-    int rc = LICD_OK;
-
-    for (int i = 0; i < BEAT_PARAMS && rc == LICD_OK; i++)
-        if (!(arrays[i] = store_batch_array(b, i)))
-            rc = LICD_ERR_NOMEM;
-    /* A deadlock with another node's batch (a client heartbeating through
-     * two nodes at once) is retried; extending a lease twice is harmless. */
-    for (int i = 0; rc != LICD_ERR_NOMEM && i < STORE_TX_ATTEMPTS; i++)
-        if ((rc = store_exec(&Q_LEASE_HEARTBEATS, BEAT_PARAMS, (const char *const *)arrays, 1,
-                             &res)) != LICD_ERR_RETRY)
-            break;
+    /* A lease named by two nodes' batches at once may deadlock them: the
+     * retry extends it twice, which is harmless. */
+    int rc = store_batch_exec(&Q_LEASE_HEARTBEATS, BEAT_PARAMS, b, &res);
     for (int row = 0; rc == LICD_OK && row < PQntuples(res); row++) {
-        store_batch_item *h = b;
-        for (long long n = store_col_int(res, row, BEAT_N); h && n > 1; n--)
-            h = h->next;
-        if (h && (rc = store_fill(&beat_row, res, row, &((struct beat *)h)->res->lease)) == LICD_OK)
-            ((struct beat *)h)->res->found = 1;
+        struct beat *h = (struct beat *)store_batch_nth(b, store_col_int(res, row, BEAT_N));
+        if (h && (rc = store_fill(&beat_row, res, row, &h->res->lease)) == LICD_OK)
+            h->res->found = 1;
     }
     for (; b; b = b->next)
-        ((struct beat *)b)->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+        ((struct beat *)b)->res->rc = rc;
     PQclear(res);
-    for (int i = 0; i < BEAT_PARAMS; i++)
-        free(arrays[i]);
 }
 
-/* Tells the heartbeat's caller, and frees it. */
-static void tell(store_batch_item *item)
-{
-    struct beat *h = (struct beat *)item;
-    h->done(h->arg);
-    free(h);
-}
-
-static STORE_BATCHER(beats, write_batch, tell);
+static STORE_BATCHER(beats, write_batch);
 
 int store_heartbeats_start(void) { return store_batcher_start(&beats); }
 
@@ -120,10 +97,7 @@ int store_lease_heartbeat(const char *customer_id, const char *lease_id, long lo
     h->param[BEAT_PRODUCT] = h->product;
     h->param[BEAT_CLIENT] = client_id;
     h->param[BEAT_TTL] = h->ttl;
-    h->item.param = h->param;
     h->res = res;
-    h->done = done;
-    h->arg = arg;
-    store_batcher_submit(&beats, &h->item);
+    store_batcher_submit(&beats, &h->item, h->param, done, arg);
     return LICD_OK;
 }

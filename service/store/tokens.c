@@ -76,15 +76,12 @@ static const store_rowtype entitlement_row = STORE_ROWTYPE(store_entitlement, en
 /* A token's parameters, as text; the batch sends each as one array. */
 enum { TOK_USER, TOK_MACHINE, TOK_PRODUCTS, TOK_TTL, TOK_RENEWING, TOK_PARAMS };
 
-/* One queued token (malloc'd; freed once done has been called). */
+/* One queued token (its product list, a text[] literal, is the item's owned text). */
 struct token {
     store_batch_item item; /* first */
     const char *param[TOK_PARAMS];
-    char *products; /* a text[] literal */
     char ttl[24], renewing[24];
     store_token_result *res;
-    void (*done)(void *arg);
-    void *arg;
 };
 
 /* $1..$5: users, machines, product lists (text[] literals), ttls and the
@@ -125,53 +122,28 @@ static const store_sql Q_TOKENS_RECORD_HELD = {
 
 static void write_batch(store_batch_item *b)
 {
-    char *arrays[TOK_PARAMS] = {NULL};
     PGresult *res = NULL;
-    int rc = LICD_OK;
+    int rc = store_batch_exec(&Q_TOKENS_RECORD_HELD, TOK_PARAMS, b, &res);
 
     for (store_batch_item *t = b; t; t = t->next)
-        ((struct token *)t)->res->rc = LICD_ERR_NOT_FOUND;
-    for (int i = 0; i < TOK_PARAMS && rc == LICD_OK; i++)
-        if (!(arrays[i] = store_batch_array(b, i)))
-            rc = LICD_ERR_NOMEM;
-    for (int i = 0; rc != LICD_ERR_NOMEM && i < STORE_TX_ATTEMPTS; i++)
-        if ((rc = store_exec(&Q_TOKENS_RECORD_HELD, TOK_PARAMS, (const char *const *)arrays, 1,
-                             &res)) != LICD_ERR_RETRY)
-            break;
+        ((struct token *)t)->res->rc = rc == LICD_OK ? LICD_ERR_NOT_FOUND : rc;
     for (int row = 0; rc == LICD_OK && row < PQntuples(res); row++) {
-        store_batch_item *t = b;
-        for (long long n = store_col_int(res, row, TOK_N); t && n > 1; n--)
-            t = t->next;
+        struct token *t = (struct token *)store_batch_nth(b, store_col_int(res, row, TOK_N));
         if (t) {
-            store_token_result *r = ((struct token *)t)->res;
+            store_token_result *r = t->res;
             store_col_copy(res, row, TOK_JTI, r->jti, sizeof r->jti);
             r->iat = (time_t)store_col_int(res, row, TOK_ISSUED_AT);
             r->exp = (time_t)store_col_int(res, row, TOK_EXPIRES_AT);
             r->rc = LICD_OK;
         }
     }
-    if (rc != LICD_OK)
-        for (; b; b = b->next)
-            ((struct token *)b)->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
     PQclear(res);
-    for (int i = 0; i < TOK_PARAMS; i++)
-        free(arrays[i]);
 }
 
-/* Tells the token's caller, and frees it. */
-static void tell(store_batch_item *item)
-{
-    struct token *t = (struct token *)item;
-    t->done(t->arg);
-    free(t->products);
-    free(t);
-}
-
-static STORE_BATCHER(tokens, write_batch, tell);
+static STORE_BATCHER(tokens, write_batch);
 
 static void read_batch(store_batch_item *b);
-static void answer(store_batch_item *item);
-static STORE_BATCHER(asks, read_batch, answer);
+static STORE_BATCHER(asks, read_batch);
 
 int store_tokens_start(void)
 {
@@ -189,7 +161,7 @@ int store_token_record_held(const store_token_request *r, store_token_result *re
                             void (*done)(void *arg), void *arg)
 {
     struct token *t = calloc(1, sizeof *t);
-    if (!t || !(t->products = store_array_literal(r->codes, (size_t)r->n))) {
+    if (!t || !(t->item.owned = store_array_literal(r->codes, (size_t)r->n))) {
         free(t);
         return LICD_ERR_NOMEM;
     }
@@ -197,14 +169,11 @@ int store_token_record_held(const store_token_request *r, store_token_result *re
     snprintf(t->renewing, sizeof t->renewing, "%lld", r->renewing_iat >= 0 ? r->renewing_iat : -1);
     t->param[TOK_USER] = r->user_id;
     t->param[TOK_MACHINE] = r->machine_id;
-    t->param[TOK_PRODUCTS] = t->products;
+    t->param[TOK_PRODUCTS] = t->item.owned;
     t->param[TOK_TTL] = t->ttl;
     t->param[TOK_RENEWING] = t->renewing;
-    t->item.param = t->param;
     t->res = res;
-    t->done = done;
-    t->arg = arg;
-    store_batcher_submit(&tokens, &t->item);
+    store_batcher_submit(&tokens, &t->item, t->param, done, arg);
     return LICD_OK;
 }
 
@@ -241,17 +210,13 @@ out:
     return rc;
 }
 
-/* One queued read of a renewal's facts (malloc'd; freed once done has
- * been called). */
+/* One queued read of a renewal's facts. */
 enum { ASK_CUSTOMER, ASK_VENDOR, ASK_USERNAME, ASK_MACHINE, ASK_CODES, ASK_PARAMS };
 struct ask {
-    store_batch_item item; /* first */
+    store_batch_item item; /* first; owned: the codes as a text[] literal */
     const char *param[ASK_PARAMS];
-    char *codes; /* a text[] literal */
     int ncodes;
     store_facts_result *res;
-    void (*done)(void *arg);
-    void *arg;
 };
 
 /* Fills ask a's facts and entitlements from its ncodes rows from row. */
@@ -272,20 +237,14 @@ static int fill_ask(struct ask *a, PGresult *res, int row)
 
 static void read_batch(store_batch_item *b)
 {
-    char *arrays[ASK_PARAMS] = {NULL};
     PGresult *res = NULL;
-    int rc = LICD_OK, row = 0, n = 1;
+    int rc = store_batch_exec(&Q_TOKEN_FACTS_BATCH, ASK_PARAMS, b, &res), row = 0, n = 1;
 
-    for (int i = 0; i < ASK_PARAMS && rc == LICD_OK; i++)
-        if (!(arrays[i] = store_batch_array(b, i)))
-            rc = LICD_ERR_NOMEM;
-    if (rc == LICD_OK)
-        rc = store_exec(&Q_TOKEN_FACTS_BATCH, ASK_PARAMS, (const char *const *)arrays, 1, &res);
     for (; b; b = b->next, n++) {
         struct ask *a = (struct ask *)b;
         /* ncodes rows, in code order, for every read of the batch */
         if (rc != LICD_OK)
-            a->res->rc = rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;
+            a->res->rc = rc;
         else if (row + a->ncodes > PQntuples(res) || store_col_int(res, row, FACT_N) != n ||
                  store_col_int(res, row + a->ncodes - 1, FACT_N) != n)
             a->res->rc = LICD_ERR_INTERNAL;
@@ -294,17 +253,6 @@ static void read_batch(store_batch_item *b)
         row += a->ncodes;
     }
     PQclear(res);
-    for (int i = 0; i < ASK_PARAMS; i++)
-        free(arrays[i]);
-}
-
-/* Tells the read's caller, and frees it. */
-static void answer(store_batch_item *item)
-{
-    struct ask *a = (struct ask *)item;
-    a->done(a->arg);
-    free(a->codes);
-    free(a);
 }
 
 int store_token_facts_batched(const char *customer_id, const char *vendor_id,
@@ -316,7 +264,7 @@ int store_token_facts_batched(const char *customer_id, const char *vendor_id,
     res->entitlements = (store_page){.size = sizeof(store_entitlement), .type = &entitlement_row};
     if (n < 1)
         return LICD_ERR_INTERNAL;
-    if (!(a = calloc(1, sizeof *a)) || !(a->codes = store_array_literal(codes, (size_t)n))) {
+    if (!(a = calloc(1, sizeof *a)) || !(a->item.owned = store_array_literal(codes, (size_t)n))) {
         free(a);
         return LICD_ERR_NOMEM;
     }
@@ -324,12 +272,9 @@ int store_token_facts_batched(const char *customer_id, const char *vendor_id,
     a->param[ASK_VENDOR] = vendor_id;
     a->param[ASK_USERNAME] = username;
     a->param[ASK_MACHINE] = machine_id;
-    a->param[ASK_CODES] = a->codes;
-    a->item.param = a->param;
+    a->param[ASK_CODES] = a->item.owned;
     a->ncodes = n;
     a->res = res;
-    a->done = done;
-    a->arg = arg;
-    store_batcher_submit(&asks, &a->item);
+    store_batcher_submit(&asks, &a->item, a->param, done, arg);
     return LICD_OK;
 }

@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,83 @@ static int h_offload_fail_rest(http_request *req)
 
 static int h_offload_fail(http_request *req) { return http_offload(req, h_offload_fail_rest); }
 
+/* A handler that waits (http_wait) twice for the test to wake it, keeping
+ * its state with the request, then answers {"waits","len"}. */
+static pthread_mutex_t waiting_lock = PTHREAD_MUTEX_INITIALIZER;
+static http_request *waiting[16];
+static int nwaiting;
+static atomic_int kept_freed;
+
+struct kept {
+    int waits;
+};
+
+static void kept_free(void *p)
+{
+    free(p);
+    atomic_fetch_add(&kept_freed, 1);
+}
+
+static int w_start(http_request *req)
+{
+    pthread_mutex_lock(&waiting_lock);
+    waiting[nwaiting++] = req;
+    pthread_mutex_unlock(&waiting_lock);
+    return LICD_OK;
+}
+
+static int w_then(http_request *req)
+{
+    struct kept *k = req->ctx;
+    cJSON *o;
+    int rc;
+    if (++k->waits < 2)
+        return http_wait(req, w_start, w_then);
+    o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "waits", k->waits);
+    cJSON_AddNumberToObject(o, "len", (double)req->body_len);
+    rc = http_reply_json(req, 200, o);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int h_wait(http_request *req)
+{
+    struct kept *k = calloc(1, sizeof *k);
+    if (!k)
+        return LICD_ERR_NOMEM;
+    http_keep(req, k, kept_free);
+    return http_wait(req, w_start, w_then);
+}
+
+static int w_start_fail(http_request *req)
+{
+    return http_fail(req, LICD_ERR_UNAVAILABLE, "no batch today");
+}
+
+static int h_wait_fail(http_request *req) { return http_wait(req, w_start_fail, w_then); }
+
+/* Wakes the requests waiting once there are n (within 5 s); how many. */
+static int wake_when(int n)
+{
+    int woken;
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&waiting_lock);
+        woken = nwaiting;
+        pthread_mutex_unlock(&waiting_lock);
+        if (woken >= n)
+            break;
+        usleep(10000);
+    }
+    pthread_mutex_lock(&waiting_lock);
+    woken = nwaiting;
+    for (int i = 0; i < nwaiting; i++)
+        http_wake(waiting[i]);
+    nwaiting = 0;
+    pthread_mutex_unlock(&waiting_lock);
+    return woken;
+}
+
 /* ---- a route declaration of the test's own (the struct is the application's) ---- */
 
 /* The X-Key header value a route asks for. */
@@ -151,6 +230,8 @@ static const http_route routes[] = {
     {"POST", "/keyed", &keyed, h_caller, 0},
     {"POST", "/offload", NULL, h_offload, 0},
     {"GET", "/offload-fail", NULL, h_offload_fail, 0},
+    {"POST", "/wait", NULL, h_wait, 0},
+    {"GET", "/wait-fail", NULL, h_wait_fail, 0},
 };
 
 static http_server_config cfg;
@@ -882,6 +963,50 @@ Test(http, offloaded_failure_is_answered_as_a_problem)
     roundtrip("GET /offload-fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
     expect_problem(&r, 403, "forbidden");
     cr_assert_not_null(strstr(r.body, "refused on the pool"));
+    free(r.body);
+}
+
+/* Four requests wait (twice each) on a server of two worker threads:
+ * others are served meanwhile, each is answered once woken, its state is
+ * freed with it, and its connection stays usable. */
+Test(http, waiting_requests_never_hold_the_workers)
+{
+    struct conn c[4];
+    struct resp r;
+    int freed = atomic_load(&kept_freed), woken = 0;
+    for (int i = 0; i < 4; i++) {
+        conn_open(&c[i]);
+        send_str(&c[i], "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
+    }
+    for (int i = 0; i < 3; i++) {
+        roundtrip("GET /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+    }
+    woken += wake_when(4);
+    woken += wake_when(4);
+    cr_assert_eq(woken, 8, "each of the 4 requests waits twice: %d wakes", woken);
+    for (int i = 0; i < 4; i++) {
+        read_response(&c[i], &r);
+        cr_assert_eq(r.status, 200);
+        cr_assert_not_null(strstr(r.body, "\"waits\":2"), "%s", r.body);
+        cr_assert_not_null(strstr(r.body, "\"len\":4"), "%s", r.body);
+        free(r.body);
+        send_str(&c[i], "GET /items/8 HTTP/1.1\r\nHost: x\r\n\r\n");
+        read_response(&c[i], &r);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+        conn_close(&c[i]);
+    }
+    cr_assert_eq(atomic_load(&kept_freed) - freed, 4, "each request's state freed once");
+}
+
+Test(http, wait_whose_start_fails_is_answered)
+{
+    struct resp r;
+    roundtrip("GET /wait-fail HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+    expect_problem(&r, 503, "unavailable");
+    cr_assert_not_null(strstr(r.body, "no batch today"), "%s", r.body);
     free(r.body);
 }
 
