@@ -25,10 +25,7 @@ static void write_and_tell(store_batcher *b, store_batch_item *batch)
 static void *run(void *arg)
 {
     store_batcher *b = arg;
-    /* A batch's arrays make PostgreSQL plan its statement anew on every
-     * call (0.15 ms for the heartbeats', twice their execution); the
-     * generic plans find the rows by key whatever the batch's size. */
-    store_thread_generic_plans();
+    store_thread_batching();
     pthread_mutex_lock(&b->lock);
     for (;;) {
         store_batch_item *batch;
@@ -117,7 +114,7 @@ static char *batch_array(const store_batch_item *batch, int i)
 #define BATCH_PARAMS_MAX 8
 
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
-                     PGresult **res)
+                     int idempotent, PGresult **res)
 {
     char *arrays[BATCH_PARAMS_MAX] = {NULL};
     int rc = nparams <= BATCH_PARAMS_MAX ? LICD_OK : LICD_ERR_INTERNAL;
@@ -128,7 +125,7 @@ int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *ba
             rc = LICD_ERR_NOMEM;
     /* A deadlock with another node's batch is tried again. */
     for (int i = 0; rc == LICD_OK && i < STORE_TX_ATTEMPTS; i++)
-        if ((rc = store_exec(q, nparams, (const char *const *)arrays, 1, res)) == LICD_ERR_RETRY &&
+        if ((rc = store_exec(q, nparams, (const char *const *)arrays, idempotent, res)) == LICD_ERR_RETRY &&
             i + 1 < STORE_TX_ATTEMPTS)
             rc = LICD_OK;
         else

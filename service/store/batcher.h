@@ -52,9 +52,11 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
 
 /* For a write function: runs q with each of its nparams parameters as one
  * array over the items of batch, in order (a deadlock with another node's
- * batch is retried; LICD_ERR_UNAVAILABLE when it keeps failing). */
+ * batch is retried; LICD_ERR_UNAVAILABLE when it keeps failing).
+ * idempotent: q may run twice (store_exec's), as a read or a heartbeat may
+ * and an insert may not. */
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
-                     PGresult **res);
+                     int idempotent, PGresult **res);
 /* The item at place n (1, 2, ...) of batch: the ordinality a statement
  * returns; NULL when there is none. */
 store_batch_item *store_batch_nth(store_batch_item *batch, long long n);

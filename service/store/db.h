@@ -15,12 +15,10 @@ int store_init(const char *conninfo);
  * threads' connections are closed when those threads exit. */
 void store_shutdown(void);
 
-/* From now on the calling thread's connection plans each statement once,
- * generically, whatever its parameters (plan_cache_mode), instead of
- * PostgreSQL planning again on every call the statements whose generic
- * plan it guesses costlier (one taking arrays, say). For a thread that
- * runs only statements written for a generic plan. */
-void store_thread_generic_plans(void);
+/* The calling thread's connection is a batching thread's (store/batcher.c):
+ * generic plans for every statement, and a lock wait of more than 2 s or
+ * a statement of more than 10 s fails (LICD_ERR_UNAVAILABLE). */
+void store_thread_batching(void);
 
 /* Runs fn(ctx) inside BEGIN ... COMMIT on this thread's connection, rolling
  * back if fn fails, and running it again (up to STORE_TX_ATTEMPTS) when the

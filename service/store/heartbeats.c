@@ -59,7 +59,7 @@ static void write_batch(store_batch_item *b)
     PGresult *res = NULL;
     /* A lease named by two nodes' batches at once may deadlock them: the
      * retry extends it twice, which is harmless. */
-    int rc = store_batch_exec(&Q_LEASE_HEARTBEATS, BEAT_PARAMS, b, &res);
+    int rc = store_batch_exec(&Q_LEASE_HEARTBEATS, BEAT_PARAMS, b, 1, &res);
     for (int row = 0; rc == LICD_OK && row < PQntuples(res); row++) {
         struct beat *h = (struct beat *)store_batch_nth(b, store_col_int(res, row, BEAT_N));
         if (h && (rc = store_fill(&beat_row, res, row, &h->res->lease)) == LICD_OK)

@@ -123,7 +123,7 @@ static const store_sql Q_TOKENS_RECORD_HELD = {
 static void write_batch(store_batch_item *b)
 {
     PGresult *res = NULL;
-    int rc = store_batch_exec(&Q_TOKENS_RECORD_HELD, TOK_PARAMS, b, &res);
+    int rc = store_batch_exec(&Q_TOKENS_RECORD_HELD, TOK_PARAMS, b, 0, &res);
 
     for (store_batch_item *t = b; t; t = t->next)
         ((struct token *)t)->res->rc = rc == LICD_OK ? LICD_ERR_NOT_FOUND : rc;
@@ -238,7 +238,7 @@ static int fill_ask(struct ask *a, PGresult *res, int row)
 static void read_batch(store_batch_item *b)
 {
     PGresult *res = NULL;
-    int rc = store_batch_exec(&Q_TOKEN_FACTS_BATCH, ASK_PARAMS, b, &res), row = 0, n = 1;
+    int rc = store_batch_exec(&Q_TOKEN_FACTS_BATCH, ASK_PARAMS, b, 1, &res), row = 0, n = 1;
 
     for (; b; b = b->next, n++) {
         struct ask *a = (struct ask *)b;

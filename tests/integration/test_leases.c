@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -178,6 +179,59 @@ Test(leases, checkout_up_to_the_quantity_heartbeat_and_release)
     it_assert_problem(&r, 403, "no_seats_available");
     it_response_free(&r);
     free(p.vendor);
+}
+
+/* A heartbeat whose lease row another transaction holds locked waits 2 s
+ * at most (the batch's lock_timeout) and answers 503, extending nothing;
+ * once the lock is gone, heartbeats are extended again. On a node of its
+ * own: the other heartbeats of a stuck batch get the same 503. */
+Test(leases, a_heartbeat_stuck_behind_a_lock_answers_503, .timeout = 60)
+{
+    struct pool p;
+    struct node n;
+    const char *env[] = {NULL};
+    it_response r;
+    char lease[40], cmd[1024], *before, *after, *out = NULL;
+    struct timespec t0, t1;
+    double waited;
+    node_start(&n, env);
+    pool_init(&p, 2);
+    checkout(&p, "ws-locked", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
+    it_response_free(&r);
+    before = lease_fact(lease, "expires_at");
+
+    /* psql holds the row for 6 s, in the background (its own session) */
+    snprintf(cmd, sizeof cmd,
+             "psql '%s' -qAtc \"BEGIN; SELECT 1 FROM leases WHERE id = '%s' FOR UPDATE;"
+             " SELECT pg_sleep(6); COMMIT\" >/dev/null 2>&1 & sleep 1",
+             it_env("LICD_DATABASE_URL"), lease);
+    cr_assert_eq(it_sh(cmd, &out), 0);
+    free(out);
+    sleep(1); /* a new second: an extension would show in expires_at */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    heartbeat(&p, lease, "ws-locked", &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    it_assert_problem(&r, 503, "unavailable");
+    cr_assert_str_not_empty(r.retry_after, "503 with Retry-After");
+    it_response_free(&r);
+    cr_assert(waited >= 1.5 && waited < 5.0, "answered after %.1f s", waited);
+    after = lease_fact(lease, "expires_at");
+    cr_assert_str_eq(after, before, "nothing extended");
+    free(after);
+
+    sleep(5); /* the lock is gone */
+    heartbeat(&p, lease, "ws-locked", &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    it_response_free(&r);
+    after = lease_fact(lease, "expires_at");
+    cr_assert_str_neq(after, before, "extended once the lock is gone");
+    free(after);
+    free(before);
+    free(p.vendor);
+    node_stop(&n);
 }
 
 Test(leases, a_heartbeat_on_an_unknown_lease_becomes_a_checkout)

@@ -162,4 +162,8 @@ Test(store_classify, constraint_violations_are_conflicts)
     cr_assert_eq(store_classify("23P01"), LICD_ERR_CONFLICT, "exclusion: overlapping serials");
     cr_assert_eq(store_classify("40001"), LICD_ERR_RETRY);
     cr_assert_eq(store_classify(NULL), LICD_ERR_UNAVAILABLE);
+    /* a batching thread's lock or statement timeout: 503, never 500 */
+    cr_assert_eq(store_classify("55P03"), LICD_ERR_UNAVAILABLE);
+    cr_assert_eq(store_classify("57014"), LICD_ERR_UNAVAILABLE);
+    cr_assert_eq(store_classify("42P01"), LICD_ERR_INTERNAL, "a missing table is a bug");
 }
