@@ -17,10 +17,10 @@
 #include "store/db.h"
 #include "store/documents.h"
 #include "store/heartbeats.h"
-#include "store/tokens.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/notify.h"
+#include "store/tokens.h"
 #include "store/vendors.h"
 #include "util/config.h"
 #include "util/json.h"
@@ -184,6 +184,13 @@ static const char *default_console_dir(void)
     return LICD_CONSOLE_INSTALLED_DIR;
 }
 
+/* The group-commit threads (store/batcher.c). */
+static void stop_batches(void)
+{
+    store_heartbeats_stop();
+    store_tokens_stop();
+}
+
 static int cmd_serve(void)
 {
     licd_config cfg;
@@ -239,11 +246,11 @@ static int cmd_serve(void)
                               .nroutes = api_nroutes,
                               .authorize = api_authorize,
                               .prepare = api_idempotency_prepare};
-    /* Before the server, so that the first heartbeat is batched too. */
+    /* Before the server, so that the first heartbeat and renewal are batched too. */
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
     if (store_tokens_start() != LICD_OK)
-        log_line("warn", "cannot start the token thread; each renewal commits alone", NULL);
+        log_line("warn", "cannot start the token threads; each renewal commits alone", NULL);
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -276,19 +283,17 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
-    /* Heartbeats and tokens queued are written and answered; later ones
+    /* Heartbeats and renewals queued are written and answered; later ones
      * commit one at a time, and the server stops with no connection
      * waiting for a batch. */
-    store_heartbeats_stop();
-    store_tokens_stop();
+    stop_batches();
     http_server_stop(srv, GRACE_MS);
     webhook_delivery_stop(webhooks);
     store_maintenance_stop(maintenance);
     log_line("info", "stopped", NULL);
     rc = 0;
 out:
-    store_heartbeats_stop(); /* when the server did not start */
-    store_tokens_stop();
+    stop_batches(); /* when the server did not start (a second call does nothing) */
     store_documents_stop();
     store_notify_stop();
     store_caches_free();

@@ -12,8 +12,8 @@
 #include "api/api.h"
 #include "api/license.h"
 #include "crypto/apikey.h"
-#include "util/json.h"
 #include "util/clock.h"
+#include "util/json.h"
 #include "util/netaddr.h"
 
 const http_auth api_public = {"public", 0, 1};
@@ -148,56 +148,71 @@ static void lookup_bucket(const http_request *req, char *key, size_t len)
     }
 }
 
-#define BUCKET_MAX (NETADDR_TEXT_MAX + 8)
-
-/* Takes a look-up's token from the address's bucket, named into key
- * (BUCKET_MAX bytes; "" when the limit is off), or answers 429. */
-static int charge_lookup(http_request *req, char *key)
+/* The RateLimit-* headers of a bucket's verdict, and on a refusal its
+ * Retry-After: whether it allowed the request. */
+static int show_verdict(http_request *req, const ratelimit_verdict *v)
 {
+    req->ratelimit_set = 1;
+    req->ratelimit_limit = v->limit;
+    req->ratelimit_remaining = v->remaining;
+    req->ratelimit_reset = v->reset;
+    if (!v->allowed)
+        req->retry_after = (int)v->retry_after;
+    return v->allowed;
+}
+
+/* A look-up of a key not in the node's cache, charged to its source
+ * address's bucket (named in bucket, "" until a token is taken). */
+struct lookup {
+    http_request *req;
+    char bucket[NETADDR_TEXT_MAX + 8];
+};
+
+/* The store's gate before the look-up's statement: takes a token from the
+ * address's bucket, or answers 429 (with that bucket's RateLimit-*, which
+ * only a refusal carries). */
+static int charge_lookup(void *p)
+{
+    struct lookup *l = p;
+    char key[sizeof l->bucket];
     ratelimit_verdict v;
-    *key = '\0';
     if (!api_ctx()->auth_failures)
         return LICD_OK;
-    lookup_bucket(req, key, BUCKET_MAX);
+    lookup_bucket(l->req, key, sizeof key);
     ratelimit_take(api_ctx()->auth_failures, key, strlen(key), clock_mono_ns(), &v);
-    if (v.allowed)
+    if (v.allowed) {
+        memcpy(l->bucket, key, sizeof key);
         return LICD_OK;
-    /* The refusal carries the address's bucket in its RateLimit-* headers. */
-    req->ratelimit_set = 1;
-    req->ratelimit_limit = v.limit;
-    req->ratelimit_remaining = v.remaining;
-    req->ratelimit_reset = v.reset;
-    req->retry_after = (int)v.retry_after;
-    return http_fail(req, LICD_ERR_RATE_LIMITED,
+    }
+    show_verdict(l->req, &v);
+    return http_fail(l->req, LICD_ERR_RATE_LIMITED,
                      "more than %lld look-ups of unknown keys a second from %s; retry in %lld s",
                      v.limit, key, v.retry_after);
 }
 
-/* A look-up charged to bucket key gives its token back unless it found
- * the key unknown (it found it, or the database could not answer). */
-static void refund_lookup(const char *key, int rc)
+/* A charged look-up gives its token back unless it found the key unknown
+ * (it found it, or the database could not answer). */
+static void refund_lookup(const struct lookup *l, int rc)
 {
-    if (*key && rc != LICD_ERR_UNAUTHORIZED)
-        ratelimit_give_back(api_ctx()->auth_failures, key, strlen(key), clock_mono_ns());
+    if (*l->bucket && rc != LICD_ERR_UNAUTHORIZED)
+        ratelimit_give_back(api_ctx()->auth_failures, l->bucket, strlen(l->bucket),
+                            clock_mono_ns());
 }
 
 /* Finds the tenant or licence behind a presented credential of kind key:
  * 0, LICD_ERR_UNAUTHORIZED when unknown, or a database error. */
 static int resolve(http_request *req, unsigned key, const char *token, api_caller *c)
 {
-    char bucket[BUCKET_MAX] = "";
+    struct lookup l = {req, ""};
+    const store_gate gate = {charge_lookup, &l};
     int rc;
     if (key == API_KEY_LICENSE)
         return verify_license(req, token, &c->license);
     if (key == API_KEY_CUSTOMER) {
-        if ((rc = store_customer_by_cached_key(token, &c->customer)) == LICD_ERR_NOT_FOUND &&
-            (rc = charge_lookup(req, bucket)) == LICD_OK)
-            refund_lookup(bucket, rc = store_customer_by_key(token, &c->customer));
+        refund_lookup(&l, rc = store_customer_by_key(token, &c->customer, &gate));
     } else {
         api_vendor_caller *v = &c->vendor;
-        if ((rc = store_vendor_by_cached_key(token, &v->vendor)) == LICD_ERR_NOT_FOUND &&
-            (rc = charge_lookup(req, bucket)) == LICD_OK)
-            refund_lookup(bucket, rc = store_vendor_by_key(token, &v->vendor));
+        refund_lookup(&l, rc = store_vendor_by_key(token, &v->vendor, &gate));
         /* The key's public prefix names the credential in the audit trail. */
         snprintf(v->key_prefix, sizeof v->key_prefix, "%.15s", token);
         v->actor = (store_actor){v->vendor.id, v->key_prefix, req->request_id};
@@ -214,13 +229,8 @@ int api_rate_limit(http_request *req, const char *id)
     if (!rl)
         return LICD_OK;
     ratelimit_take(rl, id, strlen(id), clock_mono_ns(), &v);
-    req->ratelimit_set = 1;
-    req->ratelimit_limit = v.limit;
-    req->ratelimit_remaining = v.remaining;
-    req->ratelimit_reset = v.reset;
-    if (v.allowed)
+    if (show_verdict(req, &v))
         return LICD_OK;
-    req->retry_after = (int)v.retry_after;
     return http_fail(req, LICD_ERR_RATE_LIMITED,
                      "more than %lld requests a second with this key; retry in %lld s", v.limit,
                      v.retry_after);

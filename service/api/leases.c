@@ -248,14 +248,12 @@ static void heartbeat_free(void *p)
     free(h);
 }
 
-static void heartbeat_written(void *req) { http_wake(req); }
-
 static int heartbeat_write(http_request *req)
 {
     struct heartbeat *h = req->ctx;
     return store_lease_heartbeat(h->r.customer->id, http_param(req, "lease_id"), h->r.product.id,
                                  h->r.client_id, api_ctx()->config->lease_ttl, &h->res,
-                                 heartbeat_written, req);
+                                 http_wake, req);
 }
 
 /* Once written: the lease extended, or, when the node knows no such live

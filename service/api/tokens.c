@@ -261,8 +261,9 @@ out:
 
 int api_tokens_create(http_request *req) { return http_offload(req, tokens_create); }
 
-/* A renewal's state, kept with the request while its token is recorded
- * (http_wait): the body and claims hold the strings x points to. */
+/* A renewal's state, kept with the request while it waits for its read
+ * and its write (http_wait): the body and claims hold the strings x points
+ * to. */
 struct renewal {
     cJSON *body, *claims;
     struct issue x;
@@ -292,15 +293,13 @@ static int renewal_answer(http_request *req, struct issue *x, int rc)
     return rc;
 }
 
-static void renewal_woken(void *req) { http_wake(req); }
-
 /* A machine that holds its slot: its token goes into the next batch. */
 static int renewal_record(http_request *req)
 {
     struct renewal *r = req->ctx;
     store_token_request t = {r->x.facts.user_id, r->x.machine_id, r->x.codes, r->x.n,
                              api_ctx()->config->token_ttl, 0, r->x.renewing_iat};
-    return store_token_record_held(&t, &r->held, renewal_woken, req);
+    return store_token_record_held(&t, &r->held, http_wake, req);
 }
 
 /* Recorded; or the slot was lost meanwhile, and the token is issued under
@@ -325,7 +324,7 @@ static int renewal_read(http_request *req)
     struct renewal *r = req->ctx;
     struct issue *x = &r->x;
     return store_token_facts_batched(x->customer_id, x->vendor_id, x->username, x->machine_id,
-                                     x->codes, x->n, &r->read, renewal_woken, req);
+                                     x->codes, x->n, &r->read, http_wake, req);
 }
 
 /* Decides on what was read; a machine that holds its slot has its token

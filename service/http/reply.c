@@ -227,7 +227,7 @@ int http_wait(http_request *req, http_handler start, http_handler then)
     return LICD_OK;
 }
 
-void http_wake(http_request *req) { MHD_resume_connection(req->conn); }
+void http_wake(void *req) { MHD_resume_connection(((http_request *)req)->conn); }
 
 void http_keep(http_request *req, void *ctx, void (*ctx_free)(void *ctx))
 {

@@ -100,7 +100,9 @@ int http_offload(http_request *req, http_handler next);
  * then(req) runs on a worker and answers as a handler does (or waits
  * again). A start that fails answers its error at once and is not woken. */
 int http_wait(http_request *req, http_handler start, http_handler then);
-void http_wake(http_request *req);
+/* req is the waiting http_request: a void * so that http_wake can be the
+ * done callback itself (store_lease_heartbeat's, say). */
+void http_wake(void *req);
 /* Keeps ctx with the request (for a handler that waits): ctx_free(ctx) is
  * called once the request is done, answered or not. */
 void http_keep(http_request *req, void *ctx, void (*ctx_free)(void *ctx));

@@ -78,15 +78,10 @@ int store_customer_create(const store_actor *who, const char *name, store_custom
     return rc;
 }
 
-int store_customer_by_key(const char *key, store_customer *out)
+int store_customer_by_key(const char *key, store_customer *out, const store_gate *gate)
 {
     return store_find_key(key, &Q_CUSTOMER_BY_KEY, &customer_row, out,
-                          store_cache(STORE_CACHE_CUSTOMER_KEYS));
-}
-
-int store_customer_by_cached_key(const char *key, store_customer *out)
-{
-    return store_find_cached_key(key, &customer_row, out, store_cache(STORE_CACHE_CUSTOMER_KEYS));
+                          store_cache(STORE_CACHE_CUSTOMER_KEYS), gate);
 }
 
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out)

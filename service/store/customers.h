@@ -20,11 +20,8 @@ typedef struct {
 int store_customer_create(const store_actor *who, const char *name, store_customer *out,
                           char *key, size_t key_len);
 /* The customer owning an unrevoked customer key still within its validity;
- * LICD_ERR_UNAUTHORIZED if none. */
-int store_customer_by_key(const char *key, store_customer *out);
-/* The same from this node's key cache alone, with no statement: LICD_OK, or
- * LICD_ERR_NOT_FOUND when the key is not there. */
-int store_customer_by_cached_key(const char *key, store_customer *out);
+ * LICD_ERR_UNAUTHORIZED if none. gate as store_vendor_by_key's. */
+int store_customer_by_key(const char *key, store_customer *out, const store_gate *gate);
 /* A customer of this vendor; LICD_ERR_NOT_FOUND for unknown ids, malformed
  * ids and other vendors' customers alike. */
 int store_customer_get(const char *vendor_id, const char *customer_id, store_customer *out);

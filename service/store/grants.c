@@ -292,37 +292,40 @@ static int read_grant(const PGresult *res, store_grant_result *out)
     return rc;
 }
 
+/* Runs q (Q_GRANT_MINE or Q_GRANT) and reads its rows into out, afresh. */
+static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
+                     store_grant_result *out)
+{
+    PGresult *res = NULL;
+    int rc;
+    store_grant_result_clear(out);
+    memset(out, 0, sizeof *out);
+    if ((rc = store_exec(q, nparams, params, idempotent, &res)) == LICD_OK)
+        rc = read_grant(res, out);
+    PQclear(res);
+    return rc;
+}
+
 int store_grant(const store_grant_request *r, store_grant_result *out)
 {
     char product[24];
     const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
                              r->vendor_id};
-    int rc = LICD_OK;
+    const char *mine[3] = {r->customer_id, product, r->client_id};
+    int rc;
 
     snprintf(product, sizeof product, "%lld", r->product_id);
-    {
-        const char *mine[3] = {r->customer_id, product, r->client_id};
-        PGresult *res = NULL;
-        store_grant_result_clear(out);
-        memset(out, 0, sizeof *out);
-        if ((rc = store_exec(&Q_GRANT_MINE, 3, mine, 1, &res)) == LICD_OK)
-            rc = read_grant(res, out);
-        PQclear(res);
-        if (rc != LICD_OK || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
-            return rc;
-    }
+    if ((rc = run_grant(&Q_GRANT_MINE, 3, mine, 1, out)) != LICD_OK ||
+        domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+        return rc;
     /* The chosen pack may fill up between the choice and the update; the
      * update's own assigned < quantity then finds no row, and the next
      * attempt chooses again. A few attempts cover any realistic race. */
     for (int attempt = 0; attempt < 8; attempt++) {
         PGresult *res = NULL;
         int more;
-        store_grant_result_clear(out);
-        memset(out, 0, sizeof *out);
-        if ((rc = store_exec(&Q_GRANT, 6, params, 0, &res)) == LICD_OK)
-            rc = read_grant(res, out);
-        PQclear(res);
-        if (rc != LICD_OK || out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+        if ((rc = run_grant(&Q_GRANT, 6, params, 0, out)) != LICD_OK || out->taken ||
+            domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
             break;
         /* No seat: either no pack had one free (done) or the chosen one
          * filled up under us (try again). */

@@ -210,7 +210,7 @@ int store_group_key_by_key(const char *key, store_group_key *out)
 {
     int rc;
     memset(out, 0, sizeof *out);
-    rc = store_find_key(key, &Q_KEY_BY_PREFIX, &key_row, out, NULL);
+    rc = store_find_key(key, &Q_KEY_BY_PREFIX, &key_row, out, NULL, NULL);
     return rc == LICD_ERR_UNAUTHORIZED ? LICD_ERR_UNKNOWN_GROUP_KEY : rc;
 }
 
@@ -247,7 +247,7 @@ static int find_vendor_key(const char *vendor_id, const char *key_or_prefix,
         }
         PQclear(res);
     } else {
-        rc = store_find_key(key_or_prefix, &Q_KEY_BY_PREFIX, &key_row, &k, NULL);
+        rc = store_find_key(key_or_prefix, &Q_KEY_BY_PREFIX, &key_row, &k, NULL, NULL);
         if (rc == LICD_ERR_UNAUTHORIZED || (rc == LICD_OK && strcmp(k.vendor_id, vendor_id) != 0))
             rc = LICD_ERR_NOT_FOUND;
         if (rc == LICD_OK) {

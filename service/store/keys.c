@@ -54,19 +54,8 @@ void store_caches_forget(store_cache_id id)
 
 /* Cached under the key's SHA-256 in hex: the name migration 0010's trigger
  * gives when a key row changes, and never the key itself. */
-int store_find_cached_key(const char *presented, const store_rowtype *t, void *out, cache *c)
-{
-    char hash_hex[2 * CRYPTO_SHA256_LEN + 1];
-    uint8_t digest[CRYPTO_SHA256_LEN];
-    if (!c)
-        return LICD_ERR_NOT_FOUND;
-    crypto_sha256(presented, strlen(presented), digest);
-    crypto_hex(digest, sizeof digest, hash_hex);
-    return cache_get(c, hash_hex, out, t->size) == (long)t->size ? LICD_OK : LICD_ERR_NOT_FOUND;
-}
-
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
-                   cache *c)
+                   cache *c, const store_gate *gate)
 {
     char prefix[APIKEY_PREFIX_LEN], hash_hex[2 * CRYPTO_SHA256_LEN + 1];
     const char *params[1] = {prefix};
@@ -75,14 +64,16 @@ int store_find_key(const char *presented, const store_sql *q, const store_rowtyp
     uint64_t generation = c ? cache_generation(c) : 0;
     int rc, hash;
 
-    if (crypto_apikey_prefix(presented, prefix) != 0)
-        return LICD_ERR_UNAUTHORIZED;
     if (c) {
         crypto_sha256(presented, strlen(presented), digest);
         crypto_hex(digest, sizeof digest, hash_hex);
         if (cache_get(c, hash_hex, out, t->size) == (long)t->size)
             return LICD_OK;
     }
+    if (gate && (rc = gate->run(gate->arg)) != LICD_OK)
+        return rc;
+    if (crypto_apikey_prefix(presented, prefix) != 0)
+        return LICD_ERR_UNAUTHORIZED;
     if ((rc = store_exec(q, 1, params, 1, &res)) != LICD_OK)
         return rc;
     hash = PQnfields(res) - 1;

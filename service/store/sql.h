@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "crypto/apikey.h"
+#include "store/gate.h"
 #include "store/audit.h"
 #include "store/caches.h"
 #include "store/db.h"
@@ -151,12 +152,10 @@ char *store_array_literal(const char *const *items, size_t n);
  * key: LICD_ERR_UNAUTHORIZED. With a cache c (or NULL), q's column before
  * the hash tells whether the key may be kept (true: it has no end of its
  * own); such a key is kept there (t must have no STORE_F_DUP field) and
- * found again without a statement. */
+ * found again without a statement. gate (or NULL) runs when the key is not
+ * in the cache, before anything else: its error is returned as it is. */
 int store_find_key(const char *presented, const store_sql *q, const store_rowtype *t, void *out,
-                   cache *c);
-/* The same key found in cache c only, with no statement: LICD_OK, or
- * LICD_ERR_NOT_FOUND when it is not there (unknown or not seen lately). */
-int store_find_cached_key(const char *presented, const store_rowtype *t, void *out, cache *c);
+                   cache *c, const store_gate *gate);
 
 /* An event of the outbox (store_event) as store/events.c and store/webhooks.c read it. */
 enum { EVENT_ID, EVENT_TYPE, EVENT_CREATED_AT, EVENT_CREATED_EPOCH, EVENT_DATA };

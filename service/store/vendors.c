@@ -69,15 +69,10 @@ int store_vendor_create(const char *name, store_vendor *out, char *api_key, size
     return rc;
 }
 
-int store_vendor_by_key(const char *api_key, store_vendor *out)
+int store_vendor_by_key(const char *api_key, store_vendor *out, const store_gate *gate)
 {
     return store_find_key(api_key, &Q_VENDOR_BY_KEY, &vendor_row, out,
-                          store_cache(STORE_CACHE_VENDOR_KEYS));
-}
-
-int store_vendor_by_cached_key(const char *api_key, store_vendor *out)
-{
-    return store_find_cached_key(api_key, &vendor_row, out, store_cache(STORE_CACHE_VENDOR_KEYS));
+                          store_cache(STORE_CACHE_VENDOR_KEYS), gate);
 }
 
 int store_vendor_rotate_key(const store_actor *who, long grace_s, char *api_key,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "store/audit.h"
+#include "store/gate.h"
 
 #define STORE_UUID_LEN 37           /* 36 characters and a NUL */
 
@@ -18,11 +19,10 @@ typedef struct {
  * api_key and never stored. */
 int store_vendor_create(const char *name, store_vendor *out, char *api_key, size_t api_key_len);
 /* Finds the vendor that owns an unrevoked key still within its validity:
- * 0, LICD_ERR_UNAUTHORIZED or a database error. */
-int store_vendor_by_key(const char *api_key, store_vendor *out);
-/* The same from this node's key cache alone, with no statement: LICD_OK, or
- * LICD_ERR_NOT_FOUND when the key is not there. */
-int store_vendor_by_cached_key(const char *api_key, store_vendor *out);
+ * 0, LICD_ERR_UNAUTHORIZED or a database error. gate (or NULL) runs when
+ * the key is not in this node's cache, before the statement; its error is
+ * returned as it is. */
+int store_vendor_by_key(const char *api_key, store_vendor *out, const store_gate *gate);
 
 /* The longest a rotated key may keep working, in seconds (30 days). */
 #define STORE_KEY_GRACE_MAX 2592000L

@@ -45,6 +45,16 @@ static void heartbeat(struct pool *p, const char *lease, const char *client, it_
     it_postf(path, p->customer, r, "{\"product\":\"cad\",\"client_id\":\"%s\"}", client);
 }
 
+/* A checkout that must take a seat: its lease id into lease. */
+static void checked_out(struct pool *p, const char *client, char lease[40])
+{
+    it_response r;
+    checkout(p, client, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(lease, 40, "%s", it_str(&r, "lease_id"));
+    it_response_free(&r);
+}
+
 static long release(const char *key, const char *lease)
 {
     it_response r;
@@ -196,10 +206,7 @@ Test(leases, a_heartbeat_stuck_behind_a_lock_answers_503, .timeout = 60)
     double waited;
     node_start(&n, env);
     pool_init(&p, 2);
-    checkout(&p, "ws-locked", &r);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
-    it_response_free(&r);
+    checked_out(&p, "ws-locked", lease);
     before = lease_fact(lease, "expires_at");
 
     /* psql holds the row for 6 s, in the background (its own session) */
@@ -301,10 +308,7 @@ Test(leases, the_pack_and_the_list_count_live_leases, .timeout = 60)
     for (int i = 0; i < N; i++) {
         char client[16];
         snprintf(client, sizeof client, "ws-%d", i);
-        checkout(&p, client, &r);
-        cr_assert_eq(r.status, 201, "%s", r.body);
-        snprintf(lease[i], sizeof lease[i], "%s", it_str(&r, "lease_id"));
-        it_response_free(&r);
+        checked_out(&p, client, lease[i]);
     }
     cr_assert_eq(assigned(&p), N);
     cr_assert_eq(listed(&p, "pack_id=floating", ids, 8), N);
@@ -352,16 +356,12 @@ Test(leases, the_maintenance_thread_releases_lapsed_leases, .timeout = 60)
 {
     struct pool p;
     struct node n;
-    it_response r;
     char lease[40], sql[256], *fact, *out = NULL;
     const char *env[] = {"LICD_LEASE_TTL=3", "LICD_MAINTENANCE_INTERVAL=1", NULL};
 
     node_start(&n, env);
     pool_init(&p, 2);
-    checkout(&p, "a", &r);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
-    it_response_free(&r);
+    checked_out(&p, "a", lease);
     /* Nobody asks for the pack or a seat: the thread alone releases it. */
     for (int i = 0; i < 100; i++) {
         fact = lease_fact(lease, "released_at IS NOT NULL");
@@ -467,10 +467,7 @@ Test(leases, bad_input_and_other_tenants_change_nothing)
     it_assert_problem(&r, 403, "no_concurrent_pack");
     it_response_free(&r);
 
-    checkout(&p, "mine", &r);
-    cr_assert_eq(r.status, 201);
-    snprintf(lease, sizeof lease, "%s", it_str(&r, "lease_id"));
-    it_response_free(&r);
+    checked_out(&p, "mine", lease);
     /* Another customer can neither release nor extend it. */
     cr_assert_eq(release(q.customer, lease), 404);
     heartbeat(&q, lease, "mine", &r);

@@ -924,7 +924,34 @@ Test(http, client_that_leaves_mid_request)
     free(r.body);
 }
 
-/* ---- the offload pool ---- */
+/* ---- the offload pool and waiting requests ---- */
+
+/* Opens four connections that each send request (to be held), then shows
+ * three other requests served meanwhile on the two worker threads. */
+static void hold_four(struct conn c[4], const char *request)
+{
+    struct resp r;
+    for (int i = 0; i < 4; i++) {
+        conn_open(&c[i]);
+        send_str(&c[i], request);
+    }
+    for (int i = 0; i < 3; i++) {
+        roundtrip("GET /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
+        cr_assert_eq(r.status, 200);
+        free(r.body);
+    }
+}
+
+/* The connection stays usable after its suspension; then it is closed. */
+static void still_usable(struct conn *c)
+{
+    struct resp r;
+    send_str(c, "GET /items/8 HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_response(c, &r);
+    cr_assert_eq(r.status, 200);
+    free(r.body);
+    conn_close(c);
+}
 
 /* Four requests wait on the pool (one thread, the gate closed) while the
  * two HTTP workers go on serving other routes; then each gets its answer. */
@@ -932,15 +959,7 @@ Test(http, offloaded_work_never_holds_the_workers)
 {
     struct conn c[4];
     struct resp r;
-    for (int i = 0; i < 4; i++) {
-        conn_open(&c[i]);
-        send_str(&c[i], "POST /offload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
-    }
-    for (int i = 0; i < 3; i++) {
-        roundtrip("GET /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
-        cr_assert_eq(r.status, 200);
-        free(r.body);
-    }
+    hold_four(c, "POST /offload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
     for (int i = 0; i < 4; i++)
         sem_post(&gate);
     for (int i = 0; i < 4; i++) {
@@ -948,12 +967,7 @@ Test(http, offloaded_work_never_holds_the_workers)
         cr_assert_eq(r.status, 200);
         cr_assert_eq(echoed_len(&r), 3);
         free(r.body);
-        /* the connection stays usable after its suspension */
-        send_str(&c[i], "GET /items/8 HTTP/1.1\r\nHost: x\r\n\r\n");
-        read_response(&c[i], &r);
-        cr_assert_eq(r.status, 200);
-        free(r.body);
-        conn_close(&c[i]);
+        still_usable(&c[i]);
     }
 }
 
@@ -974,15 +988,7 @@ Test(http, waiting_requests_never_hold_the_workers)
     struct conn c[4];
     struct resp r;
     int freed = atomic_load(&kept_freed), woken = 0;
-    for (int i = 0; i < 4; i++) {
-        conn_open(&c[i]);
-        send_str(&c[i], "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
-    }
-    for (int i = 0; i < 3; i++) {
-        roundtrip("GET /items/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &r);
-        cr_assert_eq(r.status, 200);
-        free(r.body);
-    }
+    hold_four(c, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd");
     woken += wake_when(4);
     woken += wake_when(4);
     cr_assert_eq(woken, 8, "each of the 4 requests waits twice: %d wakes", woken);
@@ -992,11 +998,7 @@ Test(http, waiting_requests_never_hold_the_workers)
         cr_assert_not_null(strstr(r.body, "\"waits\":2"), "%s", r.body);
         cr_assert_not_null(strstr(r.body, "\"len\":4"), "%s", r.body);
         free(r.body);
-        send_str(&c[i], "GET /items/8 HTTP/1.1\r\nHost: x\r\n\r\n");
-        read_response(&c[i], &r);
-        cr_assert_eq(r.status, 200);
-        free(r.body);
-        conn_close(&c[i]);
+        still_usable(&c[i]);
     }
     cr_assert_eq(atomic_load(&kept_freed) - freed, 4, "each request's state freed once");
 }
