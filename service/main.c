@@ -16,6 +16,7 @@
 #include "store/caches.h"
 #include "store/db.h"
 #include "store/documents.h"
+#include "store/grants.h"
 #include "store/heartbeats.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
@@ -187,6 +188,7 @@ static const char *default_console_dir(void)
 /* The group-commit threads (store/batcher.c). */
 static void stop_batches(void)
 {
+    store_grants_stop();
     store_heartbeats_stop();
     store_tokens_stop();
 }
@@ -246,7 +248,9 @@ static int cmd_serve(void)
                               .nroutes = api_nroutes,
                               .authorize = api_authorize,
                               .prepare = api_idempotency_prepare};
-    /* Before the server, so that the first heartbeat and renewal are batched too. */
+    /* Before the server, so that the first grant, heartbeat and renewal are batched too. */
+    if (store_grants_start() != LICD_OK)
+        log_line("warn", "cannot start the grant thread; each grant commits alone", NULL);
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
     if (store_tokens_start() != LICD_OK)
@@ -283,7 +287,7 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
-    /* Heartbeats and renewals queued are written and answered; later ones
+    /* Grants, heartbeats and renewals queued are written and answered; later ones
      * commit one at a time, and the server stops with no connection
      * waiting for a batch. */
     stop_batches();

@@ -6,10 +6,15 @@
 #include "store/db.h"
 #include "store/sql.h"
 #include "util/error.h"
+#include "util/metrics.h"
 
 /* Writes list batch, tells each of its items and frees it. */
 static void write_and_tell(store_batcher *b, store_batch_item *batch)
 {
+    unsigned long long n = 0;
+    for (const store_batch_item *i = batch; i; i = i->next)
+        n++;
+    metrics_db_batch(b->name, n);
     b->write(batch);
     while (batch) {
         store_batch_item *next = batch->next;
@@ -90,6 +95,34 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
     }
     pthread_mutex_unlock(&b->lock);
     write_and_tell(b, item);
+}
+
+/* A caller of store_batcher_call waiting for its batch. */
+struct call {
+    pthread_mutex_t lock;
+    pthread_cond_t written;
+    int done;
+};
+
+static void called(void *arg)
+{
+    struct call *c = arg;
+    pthread_mutex_lock(&c->lock);
+    c->done = 1;
+    pthread_cond_signal(&c->written);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void store_batcher_call(store_batcher *b, store_batch_item *item, const char *const *param)
+{
+    struct call c = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    store_batcher_submit(b, item, param, called, &c);
+    pthread_mutex_lock(&c.lock);
+    while (!c.done)
+        pthread_cond_wait(&c.written, &c.lock);
+    pthread_mutex_unlock(&c.lock);
+    pthread_cond_destroy(&c.written);
+    pthread_mutex_destroy(&c.lock);
 }
 
 /* Parameter i of every item of batch as an array literal (malloc'd; NULL

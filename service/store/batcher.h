@@ -23,6 +23,7 @@ typedef struct store_batch_item {
 } store_batch_item;
 
 typedef struct {
+    const char *name; /* in /metrics: licd_db_batches_total{batch=name} */
     /* Writes the batch (a list, in the order queued) and fills in each
      * item's outcome; then each item's done is called and the item freed. */
     void (*write)(store_batch_item *batch);
@@ -34,8 +35,8 @@ typedef struct {
     int running, started;
 } store_batcher;
 
-#define STORE_BATCHER(var, write_fn)                                                              \
-    store_batcher var = {.write = (write_fn), .lock = PTHREAD_MUTEX_INITIALIZER,                  \
+#define STORE_BATCHER(var, name_, write_fn)                                                       \
+    store_batcher var = {.name = (name_), .write = (write_fn), .lock = PTHREAD_MUTEX_INITIALIZER, \
                          .queued = PTHREAD_COND_INITIALIZER, .tail = &var.head}
 
 /* Starts the thread (licd serve). Without it, each item is written on its
@@ -49,6 +50,9 @@ void store_batcher_stop(store_batcher *b);
  * running, that all happens on the caller's thread before it returns. */
 void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
                           void (*done)(void *arg), void *arg);
+/* store_batcher_submit, then waits on the calling thread until the item's
+ * batch is written (for callers that have nothing else to do meanwhile). */
+void store_batcher_call(store_batcher *b, store_batch_item *item, const char *const *param);
 
 /* For a write function: runs q with each of its nparams parameters as one
  * array over the items of batch, in order (a deadlock with another node's

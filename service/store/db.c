@@ -224,6 +224,24 @@ static int failed(struct conn_state *st, const store_sql *q, PGresult *r, int *d
     return rc;
 }
 
+/* Prepares q on conn unless this connection has; *dead tells whether the
+ * connection was lost. */
+static int prepare(struct conn_state *st, PGconn *conn, const store_sql *q, int *dead)
+{
+    PGresult *r;
+    if (is_prepared(st, q))
+        return LICD_OK;
+    if (reserve(st) != LICD_OK)
+        return LICD_ERR_NOMEM;
+    r = PQprepare(conn, q->name, q->sql, 0, NULL);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+        return failed(st, q, r, dead);
+    PQclear(r);
+    st->prepared[slot(st, q)] = q;
+    st->nprepared++;
+    return LICD_OK;
+}
+
 /* One attempt, preparing the statement first if this connection has not;
  * *dead tells whether the connection was lost. */
 static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res, int *dead)
@@ -231,6 +249,7 @@ static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res
     PGconn *conn = connection(st);
     PGresult *r;
     ExecStatusType status;
+    int rc;
 
     *dead = 0;
     *res = NULL;
@@ -238,16 +257,8 @@ static int exec_once(struct conn_state *st, const struct stmt *s, PGresult **res
         *dead = 1;
         return LICD_ERR_UNAVAILABLE;
     }
-    if (!is_prepared(st, s->q)) {
-        if (reserve(st) != LICD_OK)
-            return LICD_ERR_NOMEM;
-        r = PQprepare(conn, s->q->name, s->q->sql, 0, NULL);
-        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
-            return failed(st, s->q, r, dead);
-        PQclear(r);
-        st->prepared[slot(st, s->q)] = s->q;
-        st->nprepared++;
-    }
+    if ((rc = prepare(st, conn, s->q, dead)) != LICD_OK)
+        return rc;
     r = PQexecPrepared(conn, s->q->name, s->nparams, s->values, s->lengths, s->formats, 0);
     status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
@@ -272,6 +283,78 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
      * fresh attempt is safe for statements that change nothing. */
     if (rc == LICD_ERR_UNAVAILABLE && dead && had_conn && idempotent && !st->in_tx)
         rc = exec_once(st, &s, res, &dead);
+    return rc;
+}
+
+/* One attempt of store_exec_pipeline. The statements between the
+ * pipeline's start and its sync are one implicit transaction: PostgreSQL
+ * commits it at the sync, or, after a statement failed, skips the rest
+ * (PGRES_PIPELINE_ABORTED) and rolls it back there. */
+static int pipeline_once(struct conn_state *st, const store_sql *q, int nparams, size_t n,
+                         const char *const *const *params, PGresult **res, int *dead)
+{
+    PGconn *conn = connection(st);
+    PGresult *r, *error = NULL;
+    size_t i = 0;
+    int rc, synced = 0;
+
+    *dead = 0;
+    if (!conn) {
+        *dead = 1;
+        return LICD_ERR_UNAVAILABLE;
+    }
+    if ((rc = prepare(st, conn, q, dead)) != LICD_OK)
+        return rc;
+    if (!PQenterPipelineMode(conn))
+        return failed(st, q, NULL, dead);
+    while (i < n && PQsendQueryPrepared(conn, q->name, nparams, params[i], NULL, NULL, 0))
+        i++;
+    if (i < n || !PQpipelineSync(conn))
+        return failed(st, q, NULL, dead); /* cannot send: the connection is gone */
+    /* Each statement's result, then a NULL; then the sync's. */
+    for (i = 0; i < n && (r = PQgetResult(conn)); i++) {
+        ExecStatusType status = PQresultStatus(r);
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+            res[i] = r;
+        else if (status != PGRES_PIPELINE_ABORTED && !error)
+            error = r;
+        else
+            PQclear(r);
+        while ((r = PQgetResult(conn)))
+            PQclear(r);
+    }
+    if (i == n && (r = PQgetResult(conn))) {
+        synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+    }
+    if (synced)
+        synced = PQexitPipelineMode(conn);
+    if (synced && !error)
+        return LICD_OK;
+    for (i = 0; i < n; i++) {
+        PQclear(res[i]);
+        res[i] = NULL;
+    }
+    if (!synced) { /* the connection broke off: what was committed is unknown */
+        PQclear(error);
+        error = NULL;
+    }
+    return failed(st, q, error, dead);
+}
+
+int store_exec_pipeline(const store_sql *q, int nparams, size_t n,
+                        const char *const *const *params, PGresult **res)
+{
+    struct conn_state *st = state();
+    int dead, rc = LICD_ERR_RETRY;
+    for (size_t i = 0; i < n; i++)
+        res[i] = NULL;
+    if (!st)
+        return LICD_ERR_NOMEM;
+    if (st->in_tx)
+        return LICD_ERR_INTERNAL;
+    for (int attempt = 0; attempt < STORE_TX_ATTEMPTS && rc == LICD_ERR_RETRY; attempt++)
+        rc = pipeline_once(st, q, nparams, n, params, res, &dead);
     return rc;
 }
 

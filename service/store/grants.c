@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/batcher.h"
 #include "store/caches.h"
 #include "store/sql.h"
 
@@ -306,11 +307,104 @@ static int run_grant(const store_sql *q, int nparams, const char *const *params,
     return rc;
 }
 
+/* Seats are taken through a batcher: the grants queued while the last
+ * batch committed run one after the other in one transaction, sent as one
+ * pipeline (store_exec_pipeline: each statement sees the seats taken
+ * before it), and share its commit. A pack row's lock, held to the commit,
+ * is what bounds grants of one pack; a batch takes it once for all of
+ * them. When a batch fails as a whole (a client asked for twice at once, a
+ * lock held too long, a lost connection), each of its grants runs again
+ * alone on its caller's connection and finds what was committed.
+ * Q_GRANT's parameters: */
+enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
+       GRANT_PARAMS };
+#define GRANT_BATCH_MAX 64 /* grants a pipeline: its answers fit the socket's buffers */
+
+/* One queued grant (store_batcher_call): its result goes to its caller. */
+struct queued_grant {
+    store_batch_item item; /* first */
+    store_grant_result *out;
+    int *rc;
+};
+
+/* Customers, then products: the order in which a batch takes pack rows,
+ * so that two nodes' batches lock them in the same order. */
+static int by_pack_owner(const void *a, const void *b)
+{
+    const store_batch_item *x = *(const store_batch_item *const *)a,
+                           *y = *(const store_batch_item *const *)b;
+    int c = strcmp(x->param[GRANT_CUSTOMER], y->param[GRANT_CUSTOMER]);
+    return c ? c : strcmp(x->param[GRANT_PRODUCT], y->param[GRANT_PRODUCT]);
+}
+
+/* Takes the seats of n grants (sorted) in one pipeline. */
+static int write_some(store_batch_item *const *items, size_t n)
+{
+    const char *const *params[GRANT_BATCH_MAX];
+    PGresult *res[GRANT_BATCH_MAX];
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        params[i] = items[i]->param;
+    rc = store_exec_pipeline(&Q_GRANT, GRANT_PARAMS, n, params, res);
+    for (size_t i = 0; i < n; i++) {
+        store_grant_result *out = ((struct queued_grant *)items[i])->out;
+        store_grant_result_clear(out);
+        memset(out, 0, sizeof *out);
+        if (rc == LICD_OK)
+            rc = read_grant(res[i], out);
+        PQclear(res[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        *((struct queued_grant *)items[i])->rc = rc;
+    return rc;
+}
+
+static void write_grants(store_batch_item *batch)
+{
+    store_batch_item **items;
+    size_t n = 0;
+    for (store_batch_item *b = batch; b; b = b->next)
+        n++;
+    if (!(items = malloc(n * sizeof *items))) {
+        for (; batch; batch = batch->next)
+            *((struct queued_grant *)batch)->rc = LICD_ERR_NOMEM;
+        return;
+    }
+    n = 0;
+    for (store_batch_item *b = batch; b; b = b->next)
+        items[n++] = b;
+    qsort(items, n, sizeof *items, by_pack_owner);
+    for (size_t i = 0; i < n; i += GRANT_BATCH_MAX)
+        write_some(items + i, n - i < GRANT_BATCH_MAX ? n - i : GRANT_BATCH_MAX);
+    free(items);
+}
+
+static STORE_BATCHER(grants, "grants", write_grants);
+
+int store_grants_start(void) { return store_batcher_start(&grants); }
+
+void store_grants_stop(void) { store_batcher_stop(&grants); }
+
+/* Q_GRANT through the batcher, or alone when its batch failed. */
+static int grant_batched(const char *const *params, store_grant_result *out)
+{
+    struct queued_grant *q = calloc(1, sizeof *q);
+    int rc = LICD_ERR_NOMEM;
+    if (q) {
+        q->out = out;
+        q->rc = &rc;
+        store_batcher_call(&grants, &q->item, params);
+    }
+    return rc == LICD_OK ? rc : run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, out);
+}
+
 int store_grant(const store_grant_request *r, store_grant_result *out)
 {
     char product[24];
-    const char *params[6] = {r->customer_id, product, r->platform, r->version, r->client_id,
-                             r->vendor_id};
+    const char *params[GRANT_PARAMS] = {
+        [GRANT_CUSTOMER] = r->customer_id, [GRANT_PRODUCT] = product,
+        [GRANT_PLATFORM] = r->platform,    [GRANT_VERSION] = r->version,
+        [GRANT_CLIENT] = r->client_id,     [GRANT_VENDOR] = r->vendor_id};
     const char *mine[3] = {r->customer_id, product, r->client_id};
     int rc;
 
@@ -324,8 +418,9 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     for (int attempt = 0; attempt < 8; attempt++) {
         PGresult *res = NULL;
         int more;
-        if ((rc = run_grant(&Q_GRANT, 6, params, 0, out)) != LICD_OK || out->taken ||
-            domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+        rc = attempt ? run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, out)
+                     : grant_batched(params, out);
+        if (rc != LICD_OK || out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
             break;
         /* No seat: either no pack had one free (done) or the chosen one
          * filled up under us (try again). */

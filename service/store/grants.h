@@ -64,6 +64,10 @@ typedef struct {
  * again. LICD_ERR_CONFLICT when the same client got a licence concurrently
  * (ask again). */
 int store_grant(const store_grant_request *r, store_grant_result *out);
+/* The thread that takes seats for many grants in one commit (licd serve);
+ * without it each grant commits alone. Stop writes what is queued. */
+int store_grants_start(void);
+void store_grants_stop(void);
 void store_grant_result_clear(store_grant_result *out);
 
 /* Key of a client's licence in caches: the form of the payload migration

@@ -70,7 +70,7 @@ static void write_batch(store_batch_item *b)
     PQclear(res);
 }
 
-static STORE_BATCHER(beats, write_batch);
+static STORE_BATCHER(beats, "heartbeats", write_batch);
 
 int store_heartbeats_start(void) { return store_batcher_start(&beats); }
 

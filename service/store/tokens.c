@@ -140,10 +140,10 @@ static void write_batch(store_batch_item *b)
     PQclear(res);
 }
 
-static STORE_BATCHER(tokens, write_batch);
+static STORE_BATCHER(tokens, "token_writes", write_batch);
 
 static void read_batch(store_batch_item *b);
-static STORE_BATCHER(asks, read_batch);
+static STORE_BATCHER(asks, "token_reads", read_batch);
 
 int store_tokens_start(void)
 {

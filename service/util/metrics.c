@@ -98,25 +98,42 @@ void metrics_request(const char *method, const char *route, int status, double s
     bump(&sh->latency_count, 1);
 }
 
-/* Hits and misses per cache: a handful of caches, found by name pointer;
- * a slot is claimed once with a compare-and-swap. */
-#define MAX_CACHES 8
-static struct {
+/* Counters by name, a pair a name: a handful of names, found by their
+ * pointer; a slot is claimed once with a compare-and-swap. */
+#define MAX_NAMED 8
+struct named {
     _Atomic(const char *) name;
-    counter hits, misses;
-} caches[MAX_CACHES];
+    counter first, second;
+};
+
+static struct named *named_slot(struct named *table, const char *name)
+{
+    for (int i = 0; i < MAX_NAMED; i++) {
+        const char *have = atomic_load(&table[i].name);
+        if (!have && atomic_compare_exchange_strong(&table[i].name, &have, name))
+            have = name;
+        if (have == name)
+            return &table[i];
+    }
+    return NULL;
+}
+
+/* caches: hits and misses; batches: batches written and the items in them */
+static struct named caches[MAX_NAMED], batches[MAX_NAMED];
 
 void metrics_cache_lookup(const char *name, int hit)
 {
-    for (int i = 0; i < MAX_CACHES; i++) {
-        const char *have = atomic_load(&caches[i].name);
-        if (!have && atomic_compare_exchange_strong(&caches[i].name, &have, name))
-            have = name;
-        if (have == name) {
-            atomic_fetch_add_explicit(hit ? &caches[i].hits : &caches[i].misses, 1,
-                                      memory_order_relaxed);
-            return;
-        }
+    struct named *c = named_slot(caches, name);
+    if (c)
+        atomic_fetch_add_explicit(hit ? &c->first : &c->second, 1, memory_order_relaxed);
+}
+
+void metrics_db_batch(const char *name, unsigned long long items)
+{
+    struct named *b = named_slot(batches, name);
+    if (b) {
+        atomic_fetch_add_explicit(&b->first, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->second, items, memory_order_relaxed);
     }
 }
 
@@ -294,12 +311,23 @@ char *metrics_render(size_t *len)
     metrics_put(&b,
                 "# HELP licd_cache_lookups_total Look-ups in the in-process caches, by result.\n"
                 "# TYPE licd_cache_lookups_total counter\n");
-    for (int i = 0; i < MAX_CACHES && atomic_load(&caches[i].name); i++)
+    for (int i = 0; i < MAX_NAMED && atomic_load(&caches[i].name); i++)
         metrics_put(&b,
                     "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
                     "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
-                    atomic_load(&caches[i].name), get(&caches[i].hits),
-                    atomic_load(&caches[i].name), get(&caches[i].misses));
+                    atomic_load(&caches[i].name), get(&caches[i].first),
+                    atomic_load(&caches[i].name), get(&caches[i].second));
+    metrics_put(&b, "# HELP licd_db_batches_total Group commits of this node: batches written,"
+                    " by kind.\n"
+                    "# TYPE licd_db_batches_total counter\n");
+    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
+        metrics_put(&b, "licd_db_batches_total{batch=\"%s\"} %llu\n",
+                    atomic_load(&batches[i].name), get(&batches[i].first));
+    metrics_put(&b, "# HELP licd_db_batched_items_total Requests written by those batches.\n"
+                    "# TYPE licd_db_batched_items_total counter\n");
+    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
+        metrics_put(&b, "licd_db_batched_items_total{batch=\"%s\"} %llu\n",
+                    atomic_load(&batches[i].name), get(&batches[i].second));
     metrics_put(&b, "# HELP licd_webhook_delivery_lag_seconds From an event's creation to its"
                     " delivery to a webhook (this node's deliveries).\n"
                     "# TYPE licd_webhook_delivery_lag_seconds histogram\n");

@@ -13,6 +13,8 @@ void metrics_http_connections(int delta);
 void metrics_db_connections(int delta);
 /* A look-up in the cache named name (a static string): hit or miss. */
 void metrics_cache_lookup(const char *name, int hit);
+/* A batch of items written by the group-commit thread named name (a static string). */
+void metrics_db_batch(const char *name, unsigned long long items);
 /* A webhook delivery succeeded lag_seconds after its event was created;
  * an attempt failed. */
 void metrics_webhook_delivered(double lag_seconds);

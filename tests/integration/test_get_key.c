@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "crypto/digest.h"
+#include "expo.h"
 #include "harness.h"
 
 /* One vendor, one customer and one product per test, so tests run in parallel. */
@@ -609,6 +610,78 @@ Test(concurrency, sixty_four_clients_on_a_pack_of_ten, .timeout = 120)
     cr_assert_str_eq(out, "10|10\n");
     free(out);
     world_free(&w);
+}
+
+/* The grants this node has written in batches so far, and the batches
+ * (/metrics). */
+static void grant_batches(double *batches, double *items)
+{
+    it_response r;
+    char err[256] = "";
+    const char *labels[] = {"batch", "grants", NULL};
+    expo *e;
+    it_request("GET", "/metrics", NULL, NULL, 0, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
+    *batches = *items = 0;
+    expo_value(e, "licd_db_batches_total", labels, batches);
+    expo_value(e, "licd_db_batched_items_total", labels, items);
+    expo_free(e);
+    it_response_free(&r);
+}
+
+/* Grants of several customers at once share batches (store/grants.c: one
+ * pipeline and one commit for the grants queued together): each customer
+ * still gets exactly its seats, and a client asked for twice at once gets
+ * one licence. */
+Test(concurrency, three_customers_at_once_each_get_exactly_their_seats, .timeout = 180)
+{
+    enum { CUSTOMERS = 3, CLIENTS = 16, SEATS = 6, N = CUSTOMERS * CLIENTS * 2 };
+    struct world w[CUSTOMERS];
+    struct racer x[N];
+    pthread_t t[N];
+    double batches[2], items[2];
+
+    grant_batches(&batches[0], &items[0]);
+    for (int c = 0; c < CUSTOMERS; c++) {
+        world_init(&w[c], NULL);
+        add_pack(&w[c], "p-shared", SEATS, NULL);
+    }
+    for (int i = 0; i < N; i++) {
+        int c = i % CUSTOMERS, client = i / CUSTOMERS % CLIENTS; /* each client twice */
+        x[i] = (struct racer){.key = w[c].customer};
+        snprintf(x[i].client, sizeof x[i].client, "client-%02d", client);
+        pthread_create(&t[i], NULL, race, &x[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    grant_batches(&batches[1], &items[1]);
+    cr_assert_gt(items[1] - items[0], batches[1] - batches[0],
+                 "some batch held more than one grant (%.0f grants in %.0f batches)",
+                 items[1] - items[0], batches[1] - batches[0]);
+    for (int c = 0; c < CUSTOMERS; c++) {
+        int permanent = 0;
+        char *out;
+        for (int i = c; i < N / 2; i += CUSTOMERS) {
+            const struct racer *a = &x[i], *b = &x[i + N / 2]; /* one client's two requests */
+            cr_assert(a->status == 201 || a->status == 200, "got %ld", a->status);
+            cr_assert(b->status == 201 || b->status == 200, "got %ld", b->status);
+            cr_assert_str_eq(a->license_id, b->license_id, "%s asked twice", a->client);
+            cr_assert_eq(a->temporary, b->temporary);
+            permanent += !a->temporary;
+        }
+        cr_assert_eq(permanent, SEATS, "customer %d", c);
+        cr_assert_eq(pack_assigned(&w[c], "p-shared"), SEATS);
+        cr_assert_eq(it_sql(it_fmt("SELECT count(*), count(DISTINCT license_id),"
+                                   " count(DISTINCT client_id) FROM assignments"
+                                   " WHERE customer_id = '%s' AND NOT temporary",
+                                   w[c].customer_id),
+                            &out),
+                     0);
+        cr_assert_str_eq(out, it_fmt("%d|%d|%d\n", SEATS, SEATS, SEATS));
+        free(out);
+        world_free(&w[c]);
+    }
 }
 
 Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
