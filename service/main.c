@@ -18,6 +18,7 @@
 #include "store/documents.h"
 #include "store/grants.h"
 #include "store/heartbeats.h"
+#include "store/leases.h"
 #include "store/maintenance.h"
 #include "store/migrate.h"
 #include "store/notify.h"
@@ -189,6 +190,7 @@ static const char *default_console_dir(void)
 static void stop_batches(void)
 {
     store_grants_stop();
+    store_checkouts_stop();
     store_heartbeats_stop();
     store_tokens_stop();
 }
@@ -248,9 +250,11 @@ static int cmd_serve(void)
                               .nroutes = api_nroutes,
                               .authorize = api_authorize,
                               .prepare = api_idempotency_prepare};
-    /* Before the server, so that the first grant, heartbeat and renewal are batched too. */
+    /* Before the server, so that the first grant, checkout, heartbeat and renewal are batched too. */
     if (store_grants_start() != LICD_OK)
         log_line("warn", "cannot start the grant thread; each grant commits alone", NULL);
+    if (store_checkouts_start() != LICD_OK)
+        log_line("warn", "cannot start the checkout thread; each checkout commits alone", NULL);
     if (store_heartbeats_start() != LICD_OK)
         log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
     if (store_tokens_start() != LICD_OK)
@@ -287,7 +291,7 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
-    /* Grants, heartbeats and renewals queued are written and answered; later ones
+    /* Grants, checkouts, heartbeats and renewals queued are written and answered; later ones
      * commit one at a time, and the server stops with no connection
      * waiting for a batch. */
     stop_batches();

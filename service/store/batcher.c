@@ -2,6 +2,7 @@
 #include "store/batcher.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/db.h"
 #include "store/sql.h"
@@ -173,4 +174,46 @@ store_batch_item *store_batch_nth(store_batch_item *batch, long long n)
     for (; batch && n > 1; n--)
         batch = batch->next;
     return n == 1 ? batch : NULL;
+}
+
+#define PIPELINE_MAX 64 /* statements a pipeline: their answers fit the socket's buffers */
+
+/* By the first two parameters. */
+static int by_owner(const void *a, const void *b)
+{
+    const store_batch_item *x = *(const store_batch_item *const *)a,
+                           *y = *(const store_batch_item *const *)b;
+    int c = strcmp(x->param[0], y->param[0]);
+    return c ? c : strcmp(x->param[1], y->param[1]);
+}
+
+void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch,
+                          void (*take)(store_batch_item *item, PGresult *res, int rc))
+{
+    const char *const *params[PIPELINE_MAX];
+    PGresult *res[PIPELINE_MAX];
+    store_batch_item **items;
+    size_t n = 0;
+    int rc;
+
+    for (store_batch_item *b = batch; b; b = b->next)
+        n++;
+    if (!(items = malloc(n * sizeof *items))) {
+        for (; batch; batch = batch->next)
+            take(batch, NULL, LICD_ERR_NOMEM);
+        return;
+    }
+    n = 0;
+    for (store_batch_item *b = batch; b; b = b->next)
+        items[n++] = b;
+    qsort(items, n, sizeof *items, by_owner);
+    for (size_t at = 0; at < n; at += PIPELINE_MAX) {
+        size_t k = n - at < PIPELINE_MAX ? n - at : PIPELINE_MAX;
+        for (size_t i = 0; i < k; i++)
+            params[i] = items[at + i]->param;
+        rc = store_exec_pipeline(q, nparams, k, params, res);
+        for (size_t i = 0; i < k; i++)
+            take(items[at + i], res[i], rc);
+    }
+    free(items);
 }

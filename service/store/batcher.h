@@ -61,6 +61,16 @@ void store_batcher_call(store_batcher *b, store_batch_item *item, const char *co
  * and an insert may not. */
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
                      int idempotent, PGresult **res);
+/* For a write function: runs q once for each item of batch, with the
+ * item's parameters, as one transaction sent as one pipeline
+ * (store_exec_pipeline; 64 items at most a pipeline, each pipeline its own
+ * transaction). The items go in the order of their first two parameters
+ * (a customer and a product: the owner of the rows they lock), so that two
+ * nodes' batches lock rows in one order. Then take(item, res, rc) for each
+ * item: res its statement's result (take PQclears it), or NULL with the
+ * error that rolled its whole pipeline back. */
+void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch,
+                          void (*take)(store_batch_item *item, PGresult *res, int rc));
 /* The item at place n (1, 2, ...) of batch: the ordinality a statement
  * returns; NULL when there is none. */
 store_batch_item *store_batch_nth(store_batch_item *batch, long long n);

@@ -286,6 +286,8 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
     return rc;
 }
 
+#define RESET_COMMIT "SET LOCAL synchronous_commit TO DEFAULT"
+
 /* One attempt of store_exec_pipeline. The statements between the
  * pipeline's start and its sync are one implicit transaction: PostgreSQL
  * commits it at the sync, or, after a statement failed, skips the rest
@@ -309,21 +311,30 @@ static int pipeline_once(struct conn_state *st, const store_sql *q, int nparams,
         return failed(st, q, NULL, dead);
     while (i < n && PQsendQueryPrepared(conn, q->name, nparams, params[i], NULL, NULL, 0))
         i++;
-    if (i < n || !PQpipelineSync(conn))
+    /* A statement that wrote nothing worth a wait for the disk may have
+     * turned synchronous_commit off for its transaction (a refusal counted,
+     * grants.c and leases.c): here that transaction holds the others' writes
+     * too, so its commit waits for the disk as the session says. */
+    if (i < n || !PQsendQueryParams(conn, RESET_COMMIT, 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQpipelineSync(conn))
         return failed(st, q, NULL, dead); /* cannot send: the connection is gone */
-    /* Each statement's result, then a NULL; then the sync's. */
-    for (i = 0; i < n && (r = PQgetResult(conn)); i++) {
+    /* Each statement's result and a NULL (RESET_COMMIT's last), then the sync's. */
+    for (i = 0; i <= n && (r = PQgetResult(conn)); i++) {
         ExecStatusType status = PQresultStatus(r);
-        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-            res[i] = r;
-        else if (status != PGRES_PIPELINE_ABORTED && !error)
+        PGresult *end;
+        if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+            if (i < n)
+                res[i] = r;
+            else
+                PQclear(r);
+        } else if (status != PGRES_PIPELINE_ABORTED && !error)
             error = r;
         else
             PQclear(r);
-        while ((r = PQgetResult(conn)))
-            PQclear(r);
+        while ((end = PQgetResult(conn)))
+            PQclear(end);
     }
-    if (i == n && (r = PQgetResult(conn))) {
+    if (i > n && (r = PQgetResult(conn))) {
         synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
         PQclear(r);
     }

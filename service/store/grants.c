@@ -308,17 +308,17 @@ static int run_grant(const store_sql *q, int nparams, const char *const *params,
 }
 
 /* Seats are taken through a batcher: the grants queued while the last
- * batch committed run one after the other in one transaction, sent as one
- * pipeline (store_exec_pipeline: each statement sees the seats taken
+ * batch committed run one after the other in one transaction sent as one
+ * pipeline (store_batch_pipeline: each statement sees the seats taken
  * before it), and share its commit. A pack row's lock, held to the commit,
  * is what bounds grants of one pack; a batch takes it once for all of
- * them. When a batch fails as a whole (a client asked for twice at once, a
- * lock held too long, a lost connection), each of its grants runs again
- * alone on its caller's connection and finds what was committed.
- * Q_GRANT's parameters: */
+ * them. When a batch fails as a whole (a client given a licence on
+ * another node at that moment, a lock held too long, a lost connection),
+ * each of its grants runs again alone on its caller's connection and finds
+ * what was committed. Q_GRANT's parameters (customer and product first,
+ * as store_batch_pipeline orders them): */
 enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
        GRANT_PARAMS };
-#define GRANT_BATCH_MAX 64 /* grants a pipeline: its answers fit the socket's buffers */
 
 /* One queued grant (store_batcher_call): its result goes to its caller. */
 struct queued_grant {
@@ -327,56 +327,20 @@ struct queued_grant {
     int *rc;
 };
 
-/* Customers, then products: the order in which a batch takes pack rows,
- * so that two nodes' batches lock them in the same order. */
-static int by_pack_owner(const void *a, const void *b)
+static void took_grant(store_batch_item *item, PGresult *res, int rc)
 {
-    const store_batch_item *x = *(const store_batch_item *const *)a,
-                           *y = *(const store_batch_item *const *)b;
-    int c = strcmp(x->param[GRANT_CUSTOMER], y->param[GRANT_CUSTOMER]);
-    return c ? c : strcmp(x->param[GRANT_PRODUCT], y->param[GRANT_PRODUCT]);
-}
-
-/* Takes the seats of n grants (sorted) in one pipeline. */
-static int write_some(store_batch_item *const *items, size_t n)
-{
-    const char *const *params[GRANT_BATCH_MAX];
-    PGresult *res[GRANT_BATCH_MAX];
-    int rc;
-    for (size_t i = 0; i < n; i++)
-        params[i] = items[i]->param;
-    rc = store_exec_pipeline(&Q_GRANT, GRANT_PARAMS, n, params, res);
-    for (size_t i = 0; i < n; i++) {
-        store_grant_result *out = ((struct queued_grant *)items[i])->out;
-        store_grant_result_clear(out);
-        memset(out, 0, sizeof *out);
-        if (rc == LICD_OK)
-            rc = read_grant(res[i], out);
-        PQclear(res[i]);
-    }
-    for (size_t i = 0; i < n; i++)
-        *((struct queued_grant *)items[i])->rc = rc;
-    return rc;
+    struct queued_grant *q = (struct queued_grant *)item;
+    store_grant_result_clear(q->out);
+    memset(q->out, 0, sizeof *q->out);
+    if (rc == LICD_OK)
+        rc = read_grant(res, q->out);
+    PQclear(res);
+    *q->rc = rc;
 }
 
 static void write_grants(store_batch_item *batch)
 {
-    store_batch_item **items;
-    size_t n = 0;
-    for (store_batch_item *b = batch; b; b = b->next)
-        n++;
-    if (!(items = malloc(n * sizeof *items))) {
-        for (; batch; batch = batch->next)
-            *((struct queued_grant *)batch)->rc = LICD_ERR_NOMEM;
-        return;
-    }
-    n = 0;
-    for (store_batch_item *b = batch; b; b = b->next)
-        items[n++] = b;
-    qsort(items, n, sizeof *items, by_pack_owner);
-    for (size_t i = 0; i < n; i += GRANT_BATCH_MAX)
-        write_some(items + i, n - i < GRANT_BATCH_MAX ? n - i : GRANT_BATCH_MAX);
-    free(items);
+    store_batch_pipeline(&Q_GRANT, GRANT_PARAMS, batch, took_grant);
 }
 
 static STORE_BATCHER(grants, "grants", write_grants);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "store/batcher.h"
 #include "store/sql.h"
 #include "util/json.h"
 
@@ -231,11 +232,51 @@ struct found {
     store_checkout refusal; /* a refusal that needs no seat count (borrows), else FULL */
 };
 
+/* Checkouts go through a batcher: the looks queued while the last batch
+ * committed run in one transaction sent as one pipeline
+ * (store_batch_pipeline), each seeing the seats taken before it, and share
+ * its commit and the pack row's lock. A batch that fails as a whole (a
+ * client's lapsed lease not released yet, a lock held too long, a lost
+ * connection) is looked at again alone, look by look. */
+struct queued_look {
+    store_batch_item item; /* first */
+    PGresult **res;
+    int *rc;
+};
+
+static void took_look(store_batch_item *item, PGresult *res, int rc)
+{
+    struct queued_look *q = (struct queued_look *)item;
+    *q->res = res;
+    *q->rc = rc;
+}
+
+static void write_checkouts(store_batch_item *batch)
+{
+    store_batch_pipeline(&Q_LEASE_CHECKOUT, 7, batch, took_look);
+}
+
+static STORE_BATCHER(checkouts, "checkouts", write_checkouts);
+
+int store_checkouts_start(void) { return store_batcher_start(&checkouts); }
+
+void store_checkouts_stop(void) { store_batcher_stop(&checkouts); }
+
 static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
 {
-    (void)unused;
+    struct queued_look *q = calloc(1, sizeof *q);
     PGresult *res = NULL;
-    int rc = store_exec_row(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
+    int rc = LICD_ERR_NOMEM;
+    (void)unused;
+    if (q) {
+        q->res = &res;
+        q->rc = &rc;
+        store_batcher_call(&checkouts, &q->item, params);
+    }
+    if (rc != LICD_OK)
+        rc = store_exec(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
+    if (rc == LICD_OK && PQntuples(res) != 1)
+        rc = LICD_ERR_INTERNAL; /* it answers one row, leased or not */
     if (rc == LICD_OK) {
         f->lease = *store_col_str(res, 0, CHECKOUT_ID) != '\0';
         f->held = store_col_bool(res, 0, CHECKOUT_HELD);

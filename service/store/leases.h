@@ -35,6 +35,10 @@ typedef enum {
 int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
                          const char *client_id, long ttl, store_lease *out,
                          store_checkout *outcome);
+/* The thread that writes the checkouts queued together with one commit
+ * (licd serve); without it each commits alone. Stop writes what is queued. */
+int store_checkouts_start(void);
+void store_checkouts_stop(void);
 
 /* A borrowed seat as store_lease_borrow took or found it. */
 typedef struct {

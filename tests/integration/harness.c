@@ -11,6 +11,7 @@
 #include <stdarg.h>
 
 #include "crypto/digest.h"
+#include "expo.h"
 #include "util/base64.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -552,4 +553,20 @@ void it_expect(it_response *r, long status, const char *method, const char *path
     it_json(method, path, key, body, r);
     cr_assert_eq(r->status, status, "%s %s %s: expected %ld, got %ld: %s", method, path,
                  body ? body : "", status, r->status, r->body);
+}
+
+void it_batched(const char *batch, double *batches, double *items)
+{
+    it_response r;
+    char err[256] = "";
+    const char *labels[] = {"batch", batch, NULL};
+    expo *e;
+    it_request("GET", "/metrics", NULL, NULL, 0, &r);
+    cr_assert_eq(r.status, 200);
+    cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
+    *batches = *items = 0;
+    expo_value(e, "licd_db_batches_total", labels, batches);
+    expo_value(e, "licd_db_batched_items_total", labels, items);
+    expo_free(e);
+    it_response_free(&r);
 }

@@ -89,6 +89,11 @@ int it_connect(int port);
 char *it_tmpdir(void);
 void it_rmdir(char *dir);
 
+/* From the /metrics of the node requests go to now: the batches its
+ * group-commit thread named batch (grants, checkouts, ...) has written,
+ * and the requests in them. */
+void it_batched(const char *batch, double *batches, double *items);
+
 /* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
  * bodies in a test's own calls. */
 const char *it_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "crypto/digest.h"
-#include "expo.h"
 #include "harness.h"
 
 /* One vendor, one customer and one product per test, so tests run in parallel. */
@@ -612,24 +611,6 @@ Test(concurrency, sixty_four_clients_on_a_pack_of_ten, .timeout = 120)
     world_free(&w);
 }
 
-/* The grants this node has written in batches so far, and the batches
- * (/metrics). */
-static void grant_batches(double *batches, double *items)
-{
-    it_response r;
-    char err[256] = "";
-    const char *labels[] = {"batch", "grants", NULL};
-    expo *e;
-    it_request("GET", "/metrics", NULL, NULL, 0, &r);
-    cr_assert_eq(r.status, 200);
-    cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
-    *batches = *items = 0;
-    expo_value(e, "licd_db_batches_total", labels, batches);
-    expo_value(e, "licd_db_batched_items_total", labels, items);
-    expo_free(e);
-    it_response_free(&r);
-}
-
 /* Grants of several customers at once share batches (store/grants.c: one
  * pipeline and one commit for the grants queued together): each customer
  * still gets exactly its seats, and a client asked for twice at once gets
@@ -642,7 +623,7 @@ Test(concurrency, three_customers_at_once_each_get_exactly_their_seats, .timeout
     pthread_t t[N];
     double batches[2], items[2];
 
-    grant_batches(&batches[0], &items[0]);
+    it_batched("grants", &batches[0], &items[0]);
     for (int c = 0; c < CUSTOMERS; c++) {
         world_init(&w[c], NULL);
         add_pack(&w[c], "p-shared", SEATS, NULL);
@@ -655,7 +636,7 @@ Test(concurrency, three_customers_at_once_each_get_exactly_their_seats, .timeout
     }
     for (int i = 0; i < N; i++)
         pthread_join(t[i], NULL);
-    grant_batches(&batches[1], &items[1]);
+    it_batched("grants", &batches[1], &items[1]);
     cr_assert_gt(items[1] - items[0], batches[1] - batches[0],
                  "some batch held more than one grant (%.0f grants in %.0f batches)",
                  items[1] - items[0], batches[1] - batches[0]);

@@ -412,7 +412,9 @@ Test(leases, two_nodes_never_oversell, .timeout = 120)
     pthread_t t[N];
     char second[64], sql[512], *out, *dir;
     int pid, granted = 0;
+    double batches[2], items[2];
 
+    it_batched("checkouts", &batches[0], &items[0]);
     pid = it_start_node(NULL, second, sizeof second, &dir);
     pool_init(&p, 10);
     for (int i = 0; i < N; i++) {
@@ -426,6 +428,11 @@ Test(leases, two_nodes_never_oversell, .timeout = 120)
         granted += x[i].status == 201;
     }
     cr_assert_eq(granted, 10);
+    /* the checkouts queued together are written together (store/leases.c) */
+    it_batched("checkouts", &batches[1], &items[1]);
+    cr_assert_gt(items[1] - items[0], batches[1] - batches[0],
+                 "some batch held more than one checkout (%.0f in %.0f batches)",
+                 items[1] - items[0], batches[1] - batches[0]);
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM leases WHERE customer_id = '%s' AND released_at IS NULL"
              " AND expires_at > now()", p.customer_id);
