@@ -269,6 +269,8 @@ struct renewal {
     struct issue x;
     store_facts_result read;
     store_token_result held;
+    int verdict;  /* on what was read: LICD_OK to issue under the user's lock, or a refusal */
+    int recorded; /* its token went into a batched write (held) */
 };
 
 static void renewal_free(void *p)
@@ -293,29 +295,44 @@ static int renewal_answer(http_request *req, struct issue *x, int rc)
     return rc;
 }
 
-/* A machine that holds its slot: its token goes into the next batch. */
-static int renewal_record(http_request *req)
+/* Decides on what was read (verdict): a machine that holds its slot has
+ * its token recorded in the next batched write, which wakes the request
+ * (1 is returned: r may be gone by then and is not touched again); any
+ * other is issued under the user's lock once the request is woken
+ * (verdict LICD_OK), or refused. */
+static int renewal_judge(http_request *req, struct renewal *r)
 {
-    struct renewal *r = req->ctx;
-    store_token_request t = {r->x.facts.user_id, r->x.machine_id, r->x.codes, r->x.n,
-                             api_ctx()->config->token_ttl, 0, r->x.renewing_iat};
-    return store_token_record_held(&t, &r->held, http_wake, req);
+    struct issue *x = &r->x;
+    store_token_request t;
+    int rc;
+    x->entitlements = r->read.entitlements; /* freed with x */
+    r->read.entitlements = (store_page){0};
+    x->facts = r->read.facts;
+    if ((r->verdict = r->read.rc) != LICD_OK)
+        return 0;
+    if (!x->facts.found || x->facts.revoked || x->renewing_iat < x->facts.renew_from) {
+        r->verdict = LICD_ERR_RENEWAL_REFUSED;
+        return 0;
+    }
+    if ((r->verdict = judge_entitlements(x)) != LICD_OK || !x->facts.slot_held)
+        return 0;
+    t = (store_token_request){x->facts.user_id, x->machine_id, x->codes, x->n,
+                              api_ctx()->config->token_ttl, 0, x->renewing_iat};
+    r->recorded = 1; /* before the write can wake the request */
+    if ((rc = store_token_record_held(&t, &r->held, http_wake, req)) == LICD_OK)
+        return 1;
+    r->recorded = 0;
+    r->verdict = rc;
+    return 0;
 }
 
-/* Recorded; or the slot was lost meanwhile, and the token is issued under
- * the user's lock as for a machine that holds none. */
-static int renewal_recorded_answer(http_request *req)
+/* Called by the batched read once the facts are in, on its thread: a
+ * token to record goes on to the batched write at once; any other
+ * renewal is woken now. */
+static void renewal_read_done(void *req)
 {
-    struct renewal *r = req->ctx;
-    int rc = r->held.rc;
-    if (rc == LICD_OK) {
-        memcpy(r->x.jti, r->held.jti, sizeof r->x.jti);
-        r->x.iat = r->held.iat;
-        r->x.exp = r->held.exp;
-    } else if (rc == LICD_ERR_NOT_FOUND) {
-        rc = store_tx(issue_tx, &r->x);
-    }
-    return renewal_answer(req, &r->x, rc);
+    if (!renewal_judge(req, ((http_request *)req)->ctx))
+        http_wake(req);
 }
 
 /* The user, its machine and its entitlements, read in a batch. */
@@ -324,28 +341,23 @@ static int renewal_read(http_request *req)
     struct renewal *r = req->ctx;
     struct issue *x = &r->x;
     return store_token_facts_batched(x->customer_id, x->vendor_id, x->username, x->machine_id,
-                                     x->codes, x->n, &r->read, http_wake, req);
+                                     x->codes, x->n, &r->read, renewal_read_done, req);
 }
 
-/* Decides on what was read; a machine that holds its slot has its token
- * recorded in a batch, any other under the user's lock. */
-static int renewal_judge(http_request *req)
+/* Recorded in a batch; or the slot was lost meanwhile, or the machine
+ * held none: the token is issued under the user's lock. */
+static int renewal_finish(http_request *req)
 {
     struct renewal *r = req->ctx;
-    struct issue *x = &r->x;
-    int rc;
-    x->entitlements = r->read.entitlements; /* freed with x */
-    r->read.entitlements = (store_page){0};
-    if (r->read.rc != LICD_OK)
-        return r->read.rc;
-    x->facts = r->read.facts;
-    if (!x->facts.found || x->facts.revoked || x->renewing_iat < x->facts.renew_from)
-        return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
-    if ((rc = judge_entitlements(x)) != LICD_OK)
-        return renewal_answer(req, x, rc);
-    if (x->facts.slot_held)
-        return http_wait(req, renewal_record, renewal_recorded_answer);
-    return renewal_answer(req, x, store_tx(issue_tx, x));
+    int rc = r->recorded ? r->held.rc : r->verdict;
+    if (r->recorded && rc == LICD_OK) {
+        memcpy(r->x.jti, r->held.jti, sizeof r->x.jti);
+        r->x.iat = r->held.iat;
+        r->x.exp = r->held.exp;
+    } else if ((r->recorded && rc == LICD_ERR_NOT_FOUND) || (!r->recorded && rc == LICD_OK)) {
+        rc = store_tx(issue_tx, &r->x);
+    }
+    return renewal_answer(req, &r->x, rc);
 }
 
 /* Renewal without a password: only a session token of ours, for this
@@ -402,5 +414,5 @@ int api_tokens_renew(http_request *req)
             return renewal_answer(req, x, LICD_ERR_RENEWAL_REFUSED);
         x->codes[x->n++] = el->valuestring;
     }
-    return http_wait(req, renewal_read, renewal_judge);
+    return http_wait(req, renewal_read, renewal_finish);
 }
