@@ -3,7 +3,7 @@
 # Source it; it defines functions only.
 
 LICD_PACKAGES="build-essential clang cmake pkg-config libmicrohttpd-dev libpq-dev libjwt-dev
-  libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev postgresql
+  libssl-dev libcjson-dev libcriterion-dev libcurl4-openssl-dev zlib1g-dev libjemalloc-dev postgresql
   postgresql-contrib curl ca-certificates openssl libfuzzer-14-dev socat chromium"
 
 licd_log() { printf '==> %s\n' "$*" >&2; }
