@@ -98,32 +98,47 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
     write_and_tell(b, item);
 }
 
-/* A caller of store_batcher_call waiting for its batch. */
-struct call {
+/* An item of store_batcher_exec: where its result goes, and its caller
+ * waiting for it. */
+struct exec_item {
+    store_batch_item item; /* first */
+    PGresult **res;
+    int *rc;
+};
+
+struct waiter {
     pthread_mutex_t lock;
     pthread_cond_t written;
     int done;
 };
 
-static void called(void *arg)
+static void written(void *arg)
 {
-    struct call *c = arg;
-    pthread_mutex_lock(&c->lock);
-    c->done = 1;
-    pthread_cond_signal(&c->written);
-    pthread_mutex_unlock(&c->lock);
+    struct waiter *w = arg;
+    pthread_mutex_lock(&w->lock);
+    w->done = 1;
+    pthread_cond_signal(&w->written);
+    pthread_mutex_unlock(&w->lock);
 }
 
-void store_batcher_call(store_batcher *b, store_batch_item *item, const char *const *param)
+int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res)
 {
-    struct call c = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-    store_batcher_submit(b, item, param, called, &c);
-    pthread_mutex_lock(&c.lock);
-    while (!c.done)
-        pthread_cond_wait(&c.written, &c.lock);
-    pthread_mutex_unlock(&c.lock);
-    pthread_cond_destroy(&c.written);
-    pthread_mutex_destroy(&c.lock);
+    struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    struct exec_item *e = calloc(1, sizeof *e);
+    int rc = LICD_ERR_NOMEM;
+    *res = NULL;
+    if (!e)
+        return rc;
+    e->res = res;
+    e->rc = &rc;
+    store_batcher_submit(b, &e->item, param, written, &w);
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.written, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_cond_destroy(&w.written);
+    pthread_mutex_destroy(&w.lock);
+    return rc;
 }
 
 /* Parameter i of every item of batch as an array literal (malloc'd; NULL
@@ -187,8 +202,14 @@ static int by_owner(const void *a, const void *b)
     return c ? c : strcmp(x->param[1], y->param[1]);
 }
 
-void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch,
-                          void (*take)(store_batch_item *item, PGresult *res, int rc))
+/* Item e's result (NULL when rc says its pipeline failed). */
+static void hand(store_batch_item *e, PGresult *res, int rc)
+{
+    *((struct exec_item *)e)->res = res;
+    *((struct exec_item *)e)->rc = rc;
+}
+
+void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch)
 {
     const char *const *params[PIPELINE_MAX];
     PGresult *res[PIPELINE_MAX];
@@ -200,7 +221,7 @@ void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *bat
         n++;
     if (!(items = malloc(n * sizeof *items))) {
         for (; batch; batch = batch->next)
-            take(batch, NULL, LICD_ERR_NOMEM);
+            hand(batch, NULL, LICD_ERR_NOMEM);
         return;
     }
     n = 0;
@@ -213,7 +234,7 @@ void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *bat
             params[i] = items[at + i]->param;
         rc = store_exec_pipeline(q, nparams, k, params, res);
         for (size_t i = 0; i < k; i++)
-            take(items[at + i], res[i], rc);
+            hand(items[at + i], res[i], rc);
     }
     free(items);
 }

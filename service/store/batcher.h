@@ -50,9 +50,11 @@ void store_batcher_stop(store_batcher *b);
  * running, that all happens on the caller's thread before it returns. */
 void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
                           void (*done)(void *arg), void *arg);
-/* store_batcher_submit, then waits on the calling thread until the item's
- * batch is written (for callers that have nothing else to do meanwhile). */
-void store_batcher_call(store_batcher *b, store_batch_item *item, const char *const *param);
+/* For a batcher whose write function is store_batch_pipeline's: queues
+ * param for the next batch and waits on the calling thread until it is
+ * written. Its statement's result goes to *res (the caller PQclears it);
+ * or the error that rolled back its batch, *res NULL. */
+int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res);
 
 /* For a write function: runs q with each of its nparams parameters as one
  * array over the items of batch, in order (a deadlock with another node's
@@ -61,16 +63,14 @@ void store_batcher_call(store_batcher *b, store_batch_item *item, const char *co
  * and an insert may not. */
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
                      int idempotent, PGresult **res);
-/* For a write function: runs q once for each item of batch, with the
- * item's parameters, as one transaction sent as one pipeline
- * (store_exec_pipeline; 64 items at most a pipeline, each pipeline its own
- * transaction). The items go in the order of their first two parameters
- * (a customer and a product: the owner of the rows they lock), so that two
- * nodes' batches lock rows in one order. Then take(item, res, rc) for each
- * item: res its statement's result (take PQclears it), or NULL with the
- * error that rolled its whole pipeline back. */
-void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch,
-                          void (*take)(store_batch_item *item, PGresult *res, int rc));
+/* A write function's work for items queued by store_batcher_exec: runs q
+ * once for each item, with the item's parameters, as one transaction sent
+ * as one pipeline (store_exec_pipeline; 64 items at most a pipeline, each
+ * pipeline its own transaction), and hands each item its result. The
+ * items go in the order of their first two parameters (a customer and a
+ * product: the owner of the rows they lock), so that two nodes' batches
+ * lock rows in one order. */
+void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch);
 /* The item at place n (1, 2, ...) of batch: the ordinality a statement
  * returns; NULL when there is none. */
 store_batch_item *store_batch_nth(store_batch_item *batch, long long n);

@@ -293,20 +293,6 @@ static int read_grant(const PGresult *res, store_grant_result *out)
     return rc;
 }
 
-/* Runs q (Q_GRANT_MINE or Q_GRANT) and reads its rows into out, afresh. */
-static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
-                     store_grant_result *out)
-{
-    PGresult *res = NULL;
-    int rc;
-    store_grant_result_clear(out);
-    memset(out, 0, sizeof *out);
-    if ((rc = store_exec(q, nparams, params, idempotent, &res)) == LICD_OK)
-        rc = read_grant(res, out);
-    PQclear(res);
-    return rc;
-}
-
 /* Seats are taken through a batcher: the grants queued while the last
  * batch committed run one after the other in one transaction sent as one
  * pipeline (store_batch_pipeline: each statement sees the seats taken
@@ -320,27 +306,9 @@ static int run_grant(const store_sql *q, int nparams, const char *const *params,
 enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
        GRANT_PARAMS };
 
-/* One queued grant (store_batcher_call): its result goes to its caller. */
-struct queued_grant {
-    store_batch_item item; /* first */
-    store_grant_result *out;
-    int *rc;
-};
-
-static void took_grant(store_batch_item *item, PGresult *res, int rc)
-{
-    struct queued_grant *q = (struct queued_grant *)item;
-    store_grant_result_clear(q->out);
-    memset(q->out, 0, sizeof *q->out);
-    if (rc == LICD_OK)
-        rc = read_grant(res, q->out);
-    PQclear(res);
-    *q->rc = rc;
-}
-
 static void write_grants(store_batch_item *batch)
 {
-    store_batch_pipeline(&Q_GRANT, GRANT_PARAMS, batch, took_grant);
+    store_batch_pipeline(&Q_GRANT, GRANT_PARAMS, batch);
 }
 
 static STORE_BATCHER(grants, "grants", write_grants);
@@ -349,17 +317,21 @@ int store_grants_start(void) { return store_batcher_start(&grants); }
 
 void store_grants_stop(void) { store_batcher_stop(&grants); }
 
-/* Q_GRANT through the batcher, or alone when its batch failed. */
-static int grant_batched(const char *const *params, store_grant_result *out)
+/* Runs q (Q_GRANT_MINE or Q_GRANT) and reads its rows into out, afresh;
+ * batched: Q_GRANT in the next batch, alone when that batch failed. */
+static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
+                     int batched, store_grant_result *out)
 {
-    struct queued_grant *q = calloc(1, sizeof *q);
-    int rc = LICD_ERR_NOMEM;
-    if (q) {
-        q->out = out;
-        q->rc = &rc;
-        store_batcher_call(&grants, &q->item, params);
-    }
-    return rc == LICD_OK ? rc : run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, out);
+    PGresult *res = NULL;
+    int rc = LICD_ERR_UNAVAILABLE;
+    store_grant_result_clear(out);
+    memset(out, 0, sizeof *out);
+    if (!batched || (rc = store_batcher_exec(&grants, params, &res)) != LICD_OK)
+        rc = store_exec(q, nparams, params, idempotent, &res);
+    if (rc == LICD_OK)
+        rc = read_grant(res, out);
+    PQclear(res);
+    return rc;
 }
 
 int store_grant(const store_grant_request *r, store_grant_result *out)
@@ -373,7 +345,7 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     int rc;
 
     snprintf(product, sizeof product, "%lld", r->product_id);
-    if ((rc = run_grant(&Q_GRANT_MINE, 3, mine, 1, out)) != LICD_OK ||
+    if ((rc = run_grant(&Q_GRANT_MINE, 3, mine, 1, 0, out)) != LICD_OK ||
         domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
         return rc;
     /* The chosen pack may fill up between the choice and the update; the
@@ -382,9 +354,8 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     for (int attempt = 0; attempt < 8; attempt++) {
         PGresult *res = NULL;
         int more;
-        rc = attempt ? run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, out)
-                     : grant_batched(params, out);
-        if (rc != LICD_OK || out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+        if ((rc = run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, attempt == 0, out)) != LICD_OK ||
+            out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
             break;
         /* No seat: either no pack had one free (done) or the chosen one
          * filled up under us (try again). */

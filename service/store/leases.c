@@ -238,22 +238,9 @@ struct found {
  * its commit and the pack row's lock. A batch that fails as a whole (a
  * client's lapsed lease not released yet, a lock held too long, a lost
  * connection) is looked at again alone, look by look. */
-struct queued_look {
-    store_batch_item item; /* first */
-    PGresult **res;
-    int *rc;
-};
-
-static void took_look(store_batch_item *item, PGresult *res, int rc)
-{
-    struct queued_look *q = (struct queued_look *)item;
-    *q->res = res;
-    *q->rc = rc;
-}
-
 static void write_checkouts(store_batch_item *batch)
 {
-    store_batch_pipeline(&Q_LEASE_CHECKOUT, 7, batch, took_look);
+    store_batch_pipeline(&Q_LEASE_CHECKOUT, 7, batch);
 }
 
 static STORE_BATCHER(checkouts, "checkouts", write_checkouts);
@@ -264,15 +251,9 @@ void store_checkouts_stop(void) { store_batcher_stop(&checkouts); }
 
 static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
 {
-    struct queued_look *q = calloc(1, sizeof *q);
-    PGresult *res = NULL;
-    int rc = LICD_ERR_NOMEM;
+    PGresult *res;
+    int rc = store_batcher_exec(&checkouts, params, &res);
     (void)unused;
-    if (q) {
-        q->res = &res;
-        q->rc = &rc;
-        store_batcher_call(&checkouts, &q->item, params);
-    }
     if (rc != LICD_OK)
         rc = store_exec(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
     if (rc == LICD_OK && PQntuples(res) != 1)
