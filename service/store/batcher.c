@@ -9,6 +9,67 @@
 #include "util/error.h"
 #include "util/metrics.h"
 
+/* An item of store_batcher_exec: where its result goes, and its place in
+ * the queue. */
+struct exec_item {
+    store_batch_item item; /* first */
+    PGresult **res;
+    int *rc;
+    size_t seq;
+};
+
+#define PIPELINE_MAX 64 /* runs a pipeline: their answers fit the socket's buffers */
+
+/* By the first two parameters, then by the place queued. */
+static int by_owner(const void *a, const void *b)
+{
+    const struct exec_item *x = *(struct exec_item *const *)a,
+                           *y = *(struct exec_item *const *)b;
+    int c = strcmp(x->item.param[0], y->item.param[0]);
+    if (!c)
+        c = strcmp(x->item.param[1], y->item.param[1]);
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Item e's result (NULL when rc says its pipeline failed). */
+static void hand(struct exec_item *e, PGresult *res, int rc)
+{
+    *e->res = res;
+    *e->rc = rc;
+}
+
+/* A pipelined batcher's batch of n items (see STORE_PIPELINED). */
+static void write_pipelined(const store_batcher *b, store_batch_item *batch, size_t n)
+{
+    const char *const *params[PIPELINE_MAX];
+    PGresult *res[PIPELINE_MAX];
+    struct exec_item **items = malloc(n * sizeof *items);
+    size_t i = 0;
+
+    for (store_batch_item *e = batch; e; e = e->next) {
+        if (!items)
+            hand((struct exec_item *)e, NULL, LICD_ERR_NOMEM);
+        else
+            items[i++] = (struct exec_item *)e;
+    }
+    if (!items)
+        return;
+    for (i = 0; i < n; i++)
+        items[i]->seq = i;
+    qsort(items, n, sizeof *items, by_owner);
+    for (size_t at = 0; at < n; at += PIPELINE_MAX) {
+        size_t k = n - at < PIPELINE_MAX ? n - at : PIPELINE_MAX;
+        int rc;
+        for (i = 0; i < k; i++)
+            params[i] = items[at + i]->item.param;
+        if ((rc = store_exec_pipeline(b->q, b->nparams, k, params, res)) != LICD_OK)
+            metrics_db_batch_failed(b->name);
+        for (i = 0; i < k; i++)
+            hand(items[at + i], res[i], rc);
+    }
+    free(items);
+}
+
 /* Writes list batch, tells each of its items and frees it. */
 static void write_and_tell(store_batcher *b, store_batch_item *batch)
 {
@@ -16,7 +77,10 @@ static void write_and_tell(store_batcher *b, store_batch_item *batch)
     for (const store_batch_item *i = batch; i; i = i->next)
         n++;
     metrics_db_batch(b->name, n);
-    b->write(batch);
+    if (b->write)
+        b->write(batch);
+    else
+        write_pipelined(b, batch, (size_t)n);
     while (batch) {
         store_batch_item *next = batch->next;
         batch->done(batch->arg);
@@ -98,14 +162,6 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
     write_and_tell(b, item);
 }
 
-/* An item of store_batcher_exec: where its result goes, and its caller
- * waiting for it. */
-struct exec_item {
-    store_batch_item item; /* first */
-    PGresult **res;
-    int *rc;
-};
-
 struct waiter {
     pthread_mutex_t lock;
     pthread_cond_t written;
@@ -128,7 +184,7 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
     int rc = LICD_ERR_NOMEM;
     *res = NULL;
     if (!e)
-        return rc;
+        return store_exec(b->q, b->nparams, param, 0, res);
     e->res = res;
     e->rc = &rc;
     store_batcher_submit(b, &e->item, param, written, &w);
@@ -138,6 +194,8 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
     pthread_mutex_unlock(&w.lock);
     pthread_cond_destroy(&w.written);
     pthread_mutex_destroy(&w.lock);
+    if (rc != LICD_OK) /* alone, on the caller's connection */
+        rc = store_exec(b->q, b->nparams, param, 0, res);
     return rc;
 }
 
@@ -191,50 +249,3 @@ store_batch_item *store_batch_nth(store_batch_item *batch, long long n)
     return n == 1 ? batch : NULL;
 }
 
-#define PIPELINE_MAX 64 /* statements a pipeline: their answers fit the socket's buffers */
-
-/* By the first two parameters. */
-static int by_owner(const void *a, const void *b)
-{
-    const store_batch_item *x = *(const store_batch_item *const *)a,
-                           *y = *(const store_batch_item *const *)b;
-    int c = strcmp(x->param[0], y->param[0]);
-    return c ? c : strcmp(x->param[1], y->param[1]);
-}
-
-/* Item e's result (NULL when rc says its pipeline failed). */
-static void hand(store_batch_item *e, PGresult *res, int rc)
-{
-    *((struct exec_item *)e)->res = res;
-    *((struct exec_item *)e)->rc = rc;
-}
-
-void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch)
-{
-    const char *const *params[PIPELINE_MAX];
-    PGresult *res[PIPELINE_MAX];
-    store_batch_item **items;
-    size_t n = 0;
-    int rc;
-
-    for (store_batch_item *b = batch; b; b = b->next)
-        n++;
-    if (!(items = malloc(n * sizeof *items))) {
-        for (; batch; batch = batch->next)
-            hand(batch, NULL, LICD_ERR_NOMEM);
-        return;
-    }
-    n = 0;
-    for (store_batch_item *b = batch; b; b = b->next)
-        items[n++] = b;
-    qsort(items, n, sizeof *items, by_owner);
-    for (size_t at = 0; at < n; at += PIPELINE_MAX) {
-        size_t k = n - at < PIPELINE_MAX ? n - at : PIPELINE_MAX;
-        for (size_t i = 0; i < k; i++)
-            params[i] = items[at + i]->param;
-        rc = store_exec_pipeline(q, nparams, k, params, res);
-        for (size_t i = 0; i < k; i++)
-            hand(items[at + i], res[i], rc);
-    }
-    free(items);
-}

@@ -27,6 +27,10 @@ typedef struct {
     /* Writes the batch (a list, in the order queued) and fills in each
      * item's outcome; then each item's done is called and the item freed. */
     void (*write)(store_batch_item *batch);
+    /* Or, for a pipelined batcher (STORE_PIPELINED, no write): the statement
+     * each item runs, with its nparams parameters (store_batcher_exec). */
+    const store_sql *q;
+    int nparams;
     /* the queue and the thread: set by STORE_BATCHER */
     pthread_mutex_t lock;
     pthread_cond_t queued;
@@ -39,6 +43,18 @@ typedef struct {
     store_batcher var = {.name = (name_), .write = (write_fn), .lock = PTHREAD_MUTEX_INITIALIZER, \
                          .queued = PTHREAD_COND_INITIALIZER, .tail = &var.head}
 
+/* A pipelined batcher: the items queued while its previous batch
+ * committed run q one after the other in one transaction sent as one
+ * pipeline (store_exec_pipeline: one round trip and one commit, each run
+ * seeing the ones before it; 64 runs at most a pipeline), in the order of
+ * their first two parameters (a customer and a product: the owner of the
+ * rows they lock, so that two nodes' batches lock rows in one order), then
+ * in the order queued. Items are queued by store_batcher_exec only. */
+#define STORE_PIPELINED(var, name_, q_, nparams_)                                                 \
+    store_batcher var = {.name = (name_), .q = (q_), .nparams = (nparams_),                       \
+                         .lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER,  \
+                         .tail = &var.head}
+
 /* Starts the thread (licd serve). Without it, each item is written on its
  * caller's thread, as a batch of one. */
 int store_batcher_start(store_batcher *b);
@@ -50,10 +66,12 @@ void store_batcher_stop(store_batcher *b);
  * running, that all happens on the caller's thread before it returns. */
 void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
                           void (*done)(void *arg), void *arg);
-/* For a batcher whose write function is store_batch_pipeline's: queues
- * param for the next batch and waits on the calling thread until it is
- * written. Its statement's result goes to *res (the caller PQclears it);
- * or the error that rolled back its batch, *res NULL. */
+/* For a pipelined batcher: queues param for the next batch and waits on
+ * the calling thread until it is written. Its statement's result goes to
+ * *res (the caller PQclears it). When the batch failed as a whole (one of
+ * its runs failed, a lock waited for too long, the connection was lost),
+ * the statement runs again alone on the caller's connection, where it
+ * finds whatever that batch committed. */
 int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res);
 
 /* For a write function: runs q with each of its nparams parameters as one
@@ -63,14 +81,6 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
  * and an insert may not. */
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
                      int idempotent, PGresult **res);
-/* A write function's work for items queued by store_batcher_exec: runs q
- * once for each item, with the item's parameters, as one transaction sent
- * as one pipeline (store_exec_pipeline; 64 items at most a pipeline, each
- * pipeline its own transaction), and hands each item its result. The
- * items go in the order of their first two parameters (a customer and a
- * product: the owner of the rows they lock), so that two nodes' batches
- * lock rows in one order. */
-void store_batch_pipeline(const store_sql *q, int nparams, store_batch_item *batch);
 /* The item at place n (1, 2, ...) of batch: the ordinality a statement
  * returns; NULL when there is none. */
 store_batch_item *store_batch_nth(store_batch_item *batch, long long n);

@@ -144,6 +144,20 @@ static int reserve(struct conn_state *st)
     return LICD_OK;
 }
 
+/* A server's notice or warning goes to the log as one line, not to stderr
+ * as libpq would print it. */
+static void notice(void *arg, const char *message)
+{
+    char line[512];
+    size_t n;
+    (void)arg;
+    snprintf(line, sizeof line, "%s", message);
+    n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_line("warn", "database notice", line);
+}
+
 /* This thread's connection, opened on first use or after a failure. The
  * conninfo's own settings win over the defaults given before it. */
 static PGconn *connection(struct conn_state *st)
@@ -169,6 +183,7 @@ static PGconn *connection(struct conn_state *st)
         return NULL;
     }
     PQclear(set);
+    PQsetNoticeProcessor(st->conn, notice, NULL);
     metrics_db_connections(1);
     return st->conn;
 }
@@ -286,7 +301,10 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
     return rc;
 }
 
-#define RESET_COMMIT "SET LOCAL synchronous_commit TO DEFAULT"
+/* synchronous_commit back to the session's own value for the rest of the
+ * transaction (a NULL value resets; SET LOCAL would warn outside a
+ * transaction block, which a pipeline is not before PostgreSQL 18). */
+#define RESET_COMMIT "SELECT set_config('synchronous_commit', NULL, true)"
 
 /* One attempt of store_exec_pipeline. The statements between the
  * pipeline's start and its sync are one implicit transaction: PostgreSQL

@@ -293,41 +293,32 @@ static int read_grant(const PGresult *res, store_grant_result *out)
     return rc;
 }
 
-/* Seats are taken through a batcher: the grants queued while the last
- * batch committed run one after the other in one transaction sent as one
- * pipeline (store_batch_pipeline: each statement sees the seats taken
- * before it), and share its commit. A pack row's lock, held to the commit,
- * is what bounds grants of one pack; a batch takes it once for all of
- * them. When a batch fails as a whole (a client given a licence on
- * another node at that moment, a lock held too long, a lost connection),
- * each of its grants runs again alone on its caller's connection and finds
- * what was committed. Q_GRANT's parameters (customer and product first,
- * as store_batch_pipeline orders them): */
+/* Seats are taken through a pipelined batcher (store/batcher.h): the
+ * grants queued while the last batch committed run one after the other in
+ * one transaction, each seeing the seats taken before it, and share its
+ * commit. A pack row's lock, held to the commit, is what bounds grants of
+ * one pack; a batch takes it once for all of them. Q_GRANT's parameters
+ * (customer and product first, as the batcher orders them): */
 enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
        GRANT_PARAMS };
 
-static void write_grants(store_batch_item *batch)
-{
-    store_batch_pipeline(&Q_GRANT, GRANT_PARAMS, batch);
-}
-
-static STORE_BATCHER(grants, "grants", write_grants);
+static STORE_PIPELINED(grants, "grants", &Q_GRANT, GRANT_PARAMS);
 
 int store_grants_start(void) { return store_batcher_start(&grants); }
 
 void store_grants_stop(void) { store_batcher_stop(&grants); }
 
 /* Runs q (Q_GRANT_MINE or Q_GRANT) and reads its rows into out, afresh;
- * batched: Q_GRANT in the next batch, alone when that batch failed. */
+ * batched: Q_GRANT in the next batch. */
 static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
                      int batched, store_grant_result *out)
 {
     PGresult *res = NULL;
-    int rc = LICD_ERR_UNAVAILABLE;
+    int rc;
     store_grant_result_clear(out);
     memset(out, 0, sizeof *out);
-    if (!batched || (rc = store_batcher_exec(&grants, params, &res)) != LICD_OK)
-        rc = store_exec(q, nparams, params, idempotent, &res);
+    rc = batched ? store_batcher_exec(&grants, params, &res)
+                 : store_exec(q, nparams, params, idempotent, &res);
     if (rc == LICD_OK)
         rc = read_grant(res, out);
     PQclear(res);

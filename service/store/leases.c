@@ -232,18 +232,12 @@ struct found {
     store_checkout refusal; /* a refusal that needs no seat count (borrows), else FULL */
 };
 
-/* Checkouts go through a batcher: the looks queued while the last batch
- * committed run in one transaction sent as one pipeline
- * (store_batch_pipeline), each seeing the seats taken before it, and share
- * its commit and the pack row's lock. A batch that fails as a whole (a
- * client's lapsed lease not released yet, a lock held too long, a lost
- * connection) is looked at again alone, look by look. */
-static void write_checkouts(store_batch_item *batch)
-{
-    store_batch_pipeline(&Q_LEASE_CHECKOUT, 7, batch);
-}
-
-static STORE_BATCHER(checkouts, "checkouts", write_checkouts);
+/* Checkouts go through a pipelined batcher (store/batcher.h): the looks
+ * queued while the last batch committed run in one transaction, each
+ * seeing the seats taken before it, and share its commit and the pack
+ * row's lock. Q_LEASE_CHECKOUT's parameters start with customer and
+ * product, as the batcher orders them. */
+static STORE_PIPELINED(checkouts, "checkouts", &Q_LEASE_CHECKOUT, 7);
 
 int store_checkouts_start(void) { return store_batcher_start(&checkouts); }
 
@@ -254,8 +248,6 @@ static int checkout_once(const char *const *params, long long unused, void *out,
     PGresult *res;
     int rc = store_batcher_exec(&checkouts, params, &res);
     (void)unused;
-    if (rc != LICD_OK)
-        rc = store_exec(&Q_LEASE_CHECKOUT, 7, params, 0, &res);
     if (rc == LICD_OK && PQntuples(res) != 1)
         rc = LICD_ERR_INTERNAL; /* it answers one row, leased or not */
     if (rc == LICD_OK) {

@@ -98,12 +98,12 @@ void metrics_request(const char *method, const char *route, int status, double s
     bump(&sh->latency_count, 1);
 }
 
-/* Counters by name, a pair a name: a handful of names, found by their
+/* Counters by name, up to three a name: a handful of names, found by their
  * pointer; a slot is claimed once with a compare-and-swap. */
 #define MAX_NAMED 8
 struct named {
     _Atomic(const char *) name;
-    counter first, second;
+    counter first, second, third;
 };
 
 static struct named *named_slot(struct named *table, const char *name)
@@ -118,7 +118,8 @@ static struct named *named_slot(struct named *table, const char *name)
     return NULL;
 }
 
-/* caches: hits and misses; batches: batches written and the items in them */
+/* caches: hits and misses; batches: batches written, the items in them,
+ * and the batches that failed as a whole */
 static struct named caches[MAX_NAMED], batches[MAX_NAMED];
 
 void metrics_cache_lookup(const char *name, int hit)
@@ -135,6 +136,13 @@ void metrics_db_batch(const char *name, unsigned long long items)
         atomic_fetch_add_explicit(&b->first, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&b->second, items, memory_order_relaxed);
     }
+}
+
+void metrics_db_batch_failed(const char *name)
+{
+    struct named *b = named_slot(batches, name);
+    if (b)
+        atomic_fetch_add_explicit(&b->third, 1, memory_order_relaxed);
 }
 
 /* Webhook deliveries of this process: a histogram of the lag from an
@@ -328,6 +336,12 @@ char *metrics_render(size_t *len)
     for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
         metrics_put(&b, "licd_db_batched_items_total{batch=\"%s\"} %llu\n",
                     atomic_load(&batches[i].name), get(&batches[i].second));
+    metrics_put(&b, "# HELP licd_db_batch_failures_total Pipelined batches that failed as a"
+                    " whole (their requests were run again one by one).\n"
+                    "# TYPE licd_db_batch_failures_total counter\n");
+    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
+        metrics_put(&b, "licd_db_batch_failures_total{batch=\"%s\"} %llu\n",
+                    atomic_load(&batches[i].name), get(&batches[i].third));
     metrics_put(&b, "# HELP licd_webhook_delivery_lag_seconds From an event's creation to its"
                     " delivery to a webhook (this node's deliveries).\n"
                     "# TYPE licd_webhook_delivery_lag_seconds histogram\n");

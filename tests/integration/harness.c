@@ -555,7 +555,7 @@ void it_expect(it_response *r, long status, const char *method, const char *path
                  body ? body : "", status, r->status, r->body);
 }
 
-void it_batched(const char *batch, double *batches, double *items)
+void it_batched(const char *batch, double *batches, double *items, double *failed)
 {
     it_response r;
     char err[256] = "";
@@ -564,9 +564,26 @@ void it_batched(const char *batch, double *batches, double *items)
     it_request("GET", "/metrics", NULL, NULL, 0, &r);
     cr_assert_eq(r.status, 200);
     cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
-    *batches = *items = 0;
+    *batches = *items = *failed = 0;
     expo_value(e, "licd_db_batches_total", labels, batches);
     expo_value(e, "licd_db_batched_items_total", labels, items);
+    expo_value(e, "licd_db_batch_failures_total", labels, failed);
     expo_free(e);
     it_response_free(&r);
+}
+
+void it_hold_packs(const char *customer_id)
+{
+    char *dir = it_tmpdir(), *out = NULL;
+    int rc = it_sh(it_fmt("psql '%s' -qAt -c BEGIN"
+                          " -c \"SELECT 1 FROM packs WHERE customer_id = '%s' FOR UPDATE\""
+                          " -c '\\! touch %s/held' -c 'SELECT pg_sleep(1)' -c COMMIT"
+                          " >/dev/null 2>&1 &"
+                          " for i in $(seq 100); do [ -e %s/held ] && exit 0; sleep 0.05; done;"
+                          " exit 1",
+                          it_env("LICD_DATABASE_URL"), customer_id, dir, dir),
+                   &out);
+    free(out);
+    it_rmdir(dir);
+    cr_assert_eq(rc, 0, "psql did not take the pack rows' lock");
 }

@@ -89,10 +89,14 @@ int it_connect(int port);
 char *it_tmpdir(void);
 void it_rmdir(char *dir);
 
+/* Holds the pack rows of the customer (FOR UPDATE) for a second in a psql
+ * session of its own; returns once they are held. */
+void it_hold_packs(const char *customer_id);
+
 /* From the /metrics of the node requests go to now: the batches its
  * group-commit thread named batch (grants, checkouts, ...) has written,
- * and the requests in them. */
-void it_batched(const char *batch, double *batches, double *items);
+ * the requests in them, and the batches that failed as a whole. */
+void it_batched(const char *batch, double *batches, double *items, double *failed);
 
 /* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
  * bodies in a test's own calls. */
