@@ -103,7 +103,7 @@ void metrics_request(const char *method, const char *route, int status, double s
 #define MAX_NAMED 8
 struct named {
     _Atomic(const char *) name;
-    counter first, second, third;
+    counter n[3];
 };
 
 static struct named *named_slot(struct named *table, const char *name)
@@ -118,23 +118,32 @@ static struct named *named_slot(struct named *table, const char *name)
     return NULL;
 }
 
-/* caches: hits and misses; batches: batches written, the items in them,
- * and the batches that failed as a whole */
+/* caches: hits and misses; batches: as below */
 static struct named caches[MAX_NAMED], batches[MAX_NAMED];
+enum { BATCHES, BATCHED_ITEMS, BATCH_FAILURES };
+static const struct {
+    const char *family, *help;
+} batch_families[] = {
+    [BATCHES] = {"licd_db_batches_total", "Group commits of this node: batches written, by kind."},
+    [BATCHED_ITEMS] = {"licd_db_batched_items_total", "Requests written by those batches."},
+    [BATCH_FAILURES] = {"licd_db_batch_failures_total",
+                        "Pipelined batches that failed as a whole (their requests were run"
+                        " again one by one)."},
+};
 
 void metrics_cache_lookup(const char *name, int hit)
 {
     struct named *c = named_slot(caches, name);
     if (c)
-        atomic_fetch_add_explicit(hit ? &c->first : &c->second, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&c->n[hit ? 0 : 1], 1, memory_order_relaxed);
 }
 
 void metrics_db_batch(const char *name, unsigned long long items)
 {
     struct named *b = named_slot(batches, name);
     if (b) {
-        atomic_fetch_add_explicit(&b->first, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&b->second, items, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->n[BATCHES], 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->n[BATCHED_ITEMS], items, memory_order_relaxed);
     }
 }
 
@@ -142,7 +151,7 @@ void metrics_db_batch_failed(const char *name)
 {
     struct named *b = named_slot(batches, name);
     if (b)
-        atomic_fetch_add_explicit(&b->third, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->n[BATCH_FAILURES], 1, memory_order_relaxed);
 }
 
 /* Webhook deliveries of this process: a histogram of the lag from an
@@ -323,25 +332,15 @@ char *metrics_render(size_t *len)
         metrics_put(&b,
                     "licd_cache_lookups_total{cache=\"%s\",result=\"hit\"} %llu\n"
                     "licd_cache_lookups_total{cache=\"%s\",result=\"miss\"} %llu\n",
-                    atomic_load(&caches[i].name), get(&caches[i].first),
-                    atomic_load(&caches[i].name), get(&caches[i].second));
-    metrics_put(&b, "# HELP licd_db_batches_total Group commits of this node: batches written,"
-                    " by kind.\n"
-                    "# TYPE licd_db_batches_total counter\n");
-    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
-        metrics_put(&b, "licd_db_batches_total{batch=\"%s\"} %llu\n",
-                    atomic_load(&batches[i].name), get(&batches[i].first));
-    metrics_put(&b, "# HELP licd_db_batched_items_total Requests written by those batches.\n"
-                    "# TYPE licd_db_batched_items_total counter\n");
-    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
-        metrics_put(&b, "licd_db_batched_items_total{batch=\"%s\"} %llu\n",
-                    atomic_load(&batches[i].name), get(&batches[i].second));
-    metrics_put(&b, "# HELP licd_db_batch_failures_total Pipelined batches that failed as a"
-                    " whole (their requests were run again one by one).\n"
-                    "# TYPE licd_db_batch_failures_total counter\n");
-    for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
-        metrics_put(&b, "licd_db_batch_failures_total{batch=\"%s\"} %llu\n",
-                    atomic_load(&batches[i].name), get(&batches[i].third));
+                    atomic_load(&caches[i].name), get(&caches[i].n[0]),
+                    atomic_load(&caches[i].name), get(&caches[i].n[1]));
+    for (size_t f = 0; f < sizeof batch_families / sizeof *batch_families; f++) {
+        metrics_put(&b, "# HELP %s %s\n# TYPE %s counter\n", batch_families[f].family,
+                    batch_families[f].help, batch_families[f].family);
+        for (int i = 0; i < MAX_NAMED && atomic_load(&batches[i].name); i++)
+            metrics_put(&b, "%s{batch=\"%s\"} %llu\n", batch_families[f].family,
+                        atomic_load(&batches[i].name), get(&batches[i].n[f]));
+    }
     metrics_put(&b, "# HELP licd_webhook_delivery_lag_seconds From an event's creation to its"
                     " delivery to a webhook (this node's deliveries).\n"
                     "# TYPE licd_webhook_delivery_lag_seconds histogram\n");

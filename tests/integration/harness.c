@@ -555,7 +555,7 @@ void it_expect(it_response *r, long status, const char *method, const char *path
                  body ? body : "", status, r->status, r->body);
 }
 
-void it_batched(const char *batch, double *batches, double *items, double *failed)
+void it_batched(const char *batch, it_batches *out)
 {
     it_response r;
     char err[256] = "";
@@ -564,12 +564,20 @@ void it_batched(const char *batch, double *batches, double *items, double *faile
     it_request("GET", "/metrics", NULL, NULL, 0, &r);
     cr_assert_eq(r.status, 200);
     cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
-    *batches = *items = *failed = 0;
-    expo_value(e, "licd_db_batches_total", labels, batches);
-    expo_value(e, "licd_db_batched_items_total", labels, items);
-    expo_value(e, "licd_db_batch_failures_total", labels, failed);
+    *out = (it_batches){0, 0, 0};
+    expo_value(e, "licd_db_batches_total", labels, &out->batches);
+    expo_value(e, "licd_db_batched_items_total", labels, &out->items);
+    expo_value(e, "licd_db_batch_failures_total", labels, &out->failed);
     expo_free(e);
     it_response_free(&r);
+}
+
+void it_assert_shared_batches(const it_batches *before, const it_batches *after, int n)
+{
+    cr_assert_eq(after->failed - before->failed, 0, "a batch failed and was run again alone");
+    cr_assert_eq(after->items - before->items, n, "one batched statement a request");
+    cr_assert_lt(after->batches - before->batches, n, "%d requests in %.0f batches", n,
+                 after->batches - before->batches);
 }
 
 void it_hold_packs(const char *customer_id)

@@ -96,7 +96,13 @@ void it_hold_packs(const char *customer_id);
 /* From the /metrics of the node requests go to now: the batches its
  * group-commit thread named batch (grants, checkouts, ...) has written,
  * the requests in them, and the batches that failed as a whole. */
-void it_batched(const char *batch, double *batches, double *items, double *failed);
+typedef struct {
+    double batches, items, failed;
+} it_batches;
+void it_batched(const char *batch, it_batches *out);
+/* Between before and after, n requests were written by fewer than n
+ * batches, one statement each, and no batch failed. */
+void it_assert_shared_batches(const it_batches *before, const it_batches *after, int n);
 
 /* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
  * bodies in a test's own calls. */
