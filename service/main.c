@@ -186,13 +186,36 @@ static const char *default_console_dir(void)
     return LICD_CONSOLE_INSTALLED_DIR;
 }
 
-/* The group-commit threads (store/batcher.c). */
+/* The group-commit threads (store/batcher.c), and what each batches. */
+static const struct {
+    int (*start)(void);
+    void (*stop)(void);
+    const char *what;
+} batchers[] = {
+    {store_grants_start, store_grants_stop, "grant"},
+    {store_checkouts_start, store_checkouts_stop, "checkout"},
+    {store_heartbeats_start, store_heartbeats_stop, "heartbeat"},
+    {store_tokens_start, store_tokens_stop, "renewal"},
+};
+#define NBATCHERS (sizeof batchers / sizeof *batchers)
+
+/* Before the server, so that its first requests are batched too; one that
+ * cannot start leaves each of its requests to commit alone. */
+static void start_batches(void)
+{
+    char msg[128];
+    for (size_t i = 0; i < NBATCHERS; i++)
+        if (batchers[i].start() != LICD_OK) {
+            snprintf(msg, sizeof msg, "cannot start the %s thread; each %s commits alone",
+                     batchers[i].what, batchers[i].what);
+            log_line("warn", msg, NULL);
+        }
+}
+
 static void stop_batches(void)
 {
-    store_grants_stop();
-    store_checkouts_stop();
-    store_heartbeats_stop();
-    store_tokens_stop();
+    for (size_t i = 0; i < NBATCHERS; i++)
+        batchers[i].stop();
 }
 
 static int cmd_serve(void)
@@ -250,15 +273,7 @@ static int cmd_serve(void)
                               .nroutes = api_nroutes,
                               .authorize = api_authorize,
                               .prepare = api_idempotency_prepare};
-    /* Before the server, so that the first grant, checkout, heartbeat and renewal are batched too. */
-    if (store_grants_start() != LICD_OK)
-        log_line("warn", "cannot start the grant thread; each grant commits alone", NULL);
-    if (store_checkouts_start() != LICD_OK)
-        log_line("warn", "cannot start the checkout thread; each checkout commits alone", NULL);
-    if (store_heartbeats_start() != LICD_OK)
-        log_line("warn", "cannot start the heartbeat thread; each heartbeat commits alone", NULL);
-    if (store_tokens_start() != LICD_OK)
-        log_line("warn", "cannot start the token threads; each renewal commits alone", NULL);
+    start_batches();
     if (http_server_start(&hc, &srv, err, sizeof err) != LICD_OK) {
         fail("cannot start the server", err);
         goto out;
@@ -291,9 +306,9 @@ static int cmd_serve(void)
     }
     sigwait(&stop, &sig);
     log_line("info", "stopping: finishing requests in flight", NULL);
-    /* Grants, checkouts, heartbeats and renewals queued are written and answered; later ones
-     * commit one at a time, and the server stops with no connection
-     * waiting for a batch. */
+    /* What is queued is written and answered; later requests commit one
+     * at a time, and the server stops with no connection waiting for a
+     * batch. */
     stop_batches();
     http_server_stop(srv, GRACE_MS);
     webhook_delivery_stop(webhooks);

@@ -12,14 +12,12 @@ static const char *const markers[] = {"lv_", "lc_", "lg_"};
 int crypto_apikey_new(apikey_kind kind, crypto_apikey *out)
 {
     char hex[2 * APIKEY_SECRET_BYTES + 1];
-    uint8_t digest[CRYPTO_SHA256_LEN];
     if (crypto_random_hex(APIKEY_SECRET_BYTES, hex) != 0)
         return LICD_ERR_INTERNAL;
     snprintf(out->plain, sizeof out->plain, "%s%s", markers[kind], hex);
     memcpy(out->prefix, out->plain, APIKEY_PREFIX_LEN - 1);
     out->prefix[APIKEY_PREFIX_LEN - 1] = '\0';
-    crypto_sha256(out->plain, strlen(out->plain), digest);
-    crypto_hex(digest, sizeof digest, out->hash_hex);
+    crypto_sha256_hex(out->plain, strlen(out->plain), out->hash_hex);
     OPENSSL_cleanse(hex, sizeof hex);
     return LICD_OK;
 }
@@ -47,15 +45,12 @@ int crypto_apikey_prefix(const char *presented, char prefix[APIKEY_PREFIX_LEN])
     return 0;
 }
 
-int crypto_apikey_matches(const char *presented, const char *stored_hash_hex)
+int crypto_apikey_matches(const char *hash_hex, const char *stored_hash_hex)
 {
-    uint8_t digest[CRYPTO_SHA256_LEN];
-    char hex[2 * CRYPTO_SHA256_LEN + 1];
-    if (!presented || !stored_hash_hex || strlen(stored_hash_hex) != sizeof hex - 1)
+    size_t len = 2 * CRYPTO_SHA256_LEN;
+    if (!hash_hex || !stored_hash_hex || strlen(hash_hex) != len || strlen(stored_hash_hex) != len)
         return 0;
-    crypto_sha256(presented, strlen(presented), digest);
-    crypto_hex(digest, sizeof digest, hex);
-    return crypto_equal(hex, stored_hash_hex, sizeof hex - 1);
+    return crypto_equal(hash_hex, stored_hash_hex, len);
 }
 
 void crypto_apikey_wipe(crypto_apikey *key) { OPENSSL_cleanse(key, sizeof *key); }

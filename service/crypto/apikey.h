@@ -26,8 +26,9 @@ int crypto_apikey_new(apikey_kind kind, crypto_apikey *out);
 int crypto_apikey_kind(const char *presented, apikey_kind *kind);
 /* The look-up prefix of a presented well-formed key. 0 or -1. */
 int crypto_apikey_prefix(const char *presented, char prefix[APIKEY_PREFIX_LEN]);
-/* 1 if SHA-256(presented) equals the stored hex hash, compared in constant time. */
-int crypto_apikey_matches(const char *presented, const char *stored_hash_hex);
+/* 1 if hash_hex, a presented key's crypto_sha256_hex, equals the stored
+ * hex hash, compared in constant time. */
+int crypto_apikey_matches(const char *hash_hex, const char *stored_hash_hex);
 /* Overwrites the plain key in memory. */
 void crypto_apikey_wipe(crypto_apikey *key);
 

@@ -72,6 +72,13 @@ void crypto_hex(const void *data, size_t len, char *out)
     out[2 * len] = '\0';
 }
 
+void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_LEN + 1])
+{
+    uint8_t digest[CRYPTO_SHA256_LEN];
+    crypto_sha256(data, len, digest);
+    crypto_hex(digest, sizeof digest, out);
+}
+
 /* Works through a small stack buffer so any nbytes needs no allocation; the
  * random bytes are wiped once they have been turned into hex. */
 int crypto_random_hex(size_t nbytes, char *out)

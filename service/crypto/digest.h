@@ -17,6 +17,8 @@ int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t
 int crypto_equal(const void *a, const void *b, size_t len);
 /* Fills buf from the OS CSPRNG; 0 or LICD_ERR_INTERNAL. */
 int crypto_random(void *buf, size_t len);
+/* SHA-256 of data as lower-case hex into out (NUL-terminated). */
+void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_LEN + 1]);
 /* Lower-case hex of data into out, which must hold 2*len+1 bytes (NUL-terminated). */
 void crypto_hex(const void *data, size_t len, char *out);
 /* Random token of nbytes random bytes, hex, into out (2*nbytes+1). 0 or error. */

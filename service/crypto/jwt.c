@@ -232,21 +232,13 @@ out:
     return ok;
 }
 
-/* The verified-tokens cache's key for the len bytes of token. */
-static void remembered_key(const char *token, size_t len, char key[2 * CRYPTO_SHA256_LEN + 1])
-{
-    uint8_t digest[CRYPTO_SHA256_LEN];
-    crypto_sha256(token, len, digest);
-    crypto_hex(digest, sizeof digest, key);
-}
-
 void crypto_jwt_remember(const crypto_keyring *ring, const char *token)
 {
     cache *c = ring ? crypto_keyring_verified(ring) : NULL;
     char key[2 * CRYPTO_SHA256_LEN + 1];
     if (!c || !token)
         return;
-    remembered_key(token, strlen(token), key);
+    crypto_sha256_hex(token, strlen(token), key);
     cache_put(c, key, "", 0, cache_generation(c));
 }
 
@@ -303,7 +295,7 @@ int crypto_jwt_verify(const crypto_keyring *ring, const char *token, time_t now,
     /* The signature is checked unless this very token was seen to verify
      * (or was signed here) before. */
     if ((verified = crypto_keyring_verified(ring)))
-        remembered_key(token, len, key);
+        crypto_sha256_hex(token, len, key);
     if (!verified || cache_get(verified, key, &seen, 0) < 0) {
         if (!es256_verify(pkey, token, (size_t)(dot2 - token), sbuf))
             goto out;

@@ -199,44 +199,35 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
     return rc;
 }
 
-/* Parameter i of every item of batch as an array literal (malloc'd; NULL
- * when memory ran out). */
-static char *batch_array(const store_batch_item *batch, int i)
-{
-    const char **items;
-    size_t n = 0;
-    char *s;
-    for (const store_batch_item *b = batch; b; b = b->next)
-        n++;
-    if (!(items = malloc(n * sizeof *items)))
-        return NULL;
-    n = 0;
-    for (const store_batch_item *b = batch; b; b = b->next)
-        items[n++] = b->param[i];
-    s = store_array_literal(items, n);
-    free(items);
-    return s;
-}
-
 #define BATCH_PARAMS_MAX 8
 
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
                      int idempotent, PGresult **res)
 {
     char *arrays[BATCH_PARAMS_MAX] = {NULL};
+    const char **column = NULL;
+    size_t n = 0;
     int rc = nparams <= BATCH_PARAMS_MAX ? LICD_OK : LICD_ERR_INTERNAL;
 
     *res = NULL;
-    for (int i = 0; i < nparams && rc == LICD_OK; i++)
-        if (!(arrays[i] = batch_array(batch, i)))
+    for (const store_batch_item *b = batch; b; b = b->next)
+        n++;
+    if (rc == LICD_OK && !(column = malloc(n * sizeof *column)))
+        rc = LICD_ERR_NOMEM;
+    /* Parameter i of every item, as one array literal. */
+    for (int i = 0; i < nparams && rc == LICD_OK; i++) {
+        size_t k = 0;
+        for (const store_batch_item *b = batch; b; b = b->next)
+            column[k++] = b->param[i];
+        if (!(arrays[i] = store_array_literal(column, n)))
             rc = LICD_ERR_NOMEM;
+    }
+    free(column);
     /* A deadlock with another node's batch is tried again. */
-    for (int i = 0; rc == LICD_OK && i < STORE_TX_ATTEMPTS; i++)
-        if ((rc = store_exec(q, nparams, (const char *const *)arrays, idempotent, res)) == LICD_ERR_RETRY &&
-            i + 1 < STORE_TX_ATTEMPTS)
-            rc = LICD_OK;
-        else
-            break;
+    if (rc == LICD_OK)
+        rc = LICD_ERR_RETRY;
+    for (int i = 0; rc == LICD_ERR_RETRY && i < STORE_TX_ATTEMPTS; i++)
+        rc = store_exec(q, nparams, (const char *const *)arrays, idempotent, res);
     for (int i = 0; i < nparams && i < BATCH_PARAMS_MAX; i++)
         free(arrays[i]);
     return rc == LICD_ERR_RETRY ? LICD_ERR_UNAVAILABLE : rc;

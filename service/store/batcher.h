@@ -1,8 +1,11 @@
 /* Group commit for hot writes: a thread with its own database connection
  * takes everything request threads queued while its previous batch was
- * committing, writes it with one statement and one commit, and then tells
- * each item that it is written. Callers do not wait for it, so a batch can
- * take one item from every client at once. */
+ * committing, writes it with one statement (STORE_BATCHER) or one pipeline
+ * (STORE_PIPELINED) and one commit, and then tells each item that it is
+ * written. A caller that queues with store_batcher_submit does not wait
+ * (its HTTP request is suspended meanwhile), so a batch can take one item
+ * from every client at once; one that queues with store_batcher_exec waits
+ * on its own thread. */
 #ifndef LICD_STORE_BATCHER_H
 #define LICD_STORE_BATCHER_H
 

@@ -52,11 +52,9 @@ int store_image_put(const store_actor *who, const char *software_id, const char 
                     const void *data, size_t len, store_image *out)
 {
     struct put_ctx c = {who, software_id, platform, data, len, out};
-    uint8_t digest[CRYPTO_SHA256_LEN];
     if (len > STORE_IMAGE_MAX)
         return LICD_ERR_BODY_TOO_LARGE;
-    crypto_sha256(data, len, digest);
-    crypto_hex(digest, sizeof digest, out->sha256);
+    crypto_sha256_hex(data, len, out->sha256);
     snprintf(out->software_id, sizeof out->software_id, "%s", software_id);
     snprintf(out->platform, sizeof out->platform, "%s", platform);
     out->size = len;

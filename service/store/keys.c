@@ -59,17 +59,14 @@ int store_find_key(const char *presented, const store_sql *q, const store_rowtyp
 {
     char prefix[APIKEY_PREFIX_LEN], hash_hex[2 * CRYPTO_SHA256_LEN + 1];
     const char *params[1] = {prefix};
-    uint8_t digest[CRYPTO_SHA256_LEN];
     PGresult *res = NULL;
     uint64_t generation = c ? cache_generation(c) : 0;
     int rc, hash;
 
-    if (c) {
-        crypto_sha256(presented, strlen(presented), digest);
-        crypto_hex(digest, sizeof digest, hash_hex);
-        if (cache_get(c, hash_hex, out, t->size) == (long)t->size)
-            return LICD_OK;
-    }
+    /* hashed once: the cache's key and what the stored hashes are matched with */
+    crypto_sha256_hex(presented, strlen(presented), hash_hex);
+    if (c && cache_get(c, hash_hex, out, t->size) == (long)t->size)
+        return LICD_OK;
     if (gate && (rc = gate->run(gate->arg)) != LICD_OK)
         return rc;
     if (crypto_apikey_prefix(presented, prefix) != 0)
@@ -79,7 +76,7 @@ int store_find_key(const char *presented, const store_sql *q, const store_rowtyp
     hash = PQnfields(res) - 1;
     rc = LICD_ERR_UNAUTHORIZED;
     for (int i = 0; rc == LICD_ERR_UNAUTHORIZED && i < PQntuples(res); i++)
-        if (crypto_apikey_matches(presented, store_col_str(res, i, hash))) {
+        if (crypto_apikey_matches(hash_hex, store_col_str(res, i, hash))) {
             rc = store_fill(t, res, i, out);
             /* A key in its grace period after a rotation ends at a time no
              * notice announces: it is not kept. */

@@ -167,7 +167,6 @@ int store_migrate(const char *dir, FILE *log, char *err, size_t errlen)
     }
     for (int i = 0; i < n; i++) {
         char path[4096];
-        uint8_t digest[CRYPTO_SHA256_LEN];
         struct apply_ctx c = {dir, &list[i], NULL, "", 0, err, errlen};
         size_t len = 0;
         snprintf(path, sizeof path, "%s/%s", dir, list[i].name);
@@ -175,8 +174,7 @@ int store_migrate(const char *dir, FILE *log, char *err, size_t errlen)
             snprintf(err, errlen, "cannot read migration %s", path);
             return LICD_ERR_IO;
         }
-        crypto_sha256(c.sql, len, digest);
-        crypto_hex(digest, sizeof digest, c.checksum);
+        crypto_sha256_hex(c.sql, len, c.checksum);
         rc = store_tx(apply_one, &c);
         free(c.sql);
         if (rc != LICD_OK) {

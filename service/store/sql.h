@@ -24,10 +24,10 @@
 #include <time.h>
 
 #include "crypto/apikey.h"
-#include "store/gate.h"
 #include "store/audit.h"
 #include "store/caches.h"
 #include "store/db.h"
+#include "store/gate.h"
 #include "store/page.h"
 #include "util/cache.h"
 
@@ -67,7 +67,9 @@ int store_exec_row(const store_sql *q, int nparams, const char *const *params, i
  * On success res[i] holds the i-th result (caller PQclears each). The first
  * run that fails rolls all of them back and its error is returned
  * (store_classify's; a deadlock is tried again, up to STORE_TX_ATTEMPTS);
- * res then holds nothing. Not inside store_tx. */
+ * res then holds nothing. LICD_ERR_UNAVAILABLE when the connection broke
+ * off: whether the transaction committed is then unknown. Not inside
+ * store_tx. */
 int store_exec_pipeline(const store_sql *q, int nparams, size_t n,
                         const char *const *const *params, PGresult **res);
 /* Like store_exec for a statement whose rows are not needed. */

@@ -190,9 +190,7 @@ int store_upw_static(long long group_key_id, const char *node_id, char out[UPW_P
 /* Hex SHA-256 of a dynamic part: what is stored in its place. */
 static void dynamic_hash(const char *dynamic_part, char hex[2 * CRYPTO_SHA256_LEN + 1])
 {
-    uint8_t digest[CRYPTO_SHA256_LEN];
-    crypto_sha256(dynamic_part, strlen(dynamic_part), digest);
-    crypto_hex(digest, sizeof digest, hex);
+    crypto_sha256_hex(dynamic_part, strlen(dynamic_part), hex);
 }
 
 /* Names, for an unknown password, the node its static part belongs to: the

@@ -11,7 +11,6 @@
 #include <stdarg.h>
 
 #include "crypto/digest.h"
-#include "expo.h"
 #include "util/base64.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -555,21 +554,29 @@ void it_expect(it_response *r, long status, const char *method, const char *path
                  body ? body : "", status, r->status, r->body);
 }
 
-void it_batched(const char *batch, it_batches *out)
+expo *it_scrape(void)
 {
     it_response r;
     char err[256] = "";
-    const char *labels[] = {"batch", batch, NULL};
     expo *e;
     it_request("GET", "/metrics", NULL, NULL, 0, &r);
-    cr_assert_eq(r.status, 200);
-    cr_assert((e = expo_parse(r.body, err, sizeof err)), "/metrics: %s", err);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert(strstr(r.content_type, "text/plain; version=0.0.4"), "%s", r.content_type);
+    e = expo_parse(r.body, err, sizeof err);
+    cr_assert(e, "/metrics is not valid exposition text: %s", err);
+    it_response_free(&r);
+    return e;
+}
+
+void it_batched(const char *batch, it_batches *out)
+{
+    const char *labels[] = {"batch", batch, NULL};
+    expo *e = it_scrape();
     *out = (it_batches){0, 0, 0};
     expo_value(e, "licd_db_batches_total", labels, &out->batches);
     expo_value(e, "licd_db_batched_items_total", labels, &out->items);
     expo_value(e, "licd_db_batch_failures_total", labels, &out->failed);
     expo_free(e);
-    it_response_free(&r);
 }
 
 void it_assert_shared_batches(const it_batches *before, const it_batches *after, int n)

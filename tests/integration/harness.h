@@ -6,6 +6,8 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "expo.h"
+
 typedef struct {
     long status;
     char *body;         /* NUL-terminated */
@@ -92,6 +94,10 @@ void it_rmdir(char *dir);
 /* Holds the pack rows of the customer (FOR UPDATE) for a second in a psql
  * session of its own; returns once they are held. */
 void it_hold_packs(const char *customer_id);
+
+/* GET /metrics of the node requests go to now, parsed strictly (malformed
+ * exposition text fails the test); free it with expo_free. */
+expo *it_scrape(void);
 
 /* From the /metrics of the node requests go to now: the batches its
  * group-commit thread named batch (grants, checkouts, ...) has written,

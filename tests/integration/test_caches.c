@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "expo.h"
 #include "harness.h"
 
 struct world {
@@ -63,20 +62,13 @@ static double until_status(const char *key, const char *client, long want)
 /* The hits of one cache of the node requests go to now, from /metrics. */
 static long long cache_hits(const char *name)
 {
-    it_response r;
-    char err[256] = "";
     double v;
     long long n = -1;
-    expo *e;
-    it_request("GET", "/metrics", NULL, NULL, 0, &r);
-    cr_assert_eq(r.status, 200);
-    e = expo_parse(r.body, err, sizeof err);
-    cr_assert(e, "/metrics is not valid exposition text: %s", err);
+    expo *e = it_scrape();
     if (expo_value(e, "licd_cache_lookups_total", (const char *[]){"cache", name, "result", "hit", NULL},
                    &v) == 0)
         n = (long long)v;
     expo_free(e);
-    it_response_free(&r);
     return n;
 }
 

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "expo.h"
 #include "harness.h"
 
 /* A vendor with one customer, a per-device product "app" and a concurrent
@@ -71,22 +70,6 @@ static const char *checkout(const struct world *w, const char *client, long stat
     return id;
 }
 
-/* GET /metrics of the node requests go to, parsed strictly: malformed text
- * fails the test. */
-static expo *scrape(void)
-{
-    it_response r;
-    char err[256] = "";
-    expo *e;
-    it_request("GET", "/metrics", NULL, NULL, 0, &r);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    cr_assert(strstr(r.content_type, "text/plain; version=0.0.4"), "%s", r.content_type);
-    e = expo_parse(r.body, err, sizeof err);
-    cr_assert(e, "/metrics is not valid exposition text: %s", err);
-    it_response_free(&r);
-    return e;
-}
-
 static const char *const families[] = {"licd_pack_seats_in_use", "licd_pack_seats_total",
                                        "licd_pack_denials_total", "licd_pack_temporary_total",
                                        "licd_pack_peak_in_use"};
@@ -114,7 +97,7 @@ static void expect_pack(const struct world *w, const char *pack_id, long long in
     const long long want[NFAMILIES] = {in_use, total, denials, temporary, peak};
     long long got[NFAMILIES];
     for (int attempt = 0;; attempt++) {
-        expo *e = scrape();
+        expo *e = it_scrape();
         figures(e, w, pack_id, got);
         expo_free(e);
         if (memcmp(got, want, sizeof want) == 0)
@@ -287,7 +270,7 @@ Test(pack_metrics, families_are_declared_once)
     add_pack(&b, "same-id", "app", "per_device", 9);
     expect_pack(&a, "same-id", 0, 7, 0, 0, 0);
     expect_pack(&b, "same-id", 0, 9, 0, 0, 0);
-    e = scrape();
+    e = it_scrape();
     for (size_t f = 0; f < NFAMILIES; f++) {
         cr_assert_str_eq(expo_type(e, families[f]), family_types[f], "%s", families[f]);
         cr_assert(expo_has_help(e, families[f]), "%s", families[f]);

@@ -24,6 +24,7 @@
 #include "crypto/jwt.h"
 #include "crypto/keys.h"
 #include "crypto/seal.h"
+#include "expo.h"
 #include "fill.h"
 #include "util/base64.h"
 #include "util/error.h"
@@ -313,6 +314,8 @@ Test(digest, sha256_vectors)
     crypto_sha256("", 0, h);
     crypto_hex(h, sizeof h, hex);
     cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    crypto_sha256_hex("abc", 3, hex);
+    cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 Test(digest, equal_and_hex)
@@ -628,13 +631,15 @@ Test(jwt, sign_verify_round_trip)
 static long long verified_lookups(const char *result)
 {
     size_t len;
-    char *text = metrics_render(&len), want[128], *at;
-    long long n = 0;
-    snprintf(want, sizeof want, "cache=\"verified_tokens\",result=\"%s\"} ", result);
-    if (text && (at = strstr(text, want)))
-        n = atoll(at + strlen(want));
+    char *text = metrics_render(&len), err[256] = "";
+    const char *labels[] = {"cache", "verified_tokens", "result", result, NULL};
+    double n = 0;
+    expo *e = text ? expo_parse(text, err, sizeof err) : NULL;
+    cr_assert(e, "/metrics: %s", err);
+    expo_value(e, "licd_cache_lookups_total", labels, &n);
+    expo_free(e);
     free(text);
-    return n;
+    return (long long)n;
 }
 
 /* A token signed here and remembered, or verified once, skips the
