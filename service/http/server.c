@@ -301,7 +301,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         log_str(&r, "request_id", req->request_id);
         if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
             log_bool(&r, "aborted", 1);
-        log_end(&r);
+        log_end_buffered(&r);
     }
     if (req->held)
         MHD_destroy_response(req->held);

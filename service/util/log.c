@@ -1,7 +1,10 @@
 /* JSON log lines on stderr. */
 #include "util/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,15 +98,151 @@ void log_int(log_record *r, const char *key, long long value)
     add_literal(r, key, num);
 }
 
-void log_end(log_record *r)
+/* Writes n bytes to stderr, going on after a short write or a signal; a
+ * failed write of log lines is not worth stopping a request for. */
+static void write_all(const char *p, size_t n)
 {
-    ssize_t w;
+    while (n > 0) {
+        ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w, n -= (size_t)w;
+    }
+}
+
+/* A thread's buffered lines; linked in `buffers` for the flusher. */
+typedef struct log_buffer {
+    pthread_mutex_t lock;
+    struct log_buffer *prev, *next;
+    size_t len;
+    char data[LOG_BUFFER_SIZE];
+} log_buffer;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static pthread_key_t buffer_key;
+static pthread_mutex_t buffers_lock = PTHREAD_MUTEX_INITIALIZER;
+static log_buffer *buffers;
+
+/* Writes what b holds; the caller holds b->lock. */
+static void drain(log_buffer *b)
+{
+    write_all(b->data, b->len);
+    b->len = 0;
+}
+
+/* A thread's exit: its lines are written and its buffer goes. */
+static void buffer_gone(void *p)
+{
+    log_buffer *b = p;
+    pthread_mutex_lock(&buffers_lock);
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        buffers = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    pthread_mutex_unlock(&buffers_lock);
+    drain(b);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&buffers_lock);
+    for (log_buffer *b = buffers; b; b = b->next) {
+        pthread_mutex_lock(&b->lock);
+        drain(b);
+        pthread_mutex_unlock(&b->lock);
+    }
+    pthread_mutex_unlock(&buffers_lock);
+}
+
+static void *flusher(void *arg)
+{
+    const struct timespec tick = {0, LOG_FLUSH_MS * 1000000L};
+    (void)arg;
+    for (;;) {
+        nanosleep(&tick, NULL);
+        log_flush();
+    }
+    return NULL;
+}
+
+static void start_buffering(void)
+{
+    pthread_t t;
+    pthread_key_create(&buffer_key, buffer_gone);
+    atexit(log_flush);
+    if (pthread_create(&t, NULL, flusher, NULL) == 0)
+        pthread_detach(t);
+}
+
+/* The calling thread's buffer, made on its first buffered line; NULL when
+ * out of memory (its lines are then written one by one). */
+static log_buffer *my_buffer(void)
+{
+    log_buffer *b = pthread_getspecific(buffer_key);
+    if (b)
+        return b;
+    b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_setspecific(buffer_key, b);
+    pthread_mutex_lock(&buffers_lock);
+    b->next = buffers;
+    if (buffers)
+        buffers->prev = b;
+    buffers = b;
+    pthread_mutex_unlock(&buffers_lock);
+    return b;
+}
+
+static void close_line(log_record *r)
+{
     r->buf[r->len++] = '}';
     r->buf[r->len++] = '\n';
-    /* One write per line; a short or failed write of a log line is not worth
-     * stopping a request for. */
-    w = write(STDERR_FILENO, r->buf, r->len);
-    (void)w;
+}
+
+/* Appends the line to b and, when `now` or when it would not fit, writes
+ * the buffer (with the line in one write when it fits). */
+static void append(log_buffer *b, const log_record *r, int now)
+{
+    pthread_mutex_lock(&b->lock);
+    if (b->len + r->len > LOG_BUFFER_SIZE)
+        drain(b);
+    memcpy(b->data + b->len, r->buf, r->len);
+    b->len += r->len;
+    if (now)
+        drain(b);
+    pthread_mutex_unlock(&b->lock);
+}
+
+void log_end(log_record *r)
+{
+    log_buffer *b = NULL;
+    close_line(r);
+    if (pthread_once(&once, start_buffering) == 0)
+        b = pthread_getspecific(buffer_key);
+    if (b)
+        append(b, r, 1);
+    else
+        write_all(r->buf, r->len);
+}
+
+void log_end_buffered(log_record *r)
+{
+    log_buffer *b = NULL;
+    close_line(r);
+    if (pthread_once(&once, start_buffering) == 0)
+        b = my_buffer();
+    if (b)
+        append(b, r, 0);
+    else
+        write_all(r->buf, r->len);
 }
 
 void log_line(const char *level, const char *msg, const char *detail)

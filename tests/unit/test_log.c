@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,4 +95,85 @@ Test(log, log_line)
     cr_assert_str_eq(cJSON_GetObjectItem(o, "msg")->valuestring, "a message");
     cr_assert_str_eq(cJSON_GetObjectItem(o, "detail")->valuestring, "its \"detail\"");
     cJSON_Delete(o);
+}
+
+/* Buffered lines: THREADS threads each log LINES access-log lines (more than
+ * one buffer's worth) and exit; every line is then in the file, whole, once. */
+#define THREADS 4
+#define LINES 2000
+
+static void *log_many(void *arg)
+{
+    long t = (long)arg;
+    for (long i = 0; i < LINES; i++) {
+        log_record r;
+        log_begin(&r, "info");
+        log_int(&r, "thread", t);
+        log_int(&r, "n", i);
+        log_str(&r, "path", "/v1/leases/0123456789abcdef/heartbeat");
+        log_end_buffered(&r);
+    }
+    return NULL;
+}
+
+Test(log, buffered_lines_of_exiting_threads_are_all_written_whole)
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    static char seen[THREADS][LINES];
+    pthread_t th[THREADS];
+    char line[LOG_LINE_MAX];
+    long lines = 0;
+    cr_assert(tmp && saved >= 0);
+    dup2(fileno(tmp), STDERR_FILENO);
+    for (long t = 0; t < THREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, log_many, (void *)t), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    while (fgets(line, sizeof line, tmp)) {
+        cJSON *o = parse_line(line);
+        int t = cJSON_GetObjectItem(o, "thread")->valueint, n = cJSON_GetObjectItem(o, "n")->valueint;
+        cr_assert(t >= 0 && t < THREADS && n >= 0 && n < LINES);
+        cr_assert_eq(seen[t][n]++, 0, "line %d of thread %d written twice", n, t);
+        cJSON_Delete(o);
+        lines++;
+    }
+    fclose(tmp);
+    cr_assert_eq(lines, THREADS * LINES);
+}
+
+static void write_buffered_then_wait(void)
+{
+    log_record r;
+    log_begin(&r, "info");
+    log_str(&r, "msg", "buffered");
+    log_end_buffered(&r);
+    /* Not written yet by this thread; the flusher writes it within LOG_FLUSH_MS. */
+    usleep(10 * LOG_FLUSH_MS * 1000);
+}
+
+Test(log, a_buffered_line_of_a_live_thread_is_written_within_the_flush_interval)
+{
+    cJSON *o = parse_line(capture(write_buffered_then_wait));
+    cr_assert_str_eq(cJSON_GetObjectItem(o, "msg")->valuestring, "buffered");
+    cJSON_Delete(o);
+}
+
+static void write_buffered_then_error(void)
+{
+    log_record r;
+    log_begin(&r, "info");
+    log_str(&r, "msg", "first");
+    log_end_buffered(&r);
+    log_line("error", "second", NULL);
+}
+
+Test(log, a_line_written_at_once_comes_after_the_threads_buffered_ones)
+{
+    const char *out = capture(write_buffered_then_error);
+    const char *first = strstr(out, "\"first\""), *second = strstr(out, "\"second\"");
+    cr_assert(first && second && first < second, "%s", out);
 }
