@@ -38,36 +38,50 @@ static int decode_segment(const char *s, size_t len, char *out, size_t cap)
     return 0;
 }
 
-/* Compares path with template t segment by segment, capturing parameters. */
+/* Whether t points at a whole {name} segment of a template; sets *end to
+ * its closing brace. */
+static int is_param(const char *t, const char **end)
+{
+    const char *close = strchr(t, '}');
+    if (*t != '{' || !close || close - t < 2 || (close[1] != '/' && close[1] != '\0') ||
+        memchr(t, '/', (size_t)(close - t)))
+        return 0;
+    *end = close;
+    return 1;
+}
+
+/* Compares path with template t in one pass, capturing parameters (when req
+ * is not NULL); a literal part stops at its first differing byte. */
 static int path_matches(const char *t, const char *path, http_request *req)
 {
     int n = 0;
-    while (*t && *path) {
-        const char *te = strchr(t, '/'), *pe = strchr(path, '/');
-        size_t tl = te ? (size_t)(te - t) : strlen(t), pl = pe ? (size_t)(pe - path) : strlen(path);
-        if (tl > 2 && t[0] == '{' && t[tl - 1] == '}') {
+    int segment_start = 1;
+    const char *close;
+    for (;;) {
+        if (segment_start && is_param(t, &close)) {
+            const char *pe = strchrnul(path, '/');
+            size_t name_len = (size_t)(close - t - 1);
             char value[HTTP_PARAM_MAX];
-            if (n == HTTP_MAX_PARAMS || tl - 2 >= sizeof req->params[0].name ||
-                decode_segment(path, pl, value, sizeof value) != 0)
+            if (n == HTTP_MAX_PARAMS || name_len >= sizeof req->params[0].name ||
+                decode_segment(path, (size_t)(pe - path), value, sizeof value) != 0)
                 return 0;
             if (req) {
-                memcpy(req->params[n].name, t + 1, tl - 2);
-                req->params[n].name[tl - 2] = '\0';
+                memcpy(req->params[n].name, t + 1, name_len);
+                req->params[n].name[name_len] = '\0';
                 memcpy(req->params[n].value, value, sizeof value);
             }
             n++;
-        } else if (tl != pl || memcmp(t, path, tl) != 0) {
-            return 0;
+            t = close + 1, path = pe;
+            segment_start = 0;
+            continue;
         }
-        t += tl;
-        path += pl;
-        if ((*t == '/') != (*path == '/'))
+        if (*t != *path)
             return 0;
-        if (*t == '/')
-            t++, path++;
+        if (!*t)
+            break;
+        segment_start = *t == '/';
+        t++, path++;
     }
-    if (*t || *path)
-        return 0;
     if (req)
         req->nparams = n;
     return 1;
@@ -83,20 +97,22 @@ int router_match(const http_route *routes, size_t nroutes, const char *method, c
     if (!path || path[0] != '/')
         return LICD_ERR_NOT_FOUND;
     for (size_t i = 0; i < nroutes; i++) {
-        int same_method = strcmp(routes[i].method, method) == 0;
-        if (!path_matches(routes[i].path, path, same_method ? req : NULL))
-            continue;
-        if (same_method) {
+        if (strcmp(routes[i].method, method) == 0 && path_matches(routes[i].path, path, req)) {
             *route = &routes[i];
             return LICD_OK;
         }
+    }
+    /* No route of this method: the methods the path has, for a 405. */
+    for (size_t i = 0; i < nroutes; i++) {
+        if (strcmp(routes[i].method, method) == 0 || !path_matches(routes[i].path, path, NULL))
+            continue;
         path_known = 1;
-        if (!strstr(req->allow, routes[i].method)) {
-            int w = snprintf(req->allow + used, sizeof req->allow - used, "%s%s",
-                             used ? ", " : "", routes[i].method);
-            if (w > 0 && (size_t)w < sizeof req->allow - used)
-                used += (size_t)w;
-        }
+        if (strstr(req->allow, routes[i].method))
+            continue;
+        int w = snprintf(req->allow + used, sizeof req->allow - used, "%s%s", used ? ", " : "",
+                         routes[i].method);
+        if (w > 0 && (size_t)w < sizeof req->allow - used)
+            used += (size_t)w;
     }
     req->nparams = 0;
     return path_known ? LICD_ERR_METHOD_NOT_ALLOWED : LICD_ERR_NOT_FOUND;
