@@ -1,6 +1,7 @@
 /* ES256 JWS compact tokens: signing with the ring's key, and verification that pins alg and kid. */
 #include "crypto/jwt.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@
 /* Raw JWS ES256 signature: r || s, 32 bytes each (RFC 7518 3.4). */
 #define ES256_SIG_LEN 64
 #define ES256_HALF 32
+/* Longest DER ECDSA-Sig-Value of a P-256 signature (two 33-byte INTEGERs). */
+#define ES256_DER_MAX 72
 
 /* Header of every token signed here; the kid is base64url, so it needs no escaping. */
 #define HEADER_FMT "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}"
@@ -72,6 +75,58 @@ out:
     return result;
 }
 
+/* Each thread keeps one signing context, made for the key it last signed
+ * with: EVP_PKEY_sign may run again and again on one initialised context,
+ * and making one (fetching the algorithm, EVP_DigestSignInit, then the copy
+ * EVP_DigestSignFinal makes of it) cost a quarter of a signature. The
+ * context holds a reference to its key, so a rotated-out key is not freed
+ * (and its address not reused) while a thread's context still names it. */
+struct signer {
+    const EVP_PKEY *key;
+    EVP_PKEY_CTX *ctx;
+};
+
+static pthread_key_t signer_key;
+static pthread_once_t signer_once = PTHREAD_ONCE_INIT;
+
+static void signer_free(void *p)
+{
+    struct signer *s = p;
+    EVP_PKEY_CTX_free(s->ctx);
+    free(s);
+}
+
+static void signer_key_make(void) { pthread_key_create(&signer_key, signer_free); }
+
+/* The calling thread's context for signing digests with key, or NULL. */
+static EVP_PKEY_CTX *thread_signer(EVP_PKEY *key)
+{
+    struct signer *s;
+    if (!key || pthread_once(&signer_once, signer_key_make) != 0)
+        return NULL;
+    s = pthread_getspecific(signer_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s)))
+            return NULL;
+        if (pthread_setspecific(signer_key, s) != 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    if (s->ctx && s->key == key)
+        return s->ctx;
+    EVP_PKEY_CTX_free(s->ctx);
+    s->key = NULL;
+    s->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (!s->ctx || EVP_PKEY_sign_init(s->ctx) != 1) {
+        EVP_PKEY_CTX_free(s->ctx);
+        s->ctx = NULL;
+        return NULL;
+    }
+    s->key = key;
+    return s->ctx;
+}
+
 /* Refuses to issue a token longer than crypto_jwt_verify accepts: one that
  * could never be checked again is a bug, not a token. */
 int crypto_jwt_by_signing_key(const crypto_keyring *ring, const char *token)
@@ -91,10 +146,10 @@ int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
 {
     char header[128];
     char *payload = NULL, *h64 = NULL, *p64 = NULL, *s64 = NULL, *token = NULL;
-    unsigned char *der = NULL;
+    unsigned char der[ES256_DER_MAX], digest[CRYPTO_SHA256_LEN];
     uint8_t raw[ES256_SIG_LEN];
-    size_t der_len = 0, hlen, plen, slen, input_len;
-    EVP_MD_CTX *ctx = NULL;
+    size_t der_len = sizeof der, hlen, plen, slen, input_len;
+    EVP_PKEY_CTX *ctx;
     int n, result = LICD_ERR_INTERNAL;
 
     if (out)
@@ -129,17 +184,9 @@ int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
     memcpy(token + hlen + 1, p64, plen);
 
     result = LICD_ERR_INTERNAL;
-    ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        goto out;
-    if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, crypto_keyring_signing_key(ring)) != 1)
-        goto out;
-    if (EVP_DigestSign(ctx, NULL, &der_len, (const unsigned char *)token, input_len) != 1)
-        goto out;
-    der = OPENSSL_malloc(der_len);
-    if (!der)
-        goto out;
-    if (EVP_DigestSign(ctx, der, &der_len, (const unsigned char *)token, input_len) != 1)
+    crypto_sha256(token, input_len, digest);
+    if (!(ctx = thread_signer(crypto_keyring_signing_key(ring))) ||
+        EVP_PKEY_sign(ctx, der, &der_len, digest, sizeof digest) != 1)
         goto out;
     if (der_to_raw(der, der_len, raw) != LICD_OK)
         goto out;
@@ -157,8 +204,6 @@ int crypto_jwt_sign(const crypto_keyring *ring, const cJSON *claims, char **out)
     result = LICD_OK;
 
 out:
-    EVP_MD_CTX_free(ctx);
-    OPENSSL_free(der);
     free(token);
     free(s64);
     free(p64);

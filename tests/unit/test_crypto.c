@@ -717,6 +717,40 @@ Test(jwt, by_signing_key_tells_a_rotation)
     crypto_keyring_free(b.ring);
 }
 
+/* A thread keeps its signing context for the key it last used: signing
+ * with one ring, another, the first again, then a ring loaded after the
+ * first was freed gives tokens whose signatures each check under a fresh
+ * ring of their own key (a context kept for the wrong key would sign with
+ * it under the right kid). */
+Test(jwt, one_thread_signing_with_several_keys_in_turn)
+{
+    struct one_key a, b;
+    crypto_keyring *checks[2], *again;
+    char *tokens[4];
+
+    one_key_init(&a, "first.pem");
+    one_key_init(&b, "second.pem");
+    checks[0] = load_ok(a.path, NULL);
+    checks[1] = load_ok(b.path, NULL);
+    tokens[0] = sign_json(a.ring, "{\"sub\":\"a1\"}");
+    tokens[1] = sign_json(b.ring, "{\"sub\":\"b1\"}");
+    tokens[2] = sign_json(a.ring, "{\"sub\":\"a2\"}");
+    crypto_keyring_free(a.ring);
+    again = load_ok(b.path, NULL);
+    tokens[3] = sign_json(again, "{\"sub\":\"b2\"}");
+    expect_valid(checks[0], tokens[0], "first key");
+    expect_valid(checks[1], tokens[1], "second key");
+    expect_valid(checks[0], tokens[2], "first key again");
+    expect_valid(checks[1], tokens[3], "second key, another ring");
+    expect_invalid(checks[1], tokens[0], "the first key's token under the second");
+    for (int i = 0; i < 4; i++)
+        free(tokens[i]);
+    crypto_keyring_free(again);
+    crypto_keyring_free(checks[0]);
+    crypto_keyring_free(checks[1]);
+    crypto_keyring_free(b.ring);
+}
+
 Test(jwt, sign_refuses_bad_arguments)
 {
     struct one_key k;
