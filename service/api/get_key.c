@@ -146,140 +146,179 @@ static int over_limit(http_request *req, const store_license *l)
                      e.metric, e.value, e.limit);
 }
 
-/* The decision: store_grant finds the client's licences and takes a seat
- * when none of them decides; what it found decides the rest.
- * A concurrent request for the same client shows up as a unique violation
- * (LICD_ERR_CONFLICT); asking again then finds what that request recorded. */
-static int grant(http_request *req, const store_grant_request *g, const store_product *p,
-                 const char *key)
+/* A get_key's state, kept with the request (http_keep) so that a grant can
+ * wait for its seat's batch without holding the HTTP worker (http_wait):
+ * the body that g's strings point into, the product, the client's key in
+ * the licence cache and what the store found. */
+struct get_key {
+    cJSON *body;
+    store_product p;
+    store_grant_request g;
+    char key[STORE_UUID_LEN + 24 + 258];
+    char image_platform[16]; /* the platform a challenge's image proved */
+    uint64_t generation; /* the licence cache's, before the store was read */
+    store_grant_pending pending;
+    store_grant_result r;
+};
+
+static void get_key_free(void *p)
+{
+    struct get_key *k = p;
+    store_grant_pending_clear(&k->pending);
+    store_grant_result_clear(&k->r);
+    store_product_clear(&k->p);
+    cJSON_Delete(k->body);
+    free(k);
+}
+
+static void take_generation(struct get_key *k)
 {
     cache *recovered = store_cache(STORE_CACHE_LICENSES);
-    store_grant_result r = {0};
-    int rc = LICD_OK;
+    k->generation = recovered ? cache_generation(recovered) : 0;
+}
 
-    for (int attempt = 0; attempt < 4; attempt++) {
-        uint64_t generation = recovered ? cache_generation(recovered) : 0;
-        store_pack_match m;
-        store_license fresh = {0};
-        rc = store_grant(g, &r);
-        if (rc == LICD_ERR_CONFLICT)
-            continue;
-        if (rc != LICD_OK)
-            break;
-        if (r.taken) {
-            rc = permanent_answer(req, 201, &r.fresh, NULL, p, key, generation);
-            break;
-        }
-        switch (domain_grant_first_step(&r.facts)) {
-        case GRANT_REFUSE_BLOCKED:
-            rc = http_fail(req, LICD_ERR_LICENSE_BLOCKED, "licence %s is blocked",
-                           r.facts.has_permanent && r.facts.permanent_blocked
-                               ? r.permanent.license_id
-                               : r.temporary.license_id);
-            goto out;
-        case GRANT_RETURN_PERMANENT:
-            if ((rc = over_limit(req, &r.permanent)) != LICD_OK)
-                goto out;
-            rc = permanent_answer(req, 200, &r.permanent, r.permanent_document, p, key,
-                                  generation);
-            goto out;
-        case GRANT_TRY_SEAT:
-            break;
-        }
-        /* No seat: what the customer's packs are decides, and names the cause. */
-        if ((rc = store_pack_match_count(g->customer_id, g->product_id, g->version, g->platform,
-                                         &m)) != LICD_OK)
-            break;
-        switch (domain_grant_no_seat(&r.facts, m.matching > 0)) {
-        case GRANT_RETURN_TEMPORARY:
-            rc = api_license_reply(req, 200, &r.temporary, r.temporary_document, p, NULL);
-            goto out;
-        case GRANT_ISSUE_TEMPORARY:
-            rc = store_grant_temporary(g, api_ctx()->config->temp_license_ttl, &fresh);
-            if (rc == LICD_ERR_CONFLICT)
-                continue;
-            if (rc == LICD_OK)
-                rc = api_license_reply(req, 201, &fresh, NULL, p, NULL);
-            goto out;
-        case GRANT_TEMPORARY_EXPIRED:
-            /* Refused for want of a seat: seat.denied (nothing else changes). */
-            if ((rc = store_event_seat_denied(g->vendor_id, g->customer_id, p->code, g->client_id,
-                                              "temporary_license_expired")) != LICD_OK)
-                goto out;
-            rc = http_fail(req, LICD_ERR_TEMPORARY_LICENSE_EXPIRED,
-                           "the temporary licence %s has run out and no seat is free",
-                           r.temporary.license_id);
-            goto out;
-        case GRANT_NO_MATCHING_PACK:
-            rc = no_matching_pack(req, g, p, &m);
-            goto out;
-        }
+/* What the store's look at the client (k->r, found with outcome rc)
+ * decides: its licence, a new seat's, a temporary licence or a refusal.
+ * LICD_ERR_CONFLICT: a concurrent request for the same client recorded
+ * something meanwhile (a unique violation); asking again finds it. */
+static int decide(http_request *req, struct get_key *k, int rc)
+{
+    const store_grant_request *g = &k->g;
+    const store_product *p = &k->p;
+    store_grant_result *r = &k->r;
+    store_pack_match m;
+    store_license fresh = {0};
+
+    if (rc != LICD_OK)
+        return rc;
+    if (r->taken)
+        return permanent_answer(req, 201, &r->fresh, NULL, p, k->key, k->generation);
+    switch (domain_grant_first_step(&r->facts)) {
+    case GRANT_REFUSE_BLOCKED:
+        return http_fail(req, LICD_ERR_LICENSE_BLOCKED, "licence %s is blocked",
+                         r->facts.has_permanent && r->facts.permanent_blocked
+                             ? r->permanent.license_id
+                             : r->temporary.license_id);
+    case GRANT_RETURN_PERMANENT:
+        if ((rc = over_limit(req, &r->permanent)) != LICD_OK)
+            return rc;
+        return permanent_answer(req, 200, &r->permanent, r->permanent_document, p, k->key,
+                                k->generation);
+    case GRANT_TRY_SEAT:
+        break;
+    }
+    /* No seat: what the customer's packs are decides, and names the cause. */
+    if ((rc = store_pack_match_count(g->customer_id, g->product_id, g->version, g->platform,
+                                     &m)) != LICD_OK)
+        return rc;
+    switch (domain_grant_no_seat(&r->facts, m.matching > 0)) {
+    case GRANT_RETURN_TEMPORARY:
+        return api_license_reply(req, 200, &r->temporary, r->temporary_document, p, NULL);
+    case GRANT_ISSUE_TEMPORARY:
+        rc = store_grant_temporary(g, api_ctx()->config->temp_license_ttl, &fresh);
+        return rc == LICD_OK ? api_license_reply(req, 201, &fresh, NULL, p, NULL) : rc;
+    case GRANT_TEMPORARY_EXPIRED:
+        /* Refused for want of a seat: seat.denied (nothing else changes). */
+        if ((rc = store_event_seat_denied(g->vendor_id, g->customer_id, p->code, g->client_id,
+                                          "temporary_license_expired")) != LICD_OK)
+            return rc;
+        return http_fail(req, LICD_ERR_TEMPORARY_LICENSE_EXPIRED,
+                         "the temporary licence %s has run out and no seat is free",
+                         r->temporary.license_id);
+    case GRANT_NO_MATCHING_PACK:
+        return no_matching_pack(req, g, p, &m);
+    }
+    return LICD_ERR_INTERNAL;
+}
+
+/* decide, and on a conflict the whole look again (store_grant) a few times. */
+static int answer(http_request *req, struct get_key *k, int rc)
+{
+    rc = decide(req, k, rc);
+    for (int attempt = 1; rc == LICD_ERR_CONFLICT && attempt < 4; attempt++) {
+        take_generation(k);
+        rc = decide(req, k, store_grant(&k->g, &k->r));
     }
     if (rc == LICD_ERR_CONFLICT) {
         /* Only concurrent requests for this very client loop; let it retry. */
         snprintf(req->detail, sizeof req->detail, "concurrent requests for client %s; retry",
-                 g->client_id);
+                 k->g.client_id);
         rc = LICD_ERR_UNAVAILABLE;
     }
-out:
-    store_grant_result_clear(&r);
     return rc;
+}
+
+/* http_wait's start and rest for a seat: the grant's statement goes in the
+ * next batch; once written, what it did decides. */
+static int queue_seat(http_request *req)
+{
+    struct get_key *k = req->ctx;
+    return store_grant_queue(&k->pending, http_wake, req);
+}
+
+static int seat_written(http_request *req)
+{
+    struct get_key *k = req->ctx;
+    return answer(req, k, store_grant_finish(&k->pending, &k->r));
+}
+
+/* The client's licences (one read) decide, or a seat is to be taken: then
+ * the request waits for the seat's batch without holding its worker. */
+static int grant(http_request *req, struct get_key *k)
+{
+    int rc;
+    take_generation(k);
+    rc = store_grant_mine(&k->g, &k->pending, &k->r);
+    if (rc == LICD_OK && domain_grant_first_step(&k->r.facts) == GRANT_TRY_SEAT)
+        return http_wait(req, queue_seat, seat_written);
+    return answer(req, k, rc);
 }
 
 int api_get_key(http_request *req)
 {
     const store_customer *c = api_caller_customer(req);
-    store_product p = {0};
-    cJSON *body = NULL;
+    struct get_key *k = calloc(1, sizeof *k);
     const cJSON *challenge;
     const char *product, *version = NULL, *client_id, *platform, *software_id = NULL;
-    char image_platform[16], key[STORE_UUID_LEN + 24 + 258];
     int rc;
 
-    if ((rc = http_json_body(req, &body)) != LICD_OK)
-        goto out;
+    if (!k)
+        return LICD_ERR_NOMEM;
+    http_keep(req, k, get_key_free);
+    if ((rc = http_json_body(req, &k->body)) != LICD_OK)
+        return rc;
     if (!c) {
         /* No Authorization header: only the group shape, whose credential
          * is the group key in the body, may go on. */
-        rc = cJSON_GetObjectItemCaseSensitive(body, "group_key") ? api_get_key_group(req, body)
-                                                                  : api_unauthorized(req);
-        goto out;
+        return cJSON_GetObjectItemCaseSensitive(k->body, "group_key")
+                   ? api_get_key_group(req, k->body)
+                   : api_unauthorized(req);
     }
-    if ((rc = json_get_string(body, "product", 1, 1, STORE_CODE_MAX, &product, req->detail)) ||
-        (rc = json_get_string(body, "version", 0, 1, 64, &version, req->detail)) ||
-        (rc = json_get_string(body, "client_id", 1, 1, 256, &client_id, req->detail)) ||
-        (rc = json_get_enum(body, "platform", 0, api_platforms, "any", &platform, req->detail)) ||
-        (rc = json_get_string(body, "software_id", 0, 1, 128, &software_id, req->detail)))
-        goto out;
-    challenge = cJSON_GetObjectItemCaseSensitive(body, "challenge");
+    if ((rc = json_get_string(k->body, "product", 1, 1, STORE_CODE_MAX, &product, req->detail)) ||
+        (rc = json_get_string(k->body, "version", 0, 1, 64, &version, req->detail)) ||
+        (rc = json_get_string(k->body, "client_id", 1, 1, 256, &client_id, req->detail)) ||
+        (rc = json_get_enum(k->body, "platform", 0, api_platforms, "any", &platform, req->detail)) ||
+        (rc = json_get_string(k->body, "software_id", 0, 1, 128, &software_id, req->detail)))
+        return rc;
+    challenge = cJSON_GetObjectItemCaseSensitive(k->body, "challenge");
     if (cJSON_IsNull(challenge))
         challenge = NULL;
-    rc = store_product_get(c->vendor_id, product, &p);
-    if (rc == LICD_ERR_NOT_FOUND) {
-        rc = http_fail(req, LICD_ERR_NO_MATCHING_PACK, "no product %s", product);
-    }
+    rc = store_product_get(c->vendor_id, product, &k->p);
+    if (rc == LICD_ERR_NOT_FOUND)
+        return http_fail(req, LICD_ERR_NO_MATCHING_PACK, "no product %s", product);
     if (rc != LICD_OK)
-        goto out;
-    if (p.require_challenge) {
-        if (!challenge) {
-            rc = require_challenge(req, c, software_id);
-            goto out;
-        }
-        if ((rc = check_challenge(req, c, challenge, software_id, image_platform)) != LICD_OK)
-            goto out;
-        platform = image_platform;
+        return rc;
+    if (k->p.require_challenge) {
+        if (!challenge)
+            return require_challenge(req, c, software_id);
+        if ((rc = check_challenge(req, c, challenge, software_id, k->image_platform)) != LICD_OK)
+            return rc;
+        platform = k->image_platform;
     }
-    store_license_cache_key(c->id, p.id, client_id, key, sizeof key);
-    if (recovered_answer(req, key)) {
-        rc = LICD_OK;
-        goto out;
-    }
-    {
-        store_grant_request g = {c->vendor_id, c->id, p.id, client_id, platform, version, p.version};
-        rc = grant(req, &g, &p, key);
-    }
-out:
-    store_product_clear(&p);
-    cJSON_Delete(body);
-    return rc;
+    store_license_cache_key(c->id, k->p.id, client_id, k->key, sizeof k->key);
+    if (recovered_answer(req, k->key))
+        return LICD_OK;
+    k->g = (store_grant_request){c->vendor_id, c->id, k->p.id, client_id, platform, version,
+                                 k->p.version};
+    return grant(req, k);
 }

@@ -177,26 +177,41 @@ static void written(void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
+int store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
+                        void (*done)(void *arg), void *arg)
+{
+    struct exec_item *e = calloc(1, sizeof *e);
+    *res = NULL;
+    if (!e)
+        return LICD_ERR_NOMEM;
+    e->res = res;
+    e->rc = rc;
+    store_batcher_submit(b, &e->item, param, done, arg);
+    return LICD_OK;
+}
+
+int store_batcher_result(store_batcher *b, const char *const *param, int rc, PGresult **res)
+{
+    if (rc == LICD_OK)
+        return rc;
+    PQclear(*res); /* alone, on the caller's connection */
+    *res = NULL;
+    return store_exec(b->q, b->nparams, param, 0, res);
+}
+
 int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res)
 {
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
-    struct exec_item *e = calloc(1, sizeof *e);
     int rc = LICD_ERR_NOMEM;
-    *res = NULL;
-    if (!e)
+    if (store_batcher_queue(b, param, res, &rc, written, &w) != LICD_OK)
         return store_exec(b->q, b->nparams, param, 0, res);
-    e->res = res;
-    e->rc = &rc;
-    store_batcher_submit(b, &e->item, param, written, &w);
     pthread_mutex_lock(&w.lock);
     while (!w.done)
         pthread_cond_wait(&w.written, &w.lock);
     pthread_mutex_unlock(&w.lock);
     pthread_cond_destroy(&w.written);
     pthread_mutex_destroy(&w.lock);
-    if (rc != LICD_OK) /* alone, on the caller's connection */
-        rc = store_exec(b->q, b->nparams, param, 0, res);
-    return rc;
+    return store_batcher_result(b, param, rc, res);
 }
 
 #define BATCH_PARAMS_MAX 8

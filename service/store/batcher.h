@@ -76,6 +76,17 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
  * the statement runs again alone on the caller's connection, where it
  * finds whatever that batch committed. */
 int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res);
+/* The same without waiting: queues param (which must stay until done) for
+ * the next batch; once it is written, *res and *rc hold the run's outcome
+ * and done(arg) is called on the batch's thread (on the caller's, before
+ * this returns, when no thread runs). LICD_ERR_NOMEM when nothing was
+ * queued (done is not called). */
+int store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
+                        void (*done)(void *arg), void *arg);
+/* What a queued run's caller does next: rc (its outcome), or, when its
+ * batch failed as a whole, the statement's outcome run again alone on the
+ * caller's connection (*res replaced). */
+int store_batcher_result(store_batcher *b, const char *const *param, int rc, PGresult **res);
 
 /* For a write function: runs q with each of its nparams parameters as one
  * array over the items of batch, in order (a deadlock with another node's

@@ -297,66 +297,94 @@ static int read_grant(const PGresult *res, store_grant_result *out)
  * grants queued while the last batch committed run one after the other in
  * one transaction, each seeing the seats taken before it, and share its
  * commit. A pack row's lock, held to the commit, is what bounds grants of
- * one pack; a batch takes it once for all of them. Q_GRANT's parameters
- * (customer and product first, as the batcher orders them): */
-enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
-       GRANT_PARAMS };
-
+ * one pack; a batch takes it once for all of them (Q_GRANT's parameters:
+ * grants.h). */
 static STORE_PIPELINED(grants, "grants", &Q_GRANT, GRANT_PARAMS);
 
 int store_grants_start(void) { return store_batcher_start(&grants); }
 
 void store_grants_stop(void) { store_batcher_stop(&grants); }
 
-/* Runs q (Q_GRANT_MINE or Q_GRANT) and reads its rows into out, afresh;
- * batched: Q_GRANT in the next batch. */
-static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
-                     int batched, store_grant_result *out)
+/* Reads res, the rows of Q_GRANT_MINE or Q_GRANT run with outcome rc,
+ * into out, afresh; PQclears res. */
+static int take_grant(int rc, PGresult *res, store_grant_result *out)
 {
-    PGresult *res = NULL;
-    int rc;
     store_grant_result_clear(out);
     memset(out, 0, sizeof *out);
-    rc = batched ? store_batcher_exec(&grants, params, &res)
-                 : store_exec(q, nparams, params, idempotent, &res);
     if (rc == LICD_OK)
         rc = read_grant(res, out);
     PQclear(res);
     return rc;
 }
 
-int store_grant(const store_grant_request *r, store_grant_result *out)
+/* The rest of a grant whose first Q_GRANT gave rc and out: while the chosen
+ * pack filled up between the choice and the update (its own assigned <
+ * quantity found no row) and a pack still has a free seat, Q_GRANT again.
+ * A few attempts cover any realistic race. */
+static int grant_again(const char *const *params, int rc, store_grant_result *out)
 {
-    char product[24];
-    const char *params[GRANT_PARAMS] = {
-        [GRANT_CUSTOMER] = r->customer_id, [GRANT_PRODUCT] = product,
-        [GRANT_PLATFORM] = r->platform,    [GRANT_VERSION] = r->version,
-        [GRANT_CLIENT] = r->client_id,     [GRANT_VENDOR] = r->vendor_id};
-    const char *mine[3] = {r->customer_id, product, r->client_id};
-    int rc;
-
-    snprintf(product, sizeof product, "%lld", r->product_id);
-    if ((rc = run_grant(&Q_GRANT_MINE, 3, mine, 1, 0, out)) != LICD_OK ||
-        domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
-        return rc;
-    /* The chosen pack may fill up between the choice and the update; the
-     * update's own assigned < quantity then finds no row, and the next
-     * attempt chooses again. A few attempts cover any realistic race. */
-    for (int attempt = 0; attempt < 8; attempt++) {
+    for (int attempt = 1; attempt < 8 && rc == LICD_OK && !out->taken &&
+                          domain_grant_first_step(&out->facts) == GRANT_TRY_SEAT;
+         attempt++) {
         PGresult *res = NULL;
         int more;
-        if ((rc = run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, attempt == 0, out)) != LICD_OK ||
-            out->taken || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
-            break;
-        /* No seat: either no pack had one free (done) or the chosen one
-         * filled up under us (try again). */
         rc = store_exec(&Q_GRANT_SEAT_LEFT, 4, params, 1, &res);
         more = rc == LICD_OK && PQntuples(res) > 0;
         PQclear(res);
         if (!more)
             break;
+        res = NULL;
+        rc = store_exec(&Q_GRANT, GRANT_PARAMS, params, 0, &res);
+        rc = take_grant(rc, res, out);
     }
     return rc;
+}
+
+int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store_grant_result *out)
+{
+    PGresult *res = NULL;
+    const char *mine[3] = {r->customer_id, p->product, r->client_id};
+    int rc;
+    memset(p, 0, sizeof *p);
+    snprintf(p->product, sizeof p->product, "%lld", r->product_id);
+    p->params[GRANT_CUSTOMER] = r->customer_id;
+    p->params[GRANT_PRODUCT] = p->product;
+    p->params[GRANT_PLATFORM] = r->platform;
+    p->params[GRANT_VERSION] = r->version;
+    p->params[GRANT_CLIENT] = r->client_id;
+    p->params[GRANT_VENDOR] = r->vendor_id;
+    rc = store_exec(&Q_GRANT_MINE, 3, mine, 1, &res);
+    return take_grant(rc, res, out);
+}
+
+int store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg)
+{
+    return store_batcher_queue(&grants, p->params, &p->res, &p->rc, done, arg);
+}
+
+int store_grant_finish(store_grant_pending *p, store_grant_result *out)
+{
+    int rc = store_batcher_result(&grants, p->params, p->rc, &p->res);
+    rc = take_grant(rc, p->res, out);
+    p->res = NULL;
+    return grant_again(p->params, rc, out);
+}
+
+void store_grant_pending_clear(store_grant_pending *p)
+{
+    PQclear(p->res);
+    p->res = NULL;
+}
+
+int store_grant(const store_grant_request *r, store_grant_result *out)
+{
+    store_grant_pending p;
+    int rc = store_grant_mine(r, &p, out);
+    if (rc != LICD_OK || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
+        return rc;
+    rc = store_batcher_exec(&grants, p.params, &p.res);
+    rc = take_grant(rc, p.res, out);
+    return grant_again(p.params, rc, out);
 }
 
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out)

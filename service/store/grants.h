@@ -64,6 +64,30 @@ typedef struct {
  * again. LICD_ERR_CONFLICT when the same client got a licence concurrently
  * (ask again). */
 int store_grant(const store_grant_request *r, store_grant_result *out);
+
+/* store_grant in steps, for a caller that waits for the seat's batch
+ * without holding its thread: store_grant_mine reads the client's licences
+ * into out; when domain_grant_first_step says GRANT_TRY_SEAT,
+ * store_grant_queue puts the seat's statement in the next batch (done(arg)
+ * is called once it is written; LICD_ERR_NOMEM when it could not be
+ * queued), and store_grant_finish then reads into out what it did (running
+ * it alone when its batch failed) and goes on as store_grant does. r and
+ * p must stay until the finish. Q_GRANT's parameters, customer and
+ * product first as the batcher orders them: */
+enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
+       GRANT_PARAMS };
+typedef struct {
+    char product[24];
+    const char *params[GRANT_PARAMS];
+    struct pg_result *res; /* the batch's outcome */
+    int rc;
+} store_grant_pending;
+int store_grant_mine(const store_grant_request *r, store_grant_pending *p,
+                     store_grant_result *out);
+int store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg);
+int store_grant_finish(store_grant_pending *p, store_grant_result *out);
+/* Frees what a pending grant holds (a batch's outcome never finished). */
+void store_grant_pending_clear(store_grant_pending *p);
 /* The thread that takes seats for many grants in one commit (licd serve);
  * without it each grant commits alone. Stop writes what is queued. */
 int store_grants_start(void);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/digest.h"
@@ -659,20 +660,31 @@ Test(concurrency, three_customers_at_once_each_get_exactly_their_seats, .timeout
     }
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Grants that come in while a batch waits for the pack's row are written
- * together (store/grants.c): psql holds the row for a second, the first
- * batch waits for it, and the grants that come in meanwhile share the
- * batch after it. On a node of its own, whose /metrics count only these
- * (stopped before the checks, so that a failed one leaves no node behind). */
+ * together (store/grants.c), and none holds an HTTP worker meanwhile: on a
+ * node of its own with one worker thread, psql holds the row for a second,
+ * the first batch waits for it, the grants that come in meanwhile share
+ * the batch after it, and the JWKS is answered at once, long before them.
+ * The node's /metrics count only these (it is stopped before the checks,
+ * so that a failed one leaves no node behind). */
 Test(concurrency, grants_queued_behind_a_batch_share_the_next, .timeout = 60)
 {
     enum { N = 6 };
     struct world w;
     struct racer x[N];
     pthread_t t[N];
-    const char *env[] = {"LICD_THREADS=8", NULL};
+    const char *env[] = {"LICD_THREADS=1", NULL};
     char url[64], *dir;
     it_batches before, after;
+    it_response jwks;
+    double asked, answered, granted;
     long long assigned;
     int pid = it_start_node(env, url, sizeof url, &dir);
 
@@ -685,22 +697,28 @@ Test(concurrency, grants_queued_behind_a_batch_share_the_next, .timeout = 60)
         x[i] = (struct racer){.key = w.customer};
         snprintf(x[i].client, sizeof x[i].client, "queued-%d", i);
         pthread_create(&t[i], NULL, race, &x[i]);
-        usleep(100 * 1000); /* each on a worker of its own (see below) */
+        usleep(50 * 1000); /* the first batch has begun to wait for psql */
     }
+    asked = now_s();
+    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &jwks);
+    answered = now_s();
     for (int i = 0; i < N; i++)
         pthread_join(t[i], NULL);
+    granted = now_s();
     it_batched("grants", &after);
     assigned = pack_assigned(&w, "p-locked");
     cr_assert_eq(it_stop_licd(pid), 0);
     it_rmdir(dir);
+    cr_assert_eq(jwks.status, 200);
+    it_response_free(&jwks);
+    /* The one worker was free while the grants waited. */
+    cr_assert_lt(answered - asked, 0.4, "the JWKS took %.3f s", answered - asked);
+    cr_assert_gt(granted - answered, 0.2, "grants done %.3f s after the JWKS", granted - answered);
     for (int i = 0; i < N; i++) {
         cr_assert_eq(x[i].status, 201, "got %ld", x[i].status);
         cr_assert(!x[i].temporary);
     }
-    /* A worker waits for its grant's batch, so connections it accepted
-     * together go in batches one after the other: the requests above come
-     * 100 ms apart, each after the worker of the one before it has started
-     * waiting. The first batch waits for psql; the rest share the next. */
+    /* The first batch waits for psql; the rest share the next. */
     it_assert_shared_batches(&before, &after, N);
     cr_assert_eq(assigned, N);
     world_free(&w);
