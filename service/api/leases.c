@@ -93,19 +93,59 @@ static int read_request(http_request *req, struct lease_request *r)
     return rc;
 }
 
-static int checkout(http_request *req, const struct lease_request *r)
+/* A checkout, a borrow or a heartbeat, kept with the request (http_keep):
+ * a checkout and a heartbeat wait for their batch without holding the HTTP
+ * worker (http_wait). */
+struct lease_call {
+    struct lease_request r;
+    store_beat_result beat;
+    store_checkout_pending pending;
+    store_lease lease;
+};
+
+static void lease_call_free(void *p)
 {
-    store_lease l;
+    struct lease_call *c = p;
+    store_checkout_clear(&c->pending);
+    store_product_clear(&c->r.product);
+    cJSON_Delete(c->r.body);
+    free(c);
+}
+
+/* A new lease_call kept with req, its request read from the body. */
+static int lease_call(http_request *req, struct lease_call **out)
+{
+    struct lease_call *c = calloc(1, sizeof *c);
+    *out = c;
+    if (!c)
+        return LICD_ERR_NOMEM;
+    http_keep(req, c, lease_call_free);
+    return read_request(req, &c->r);
+}
+
+/* http_wait's start and rest for a checkout: its first look goes in the
+ * next batch; once written, what the looks found answers. */
+static int checkout_queue(http_request *req)
+{
+    struct lease_call *c = req->ctx;
+    return store_checkout_queue(c->r.customer->vendor_id, c->r.customer->id, c->r.product.id,
+                                c->r.client_id, api_ctx()->config->lease_ttl, &c->pending,
+                                http_wake, req);
+}
+
+static int checkout_answer(http_request *req)
+{
+    struct lease_call *c = req->ctx;
+    const struct lease_request *r = &c->r;
     store_checkout outcome;
-    int rc = store_lease_checkout(r->customer->vendor_id, r->customer->id, r->product.id,
-                                  r->client_id, api_ctx()->config->lease_ttl, &l, &outcome);
+    int rc = store_checkout_finish(&c->pending, &c->lease, &outcome);
     if (rc != LICD_OK)
         return rc;
     switch (outcome) {
     case STORE_CHECKOUT_TAKEN:
-        return reply_lease(req, 201, &l);
+        return reply_lease(req, 201, &c->lease);
     case STORE_CHECKOUT_HELD:
-        return reply_lease(req, 200, &l);
+        return reply_lease(req, 200, &c->lease);
     case STORE_CHECKOUT_FULL:
         /* Refused for want of a seat: seat.denied (nothing else changes). */
         if ((rc = store_event_seat_denied(r->customer->vendor_id, r->customer->id, r->product.code,
@@ -122,6 +162,8 @@ static int checkout(http_request *req, const struct lease_request *r)
                      "no active concurrent pack of %s (none, not active yet, or expired)",
                      r->product.code);
 }
+
+static int checkout(http_request *req) { return http_wait(req, checkout_queue, checkout_answer); }
 
 /* The licence of a borrowed seat: the claims of a pack licence, with the
  * lease id as lid, no serial, and "borrow": true; it expires when the borrow
@@ -222,37 +264,20 @@ static int borrow(http_request *req, const struct lease_request *r)
 
 int api_leases_create(http_request *req)
 {
-    struct lease_request r = {0};
-    int rc = read_request(req, &r);
+    struct lease_call *c;
+    int rc = lease_call(req, &c);
     if (rc == LICD_OK)
-        rc = json_get_int(r.body, "borrow_s", 0, 1, MAX_BORROW_S, &r.borrow_s, req->detail);
-    if (rc == LICD_OK)
-        rc = r.borrow_s ? borrow(req, &r) : checkout(req, &r);
-    store_product_clear(&r.product);
-    cJSON_Delete(r.body);
-    return rc;
-}
-
-/* A heartbeat waits for its batch's commit without holding the HTTP
- * worker (http_wait): the request's state lives until it is answered. */
-struct heartbeat {
-    struct lease_request r;
-    store_beat_result res;
-};
-
-static void heartbeat_free(void *p)
-{
-    struct heartbeat *h = p;
-    store_product_clear(&h->r.product);
-    cJSON_Delete(h->r.body);
-    free(h);
+        rc = json_get_int(c->r.body, "borrow_s", 0, 1, MAX_BORROW_S, &c->r.borrow_s, req->detail);
+    if (rc != LICD_OK)
+        return rc;
+    return c->r.borrow_s ? borrow(req, &c->r) : checkout(req);
 }
 
 static int heartbeat_write(http_request *req)
 {
-    struct heartbeat *h = req->ctx;
-    return store_lease_heartbeat(h->r.customer->id, http_param(req, "lease_id"), h->r.product.id,
-                                 h->r.client_id, api_ctx()->config->lease_ttl, &h->res,
+    struct lease_call *c = req->ctx;
+    return store_lease_heartbeat(c->r.customer->id, http_param(req, "lease_id"), c->r.product.id,
+                                 c->r.client_id, api_ctx()->config->lease_ttl, &c->beat,
                                  http_wake, req);
 }
 
@@ -260,22 +285,17 @@ static int heartbeat_write(http_request *req)
  * lease, a checkout. */
 static int heartbeat_answer(http_request *req)
 {
-    struct heartbeat *h = req->ctx;
-    if (h->res.rc != LICD_OK)
-        return h->res.rc;
-    return h->res.found ? reply_lease(req, 200, &h->res.lease) : checkout(req, &h->r);
+    struct lease_call *c = req->ctx;
+    if (c->beat.rc != LICD_OK)
+        return c->beat.rc;
+    return c->beat.found ? reply_lease(req, 200, &c->beat.lease) : checkout(req);
 }
 
 int api_leases_heartbeat(http_request *req)
 {
-    struct heartbeat *h = calloc(1, sizeof *h);
-    int rc;
-    if (!h)
-        return LICD_ERR_NOMEM;
-    http_keep(req, h, heartbeat_free);
-    if ((rc = read_request(req, &h->r)) != LICD_OK)
-        return rc;
-    return http_wait(req, heartbeat_write, heartbeat_answer);
+    struct lease_call *c;
+    int rc = lease_call(req, &c);
+    return rc != LICD_OK ? rc : http_wait(req, heartbeat_write, heartbeat_answer);
 }
 
 int api_leases_release(http_request *req)

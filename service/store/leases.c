@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "store/batcher.h"
 #include "store/sql.h"
@@ -243,11 +244,9 @@ int store_checkouts_start(void) { return store_batcher_start(&checkouts); }
 
 void store_checkouts_stop(void) { store_batcher_stop(&checkouts); }
 
-static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
+/* What a checkout look whose outcome is rc found in res (PQcleared). */
+static int checkout_found(int rc, PGresult *res, store_lease *out, struct found *f)
 {
-    PGresult *res;
-    int rc = store_batcher_exec(&checkouts, params, &res);
-    (void)unused;
     if (rc == LICD_OK && PQntuples(res) != 1)
         rc = LICD_ERR_INTERNAL; /* it answers one row, leased or not */
     if (rc == LICD_OK) {
@@ -261,6 +260,14 @@ static int checkout_once(const char *const *params, long long unused, void *out,
     }
     PQclear(res);
     return rc;
+}
+
+static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
+{
+    PGresult *res;
+    int rc = store_batcher_exec(&checkouts, params, &res);
+    (void)unused;
+    return checkout_found(rc, res, out, f);
 }
 
 /* A reclaim: due (run with params) picks and locks the packs. */
@@ -352,74 +359,118 @@ static int borrow_once(const char *const *params, long long borrow_s, void *arg,
     return rc;
 }
 
-/* A checkout or a borrow: looks, and when the packs are full reclaims their
- * lapsed leases at most once, then looks again; a seat that went to a racing
- * checkout means another look. */
-static int take_seat(const char *vendor_id, const char *customer_id, long long product_id,
-                     const char *client_id, long long seconds_s, checkout_look look, void *out,
-                     store_checkout *outcome)
+/* A checkout's or a borrow's parameters; look i's last two. */
+static void take_init(store_checkout_pending *t, const char *vendor_id, const char *customer_id,
+                      long long product_id, const char *client_id, long long seconds_s)
 {
-    char product[24], seconds[24];
-    const char *params[7] = {customer_id, product, vendor_id, client_id, seconds, "false",
-                             "false"};
-    const char *own[3] = {customer_id, product, client_id};
-    struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, params, 0, 0, 0};
-    int reclaimed = 0, raced = 0, rc;
+    memset(t, 0, sizeof *t);
+    snprintf(t->product, sizeof t->product, "%lld", product_id);
+    snprintf(t->seconds, sizeof t->seconds, "%lld", seconds_s);
+    t->seconds_s = seconds_s;
+    t->params[0] = customer_id;
+    t->params[1] = t->product;
+    t->params[2] = vendor_id;
+    t->params[3] = client_id;
+    t->params[4] = t->seconds;
+}
 
-    snprintf(product, sizeof product, "%lld", product_id);
-    snprintf(seconds, sizeof seconds, "%lld", seconds_s);
-    *outcome = STORE_CHECKOUT_FULL;
-    for (int i = 0; i < CHECKOUT_ATTEMPTS; i++) {
+static void take_look(store_checkout_pending *t, int i)
+{
+    t->raced = 0;
+    t->params[5] = t->reclaimed ? "true" : "false";
+    t->params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
+}
+
+/* What a look found (its outcome rc, f) means: *done, with its answer (and
+ * *outcome), or another look. */
+static int after_look(store_checkout_pending *t, int rc, const struct found *f,
+                      store_checkout *outcome, int *done)
+{
+    *done = 1;
+    if (rc == LICD_ERR_CONFLICT) {
+        /* The client has a live lease of the product after all: one a
+         * checkout of its own committed meanwhile (the next look finds
+         * it), or a lapsed one nobody has released yet. */
+        const char *own[3] = {t->params[0], t->params[1], t->params[3]};
+        rc = store_run(&Q_LEASE_RELEASE_LAPSED, 3, own);
+    } else if (rc == LICD_OK && f->lease) {
+        *outcome = f->held ? STORE_CHECKOUT_HELD : STORE_CHECKOUT_TAKEN;
+        return LICD_OK;
+    } else if (rc == LICD_OK && f->packs == 0) {
+        *outcome = STORE_CHECKOUT_NO_PACK;
+        return LICD_OK;
+    } else if (rc == LICD_OK && f->refusal != STORE_CHECKOUT_FULL) {
+        *outcome = f->refusal;
+        return LICD_OK;
+    } else if (rc == LICD_OK && f->free == 0) {
+        /* Full: lapsed leases may hold seats, at most once a look. */
+        struct reclaim r = {&Q_LEASE_DUE_OF_PRODUCT, 2, t->params, 0, 0, 0};
+        if (f->due == 0 || t->reclaimed)
+            return LICD_OK;
+        t->reclaimed = 1;
+        rc = store_tx(reclaim_tx, &r);
+    } else {
+        /* A seat it saw free went to a racing checkout: look again. */
+        t->raced = rc == LICD_OK;
+    }
+    *done = rc != LICD_OK && rc != LICD_ERR_RETRY;
+    return rc;
+}
+
+/* Looks from look `from` on; when the packs are full reclaims their lapsed
+ * leases at most once, then looks again; a seat that went to a racing
+ * checkout means another look. */
+static int looks(store_checkout_pending *t, int from, checkout_look look, void *out,
+                 store_checkout *outcome)
+{
+    for (int i = from; i < CHECKOUT_ATTEMPTS; i++) {
         struct found f = {.refusal = STORE_CHECKOUT_FULL};
-        raced = 0;
-        params[5] = reclaimed ? "true" : "false";
-        params[6] = i == CHECKOUT_ATTEMPTS - 1 ? "true" : "false";
-        rc = look(params, seconds_s, out, &f);
-        if (rc == LICD_ERR_CONFLICT) {
-            /* The client has a live lease of the product after all: one a
-             * checkout of its own committed meanwhile (the next look finds
-             * it), or a lapsed one nobody has released yet. */
-            rc = store_run(&Q_LEASE_RELEASE_LAPSED, 3, own);
-        } else if (rc == LICD_OK && f.lease) {
-            *outcome = f.held ? STORE_CHECKOUT_HELD : STORE_CHECKOUT_TAKEN;
-            return LICD_OK;
-        } else if (rc == LICD_OK && f.packs == 0) {
-            *outcome = STORE_CHECKOUT_NO_PACK;
-            return LICD_OK;
-        } else if (rc == LICD_OK && f.refusal != STORE_CHECKOUT_FULL) {
-            *outcome = f.refusal;
-            return LICD_OK;
-        } else if (rc == LICD_OK && f.free == 0) {
-            /* Full: lapsed leases may hold seats, at most once a look. */
-            if (f.due == 0 || reclaimed)
-                return LICD_OK;
-            reclaimed = 1;
-            rc = store_tx(reclaim_tx, &r);
-        } else {
-            /* A seat it saw free went to a racing checkout: look again. */
-            raced = rc == LICD_OK;
-        }
-        if (rc != LICD_OK && rc != LICD_ERR_RETRY)
+        int done, rc;
+        take_look(t, i);
+        rc = look(t->params, t->seconds_s, out, &f);
+        rc = after_look(t, rc, &f, outcome, &done);
+        if (done)
             return rc;
     }
     /* Seats kept going to racing checkouts: the pack was full at the last
      * look. Conflicts or deadlocks all along: the client may try again. */
-    return raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
+    return t->raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 
-int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out, store_checkout *outcome)
+int store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
+                         const char *client_id, long ttl, store_checkout_pending *p,
+                         void (*done)(void *arg), void *arg)
 {
-    return take_seat(vendor_id, customer_id, product_id, client_id, ttl, checkout_once, out,
-                     outcome);
+    take_init(p, vendor_id, customer_id, product_id, client_id, ttl);
+    take_look(p, 0);
+    return store_batcher_queue(&checkouts, p->params, &p->res, &p->rc, done, arg);
+}
+
+int store_checkout_finish(store_checkout_pending *p, store_lease *out, store_checkout *outcome)
+{
+    struct found f = {.refusal = STORE_CHECKOUT_FULL};
+    int done, rc = store_batcher_result(&checkouts, p->params, p->rc, &p->res);
+    rc = checkout_found(rc, p->res, out, &f);
+    p->res = NULL;
+    *outcome = STORE_CHECKOUT_FULL;
+    rc = after_look(p, rc, &f, outcome, &done);
+    return done ? rc : looks(p, 1, checkout_once, out, outcome);
+}
+
+void store_checkout_clear(store_checkout_pending *p)
+{
+    PQclear(p->res);
+    p->res = NULL;
 }
 
 int store_lease_borrow(const char *vendor_id, const char *customer_id, long long product_id,
                        const char *client_id, long borrow_s, store_borrow *out,
                        store_checkout *outcome)
 {
-    return take_seat(vendor_id, customer_id, product_id, client_id, borrow_s, borrow_once, out,
-                     outcome);
+    store_checkout_pending t;
+    take_init(&t, vendor_id, customer_id, product_id, client_id, borrow_s);
+    *outcome = STORE_CHECKOUT_FULL;
+    return looks(&t, 0, borrow_once, out, outcome);
 }
 
 int store_lease_release(const char *customer_id, const char *lease_id)

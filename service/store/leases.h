@@ -24,17 +24,33 @@ typedef enum {
     STORE_CHECKOUT_TOO_LONG    /* borrow: longer than any of those packs allows */
 } store_checkout;
 
-/* Takes a seat of the customer's active concurrent packs of the product
- * (the one expiring first) for ttl seconds, or gives back the live lease
- * the client holds of the product: a client never holds two, even when its
- * checkouts race. A seat is taken by a conditional increment of the pack's
- * `assigned` in the statement that inserts the lease, so concurrent
- * checkouts on any node never exceed a pack's quantity. A full pack whose
- * earliest expiry has passed has its lapsed leases released first. out is
- * filled for TAKEN and HELD. */
-int store_lease_checkout(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_lease *out,
-                         store_checkout *outcome);
+/* A checkout: takes a seat of the customer's active concurrent packs of
+ * the product (the one expiring first) for ttl seconds, or gives back the
+ * live lease the client holds of the product: a client never holds two,
+ * even when its checkouts race. A seat is taken by a conditional increment
+ * of the pack's `assigned` in the statement that inserts the lease, so
+ * concurrent checkouts on any node never exceed a pack's quantity. A full
+ * pack whose earliest expiry has passed has its lapsed leases released
+ * first. In two steps, so that the caller waits for the batch without
+ * holding its thread: store_checkout_queue puts the first look in the next
+ * batch (done(arg) is called once it is written; LICD_ERR_NOMEM when it
+ * could not be queued), and store_checkout_finish reads what it found
+ * (running it alone when its batch failed), looks again when it must, and
+ * fills out for TAKEN and HELD. The strings given to the queue and p must
+ * stay until the finish; store_checkout_clear frees what p holds. */
+typedef struct {
+    char product[24], seconds[24];
+    const char *params[7];
+    long long seconds_s;
+    int reclaimed, raced;  /* how far its looks got */
+    struct pg_result *res; /* the batch's outcome */
+    int rc;
+} store_checkout_pending;
+int store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
+                         const char *client_id, long ttl, store_checkout_pending *p,
+                         void (*done)(void *arg), void *arg);
+int store_checkout_finish(store_checkout_pending *p, store_lease *out, store_checkout *outcome);
+void store_checkout_clear(store_checkout_pending *p);
 /* The thread that writes the checkouts queued together with one commit
  * (licd serve); without it each commits alone. Stop writes what is queued. */
 int store_checkouts_start(void);

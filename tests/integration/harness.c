@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -585,6 +586,26 @@ void it_assert_shared_batches(const it_batches *before, const it_batches *after,
     cr_assert_eq(after->items - before->items, n, "one batched statement a request");
     cr_assert_lt(after->batches - before->batches, n, "%d requests in %.0f batches", n,
                  after->batches - before->batches);
+}
+
+double it_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+long it_timed_get(const char *path, double *took, double *at)
+{
+    it_response r;
+    double start = it_now();
+    long status;
+    it_request("GET", path, NULL, NULL, 0, &r);
+    *at = it_now();
+    *took = *at - start;
+    status = r.status;
+    it_response_free(&r);
+    return status;
 }
 
 void it_hold_packs(const char *customer_id)

@@ -94,6 +94,12 @@ void it_rmdir(char *dir);
 /* Holds the pack rows of the customer (FOR UPDATE) for a second in a psql
  * session of its own; returns once they are held. */
 void it_hold_packs(const char *customer_id);
+/* Seconds on the monotonic clock. */
+double it_now(void);
+/* GET path now: its status; *took, the seconds it took, and *at, it_now()
+ * once answered (to show that a node's worker was free while other
+ * requests waited). */
+long it_timed_get(const char *path, double *took, double *at);
 
 /* GET /metrics of the node requests go to now, parsed strictly (malformed
  * exposition text fails the test); free it with expo_free. */
