@@ -313,6 +313,7 @@ static int cmd_serve(void)
     http_server_stop(srv, GRACE_MS);
     webhook_delivery_stop(webhooks);
     store_maintenance_stop(maintenance);
+    log_flush(); /* the access log's lines still buffered */
     log_line("info", "stopped", NULL);
     rc = 0;
 out:

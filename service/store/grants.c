@@ -362,12 +362,18 @@ int store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg
     return store_batcher_queue(&grants, p->params, &p->res, &p->rc, done, arg);
 }
 
-int store_grant_finish(store_grant_pending *p, store_grant_result *out)
+/* A grant's first Q_GRANT came to rc and p->res: what it did, then the
+ * further attempts. */
+static int grant_written(store_grant_pending *p, int rc, store_grant_result *out)
 {
-    int rc = store_batcher_result(&grants, p->params, p->rc, &p->res);
     rc = take_grant(rc, p->res, out);
     p->res = NULL;
     return grant_again(p->params, rc, out);
+}
+
+int store_grant_finish(store_grant_pending *p, store_grant_result *out)
+{
+    return grant_written(p, store_batcher_result(&grants, p->params, p->rc, &p->res), out);
 }
 
 void store_grant_pending_clear(store_grant_pending *p)
@@ -382,9 +388,7 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     int rc = store_grant_mine(r, &p, out);
     if (rc != LICD_OK || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
         return rc;
-    rc = store_batcher_exec(&grants, p.params, &p.res);
-    rc = take_grant(rc, p.res, out);
-    return grant_again(p.params, rc, out);
+    return grant_written(&p, store_batcher_exec(&grants, p.params, &p.res), out);
 }
 
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out)

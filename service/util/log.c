@@ -2,7 +2,9 @@
 #include "util/log.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,13 +124,28 @@ typedef struct log_buffer {
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_key_t buffer_key;
+static int buffering; /* the key and the flusher are there */
 static pthread_mutex_t buffers_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_buffer *buffers;
 
-/* Writes what b holds; the caller holds b->lock. */
+/* Writes what b holds (the caller holds b->lock), whole lines at most
+ * PIPE_BUF bytes a write(2): a write that size is never split on a pipe,
+ * so lines from different threads never interleave wherever stderr goes. */
 static void drain(log_buffer *b)
 {
-    write_all(b->data, b->len);
+    size_t at = 0;
+    while (at < b->len) {
+        size_t n = b->len - at;
+        if (n > PIPE_BUF) {
+            n = PIPE_BUF;
+            while (n > 0 && b->data[at + n - 1] != '\n')
+                n--;
+            if (n == 0) /* no line is that long (LOG_LINE_MAX) */
+                n = PIPE_BUF;
+        }
+        write_all(b->data + at, n);
+        at += n;
+    }
     b->len = 0;
 }
 
@@ -171,13 +188,22 @@ static void *flusher(void *arg)
     return NULL;
 }
 
+/* The key of the threads' buffers and the flusher, which takes no signal
+ * (whichever thread logs first, licd's signal handling stays as it is). */
 static void start_buffering(void)
 {
     pthread_t t;
-    pthread_key_create(&buffer_key, buffer_gone);
-    atexit(log_flush);
-    if (pthread_create(&t, NULL, flusher, NULL) == 0)
+    sigset_t all, old;
+    if (pthread_key_create(&buffer_key, buffer_gone) != 0)
+        return;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    if (pthread_create(&t, NULL, flusher, NULL) == 0) {
         pthread_detach(t);
+        atexit(log_flush);
+        buffering = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* The calling thread's buffer, made on its first buffered line; NULL when
@@ -225,7 +251,7 @@ void log_end(log_record *r)
 {
     log_buffer *b = NULL;
     close_line(r);
-    if (pthread_once(&once, start_buffering) == 0)
+    if (pthread_once(&once, start_buffering) == 0 && buffering)
         b = pthread_getspecific(buffer_key);
     if (b)
         append(b, r, 1);
@@ -237,7 +263,7 @@ void log_end_buffered(log_record *r)
 {
     log_buffer *b = NULL;
     close_line(r);
-    if (pthread_once(&once, start_buffering) == 0)
+    if (pthread_once(&once, start_buffering) == 0 && buffering)
         b = my_buffer();
     if (b)
         append(b, r, 0);

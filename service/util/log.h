@@ -24,23 +24,25 @@ void log_str(log_record *r, const char *key, const char *value);
 void log_int(log_record *r, const char *key, long long value);
 /* Adds "key":true or false. */
 void log_bool(log_record *r, const char *key, int value);
-/* Closes the object and writes the line at once (after the lines this
- * thread has buffered, in one write(2)): lines from different threads never
- * interleave. For start-up messages, warnings and errors. */
+/* Closes the object and writes the line at once, after the lines this
+ * thread has buffered. For start-up messages, warnings and errors. Every
+ * write(2) of the log holds whole lines and at most PIPE_BUF bytes, so
+ * lines from different threads never interleave, on a pipe too. */
 void log_end(log_record *r);
 
 /* Closes the object and appends the line to the calling thread's own
  * buffer (LOG_BUFFER_SIZE): it is written when the buffer is full, by the
  * log's flusher thread within LOG_FLUSH_MS, when the thread exits, or by
- * log_flush. Threads take no shared lock to log (each buffer has its own,
- * which only the flusher ever shares), and a busy thread writes once per
- * buffer instead of once per line. For the access log. */
+ * log_flush; lines still buffered when the process is killed or crashes
+ * are lost. Threads take no shared lock to log (each buffer has its own,
+ * which only the flusher shares), and a busy thread writes a few times a
+ * buffer instead of once a line. For the access log. */
 void log_end_buffered(log_record *r);
 #define LOG_BUFFER_SIZE 32768
 #define LOG_FLUSH_MS 100
 
-/* Writes every thread's buffered lines now (main calls it when stopping;
- * it also runs at exit). */
+/* Writes every thread's buffered lines now (licd serve calls it once its
+ * server has stopped; it also runs at exit). */
 void log_flush(void);
 
 /* {"ts","level","msg"[,"detail"]} in one call. */

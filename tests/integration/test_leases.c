@@ -466,7 +466,7 @@ Test(leases, checkouts_queued_behind_a_batch_share_the_next, .timeout = 60)
         x[i] = (struct racer){&p, n.url, "", 0};
         snprintf(x[i].client, sizeof x[i].client, "q-%d", i);
         pthread_create(&t[i], NULL, race, &x[i]);
-        usleep(50 * 1000); /* the first batch has begun to wait for psql */
+        usleep(50 * 1000); /* 50 ms apart: the first waits for psql in its batch */
     }
     jwks = it_timed_get("/.well-known/jwks.json", &took, &answered);
     for (int i = 0; i < N; i++)

@@ -718,10 +718,10 @@ Test(jwt, by_signing_key_tells_a_rotation)
 }
 
 /* A thread keeps its signing context for the key it last used: signing
- * with one ring, another, the first again, then a ring loaded after the
- * first was freed gives tokens whose signatures each check under a fresh
- * ring of their own key (a context kept for the wrong key would sign with
- * it under the right kid). */
+ * with one ring, another, the first again, then another ring of the second
+ * key (the first ring freed by then) gives tokens whose signatures each
+ * check under a fresh ring of their own key (a context kept for the wrong
+ * key would sign with it under the right kid). */
 Test(jwt, one_thread_signing_with_several_keys_in_turn)
 {
     struct one_key a, b;

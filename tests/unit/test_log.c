@@ -177,3 +177,84 @@ Test(log, a_line_written_at_once_comes_after_the_threads_buffered_ones)
     const char *first = strstr(out, "\"first\""), *second = strstr(out, "\"second\"");
     cr_assert(first && second && first < second, "%s", out);
 }
+
+/* Through a pipe, as under systemd or a container runtime: threads logging
+ * at once, buffered and at once, while a slow reader drains it; every line
+ * arrives whole (each write is of whole lines, at most PIPE_BUF bytes). */
+struct drain {
+    int fd;
+    char *out;
+    size_t len, cap;
+};
+
+static void *read_pipe(void *p)
+{
+    struct drain *d = p;
+    char chunk[512];
+    ssize_t n;
+    while ((n = read(d->fd, chunk, sizeof chunk)) > 0) {
+        if (d->len + (size_t)n + 1 > d->cap) {
+            d->cap = 2 * (d->len + (size_t)n + 1);
+            d->out = realloc(d->out, d->cap);
+            cr_assert(d->out);
+        }
+        memcpy(d->out + d->len, chunk, (size_t)n);
+        d->len += (size_t)n;
+        usleep(50); /* slower than the writers: the pipe fills up */
+    }
+    return NULL;
+}
+
+static void *log_mixed(void *arg)
+{
+    long t = (long)arg;
+    static char pad[600];
+    memset(pad, 'x', sizeof pad - 1);
+    for (long i = 0; i < LINES; i++) {
+        log_record r;
+        log_begin(&r, i % 50 ? "info" : "warn");
+        log_int(&r, "thread", t);
+        log_int(&r, "n", i);
+        log_str(&r, "pad", pad);
+        if (i % 50)
+            log_end_buffered(&r);
+        else
+            log_end(&r);
+    }
+    return NULL;
+}
+
+Test(log, lines_of_many_threads_through_a_pipe_arrive_whole)
+{
+    int fds[2], saved = dup(STDERR_FILENO);
+    struct drain d = {0};
+    pthread_t reader, th[THREADS];
+    long lines = 0;
+    cr_assert(pipe(fds) == 0 && saved >= 0);
+    d.fd = fds[0];
+    cr_assert_eq(pthread_create(&reader, NULL, read_pipe, &d), 0);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[1]);
+    for (long t = 0; t < THREADS; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, log_mixed, (void *)t), 0);
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    log_flush();
+    dup2(saved, STDERR_FILENO); /* the pipe's last write end closes: the reader ends */
+    close(saved);
+    pthread_join(reader, NULL);
+    close(fds[0]);
+    d.out[d.len] = '\0';
+    for (char *line = d.out, *end; *line; line = end + 1) {
+        cJSON *o;
+        end = strchr(line, '\n');
+        cr_assert(end, "a line without its newline at the end");
+        *end = '\0';
+        o = cJSON_Parse(line);
+        cr_assert(cJSON_IsObject(o), "not a whole line: %.120s", line);
+        cJSON_Delete(o);
+        lines++;
+    }
+    free(d.out);
+    cr_assert_eq(lines, THREADS * LINES);
+}
