@@ -1,15 +1,15 @@
-/* SHA-256, HMAC-SHA256, constant-time comparison, OS randomness, hex. */
+/* SHA-256, HMAC-SHA256, constant-time comparison, randomness, hex. */
 #include "crypto/digest.h"
 
-#include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "util/error.h"
 
@@ -41,19 +41,15 @@ int crypto_equal(const void *a, const void *b, size_t len)
     return CRYPTO_memcmp(a, b, len) == 0;
 }
 
-/* getrandom(2) may return fewer bytes than asked for large requests or be
- * interrupted by a signal; loop until the whole buffer is filled. */
+/* OpenSSL's CSPRNG (seeded from the OS, a DRBG per thread): no system
+ * call for each request id or nonce. */
 int crypto_random(void *buf, size_t len)
 {
     uint8_t *p = buf;
-
     while (len > 0) {
-        ssize_t n = getrandom(p, len, 0);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
+        int n = len > INT_MAX ? INT_MAX : (int)len;
+        if (RAND_bytes(p, n) != 1)
             return LICD_ERR_INTERNAL;
-        }
         p += n;
         len -= (size_t)n;
     }

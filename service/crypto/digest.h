@@ -15,7 +15,8 @@ int crypto_hmac_sha256(const void *key, size_t key_len, const void *data, size_t
                        uint8_t out[CRYPTO_SHA256_LEN]);
 /* Equal in time independent of where the buffers differ. 1 if equal, else 0. */
 int crypto_equal(const void *a, const void *b, size_t len);
-/* Fills buf from the OS CSPRNG; 0 or LICD_ERR_INTERNAL. */
+/* Fills buf from OpenSSL's CSPRNG (RAND_bytes, seeded by the OS); 0 or
+ * LICD_ERR_INTERNAL. */
 int crypto_random(void *buf, size_t len);
 /* SHA-256 of data as lower-case hex into out (NUL-terminated). */
 void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_LEN + 1]);
