@@ -253,7 +253,8 @@ static int answer(http_request *req, struct get_key *k, int rc)
 static int queue_seat(http_request *req)
 {
     struct get_key *k = req->ctx;
-    return store_grant_queue(&k->pending, http_wake, req);
+    store_grant_queue(&k->pending, http_wake, req);
+    return LICD_OK;
 }
 
 static int seat_written(http_request *req)

@@ -128,9 +128,10 @@ static int lease_call(http_request *req, struct lease_call **out)
 static int checkout_queue(http_request *req)
 {
     struct lease_call *c = req->ctx;
-    return store_checkout_queue(c->r.customer->vendor_id, c->r.customer->id, c->r.product.id,
-                                c->r.client_id, api_ctx()->config->lease_ttl, &c->pending,
-                                http_wake, req);
+    store_checkout_queue(c->r.customer->vendor_id, c->r.customer->id, c->r.product.id,
+                         c->r.client_id, api_ctx()->config->lease_ttl, &c->pending, http_wake,
+                         req);
+    return LICD_OK;
 }
 
 static int checkout_answer(http_request *req)

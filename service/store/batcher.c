@@ -177,17 +177,19 @@ static void written(void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
-int store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
-                        void (*done)(void *arg), void *arg)
+void store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
+                         void (*done)(void *arg), void *arg)
 {
     struct exec_item *e = calloc(1, sizeof *e);
     *res = NULL;
-    if (!e)
-        return LICD_ERR_NOMEM;
+    if (!e) {
+        *rc = LICD_ERR_NOMEM;
+        done(arg);
+        return;
+    }
     e->res = res;
     e->rc = rc;
     store_batcher_submit(b, &e->item, param, done, arg);
-    return LICD_OK;
 }
 
 int store_batcher_result(store_batcher *b, const char *const *param, int rc, PGresult **res)
@@ -203,8 +205,7 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
 {
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     int rc = LICD_ERR_NOMEM;
-    if (store_batcher_queue(b, param, res, &rc, written, &w) != LICD_OK)
-        return store_exec(b->q, b->nparams, param, 0, res);
+    store_batcher_queue(b, param, res, &rc, written, &w);
     pthread_mutex_lock(&w.lock);
     while (!w.done)
         pthread_cond_wait(&w.written, &w.lock);

@@ -79,10 +79,10 @@ int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **re
 /* The same without waiting: queues param (which must stay until done) for
  * the next batch; once it is written, *res and *rc hold the run's outcome
  * and done(arg) is called on the batch's thread (on the caller's, before
- * this returns, when no thread runs). LICD_ERR_NOMEM when nothing was
- * queued (done is not called). */
-int store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
-                        void (*done)(void *arg), void *arg);
+ * this returns, when no thread runs or no item could be allocated: then
+ * *rc is LICD_ERR_NOMEM, and store_batcher_result runs the statement alone). */
+void store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
+                         void (*done)(void *arg), void *arg);
 /* What a queued run's caller does next: rc (its outcome), or, when its
  * batch failed as a whole, the statement's outcome run again alone on the
  * caller's connection (*res replaced). */

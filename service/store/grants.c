@@ -357,9 +357,9 @@ int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store
     return take_grant(rc, res, out);
 }
 
-int store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg)
+void store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg)
 {
-    return store_batcher_queue(&grants, p->params, &p->res, &p->rc, done, arg);
+    store_batcher_queue(&grants, p->params, &p->res, &p->rc, done, arg);
 }
 
 /* A grant's first Q_GRANT came to rc and p->res: what it did, then the

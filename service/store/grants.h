@@ -69,8 +69,7 @@ int store_grant(const store_grant_request *r, store_grant_result *out);
  * without holding its thread: store_grant_mine reads the client's licences
  * into out; when domain_grant_first_step says GRANT_TRY_SEAT,
  * store_grant_queue puts the seat's statement in the next batch (done(arg)
- * is called once it is written; LICD_ERR_NOMEM when it could not be
- * queued), and store_grant_finish then reads into out what it did (running
+ * is called once it is written), and store_grant_finish then reads into out what it did (running
  * it alone when its batch failed) and goes on as store_grant does. r and
  * p must stay until the finish. Q_GRANT's parameters, customer and
  * product first as the batcher orders them: */
@@ -84,7 +83,7 @@ typedef struct {
 } store_grant_pending;
 int store_grant_mine(const store_grant_request *r, store_grant_pending *p,
                      store_grant_result *out);
-int store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg);
+void store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg);
 int store_grant_finish(store_grant_pending *p, store_grant_result *out);
 /* Frees what a pending grant holds (a batch's outcome never finished). */
 void store_grant_pending_clear(store_grant_pending *p);

@@ -437,13 +437,13 @@ static int looks(store_checkout_pending *t, int from, checkout_look look, void *
     return t->raced ? LICD_OK : LICD_ERR_UNAVAILABLE;
 }
 
-int store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_checkout_pending *p,
-                         void (*done)(void *arg), void *arg)
+void store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
+                          const char *client_id, long ttl, store_checkout_pending *p,
+                          void (*done)(void *arg), void *arg)
 {
     take_init(p, vendor_id, customer_id, product_id, client_id, ttl);
     take_look(p, 0);
-    return store_batcher_queue(&checkouts, p->params, &p->res, &p->rc, done, arg);
+    store_batcher_queue(&checkouts, p->params, &p->res, &p->rc, done, arg);
 }
 
 int store_checkout_finish(store_checkout_pending *p, store_lease *out, store_checkout *outcome)

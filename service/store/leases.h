@@ -33,8 +33,7 @@ typedef enum {
  * pack whose earliest expiry has passed has its lapsed leases released
  * first. In two steps, so that the caller waits for the batch without
  * holding its thread: store_checkout_queue puts the first look in the next
- * batch (done(arg) is called once it is written; LICD_ERR_NOMEM when it
- * could not be queued), and store_checkout_finish reads what it found
+ * batch (done(arg) is called once it is written), and store_checkout_finish reads what it found
  * (running it alone when its batch failed), looks again when it must, and
  * fills out for TAKEN and HELD. The strings given to the queue and p must
  * stay until the finish; store_checkout_clear frees what p holds. */
@@ -46,9 +45,9 @@ typedef struct {
     struct pg_result *res; /* the batch's outcome */
     int rc;
 } store_checkout_pending;
-int store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
-                         const char *client_id, long ttl, store_checkout_pending *p,
-                         void (*done)(void *arg), void *arg);
+void store_checkout_queue(const char *vendor_id, const char *customer_id, long long product_id,
+                          const char *client_id, long ttl, store_checkout_pending *p,
+                          void (*done)(void *arg), void *arg);
 int store_checkout_finish(store_checkout_pending *p, store_lease *out, store_checkout *outcome);
 void store_checkout_clear(store_checkout_pending *p);
 /* The thread that writes the checkouts queued together with one commit
