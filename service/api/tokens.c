@@ -354,7 +354,7 @@ static int renewal_finish(http_request *req)
         memcpy(r->x.jti, r->held.jti, sizeof r->x.jti);
         r->x.iat = r->held.iat;
         r->x.exp = r->held.exp;
-    } else if ((r->recorded && rc == LICD_ERR_NOT_FOUND) || (!r->recorded && rc == LICD_OK)) {
+    } else if (rc == (r->recorded ? LICD_ERR_NOT_FOUND : LICD_OK)) {
         rc = store_tx(issue_tx, &r->x);
     }
     return renewal_answer(req, &r->x, rc);

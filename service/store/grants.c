@@ -317,6 +317,15 @@ static int take_grant(int rc, PGresult *res, store_grant_result *out)
     return rc;
 }
 
+/* Runs q (Q_GRANT_MINE or Q_GRANT) alone and reads its rows into out. */
+static int run_grant(const store_sql *q, int nparams, const char *const *params, int idempotent,
+                     store_grant_result *out)
+{
+    PGresult *res = NULL;
+    int rc = store_exec(q, nparams, params, idempotent, &res);
+    return take_grant(rc, res, out);
+}
+
 /* The rest of a grant whose first Q_GRANT gave rc and out: while the chosen
  * pack filled up between the choice and the update (its own assigned <
  * quantity found no row) and a pack still has a free seat, Q_GRANT again.
@@ -333,18 +342,14 @@ static int grant_again(const char *const *params, int rc, store_grant_result *ou
         PQclear(res);
         if (!more)
             break;
-        res = NULL;
-        rc = store_exec(&Q_GRANT, GRANT_PARAMS, params, 0, &res);
-        rc = take_grant(rc, res, out);
+        rc = run_grant(&Q_GRANT, GRANT_PARAMS, params, 0, out);
     }
     return rc;
 }
 
 int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store_grant_result *out)
 {
-    PGresult *res = NULL;
     const char *mine[3] = {r->customer_id, p->product, r->client_id};
-    int rc;
     memset(p, 0, sizeof *p);
     snprintf(p->product, sizeof p->product, "%lld", r->product_id);
     p->params[GRANT_CUSTOMER] = r->customer_id;
@@ -353,8 +358,7 @@ int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store
     p->params[GRANT_VERSION] = r->version;
     p->params[GRANT_CLIENT] = r->client_id;
     p->params[GRANT_VENDOR] = r->vendor_id;
-    rc = store_exec(&Q_GRANT_MINE, 3, mine, 1, &res);
-    return take_grant(rc, res, out);
+    return run_grant(&Q_GRANT_MINE, 3, mine, 1, out);
 }
 
 void store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg)

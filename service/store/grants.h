@@ -69,10 +69,10 @@ int store_grant(const store_grant_request *r, store_grant_result *out);
  * without holding its thread: store_grant_mine reads the client's licences
  * into out; when domain_grant_first_step says GRANT_TRY_SEAT,
  * store_grant_queue puts the seat's statement in the next batch (done(arg)
- * is called once it is written), and store_grant_finish then reads into out what it did (running
- * it alone when its batch failed) and goes on as store_grant does. r and
- * p must stay until the finish. Q_GRANT's parameters, customer and
- * product first as the batcher orders them: */
+ * is called once it is written), and store_grant_finish then reads into
+ * out what it did (running it alone when its batch failed) and goes on as
+ * store_grant does. r and p must stay until the finish. Q_GRANT's
+ * parameters, customer and product first as the batcher orders them: */
 enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIENT, GRANT_VENDOR,
        GRANT_PARAMS };
 typedef struct {

@@ -33,9 +33,10 @@ typedef enum {
  * pack whose earliest expiry has passed has its lapsed leases released
  * first. In two steps, so that the caller waits for the batch without
  * holding its thread: store_checkout_queue puts the first look in the next
- * batch (done(arg) is called once it is written), and store_checkout_finish reads what it found
- * (running it alone when its batch failed), looks again when it must, and
- * fills out for TAKEN and HELD. The strings given to the queue and p must
+ * batch (done(arg) is called once it is written), and
+ * store_checkout_finish reads what it found (running it alone when its
+ * batch failed), looks again when it must, and fills out for TAKEN and
+ * HELD. The strings given to the queue and p must
  * stay until the finish; store_checkout_clear frees what p holds. */
 typedef struct {
     char product[24], seconds[24];

@@ -117,7 +117,7 @@ static void write_all(const char *p, size_t n)
 /* A thread's buffered lines; linked in `buffers` for the flusher. */
 typedef struct log_buffer {
     pthread_mutex_t lock;
-    struct log_buffer *prev, *next;
+    struct log_buffer *next;
     size_t len;
     char data[LOG_BUFFER_SIZE];
 } log_buffer;
@@ -152,14 +152,11 @@ static void drain(log_buffer *b)
 /* A thread's exit: its lines are written and its buffer goes. */
 static void buffer_gone(void *p)
 {
-    log_buffer *b = p;
+    log_buffer *b = p, **at;
     pthread_mutex_lock(&buffers_lock);
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        buffers = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
+    for (at = &buffers; *at != b; at = &(*at)->next)
+        ;
+    *at = b->next;
     pthread_mutex_unlock(&buffers_lock);
     drain(b);
     pthread_mutex_destroy(&b->lock);
@@ -220,17 +217,9 @@ static log_buffer *my_buffer(void)
     pthread_setspecific(buffer_key, b);
     pthread_mutex_lock(&buffers_lock);
     b->next = buffers;
-    if (buffers)
-        buffers->prev = b;
     buffers = b;
     pthread_mutex_unlock(&buffers_lock);
     return b;
-}
-
-static void close_line(log_record *r)
-{
-    r->buf[r->len++] = '}';
-    r->buf[r->len++] = '\n';
 }
 
 /* Appends the line to b and, when `now` or when it would not fit, writes
@@ -247,29 +236,25 @@ static void append(log_buffer *b, const log_record *r, int now)
     pthread_mutex_unlock(&b->lock);
 }
 
-void log_end(log_record *r)
+/* Closes r and writes it: appended to the calling thread's buffer (made
+ * on its first buffered line), which is written too when `now`; or, with
+ * no buffer (none yet for a line written now, or out of memory), alone. */
+static void end(log_record *r, int now)
 {
     log_buffer *b = NULL;
-    close_line(r);
+    r->buf[r->len++] = '}';
+    r->buf[r->len++] = '\n';
     if (pthread_once(&once, start_buffering) == 0 && buffering)
-        b = pthread_getspecific(buffer_key);
+        b = now ? pthread_getspecific(buffer_key) : my_buffer();
     if (b)
-        append(b, r, 1);
+        append(b, r, now);
     else
         write_all(r->buf, r->len);
 }
 
-void log_end_buffered(log_record *r)
-{
-    log_buffer *b = NULL;
-    close_line(r);
-    if (pthread_once(&once, start_buffering) == 0 && buffering)
-        b = my_buffer();
-    if (b)
-        append(b, r, 0);
-    else
-        write_all(r->buf, r->len);
-}
+void log_end(log_record *r) { end(r, 1); }
+
+void log_end_buffered(log_record *r) { end(r, 0); }
 
 void log_line(const char *level, const char *msg, const char *detail)
 {

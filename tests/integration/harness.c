@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #include "crypto/digest.h"
@@ -588,24 +589,40 @@ void it_assert_shared_batches(const it_batches *before, const it_batches *after,
                  after->batches - before->batches);
 }
 
-double it_now(void)
+static double now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-long it_timed_get(const char *path, double *took, double *at)
+void it_race_behind_a_lock(void *(*fn)(void *), void *args, size_t size, int n,
+                           it_meanwhile *out)
 {
+    pthread_t t[64];
     it_response r;
-    double start = it_now();
-    long status;
-    it_request("GET", path, NULL, NULL, 0, &r);
-    *at = it_now();
-    *took = *at - start;
-    status = r.status;
+    double asked, answered;
+    cr_assert(n > 0 && n <= 64);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * size), 0);
+        usleep(50 * 1000);
+    }
+    asked = now_s();
+    it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
+    answered = now_s();
+    out->jwks = r.status;
+    out->took = answered - asked;
     it_response_free(&r);
-    return status;
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    out->gap = now_s() - answered;
+}
+
+void it_assert_worker_was_free(const it_meanwhile *m)
+{
+    cr_assert_eq(m->jwks, 200);
+    cr_assert_lt(m->took, 0.4, "the JWKS took %.3f s", m->took);
+    cr_assert_gt(m->gap, 0.2, "the requests were done %.3f s after the JWKS", m->gap);
 }
 
 void it_hold_packs(const char *customer_id)

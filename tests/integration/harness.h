@@ -94,12 +94,20 @@ void it_rmdir(char *dir);
 /* Holds the pack rows of the customer (FOR UPDATE) for a second in a psql
  * session of its own; returns once they are held. */
 void it_hold_packs(const char *customer_id);
-/* Seconds on the monotonic clock. */
-double it_now(void);
-/* GET path now: its status; *took, the seconds it took, and *at, it_now()
- * once answered (to show that a node's worker was free while other
- * requests waited). */
-long it_timed_get(const char *path, double *took, double *at);
+/* Requests waiting for a pack that it_hold_packs holds, and the JWKS
+ * meanwhile: starts fn(args + i * size) for i < n on threads 50 ms apart
+ * (the first one's batch is waiting for psql by the time the next comes),
+ * GETs the JWKS of the node requests go to now, and joins the threads. */
+typedef struct {
+    long jwks;   /* the JWKS's status */
+    double took; /* seconds it took */
+    double gap;  /* seconds from its answer until the last thread was done */
+} it_meanwhile;
+void it_race_behind_a_lock(void *(*fn)(void *), void *args, size_t size, int n,
+                           it_meanwhile *out);
+/* That the node's one worker was free while they waited: the JWKS answered
+ * 200 within 0.4 s, over 0.2 s before the requests were done. */
+void it_assert_worker_was_free(const it_meanwhile *m);
 
 /* GET /metrics of the node requests go to now, parsed strictly (malformed
  * exposition text fails the test); free it with expo_free. */
