@@ -66,6 +66,26 @@ int crypto_random(void *buf, size_t len)
     return LICD_OK;
 }
 
+/* Ids are 16 random bytes from a reserve each thread refills with one
+ * RAND_bytes call for 32 ids: one call per request was 5% of licd's CPU on
+ * heartbeats. The reserve stays in memory until it is used, so it serves
+ * ids only, never secrets. */
+int crypto_random_id(char out[CRYPTO_ID_HEX])
+{
+    static _Thread_local uint8_t reserve[32 * CRYPTO_ID_BYTES];
+    static _Thread_local size_t left;
+    if (left < CRYPTO_ID_BYTES) {
+        if (crypto_random(reserve, sizeof reserve) != LICD_OK) {
+            out[0] = '\0';
+            return LICD_ERR_INTERNAL;
+        }
+        left = sizeof reserve;
+    }
+    crypto_hex(reserve + sizeof reserve - left, CRYPTO_ID_BYTES, out);
+    left -= CRYPTO_ID_BYTES;
+    return LICD_OK;
+}
+
 void crypto_hex(const void *data, size_t len, char *out)
 {
     static const char digits[] = "0123456789abcdef";

@@ -20,6 +20,12 @@ int crypto_equal(const void *a, const void *b, size_t len);
 int crypto_random(void *buf, size_t len);
 /* SHA-256 of data as lower-case hex into out (NUL-terminated). */
 void crypto_sha256_hex(const void *data, size_t len, char out[2 * CRYPTO_SHA256_LEN + 1]);
+#define CRYPTO_ID_BYTES 16
+#define CRYPTO_ID_HEX (2 * CRYPTO_ID_BYTES + 1)
+/* A unique id (a request's): 16 random bytes as hex into out, drawn from a
+ * per-thread reserve of CSPRNG bytes, so not for secrets. 0 or
+ * LICD_ERR_INTERNAL. */
+int crypto_random_id(char out[CRYPTO_ID_HEX]);
 /* Lower-case hex of data into out, which must hold 2*len+1 bytes (NUL-terminated). */
 void crypto_hex(const void *data, size_t len, char *out);
 /* Random token of nbytes random bytes, hex, into out (2*nbytes+1). 0 or error. */

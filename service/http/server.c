@@ -38,7 +38,7 @@ static void set_request_id(http_request *req)
         memcpy(req->request_id, given, len + 1);
         return;
     }
-    if (crypto_random_hex(16, req->request_id) != 0)
+    if (crypto_random_id(req->request_id) != 0)
         snprintf(req->request_id, sizeof req->request_id, "%08lx", (unsigned long)random());
 }
 

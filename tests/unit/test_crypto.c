@@ -348,6 +348,37 @@ Test(digest, random)
     cr_assert_str_eq(a, "");
 }
 
+#define ID_THREADS 4
+#define IDS_EACH 1000 /* each thread refills its reserve about 31 times */
+static char ids[ID_THREADS * IDS_EACH][CRYPTO_ID_HEX];
+
+static void *draw_ids(void *arg)
+{
+    char(*mine)[CRYPTO_ID_HEX] = arg;
+    for (int i = 0; i < IDS_EACH; i++)
+        if (crypto_random_id(mine[i]) != LICD_OK)
+            mine[i][0] = '\0';
+    return NULL;
+}
+
+static int by_text(const void *a, const void *b) { return strcmp(a, b); }
+
+Test(digest, random_ids_are_unique_across_threads_and_refills)
+{
+    pthread_t t[ID_THREADS];
+    for (int i = 0; i < ID_THREADS; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, draw_ids, ids[i * IDS_EACH]), 0);
+    for (int i = 0; i < ID_THREADS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < ID_THREADS * IDS_EACH; i++) {
+        cr_assert_eq(strlen(ids[i]), 2 * CRYPTO_ID_BYTES, "id %d: \"%s\"", i, ids[i]);
+        cr_assert_eq(strspn(ids[i], "0123456789abcdef"), 2 * CRYPTO_ID_BYTES);
+    }
+    qsort(ids, ID_THREADS * IDS_EACH, sizeof ids[0], by_text);
+    for (int i = 1; i < ID_THREADS * IDS_EACH; i++)
+        cr_assert_str_neq(ids[i - 1], ids[i], "id %s drawn twice", ids[i]);
+}
+
 Test(digest, b64url_encode_vectors)
 {
     /* RFC 4648 section 10, without the padding. */
