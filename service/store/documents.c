@@ -30,16 +30,19 @@ static size_t queued;
 static int running, stopping;
 static pthread_t thread;
 
-/* A document only fills an empty place or replaces one signed earlier for
- * the same claims (say, before a key rotation): the row must still be the
- * one it was signed for, which the trigger of migration 0010 ensures by
- * clearing documents whose claims change. */
+/* Documents go to their own table (migration 0022) with the version of
+ * the row they were signed for, which get_key compares with the row's as
+ * it reads them; a row changed since keeps its document unused. Saved
+ * twice in one batch, the one queued last is kept. */
 static const store_sql Q_DOCUMENTS_SAVE = {
     "documents_save",
     "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
-    " UPDATE assignments a SET document = d.doc"
-    " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS d(id, version, doc), async"
-    " WHERE a.id = d.id AND a.xmin::text = d.version"};
+    " INSERT INTO license_documents (assignment_id, row_version, document)"
+    " SELECT DISTINCT ON (d.id) d.id, d.version, d.doc"
+    " FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS d(id, version, doc, n),"
+    " async ORDER BY d.id, d.n DESC"
+    " ON CONFLICT (assignment_id) DO UPDATE"
+    " SET row_version = excluded.row_version, document = excluded.document"};
 
 void store_document_save(long long assignment_id, const char *row_version, const char *jwt)
 {

@@ -1,4 +1,4 @@
-/* Saving signed licences next to their rows, off the request path: a
+/* Saving signed licences (table license_documents), off the request path: a
  * licence is signed after the statement that granted it, and one background
  * thread saves the documents of many requests with one statement and
  * without waiting for the disk. A document lost in a crash is only signed
@@ -13,8 +13,9 @@ void store_documents_stop(void);
 
 /* Queues jwt (copied) as the document of the assignment with this row id,
  * as it was when read (row_version, store_license's): a row changed since
- * (blocked, its expiry moved, ...) keeps no document signed before. Dropped
- * when the thread is not running, the queue is full, or row_version is "". */
+ * (blocked, its expiry moved, ...) does not use a document signed before.
+ * Dropped when the thread is not running, the queue is full, or
+ * row_version is "". */
 void store_document_save(long long assignment_id, const char *row_version, const char *jwt);
 
 #endif

@@ -12,7 +12,8 @@
 #include "store/sql.h"
 
 /* Every query below renders a licence with these columns, a = assignments,
- * p = its pack (NULL for temporary licences), and whether it has expired. */
+ * p = its pack (NULL for temporary licences), and whether it has expired;
+ * get_key's add GET_KEY_COLUMNS, from LICENSE_DOCUMENT on. */
 enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
@@ -23,7 +24,7 @@ enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
     " a.temporary, a.blocked, a.status, extract(epoch FROM a.issued_at)::bigint,"           \
     " coalesce(extract(epoch FROM a.expires_at)::bigint, 0),"                               \
-    " coalesce(p.on_over_limit, 'refuse'), coalesce(a.expires_at <= now(), false), a.document"
+    " coalesce(p.on_over_limit, 'refuse'), coalesce(a.expires_at <= now(), false)"
 static const store_field license_fields[] = {
     [LICENSE_ID] = STORE_INT64(store_license, id),
     [LICENSE_VENDOR_ID] = STORE_TEXT(store_license, vendor_id),
@@ -89,14 +90,21 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 #define SEAT_LICENSE_ID                                                                    \
     " CASE WHEN held.n = 0 THEN seat.serial::text ELSE seat.serial || '-' || (held.n + 1) END"
 
-/* After LICENSE_COLUMNS in get_key's answers: whether the row is the
- * licence just granted, the row's version (store_document_save) and
- * whether its pack sets usage limits (an object with at least one member,
- * as usage.c's LICENSE_LIMITS reads them), so that a recovery looks at
- * usage only when there is a limit to be over. */
-#define GET_KEY_COLUMNS(fresh)                                                             \
-    ", " fresh ", a.row_version, coalesce(jsonb_typeof(p.attributes -> 'limits') = 'object'" \
+/* After LICENSE_COLUMNS in get_key's answers: the licence as signed
+ * before (document), whether the row is the licence just granted, the
+ * row's version (store_document_save) and whether its pack sets usage
+ * limits (an object with at least one member, as usage.c's LICENSE_LIMITS
+ * reads them), so that a recovery looks at usage only when there is a
+ * limit to be over. */
+#define GET_KEY_COLUMNS(document, fresh)                                                   \
+    ", " document ", " fresh ", a.row_version,"                                             \
+    " coalesce(jsonb_typeof(p.attributes -> 'limits') = 'object'"                          \
     " AND p.attributes -> 'limits' <> '{}', false)"
+/* The document of licence a, a row of CLIENT_LICENSES: one saved for the
+ * row as it is now (migration 0022), or NULL. */
+#define SAVED_DOCUMENT                                                                     \
+    "(SELECT d.document FROM license_documents d"                                          \
+    " WHERE d.assignment_id = a.id AND d.row_version = a.row_version)"
 /* The client's licences as get_key sees them: $1 customer, $2 product, $3 client. */
 #define CLIENT_LICENSES(customer, product, client)                                         \
     " SELECT *, xmin::text AS row_version FROM assignments WHERE customer_id = " customer    \
@@ -150,17 +158,17 @@ static const store_sql Q_GRANT = {
     " ev AS (INSERT INTO events (vendor_id, type, data)"
     "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
     "  FROM fresh f CROSS JOIN seat)"
-    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("true") " FROM fresh a"
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("NULL::text", "true") " FROM fresh a"
     " LEFT JOIN packs p ON p.id = a.pack_id"
     " UNION ALL"
-    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("false") " FROM mine a"
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS(SAVED_DOCUMENT, "false") " FROM mine a"
     " LEFT JOIN packs p ON p.id = a.pack_id"};
 /* The mine part of Q_GRANT alone, read first: a client that has its
  * licence (most get_key calls) costs one plain indexed read instead of the
  * grant's many-part statement, which runs only when a seat may be taken.
  * $1 customer, $2 product, $3 client. */
 static const store_sql Q_GRANT_MINE = {
-    "grant_mine", "SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("false") " FROM ("
+    "grant_mine", "SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS(SAVED_DOCUMENT, "false") " FROM ("
                   CLIENT_LICENSES("$1", "$2", "$3") ") a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
     "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS

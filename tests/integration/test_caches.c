@@ -72,6 +72,29 @@ static long long cache_hits(const char *name)
     return n;
 }
 
+/* Whether client's saved document becomes doc within 5 s. */
+static int saved_document(const struct world *w, const char *client, const char *doc)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT d.document FROM license_documents d JOIN assignments a"
+             " ON a.id = d.assignment_id WHERE a.customer_id = '%s' AND a.client_id = '%s'",
+             w->customer_id, client);
+    for (int i = 0; i < 50; i++) {
+        char *out = NULL;
+        int same = it_sql(sql, &out) == 0 && out;
+        if (same) {
+            out[strcspn(out, "\n")] = '\0';
+            same = strcmp(out, doc) == 0;
+        }
+        free(out);
+        if (same)
+            return 1;
+        usleep(100 * 1000);
+    }
+    return 0;
+}
+
 Test(caches, a_recovered_licence_is_the_stored_document)
 {
     struct world w;
@@ -91,7 +114,7 @@ Test(caches, a_recovered_licence_is_the_stored_document)
         cr_assert_str_eq(it_str(&r, "license"), first, "a recovery signed the licence again");
         it_response_free(&r);
     }
-    /* iat is the issue time, and the document is saved with its row. */
+    /* iat is the issue time, and the document is saved for its row. */
     snprintf(sql, sizeof sql,
              "SELECT extract(epoch FROM issued_at)::bigint FROM assignments"
              " WHERE customer_id = '%s' AND client_id = 'pc-1'", w.customer_id);
@@ -101,20 +124,60 @@ Test(caches, a_recovered_licence_is_the_stored_document)
     claims = it_verify_jwt(first);
     cr_assert_eq((long long)cJSON_GetObjectItem(claims, "iat")->valuedouble, issued);
     cJSON_Delete(claims);
-    snprintf(sql, sizeof sql,
-             "SELECT document FROM assignments WHERE customer_id = '%s' AND client_id = 'pc-1'",
-             w.customer_id);
-    for (int i = 0; i < 50; i++) {
-        cr_assert_eq(it_sql(sql, &out), 0);
-        if (strncmp(out, first, strlen(first)) == 0)
-            break;
-        free(out);
-        out = NULL;
-        usleep(100 * 1000);
-    }
-    cr_assert_not_null(out, "the signed licence was not saved");
-    free(out);
+    cr_assert(saved_document(&w, "pc-1", first), "the signed licence was not saved");
     free(first);
+    free(w.vendor);
+}
+
+Test(caches, a_licence_whose_claims_change_is_signed_again)
+{
+    struct world w;
+    it_response r;
+    char *first, *second = NULL, *id = NULL, *left = NULL;
+    cJSON *claims;
+    long long want = (long long)time(NULL) + 30 * 86400;
+
+    world_init(&w, 2);
+    get_key(w.customer, "pc-1", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    first = strdup(it_str(&r, "license"));
+    it_response_free(&r);
+    cr_assert(saved_document(&w, "pc-1", first), "the signed licence was not saved");
+    /* What the licence says changes by hand: the saved document no longer
+     * matches its row, and the next answer (once NOTIFY has emptied the
+     * answer cache) carries the new expiry, signed and saved anew. */
+    cr_assert_eq(it_sql(it_fmt("UPDATE assignments SET expires_at = to_timestamp(%lld)"
+                               " WHERE customer_id = '%s' AND client_id = 'pc-1'",
+                               want, w.customer_id), NULL), 0);
+    for (int i = 0; i < 50 && !second; i++) {
+        get_key(w.customer, "pc-1", &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        claims = it_verify_jwt(it_str(&r, "license"));
+        if (cJSON_GetObjectItem(claims, "exp") &&
+            (long long)cJSON_GetObjectItem(claims, "exp")->valuedouble == want)
+            second = strdup(it_str(&r, "license"));
+        cJSON_Delete(claims);
+        it_response_free(&r);
+        if (!second)
+            usleep(50 * 1000);
+    }
+    cr_assert_not_null(second, "the stale document was still handed back");
+    cr_assert(saved_document(&w, "pc-1", second), "the licence signed again was not saved");
+    get_key(w.customer, "pc-1", &r);
+    cr_assert_str_eq(it_str(&r, "license"), second, "the new document is not the one recovered");
+    it_response_free(&r);
+    /* A licence deleted (by hand: no route deletes one) takes its document along. */
+    cr_assert_eq(it_sql(it_fmt("SELECT id FROM assignments WHERE customer_id = '%s'", w.customer_id),
+                        &id), 0);
+    id[strcspn(id, "\n")] = '\0';
+    cr_assert_eq(it_sql(it_fmt("DELETE FROM assignments WHERE id = %s", id), NULL), 0);
+    cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM license_documents WHERE assignment_id = %s", id),
+                        &left), 0);
+    cr_assert_eq(atoi(left), 0, "the deleted licence's document is still there");
+    free(id);
+    free(left);
+    free(first);
+    free(second);
     free(w.vendor);
 }
 
