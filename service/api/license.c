@@ -86,7 +86,7 @@ int api_license_reply(http_request *req, int status, const store_license *l,
         if (!(jwt = strdup(document)))
             return LICD_ERR_NOMEM;
     } else if ((rc = api_license_sign(l, p, &jwt)) == LICD_OK) {
-        store_document_save(l->id, l->row_version, jwt);
+        store_document_save(l->id, l->claims_version, jwt);
     }
     if (rc != LICD_OK)
         return rc;

@@ -19,7 +19,7 @@
 
 struct item {
     long long id;
-    char version[16];
+    char version[33]; /* store_license's claims_version */
     char *jwt;
 };
 
@@ -31,29 +31,31 @@ static int running, stopping;
 static pthread_t thread;
 
 /* Documents go to their own table (migration 0022) with the version of
- * the row they were signed for, which get_key compares with the row's as
- * it reads them; a row changed since keeps its document unused. Saved
- * twice in one batch, the one queued last is kept. */
+ * the claims they were signed for, which get_key compares with the row's
+ * as it reads them. Saved twice in one batch, the one queued last is kept
+ * (as a later batch's replaces an earlier one's: one signed again after a
+ * key rotation replaces the old). */
 static const store_sql Q_DOCUMENTS_SAVE = {
     "documents_save",
     "WITH async AS (SELECT set_config('synchronous_commit', 'off', true))"
-    " INSERT INTO license_documents (assignment_id, row_version, document)"
+    " INSERT INTO license_documents (assignment_id, claims_version, document)"
     " SELECT DISTINCT ON (d.id) d.id, d.version, d.doc"
     " FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS d(id, version, doc, n),"
     " async ORDER BY d.id, d.n DESC"
     " ON CONFLICT (assignment_id) DO UPDATE"
-    " SET row_version = excluded.row_version, document = excluded.document"};
+    " SET claims_version = excluded.claims_version, document = excluded.document"};
 
-void store_document_save(long long assignment_id, const char *row_version, const char *jwt)
+void store_document_save(long long assignment_id, const char *claims_version, const char *jwt)
 {
     char *copy;
-    if (assignment_id <= 0 || !jwt || !row_version || !*row_version ||
-        strnlen(row_version, sizeof queue[0].version) == sizeof queue[0].version || !(copy = strdup(jwt)))
+    if (assignment_id <= 0 || !jwt || !claims_version || !*claims_version ||
+        strnlen(claims_version, sizeof queue[0].version) == sizeof queue[0].version ||
+        !(copy = strdup(jwt)))
         return;
     pthread_mutex_lock(&lock);
     if (running && !stopping && queued < QUEUE_MAX) {
         queue[queued].id = assignment_id;
-        strcpy(queue[queued].version, row_version);
+        strcpy(queue[queued].version, claims_version);
         queue[queued++].jwt = copy;
         copy = NULL;
         pthread_cond_signal(&wake);
@@ -62,8 +64,8 @@ void store_document_save(long long assignment_id, const char *row_version, const
     free(copy);
 }
 
-/* Writes n items with one statement (ids, row versions and documents as
- * three arrays). */
+/* Writes n items with one statement (ids, claims versions and documents
+ * as three arrays). */
 static int save(const struct item *items, size_t n)
 {
     const char *docs[BATCH_MAX], *versions[BATCH_MAX];
@@ -112,8 +114,10 @@ static void *run(void *arg)
             pthread_mutex_unlock(&lock);
             break;
         }
+        /* the oldest first, so that batches keep the order queued */
         n = queued < BATCH_MAX ? queued : BATCH_MAX;
-        memcpy(batch, queue + queued - n, n * sizeof *batch);
+        memcpy(batch, queue, n * sizeof *batch);
+        memmove(queue, queue + n, (queued - n) * sizeof *queue);
         queued -= n;
         pthread_mutex_unlock(&lock);
         if (save(batch, n) != LICD_OK)

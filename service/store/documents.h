@@ -12,10 +12,10 @@ int store_documents_start(void);
 void store_documents_stop(void);
 
 /* Queues jwt (copied) as the document of the assignment with this row id,
- * as it was when read (row_version, store_license's): a row changed since
- * (blocked, its expiry moved, ...) does not use a document signed before.
- * Dropped when the thread is not running, the queue is full, or
- * row_version is "". */
-void store_document_save(long long assignment_id, const char *row_version, const char *jwt);
+ * signed for what the licence said when read (claims_version,
+ * store_license's): once that changes (its expiry moved, ...), get_key no
+ * longer uses it. Dropped when the thread is not running, the queue is
+ * full, or claims_version is "". Saved in the order queued. */
+void store_document_save(long long assignment_id, const char *claims_version, const char *jwt);
 
 #endif

@@ -18,7 +18,7 @@ enum { LICENSE_ID, LICENSE_VENDOR_ID, LICENSE_CUSTOMER_ID, LICENSE_PRODUCT_ID,
        LICENSE_LICENSE_ID, LICENSE_PACK_ID, LICENSE_SERIAL, LICENSE_CLIENT_ID, LICENSE_VERSION,
        LICENSE_PLATFORM, LICENSE_TEMPORARY, LICENSE_BLOCKED, LICENSE_STATUS, LICENSE_ISSUED_AT,
        LICENSE_EXPIRES_AT, LICENSE_ON_OVER_LIMIT, LICENSE_EXPIRED, LICENSE_DOCUMENT,
-       LICENSE_FRESH, LICENSE_ROW_VERSION, LICENSE_LIMITED };
+       LICENSE_FRESH, LICENSE_CLAIMS_VERSION, LICENSE_LIMITED };
 #define LICENSE_COLUMNS                                                                    \
     "a.id, a.vendor_id, a.customer_id, a.product_id, a.license_id,"                        \
     " coalesce(p.pack_id, ''), coalesce(a.serial, 0), a.client_id, a.version, a.platform," \
@@ -92,22 +92,30 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 
 /* After LICENSE_COLUMNS in get_key's answers: the licence as signed
  * before (document), whether the row is the licence just granted, the
- * row's version (store_document_save) and whether its pack sets usage
- * limits (an object with at least one member, as usage.c's LICENSE_LIMITS
- * reads them), so that a recovery looks at usage only when there is a
- * limit to be over. */
+ * version of its claims (store_document_save) and whether its pack sets
+ * usage limits (an object with at least one member, as usage.c's
+ * LICENSE_LIMITS reads them), so that a recovery looks at usage only when
+ * there is a limit to be over. */
 #define GET_KEY_COLUMNS(document, fresh)                                                   \
-    ", " document ", " fresh ", a.row_version,"                                             \
+    ", " document ", " fresh ", a.claims_version,"                                          \
     " coalesce(jsonb_typeof(p.attributes -> 'limits') = 'object'"                          \
     " AND p.attributes -> 'limits' <> '{}', false)"
-/* The document of licence a, a row of CLIENT_LICENSES: one saved for the
- * row as it is now (migration 0022), or NULL. */
+/* The version of what licence row t says (migration 0022; keep the two in
+ * step): an MD5 of the columns its claims come from, times as epochs so
+ * that no session setting changes the text. */
+#define CLAIMS_VERSION(t)                                                                  \
+    " md5(row(" t ".license_id, " t ".client_id, " t ".version, " t ".platform, " t ".serial," \
+    " " t ".pack_id, extract(epoch FROM " t ".expires_at), extract(epoch FROM " t ".issued_at)," \
+    " " t ".temporary)::text)"
+/* The document of licence a, a row of CLIENT_LICENSES: one saved for
+ * what it says now, or NULL. */
 #define SAVED_DOCUMENT                                                                     \
     "(SELECT d.document FROM license_documents d"                                          \
-    " WHERE d.assignment_id = a.id AND d.row_version = a.row_version)"
+    " WHERE d.assignment_id = a.id AND d.claims_version = a.claims_version)"
 /* The client's licences as get_key sees them: $1 customer, $2 product, $3 client. */
 #define CLIENT_LICENSES(customer, product, client)                                         \
-    " SELECT *, xmin::text AS row_version FROM assignments WHERE customer_id = " customer    \
+    " SELECT *," CLAIMS_VERSION("assignments") " AS claims_version"                          \
+    " FROM assignments WHERE customer_id = " customer                                        \
     " AND product_id = " product " AND client_id = " client                                  \
     " AND (temporary OR status = 'active')"
 
@@ -154,7 +162,7 @@ static const store_sql Q_GRANT = {
     "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
     "   false, seat.expires"
     "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
-    "  RETURNING *, xmin::text AS row_version),"
+    "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"
     " ev AS (INSERT INTO events (vendor_id, type, data)"
     "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
     "  FROM fresh f CROSS JOIN seat)"
@@ -199,7 +207,7 @@ static const store_sql Q_ACTIVATION_LICENSE_GET = {
     " p.version, 'any', false, a.blocked,"
     " CASE WHEN a.upgraded_to IS NULL THEN 'active' ELSE 'upgraded' END,"
     " extract(epoch FROM a.issued_at)::bigint, extract(epoch FROM a.expires_at)::bigint,"
-    " a.expires_at <= now()"
+    " 'refuse', a.expires_at <= now()"
     " FROM activations a JOIN products p ON p.id = a.product_id"
     " WHERE a.vendor_id = $1 AND a.license_id = $2"};
 static const store_sql Q_UPGRADE_SEAT_FREE = {
@@ -275,12 +283,12 @@ static int read_grant(const PGresult *res, store_grant_result *out)
         if (store_col_bool(res, i, LICENSE_FRESH)) {
             out->taken = 1;
             rc = store_fill(&license_row, res, i, &out->fresh);
-            store_col_copy(res, i, LICENSE_ROW_VERSION, out->fresh.row_version,
-                           sizeof out->fresh.row_version);
+            store_col_copy(res, i, LICENSE_CLAIMS_VERSION, out->fresh.claims_version,
+                           sizeof out->fresh.claims_version);
             continue;
         }
         l = temp ? &out->temporary : &out->permanent;
-        store_col_copy(res, i, LICENSE_ROW_VERSION, l->row_version, sizeof l->row_version);
+        store_col_copy(res, i, LICENSE_CLAIMS_VERSION, l->claims_version, sizeof l->claims_version);
         l->limited = store_col_bool(res, i, LICENSE_LIMITED);
         doc = temp ? &out->temporary_document : &out->permanent_document;
         if ((rc = store_fill(&license_row, res, i, l)) != LICD_OK)

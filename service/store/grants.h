@@ -27,8 +27,8 @@ typedef struct {
     time_t issued_at;
     time_t expires_at;     /* 0: never */
     char on_over_limit[8]; /* its pack's policy: refuse or report ("refuse" without a pack) */
-    char row_version[16];  /* the row as read (get_key only, else ""): its document is
-                              saved only onto that same row (store_document_save) */
+    char claims_version[33]; /* what it says, as read (get_key only, else ""): its
+                                document is used only while that holds (store_document_save) */
     int limited;           /* its pack sets usage limits (get_key only) */
 } store_license;
 
