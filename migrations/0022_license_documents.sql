@@ -5,11 +5,11 @@
 -- with one index (an update of it when signed again after a key rotation).
 -- A document is its licence's while what the licence says is what it was
 -- signed for: claims_version is an MD5 of the columns the licence's claims
--- come from (those 0010's trigger watched; times as epochs, which no session
--- setting changes), computed as the row is read,
--- and get_key compares the two. A change of those columns, even one racing
--- the save, leaves the document unused and the licence is signed again; a
--- dump and restore keeps every document valid.
+-- come from (those 0010's trigger watched; times as epochs, which no
+-- session setting changes), and get_key compares it with the same MD5 of
+-- the row as it reads it. A change of those columns, even one racing the
+-- save, leaves the document unused and the licence is signed again; a dump
+-- and restore keeps every document valid.
 CREATE TABLE license_documents (
     assignment_id bigint PRIMARY KEY,
     claims_version text NOT NULL,
