@@ -459,6 +459,33 @@ int it_start_node(const char *const *env, char *url, size_t len, char **dir)
     return pid;
 }
 
+/* Nodes this test started: a failed assertion ends the test before it
+ * stops them, so whichever still runs when its process exits is killed
+ * then (not one the test already waited for: waitpid tells). */
+#define NODES_MAX 16
+static pid_t nodes[NODES_MAX];
+
+static void kill_left_nodes(void)
+{
+    for (int i = 0; i < NODES_MAX; i++)
+        if (nodes[i] > 0 && waitpid(nodes[i], NULL, WNOHANG) == 0) {
+            kill(nodes[i], SIGKILL);
+            waitpid(nodes[i], NULL, 0);
+        }
+}
+
+static void node_started(pid_t pid)
+{
+    static int registered;
+    if (!registered)
+        registered = atexit(kill_left_nodes) == 0;
+    for (int i = 0; i < NODES_MAX; i++)
+        if (nodes[i] <= 0) {
+            nodes[i] = pid;
+            return;
+        }
+}
+
 int it_start_licd(const char *const *env, const char *log, int port)
 {
     extern char **environ;
@@ -480,8 +507,12 @@ int it_start_licd(const char *const *env, const char *log, int port)
     envp[n] = NULL;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    /* not the test's own stdout either: a pipe read to its end waits for
+     * every process that holds it */
+    posix_spawn_file_actions_adddup2(&fa, 2, 1);
     cr_assert_eq(posix_spawn(&pid, it_env("LICD_BIN"), &fa, NULL, argv, envp), 0);
     posix_spawn_file_actions_destroy(&fa);
+    node_started(pid);
     while (copied > 1)
         free(envp[--copied]);
     wait_listening(port);
