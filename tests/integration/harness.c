@@ -620,7 +620,7 @@ void it_assert_shared_batches(const it_batches *before, const it_batches *after,
                  after->batches - before->batches);
 }
 
-static double now_s(void)
+double it_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -638,15 +638,15 @@ void it_race_behind_a_lock(void *(*fn)(void *), void *args, size_t size, int n,
         cr_assert_eq(pthread_create(&t[i], NULL, fn, (char *)args + (size_t)i * size), 0);
         usleep(50 * 1000);
     }
-    asked = now_s();
+    asked = it_now();
     it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &r);
-    answered = now_s();
+    answered = it_now();
     out->jwks = r.status;
     out->took = answered - asked;
     it_response_free(&r);
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);
-    out->gap = now_s() - answered;
+    out->gap = it_now() - answered;
 }
 
 void it_assert_worker_was_free(const it_meanwhile *m)

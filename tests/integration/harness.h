@@ -94,6 +94,8 @@ void it_rmdir(char *dir);
 /* Holds the pack rows of the customer (FOR UPDATE) for a second in a psql
  * session of its own; returns once they are held. */
 void it_hold_packs(const char *customer_id);
+/* Seconds on the monotonic clock, for timing what a test waits for. */
+double it_now(void);
 /* Requests waiting for a pack that it_hold_packs holds, and the JWKS
  * meanwhile: starts fn(args + i * size) for i < n on threads 50 ms apart
  * (the first one's batch is waiting for psql by the time the next comes),
