@@ -152,10 +152,15 @@ void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *
     item->arg = arg;
     pthread_mutex_lock(&b->lock);
     if (b->running) {
+        /* The thread waits only for an empty queue; woken after the lock
+         * is let go, it cannot take the core from a submitter that holds
+         * it (the other submitters would queue behind). */
+        int first = !b->head;
         *b->tail = item;
         b->tail = &item->next;
-        pthread_cond_signal(&b->queued);
         pthread_mutex_unlock(&b->lock);
+        if (first)
+            pthread_cond_signal(&b->queued);
         return;
     }
     pthread_mutex_unlock(&b->lock);

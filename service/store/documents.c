@@ -48,6 +48,7 @@ static const store_sql Q_DOCUMENTS_SAVE = {
 void store_document_save(long long assignment_id, const char *claims_version, const char *jwt)
 {
     char *copy;
+    int wake_saver = 0;
     if (assignment_id <= 0 || !jwt || !claims_version || !*claims_version ||
         strnlen(claims_version, sizeof queue[0].version) == sizeof queue[0].version ||
         !(copy = strdup(jwt)))
@@ -58,9 +59,16 @@ void store_document_save(long long assignment_id, const char *claims_version, co
         strcpy(queue[queued].version, claims_version);
         queue[queued++].jwt = copy;
         copy = NULL;
-        pthread_cond_signal(&wake);
+        /* The thread waits for a first document, then for a full batch or
+         * the end of its gathering time: woken for every document, it
+         * would take the lock as often as grants come, and a grant that
+         * wakes it while holding the lock can lose its core to it with the
+         * lock held (the other grants then queue behind). */
+        wake_saver = queued == 1 || queued == BATCH_MAX;
     }
     pthread_mutex_unlock(&lock);
+    if (wake_saver)
+        pthread_cond_signal(&wake);
     free(copy);
 }
 
