@@ -13,6 +13,7 @@
  * the queue. */
 struct exec_item {
     store_batch_item item; /* first */
+    const store_sql *q;    /* the statement it runs */
     PGresult **res;
     int *rc;
     size_t seq;
@@ -42,6 +43,7 @@ static void hand(struct exec_item *e, PGresult *res, int rc)
 static void write_pipelined(const store_batcher *b, store_batch_item *batch, size_t n)
 {
     const char *const *params[PIPELINE_MAX];
+    const store_sql *qs[PIPELINE_MAX];
     PGresult *res[PIPELINE_MAX];
     struct exec_item **items = malloc(n * sizeof *items);
     size_t i = 0;
@@ -60,9 +62,11 @@ static void write_pipelined(const store_batcher *b, store_batch_item *batch, siz
     for (size_t at = 0; at < n; at += PIPELINE_MAX) {
         size_t k = n - at < PIPELINE_MAX ? n - at : PIPELINE_MAX;
         int rc;
-        for (i = 0; i < k; i++)
+        for (i = 0; i < k; i++) {
             params[i] = items[at + i]->item.param;
-        if ((rc = store_exec_pipeline(b->q, b->nparams, k, params, res)) != LICD_OK)
+            qs[i] = items[at + i]->q;
+        }
+        if ((rc = store_exec_pipeline(qs, b->nparams, k, params, res)) != LICD_OK)
             metrics_db_batch_failed(b->name);
         for (i = 0; i < k; i++)
             hand(items[at + i], res[i], rc);
@@ -182,8 +186,8 @@ static void written(void *arg)
     pthread_mutex_unlock(&w->lock);
 }
 
-void store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
-                         void (*done)(void *arg), void *arg)
+void store_batcher_queue(store_batcher *b, const store_sql *q, const char *const *param,
+                         PGresult **res, int *rc, void (*done)(void *arg), void *arg)
 {
     struct exec_item *e = calloc(1, sizeof *e);
     *res = NULL;
@@ -192,32 +196,35 @@ void store_batcher_queue(store_batcher *b, const char *const *param, PGresult **
         done(arg);
         return;
     }
+    e->q = q ? q : b->q;
     e->res = res;
     e->rc = rc;
     store_batcher_submit(b, &e->item, param, done, arg);
 }
 
-int store_batcher_result(store_batcher *b, const char *const *param, int rc, PGresult **res)
+int store_batcher_result(store_batcher *b, const store_sql *q, const char *const *param, int rc,
+                         PGresult **res)
 {
     if (rc == LICD_OK)
         return rc;
     PQclear(*res); /* alone, on the caller's connection */
     *res = NULL;
-    return store_exec(b->q, b->nparams, param, 0, res);
+    return store_exec(q ? q : b->q, b->nparams, param, 0, res);
 }
 
-int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res)
+int store_batcher_exec(store_batcher *b, const store_sql *q, const char *const *param,
+                       PGresult **res)
 {
     struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
     int rc = LICD_ERR_NOMEM;
-    store_batcher_queue(b, param, res, &rc, written, &w);
+    store_batcher_queue(b, q, param, res, &rc, written, &w);
     pthread_mutex_lock(&w.lock);
     while (!w.done)
         pthread_cond_wait(&w.written, &w.lock);
     pthread_mutex_unlock(&w.lock);
     pthread_cond_destroy(&w.written);
     pthread_mutex_destroy(&w.lock);
-    return store_batcher_result(b, param, rc, res);
+    return store_batcher_result(b, q, param, rc, res);
 }
 
 #define BATCH_PARAMS_MAX 8

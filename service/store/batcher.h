@@ -31,7 +31,8 @@ typedef struct {
      * item's outcome; then each item's done is called and the item freed. */
     void (*write)(store_batch_item *batch);
     /* Or, for a pipelined batcher (STORE_PIPELINED, no write): the statement
-     * each item runs, with its nparams parameters (store_batcher_exec). */
+     * an item runs unless it names another, with nparams parameters (all of
+     * them take as many). */
     const store_sql *q;
     int nparams;
     /* the queue and the thread: set by STORE_BATCHER */
@@ -47,7 +48,8 @@ typedef struct {
                          .queued = PTHREAD_COND_INITIALIZER, .tail = &var.head}
 
 /* A pipelined batcher: the items queued while its previous batch
- * committed run q one after the other in one transaction sent as one
+ * committed run their statements (q or their own) one after the other in
+ * one transaction sent as one
  * pipeline (store_exec_pipeline: one round trip and one commit, each run
  * seeing the ones before it; 64 runs at most a pipeline), in the order of
  * their first two parameters (a customer and a product: the owner of the
@@ -69,24 +71,26 @@ void store_batcher_stop(store_batcher *b);
  * running, that all happens on the caller's thread before it returns. */
 void store_batcher_submit(store_batcher *b, store_batch_item *item, const char *const *param,
                           void (*done)(void *arg), void *arg);
-/* For a pipelined batcher: queues param for the next batch and waits on
- * the calling thread until it is written. Its statement's result goes to
- * *res (the caller PQclears it). When the batch failed as a whole (one of
- * its runs failed, a lock waited for too long, the connection was lost),
- * the statement runs again alone on the caller's connection, where it
- * finds whatever that batch committed. */
-int store_batcher_exec(store_batcher *b, const char *const *param, PGresult **res);
+/* For a pipelined batcher: queues statement q (NULL: the batcher's) with
+ * param for the next batch and waits on the calling thread until it is
+ * written. Its result goes to *res (the caller PQclears it). When the
+ * batch failed as a whole (one of its runs failed, a lock waited for too
+ * long, the connection was lost), the statement runs again alone on the
+ * caller's connection, where it finds whatever that batch committed. */
+int store_batcher_exec(store_batcher *b, const store_sql *q, const char *const *param,
+                       PGresult **res);
 /* The same without waiting: queues param (which must stay until done) for
  * the next batch; once it is written, *res and *rc hold the run's outcome
  * and done(arg) is called on the batch's thread (on the caller's, before
  * this returns, when no thread runs or no item could be allocated: then
  * *rc is LICD_ERR_NOMEM, and store_batcher_result runs the statement alone). */
-void store_batcher_queue(store_batcher *b, const char *const *param, PGresult **res, int *rc,
-                         void (*done)(void *arg), void *arg);
+void store_batcher_queue(store_batcher *b, const store_sql *q, const char *const *param,
+                         PGresult **res, int *rc, void (*done)(void *arg), void *arg);
 /* What a queued run's caller does next: rc (its outcome), or, when its
- * batch failed as a whole, the statement's outcome run again alone on the
- * caller's connection (*res replaced). */
-int store_batcher_result(store_batcher *b, const char *const *param, int rc, PGresult **res);
+ * batch failed as a whole, the outcome of its statement q (NULL: the
+ * batcher's) run again alone on the caller's connection (*res replaced). */
+int store_batcher_result(store_batcher *b, const store_sql *q, const char *const *param, int rc,
+                         PGresult **res);
 
 /* For a write function: runs q with each of its nparams parameters as one
  * array over the items of batch, in order (a deadlock with another node's

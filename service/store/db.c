@@ -310,12 +310,13 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
  * pipeline's start and its sync are one implicit transaction: PostgreSQL
  * commits it at the sync, or, after a statement failed, skips the rest
  * (PGRES_PIPELINE_ABORTED) and rolls it back there. */
-static int pipeline_once(struct conn_state *st, const store_sql *q, int nparams, size_t n,
-                         const char *const *const *params, PGresult **res, int *dead)
+static int pipeline_once(struct conn_state *st, const store_sql *const *qs, int nparams,
+                         size_t n, const char *const *const *params, PGresult **res, int *dead)
 {
     PGconn *conn = connection(st);
     PGresult *r, *error = NULL;
-    size_t i = 0;
+    const store_sql *q = qs[0]; /* the one named when the pipeline fails */
+    size_t i;
     int rc, synced = 0;
 
     *dead = 0;
@@ -323,11 +324,13 @@ static int pipeline_once(struct conn_state *st, const store_sql *q, int nparams,
         *dead = 1;
         return LICD_ERR_UNAVAILABLE;
     }
-    if ((rc = prepare(st, conn, q, dead)) != LICD_OK)
-        return rc;
+    for (i = 0; i < n; i++)
+        if ((rc = prepare(st, conn, qs[i], dead)) != LICD_OK)
+            return rc;
     if (!PQenterPipelineMode(conn))
         return failed(st, q, NULL, dead);
-    while (i < n && PQsendQueryPrepared(conn, q->name, nparams, params[i], NULL, NULL, 0))
+    i = 0;
+    while (i < n && PQsendQueryPrepared(conn, qs[i]->name, nparams, params[i], NULL, NULL, 0))
         i++;
     /* A statement that wrote nothing worth a wait for the disk may have
      * turned synchronous_commit off for its transaction (a refusal counted,
@@ -371,7 +374,7 @@ static int pipeline_once(struct conn_state *st, const store_sql *q, int nparams,
     return failed(st, q, error, dead);
 }
 
-int store_exec_pipeline(const store_sql *q, int nparams, size_t n,
+int store_exec_pipeline(const store_sql *const *qs, int nparams, size_t n,
                         const char *const *const *params, PGresult **res)
 {
     struct conn_state *st = state();
@@ -382,8 +385,10 @@ int store_exec_pipeline(const store_sql *q, int nparams, size_t n,
         return LICD_ERR_NOMEM;
     if (st->in_tx)
         return LICD_ERR_INTERNAL;
+    if (!n)
+        return LICD_OK;
     for (int attempt = 0; attempt < STORE_TX_ATTEMPTS && rc == LICD_ERR_RETRY; attempt++)
-        rc = pipeline_once(st, q, nparams, n, params, res, &dead);
+        rc = pipeline_once(st, qs, nparams, n, params, res, &dead);
     return rc;
 }
 

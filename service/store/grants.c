@@ -119,6 +119,36 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
     " AND product_id = " product " AND client_id = " client                                  \
     " AND (temporary OR status = 'active')"
 
+/* The parts of a grant's statement: cand, the first matching pack with a
+ * seat free, unless the subquery unless finds a row, and seat, that seat
+ * taken; then fresh, the new licence (from seat and what also joins in),
+ * ev, its license.granted event, and the new licence's row of the answer.
+ * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6
+ * vendor. */
+#define GRANT_SEAT(unless)                                                                 \
+    " cand AS ("                                                                           \
+    "  SELECT id FROM packs WHERE" MATCHING_PACKS                                          \
+    "  AND first_active <= now() AND (expires IS NULL OR expires > now())"                 \
+    "  AND assigned + allocated < quantity AND NOT EXISTS (" unless ")"                    \
+    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"                                      \
+    " seat AS ("                                                                           \
+    "  UPDATE packs s SET" SEAT_TAKE " FROM cand"                                          \
+    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"                     \
+    "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
+#define GRANT_FRESH(also)                                                                  \
+    " fresh AS ("                                                                          \
+    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"  \
+    "   serial, client_id, version, platform, temporary, expires_at)"                      \
+    "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3," \
+    "   false, seat.expires"                                                               \
+    "  FROM seat" also SEAT_HOLDERS                                                        \
+    "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"                  \
+    " ev AS (INSERT INTO events (vendor_id, type, data)"                                   \
+    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")          \
+    "  FROM fresh f CROSS JOIN seat)"                                                      \
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("NULL::text", "true") " FROM fresh a"       \
+    " LEFT JOIN packs p ON p.id = a.pack_id"
+
 /* get_key in one statement. mine: the client's licences as they were
  * before it; stop: one of them decides the answer (a blocked licence, or a
  * permanent one that has not expired: domain_grant_first_step), so no seat
@@ -128,23 +158,14 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * denied: when no pack has a seat free and the client's one temporary
  * licence has run out or was retired, get_key refuses it
  * (domain_grant_no_seat: temporary_license_expired); that refusal is
- * counted for /metrics.
- * $1 customer, $2 product, $3 platform, $4 version or NULL, $5 client, $6 vendor. */
+ * counted for /metrics. Parameters: GRANT_SEAT's. */
 static const store_sql Q_GRANT = {
     "grant",
     "WITH mine AS (" CLIENT_LICENSES("$1", "$2", "$5") "),"
     " stop AS ("
     "  SELECT 1 FROM mine WHERE blocked"
     "  OR (NOT temporary AND NOT coalesce(expires_at <= now(), false))),"
-    " cand AS ("
-    "  SELECT id FROM packs WHERE" MATCHING_PACKS
-    "  AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned + allocated < quantity AND NOT EXISTS (SELECT 1 FROM stop)"
-    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"
-    " seat AS ("
-    "  UPDATE packs s SET" SEAT_TAKE " FROM cand"
-    "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"
-    "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
+    GRANT_SEAT("SELECT 1 FROM stop")
     " denied AS ("
     "  UPDATE packs SET denials = denials + 1 WHERE id =" CHARGED_PACK("$1", "$2", "$3", "$4")
     "  AND NOT EXISTS (SELECT 1 FROM stop) AND NOT EXISTS (SELECT 1 FROM cand)"
@@ -156,21 +177,20 @@ static const store_sql Q_GRANT = {
     "  WHERE id IN (SELECT id FROM mine WHERE status = 'active' AND NOT blocked"
     "  AND (temporary OR expires_at <= now())) AND EXISTS (SELECT 1 FROM seat)"
     "  RETURNING id),"
-    " fresh AS ("
-    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
-    "   serial, client_id, version, platform, temporary, expires_at)"
-    "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3,"
-    "   false, seat.expires"
-    "  FROM seat CROSS JOIN (SELECT count(*) FROM old) retired" SEAT_HOLDERS
-    "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"
-    " ev AS (INSERT INTO events (vendor_id, type, data)"
-    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
-    "  FROM fresh f CROSS JOIN seat)"
-    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("NULL::text", "true") " FROM fresh a"
-    " LEFT JOIN packs p ON p.id = a.pack_id"
+    GRANT_FRESH(" CROSS JOIN (SELECT count(*) FROM old) retired")
     " UNION ALL"
     " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS(SAVED_DOCUMENT, "false") " FROM mine a"
     " LEFT JOIN packs p ON p.id = a.pack_id"};
+/* Q_GRANT for a client that had no licence when it was read (a new
+ * installation's first get_key: most grants), without the parts that look
+ * at the client's licences: the seat, the licence and its event. When the
+ * client has a licence by now (another node granted one meanwhile) or no
+ * seat is free, it takes nothing and answers no row; Q_GRANT then runs
+ * (grant_written). Parameters: GRANT_SEAT's. */
+static const store_sql Q_GRANT_NEW = {
+    "grant_new", "WITH" GRANT_SEAT("SELECT 1 FROM assignments WHERE customer_id = $1"
+                                   " AND product_id = $2 AND client_id = $5"
+                                   " AND (temporary OR status = 'active')") GRANT_FRESH("")};
 /* The mine part of Q_GRANT alone, read first: a client that has its
  * licence (most get_key calls) costs one plain indexed read instead of the
  * grant's many-part statement, which runs only when a seat may be taken.
@@ -366,6 +386,7 @@ static int grant_again(const char *const *params, int rc, store_grant_result *ou
 int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store_grant_result *out)
 {
     const char *mine[3] = {r->customer_id, p->product, r->client_id};
+    int rc;
     memset(p, 0, sizeof *p);
     snprintf(p->product, sizeof p->product, "%lld", r->product_id);
     p->params[GRANT_CUSTOMER] = r->customer_id;
@@ -374,18 +395,32 @@ int store_grant_mine(const store_grant_request *r, store_grant_pending *p, store
     p->params[GRANT_VERSION] = r->version;
     p->params[GRANT_CLIENT] = r->client_id;
     p->params[GRANT_VENDOR] = r->vendor_id;
-    return run_grant(&Q_GRANT_MINE, 3, mine, 1, out);
+    rc = run_grant(&Q_GRANT_MINE, 3, mine, 1, out);
+    p->new_client = !out->facts.has_permanent && !out->facts.has_temporary;
+    return rc;
+}
+
+/* The statement that takes p's seat. */
+static const store_sql *seat_statement(const store_grant_pending *p)
+{
+    return p->new_client ? &Q_GRANT_NEW : &Q_GRANT;
 }
 
 void store_grant_queue(store_grant_pending *p, void (*done)(void *arg), void *arg)
 {
-    store_batcher_queue(&grants, p->params, &p->res, &p->rc, done, arg);
+    store_batcher_queue(&grants, seat_statement(p), p->params, &p->res, &p->rc, done, arg);
 }
 
-/* A grant's first Q_GRANT came to rc and p->res: what it did, then the
- * further attempts. */
+/* A grant's first statement came to rc and p->res: what it did (Q_GRANT's
+ * when Q_GRANT_NEW took nothing: that says nothing of the client's
+ * licences), then the further attempts. */
 static int grant_written(store_grant_pending *p, int rc, store_grant_result *out)
 {
+    if (rc == LICD_OK && p->new_client && PQntuples(p->res) == 0) {
+        PQclear(p->res);
+        p->res = NULL;
+        rc = store_exec(&Q_GRANT, GRANT_PARAMS, p->params, 0, &p->res);
+    }
     rc = take_grant(rc, p->res, out);
     p->res = NULL;
     return grant_again(p->params, rc, out);
@@ -393,7 +428,8 @@ static int grant_written(store_grant_pending *p, int rc, store_grant_result *out
 
 int store_grant_finish(store_grant_pending *p, store_grant_result *out)
 {
-    return grant_written(p, store_batcher_result(&grants, p->params, p->rc, &p->res), out);
+    int rc = store_batcher_result(&grants, seat_statement(p), p->params, p->rc, &p->res);
+    return grant_written(p, rc, out);
 }
 
 void store_grant_pending_clear(store_grant_pending *p)
@@ -408,7 +444,8 @@ int store_grant(const store_grant_request *r, store_grant_result *out)
     int rc = store_grant_mine(r, &p, out);
     if (rc != LICD_OK || domain_grant_first_step(&out->facts) != GRANT_TRY_SEAT)
         return rc;
-    return grant_written(&p, store_batcher_exec(&grants, p.params, &p.res), out);
+    rc = store_batcher_exec(&grants, seat_statement(&p), p.params, &p.res);
+    return grant_written(&p, rc, out);
 }
 
 int store_grant_temporary(const store_grant_request *r, long ttl, store_license *out)

@@ -78,6 +78,7 @@ enum { GRANT_CUSTOMER, GRANT_PRODUCT, GRANT_PLATFORM, GRANT_VERSION, GRANT_CLIEN
 typedef struct {
     char product[24];
     const char *params[GRANT_PARAMS];
+    int new_client;        /* the client had no licence: the shorter statement */
     struct pg_result *res; /* the batch's outcome */
     int rc;
 } store_grant_pending;

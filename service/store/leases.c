@@ -265,7 +265,7 @@ static int checkout_found(int rc, PGresult *res, store_lease *out, struct found 
 static int checkout_once(const char *const *params, long long unused, void *out, struct found *f)
 {
     PGresult *res;
-    int rc = store_batcher_exec(&checkouts, params, &res);
+    int rc = store_batcher_exec(&checkouts, NULL, params, &res);
     (void)unused;
     return checkout_found(rc, res, out, f);
 }
@@ -443,13 +443,13 @@ void store_checkout_queue(const char *vendor_id, const char *customer_id, long l
 {
     take_init(p, vendor_id, customer_id, product_id, client_id, ttl);
     take_look(p, 0);
-    store_batcher_queue(&checkouts, p->params, &p->res, &p->rc, done, arg);
+    store_batcher_queue(&checkouts, NULL, p->params, &p->res, &p->rc, done, arg);
 }
 
 int store_checkout_finish(store_checkout_pending *p, store_lease *out, store_checkout *outcome)
 {
     struct found f = {.refusal = STORE_CHECKOUT_FULL};
-    int done, rc = store_batcher_result(&checkouts, p->params, p->rc, &p->res);
+    int done, rc = store_batcher_result(&checkouts, NULL, p->params, p->rc, &p->res);
     rc = checkout_found(rc, p->res, out, &f);
     p->res = NULL;
     *outcome = STORE_CHECKOUT_FULL;

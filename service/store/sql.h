@@ -61,16 +61,17 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
  * LICD_ERR_NOT_FOUND (and *res is NULL then). */
 int store_exec_row(const store_sql *q, int nparams, const char *const *params, int idempotent,
                    PGresult **res);
-/* Runs q n times, the i-th with parameters params[i], sent as one pipeline
- * that PostgreSQL runs as one transaction and commits at its end: one round
- * trip and one commit for all of them, each run seeing the ones before it.
+/* Runs n statements, the i-th qs[i] with parameters params[i] (nparams
+ * each), sent as one pipeline that PostgreSQL runs as one transaction and
+ * commits at its end: one round trip and one commit for all of them, each
+ * run seeing the ones before it.
  * On success res[i] holds the i-th result (caller PQclears each). The first
  * run that fails rolls all of them back and its error is returned
  * (store_classify's; a deadlock is tried again, up to STORE_TX_ATTEMPTS);
  * res then holds nothing. LICD_ERR_UNAVAILABLE when the connection broke
  * off: whether the transaction committed is then unknown. Not inside
  * store_tx. */
-int store_exec_pipeline(const store_sql *q, int nparams, size_t n,
+int store_exec_pipeline(const store_sql *const *qs, int nparams, size_t n,
                         const char *const *const *params, PGresult **res);
 /* Like store_exec for a statement whose rows are not needed. */
 int store_run(const store_sql *q, int nparams, const char *const *params);

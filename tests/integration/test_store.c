@@ -8,20 +8,28 @@
 #include "store/db.h"
 #include "store/sql.h"
 
-/* Each run inserts its number and says how many rows it saw before it. */
+/* Each run inserts its number and says how many rows it saw before it;
+ * Q_PROBE_TENFOLD inserts ten times the number. */
 static const store_sql Q_PROBE = {
     "pipeline_probe",
     "INSERT INTO pipeline_probe (n) VALUES ($1::int) RETURNING (SELECT count(*) FROM pipeline_probe)"};
+static const store_sql Q_PROBE_TENFOLD = {
+    "pipeline_probe_tenfold", "INSERT INTO pipeline_probe (n) VALUES ($1::int * 10)"
+                              " RETURNING (SELECT count(*) FROM pipeline_probe)"};
 
-/* Runs Q_PROBE once for each of the n numbers; *seen gets each run's count. */
-static int probe(const char *const *numbers, size_t n, long long *seen)
+/* Runs Q_PROBE for each of the n numbers, Q_PROBE_TENFOLD for those that
+ * tenfold marks (when not NULL); *seen gets each run's count. */
+static int probe_with(const char *const *numbers, size_t n, const int *tenfold, long long *seen)
 {
     const char *const *params[8];
+    const store_sql *qs[8];
     PGresult *res[8];
     int rc;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         params[i] = &numbers[i];
-    rc = store_exec_pipeline(&Q_PROBE, 1, n, params, res);
+        qs[i] = tenfold && tenfold[i] ? &Q_PROBE_TENFOLD : &Q_PROBE;
+    }
+    rc = store_exec_pipeline(qs, 1, n, params, res);
     for (size_t i = 0; i < n; i++) {
         if (rc == LICD_OK)
             seen[i] = store_col_int(res[i], 0, 0);
@@ -30,6 +38,11 @@ static int probe(const char *const *numbers, size_t n, long long *seen)
         PQclear(res[i]);
     }
     return rc;
+}
+
+static int probe(const char *const *numbers, size_t n, long long *seen)
+{
+    return probe_with(numbers, n, NULL, seen);
 }
 
 static char *rows(void)
@@ -72,6 +85,25 @@ Test(store, a_pipeline_commits_all_or_nothing)
     out = rows();
     cr_assert_str_eq(out, "1,2,3,6\n");
     free(out);
+
+    /* each run its own statement, in the order given, in one transaction */
+    {
+        const char *mixed[] = {"7", "8", "9"};
+        const int tenfold[] = {0, 1, 0};
+        cr_assert_eq(probe_with(mixed, 3, tenfold, seen), LICD_OK);
+        cr_assert_eq(seen[0], 4);
+        cr_assert_eq(seen[1], 5);
+        cr_assert_eq(seen[2], 6);
+        out = rows();
+        cr_assert_str_eq(out, "1,2,3,6,7,9,80\n");
+        free(out);
+        /* the tenfold run clashes with 80: none of the three is kept */
+        cr_assert_eq(probe_with((const char *[]){"10", "8", "11"}, 3, tenfold, seen),
+                     LICD_ERR_CONFLICT);
+        out = rows();
+        cr_assert_str_eq(out, "1,2,3,6,7,9,80\n", "nothing of a failed pipeline is kept");
+        free(out);
+    }
 
     store_shutdown();
     cr_assert_eq(it_sql("DROP TABLE pipeline_probe", NULL), 0);
