@@ -54,7 +54,8 @@ typedef struct {
  * seeing the ones before it; 64 runs at most a pipeline), in the order of
  * their first two parameters (a customer and a product: the owner of the
  * rows they lock, so that two nodes' batches lock rows in one order), then
- * in the order queued. Items are queued by store_batcher_exec only. */
+ * in the order queued. Items are queued by store_batcher_queue or
+ * store_batcher_exec only. */
 #define STORE_PIPELINED(var, name_, q_, nparams_)                                                 \
     store_batcher var = {.name = (name_), .q = (q_), .nparams = (nparams_),                       \
                          .lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER,  \

@@ -315,7 +315,7 @@ static int pipeline_once(struct conn_state *st, const store_sql *const *qs, int 
 {
     PGconn *conn = connection(st);
     PGresult *r, *error = NULL;
-    const store_sql *q = qs[0]; /* the one named when the pipeline fails */
+    const store_sql *q = qs[0]; /* named in the log when the pipeline fails: the run that did */
     size_t i;
     int rc, synced = 0;
 
@@ -348,10 +348,12 @@ static int pipeline_once(struct conn_state *st, const store_sql *const *qs, int 
                 res[i] = r;
             else
                 PQclear(r);
-        } else if (status != PGRES_PIPELINE_ABORTED && !error)
+        } else if (status != PGRES_PIPELINE_ABORTED && !error) {
             error = r;
-        else
+            q = qs[i < n ? i : 0];
+        } else {
             PQclear(r);
+        }
         while ((end = PQgetResult(conn)))
             PQclear(end);
     }

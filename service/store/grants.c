@@ -112,12 +112,15 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 #define SAVED_DOCUMENT                                                                     \
     "(SELECT d.document FROM license_documents d"                                          \
     " WHERE d.assignment_id = a.id AND d.claims_version = a.claims_version)"
-/* The client's licences as get_key sees them: $1 customer, $2 product, $3 client. */
-#define CLIENT_LICENSES(customer, product, client)                                         \
-    " SELECT *," CLAIMS_VERSION("assignments") " AS claims_version"                          \
+/* The client's licences as get_key sees them (rows of assignments), and
+ * those rows with the version of their claims. */
+#define CLIENT_ROWS(customer, product, client)                                             \
     " FROM assignments WHERE customer_id = " customer                                        \
     " AND product_id = " product " AND client_id = " client                                  \
     " AND (temporary OR status = 'active')"
+#define CLIENT_LICENSES(customer, product, client)                                         \
+    " SELECT *," CLAIMS_VERSION("assignments") " AS claims_version"                          \
+    CLIENT_ROWS(customer, product, client)
 
 /* The parts of a grant's statement: cand, the first matching pack with a
  * seat free, unless the subquery unless finds a row, and seat, that seat
@@ -183,14 +186,17 @@ static const store_sql Q_GRANT = {
     " LEFT JOIN packs p ON p.id = a.pack_id"};
 /* Q_GRANT for a client that had no licence when it was read (a new
  * installation's first get_key: most grants), without the parts that look
- * at the client's licences: the seat, the licence and its event. When the
- * client has a licence by now (another node granted one meanwhile) or no
- * seat is free, it takes nothing and answers no row; Q_GRANT then runs
- * (grant_written). Parameters: GRANT_SEAT's. */
+ * at the client's licences: the seat, the licence and its event. When no
+ * seat is free, or the client has a licence by now that this statement
+ * sees (an earlier grant of its batch, or one committed before it began),
+ * it takes nothing and answers no row: then Q_GRANT runs alone
+ * (grant_written), which finds the licence or decides as before. A grant
+ * for the client that another node has not committed yet ends in a
+ * unique violation (assignments_one_active) that fails the batch, whose
+ * runs are then made again alone, as with Q_GRANT. Parameters:
+ * GRANT_SEAT's. */
 static const store_sql Q_GRANT_NEW = {
-    "grant_new", "WITH" GRANT_SEAT("SELECT 1 FROM assignments WHERE customer_id = $1"
-                                   " AND product_id = $2 AND client_id = $5"
-                                   " AND (temporary OR status = 'active')") GRANT_FRESH("")};
+    "grant_new", "WITH" GRANT_SEAT("SELECT 1" CLIENT_ROWS("$1", "$2", "$5")) GRANT_FRESH("")};
 /* The mine part of Q_GRANT alone, read first: a client that has its
  * licence (most get_key calls) costs one plain indexed read instead of the
  * grant's many-part statement, which runs only when a seat may be taken.
@@ -290,7 +296,7 @@ void store_grant_result_clear(store_grant_result *out)
     out->permanent_document = out->temporary_document = NULL;
 }
 
-/* Reads the rows of Q_GRANT into out. */
+/* Reads the rows of Q_GRANT_MINE, Q_GRANT or Q_GRANT_NEW into out. */
 static int read_grant(const PGresult *res, store_grant_result *out)
 {
     domain_client_facts *f = &out->facts;
@@ -333,7 +339,8 @@ static int read_grant(const PGresult *res, store_grant_result *out)
  * grants queued while the last batch committed run one after the other in
  * one transaction, each seeing the seats taken before it, and share its
  * commit. A pack row's lock, held to the commit, is what bounds grants of
- * one pack; a batch takes it once for all of them (Q_GRANT's parameters:
+ * one pack; a batch takes it once for all of them. A grant runs Q_GRANT,
+ * or Q_GRANT_NEW for a new client (store_grant_queue; their parameters:
  * grants.h). */
 static STORE_PIPELINED(grants, "grants", &Q_GRANT, GRANT_PARAMS);
 
@@ -341,7 +348,7 @@ int store_grants_start(void) { return store_batcher_start(&grants); }
 
 void store_grants_stop(void) { store_batcher_stop(&grants); }
 
-/* Reads res, the rows of Q_GRANT_MINE or Q_GRANT run with outcome rc,
+/* Reads res, the rows of a grant's statement run with outcome rc,
  * into out, afresh; PQclears res. */
 static int take_grant(int rc, PGresult *res, store_grant_result *out)
 {
@@ -362,7 +369,7 @@ static int run_grant(const store_sql *q, int nparams, const char *const *params,
     return take_grant(rc, res, out);
 }
 
-/* The rest of a grant whose first Q_GRANT gave rc and out: while the chosen
+/* The rest of a grant whose first statement gave rc and out: while the chosen
  * pack filled up between the choice and the update (its own assigned <
  * quantity found no row) and a pack still has a free seat, Q_GRANT again.
  * A few attempts cover any realistic race. */
@@ -418,10 +425,10 @@ static int grant_written(store_grant_pending *p, int rc, store_grant_result *out
 {
     if (rc == LICD_OK && p->new_client && PQntuples(p->res) == 0) {
         PQclear(p->res);
-        p->res = NULL;
-        rc = store_exec(&Q_GRANT, GRANT_PARAMS, p->params, 0, &p->res);
+        rc = run_grant(&Q_GRANT, GRANT_PARAMS, p->params, 0, out);
+    } else {
+        rc = take_grant(rc, p->res, out);
     }
-    rc = take_grant(rc, p->res, out);
     p->res = NULL;
     return grant_again(p->params, rc, out);
 }

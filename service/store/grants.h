@@ -61,8 +61,9 @@ typedef struct {
  * of the product that matches version and platform (earliest expiry first)
  * and records the licence, retiring the client's temporary or lapsed
  * licence - all in one statement, which looks at the client's licences
- * again. LICD_ERR_CONFLICT when the same client got a licence concurrently
- * (ask again). */
+ * again (a second one, as it was before, only when a client found without
+ * a licence has one by then or no seat is free). LICD_ERR_CONFLICT when
+ * the same client got a licence concurrently (ask again). */
 int store_grant(const store_grant_request *r, store_grant_result *out);
 
 /* store_grant in steps, for a caller that waits for the seat's batch

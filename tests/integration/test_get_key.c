@@ -703,6 +703,68 @@ Test(concurrency, grants_queued_behind_a_batch_share_the_next, .timeout = 60)
     world_free(&w);
 }
 
+/* A batch mixes both ways of taking a seat (store/grants.c): clients
+ * that hold a temporary licence run the whole statement, which retires
+ * it, and new clients the short one; queued behind psql's hold on the
+ * packs, they share one batch, and each gets its own seat. */
+Test(concurrency, new_and_temporary_clients_share_a_batch, .timeout = 60)
+{
+    enum { N = 6 };
+    struct world w;
+    struct racer x[N];
+    const char *env[] = {"LICD_THREADS=1", NULL};
+    char url[64], *dir, *out;
+    it_batches before, after;
+    it_meanwhile m;
+    it_response r;
+    long long assigned;
+    int pid = it_start_node(env, url, sizeof url, &dir);
+
+    it_use_url(url);
+    world_init(&w, NULL);
+    add_pack(&w, "p-first", 1, ",\"begin_serial\":10");
+    get_key(w.customer, "filler", NULL, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct racer){.key = w.customer};
+        snprintf(x[i].client, sizeof x[i].client, i % 2 ? "new-%d" : "waiting-%d", i);
+        if (i % 2)
+            continue;
+        get_key(w.customer, x[i].client, NULL, &r); /* no seat: a temporary licence */
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "temporary")));
+        it_response_free(&r);
+    }
+    add_pack(&w, "p-more", N, ",\"begin_serial\":100");
+    it_batched("grants", &before);
+    it_hold_packs(w.customer_id);
+    it_race_behind_a_lock(race, x, sizeof *x, N, &m);
+    it_batched("grants", &after);
+    assigned = pack_assigned(&w, "p-more");
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    it_assert_worker_was_free(&m);
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(x[i].status, 201, "%s got %ld", x[i].client, x[i].status);
+        cr_assert(!x[i].temporary, "%s", x[i].client);
+    }
+    it_assert_shared_batches(&before, &after, N);
+    cr_assert_eq(assigned, N);
+    /* each client one active permanent licence; the temporaries retired */
+    cr_assert_eq(it_sql(it_fmt("SELECT count(*) FILTER (WHERE NOT temporary AND status = 'active'),"
+                               " count(DISTINCT client_id) FILTER (WHERE NOT temporary),"
+                               " count(*) FILTER (WHERE temporary AND status = 'retired'),"
+                               " count(*) FILTER (WHERE temporary AND status = 'active')"
+                               " FROM assignments WHERE customer_id = '%s' AND client_id <> 'filler'",
+                               w.customer_id),
+                        &out),
+                 0);
+    cr_assert_str_eq(out, it_fmt("%d|%d|%d|0\n", N, N, N / 2));
+    free(out);
+    world_free(&w);
+}
+
 Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
 {
     enum { N = 16 };
