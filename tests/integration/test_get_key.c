@@ -659,6 +659,34 @@ Test(concurrency, three_customers_at_once_each_get_exactly_their_seats, .timeout
     }
 }
 
+/* Races the n grants of x behind psql's hold on w's packs, on the node
+ * pid a test started (dir: its folder), stops the node and checks that
+ * each got a permanent seat of pack_id, that they shared batches and that
+ * no worker was held meanwhile. */
+static void grants_behind_a_lock(struct world *w, int pid, char *dir, const char *pack_id,
+                                 struct racer *x, int n)
+{
+    it_batches before, after;
+    it_meanwhile m;
+    long long assigned;
+
+    it_batched("grants", &before);
+    it_hold_packs(w->customer_id);
+    it_race_behind_a_lock(race, x, sizeof *x, n, &m);
+    it_batched("grants", &after);
+    assigned = pack_assigned(w, pack_id);
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    it_assert_worker_was_free(&m);
+    for (int i = 0; i < n; i++) {
+        cr_assert_eq(x[i].status, 201, "%s got %ld", x[i].client, x[i].status);
+        cr_assert(!x[i].temporary, "%s", x[i].client);
+    }
+    /* The first batch waits for psql; the rest share the next. */
+    it_assert_shared_batches(&before, &after, n);
+    cr_assert_eq(assigned, n);
+}
+
 /* Grants that come in while a batch waits for the pack's row are written
  * together (store/grants.c), and none holds an HTTP worker meanwhile: on a
  * node of its own with one worker thread, psql holds the row for a second,
@@ -673,33 +701,16 @@ Test(concurrency, grants_queued_behind_a_batch_share_the_next, .timeout = 60)
     struct racer x[N];
     const char *env[] = {"LICD_THREADS=1", NULL};
     char url[64], *dir;
-    it_batches before, after;
-    it_meanwhile m;
-    long long assigned;
     int pid = it_start_node(env, url, sizeof url, &dir);
 
     it_use_url(url);
     world_init(&w, NULL);
     add_pack(&w, "p-locked", N, NULL);
-    it_batched("grants", &before);
-    it_hold_packs(w.customer_id);
     for (int i = 0; i < N; i++) {
         x[i] = (struct racer){.key = w.customer};
         snprintf(x[i].client, sizeof x[i].client, "queued-%d", i);
     }
-    it_race_behind_a_lock(race, x, sizeof *x, N, &m);
-    it_batched("grants", &after);
-    assigned = pack_assigned(&w, "p-locked");
-    cr_assert_eq(it_stop_licd(pid), 0);
-    it_rmdir(dir);
-    it_assert_worker_was_free(&m);
-    for (int i = 0; i < N; i++) {
-        cr_assert_eq(x[i].status, 201, "got %ld", x[i].status);
-        cr_assert(!x[i].temporary);
-    }
-    /* The first batch waits for psql; the rest share the next. */
-    it_assert_shared_batches(&before, &after, N);
-    cr_assert_eq(assigned, N);
+    grants_behind_a_lock(&w, pid, dir, "p-locked", x, N);
     world_free(&w);
 }
 
@@ -714,10 +725,7 @@ Test(concurrency, new_and_temporary_clients_share_a_batch, .timeout = 60)
     struct racer x[N];
     const char *env[] = {"LICD_THREADS=1", NULL};
     char url[64], *dir, *out;
-    it_batches before, after;
-    it_meanwhile m;
     it_response r;
-    long long assigned;
     int pid = it_start_node(env, url, sizeof url, &dir);
 
     it_use_url(url);
@@ -737,20 +745,7 @@ Test(concurrency, new_and_temporary_clients_share_a_batch, .timeout = 60)
         it_response_free(&r);
     }
     add_pack(&w, "p-more", N, ",\"begin_serial\":100");
-    it_batched("grants", &before);
-    it_hold_packs(w.customer_id);
-    it_race_behind_a_lock(race, x, sizeof *x, N, &m);
-    it_batched("grants", &after);
-    assigned = pack_assigned(&w, "p-more");
-    cr_assert_eq(it_stop_licd(pid), 0);
-    it_rmdir(dir);
-    it_assert_worker_was_free(&m);
-    for (int i = 0; i < N; i++) {
-        cr_assert_eq(x[i].status, 201, "%s got %ld", x[i].client, x[i].status);
-        cr_assert(!x[i].temporary, "%s", x[i].client);
-    }
-    it_assert_shared_batches(&before, &after, N);
-    cr_assert_eq(assigned, N);
+    grants_behind_a_lock(&w, pid, dir, "p-more", x, N);
     /* each client one active permanent licence; the temporaries retired */
     cr_assert_eq(it_sql(it_fmt("SELECT count(*) FILTER (WHERE NOT temporary AND status = 'active'),"
                                " count(DISTINCT client_id) FILTER (WHERE NOT temporary),"
