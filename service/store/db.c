@@ -315,7 +315,8 @@ static int pipeline_once(struct conn_state *st, const store_sql *const *qs, int 
 {
     PGconn *conn = connection(st);
     PGresult *r, *error = NULL;
-    const store_sql *q = qs[0]; /* named in the log when the pipeline fails: the run that did */
+    const store_sql *q = qs[0]; /* named in the log when the pipeline fails: the run that
+                                 * did (the first when its end did) */
     size_t i;
     int rc, synced = 0;
 

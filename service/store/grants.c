@@ -187,9 +187,10 @@ static const store_sql Q_GRANT = {
 /* Q_GRANT for a client that had no licence when it was read (a new
  * installation's first get_key: most grants), without the parts that look
  * at the client's licences: the seat, the licence and its event. When no
- * seat is free, or the client has a licence by now that this statement
- * sees (an earlier grant of its batch, or one committed before it began),
- * it takes nothing and answers no row: then Q_GRANT runs alone
+ * seat is free (or the pack it chose filled up before its update), or the
+ * client has a licence by now that this statement sees (an earlier grant
+ * of its batch, or one committed before it began), it takes nothing and
+ * answers no row: then Q_GRANT runs alone
  * (grant_written), which finds the licence or decides as before. A grant
  * for the client that another node has not committed yet ends in a
  * unique violation (assignments_one_active) that fails the batch, whose

@@ -62,7 +62,7 @@ typedef struct {
  * and records the licence, retiring the client's temporary or lapsed
  * licence - all in one statement, which looks at the client's licences
  * again (a second one, as it was before, only when a client found without
- * a licence has one by then or no seat is free). LICD_ERR_CONFLICT when
+ * a licence has one by then or no seat was taken). LICD_ERR_CONFLICT when
  * the same client got a licence concurrently (ask again). */
 int store_grant(const store_grant_request *r, store_grant_result *out);
 

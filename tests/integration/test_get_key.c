@@ -669,6 +669,7 @@ static void grants_behind_a_lock(struct world *w, int pid, char *dir, const char
     it_batches before, after;
     it_meanwhile m;
     long long assigned;
+    char *out;
 
     it_batched("grants", &before);
     it_hold_packs(w->customer_id);
@@ -682,9 +683,18 @@ static void grants_behind_a_lock(struct world *w, int pid, char *dir, const char
         cr_assert_eq(x[i].status, 201, "%s got %ld", x[i].client, x[i].status);
         cr_assert(!x[i].temporary, "%s", x[i].client);
     }
-    /* The first batch waits for psql; the rest share the next. */
+    /* The first batch waits for psql; the rest share the next, one
+     * transaction (their licences' xmin) with a licence each. */
     it_assert_shared_batches(&before, &after, n);
     cr_assert_eq(assigned, n);
+    cr_assert_eq(it_sql(it_fmt("SELECT count(*), count(DISTINCT a.xmin::text) <= 2"
+                               " FROM assignments a JOIN packs p ON p.id = a.pack_id"
+                               " WHERE p.customer_id = '%s' AND p.pack_id = '%s'",
+                               w->customer_id, pack_id),
+                        &out),
+                 0);
+    cr_assert_str_eq(out, it_fmt("%d|t\n", n), "licences written outside the batches");
+    free(out);
 }
 
 /* Grants that come in while a batch waits for the pack's row are written
