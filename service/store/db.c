@@ -223,7 +223,17 @@ struct stmt {
  * counts and logs it, and drops the connection when it is gone (*dead). */
 static int failed(struct conn_state *st, const store_sql *q, PGresult *r, int *dead)
 {
-    int rc = store_classify(r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL);
+    const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *message = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    /* A migration changed what a statement this connection prepared
+     * returns: PostgreSQL refuses its plan until it is prepared again,
+     * which a new connection does (it did not run: LICD_ERR_RETRY). */
+    int stale = sqlstate && strcmp(sqlstate, "0A000") == 0 && message &&
+                strcmp(message, "cached plan must not change result type") == 0;
+    int rc = stale ? LICD_ERR_RETRY : store_classify(sqlstate);
+    if (stale)
+        log_line("warn", "a migration changed a prepared statement's result; reconnecting",
+                 q->name);
     if (rc == LICD_ERR_INTERNAL) {
         char detail[512];
         snprintf(detail, sizeof detail, "%s: %s", q->name, PQerrorMessage(st->conn));
@@ -232,7 +242,7 @@ static int failed(struct conn_state *st, const store_sql *q, PGresult *r, int *d
     if (rc != LICD_ERR_CONFLICT)
         metrics_db_error();
     PQclear(r);
-    if (PQstatus(st->conn) != CONNECTION_OK || rc == LICD_ERR_UNAVAILABLE) {
+    if (PQstatus(st->conn) != CONNECTION_OK || rc == LICD_ERR_UNAVAILABLE || stale) {
         *dead = 1;
         drop(st);
     }
@@ -288,15 +298,19 @@ int store_exec_params(const store_sql *q, int nparams, const char *const *values
 {
     struct conn_state *st = state();
     const struct stmt s = {q, nparams, values, lengths, formats};
-    int dead, had_conn, rc;
+    int dead, had_conn, in_tx, rc;
     *res = NULL;
     if (!st)
         return LICD_ERR_NOMEM;
     had_conn = st->conn != NULL;
+    in_tx = st->in_tx;
     rc = exec_once(st, &s, res, &dead);
     /* A connection that was idle may have died with a database restart; one
-     * fresh attempt is safe for statements that change nothing. */
-    if (rc == LICD_ERR_UNAVAILABLE && dead && had_conn && idempotent && !st->in_tx)
+     * fresh attempt is safe for statements that change nothing. A plan a
+     * migration made stale ran nothing: any statement may run again (in a
+     * transaction, store_tx runs it all again). */
+    if (((rc == LICD_ERR_UNAVAILABLE && had_conn && idempotent) || rc == LICD_ERR_RETRY) &&
+        dead && !in_tx)
         rc = exec_once(st, &s, res, &dead);
     return rc;
 }

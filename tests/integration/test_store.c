@@ -1,8 +1,11 @@
 /* The store's own mechanisms against the real database: a pipeline of
- * statements is one transaction (store_exec_pipeline). */
+ * statements is one transaction (store_exec_pipeline), and statements
+ * prepared before a migration run after it. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "store/db.h"
@@ -107,4 +110,124 @@ Test(store, a_pipeline_commits_all_or_nothing)
 
     store_shutdown();
     cr_assert_eq(it_sql("DROP TABLE pipeline_probe", NULL), 0);
+}
+
+/* A migration that changes what a prepared statement returns (here a
+ * column's type) makes PostgreSQL refuse the plans prepared before it; a
+ * running node prepares them again on a new connection and goes on, alone,
+ * in a pipeline and in a transaction, and nothing runs twice. */
+static const store_sql Q_STALE_READ = {"stale_read", "SELECT n FROM stale_probe ORDER BY n"};
+static const store_sql Q_STALE_INSERT = {"stale_insert",
+                                         "INSERT INTO stale_probe (n) VALUES ($1::int) RETURNING n"};
+
+static int insert_in_tx(void *ctx)
+{
+    const char *params[] = {ctx};
+    PGresult *res;
+    int rc = store_exec(&Q_STALE_INSERT, 1, params, 0, &res);
+    PQclear(res);
+    return rc;
+}
+
+static void retype(const char *type)
+{
+    cr_assert_eq(it_sql(it_fmt("ALTER TABLE stale_probe ALTER COLUMN n TYPE %s", type), NULL), 0);
+}
+
+Test(store, statements_prepared_before_a_migration_run_after_it)
+{
+    const char *one[] = {"2"}, *const *params[] = {one};
+    const store_sql *qs[] = {&Q_STALE_INSERT};
+    PGresult *res = NULL;
+    char *out;
+
+    cr_assert_eq(it_sql("DROP TABLE IF EXISTS stale_probe; CREATE TABLE stale_probe (n int);"
+                        " INSERT INTO stale_probe VALUES (1)",
+                        NULL),
+                 0);
+    cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
+    /* Each kind runs once (prepared on this thread's connection of the
+     * moment), then again after its result's type changed. */
+    cr_assert_eq(store_exec(&Q_STALE_READ, 0, NULL, 1, &res), LICD_OK);
+    PQclear(res);
+    retype("bigint");
+    cr_assert_eq(store_exec(&Q_STALE_READ, 0, NULL, 1, &res), LICD_OK, "a read");
+    cr_assert_eq(PQntuples(res), 1);
+    PQclear(res);
+
+    cr_assert_eq(store_exec_pipeline(qs, 1, 1, params, &res), LICD_OK);
+    PQclear(res);
+    retype("int");
+    one[0] = "3";
+    cr_assert_eq(store_exec_pipeline(qs, 1, 1, params, &res), LICD_OK, "a pipeline");
+    PQclear(res);
+
+    cr_assert_eq(store_tx(insert_in_tx, "4"), LICD_OK);
+    retype("bigint");
+    cr_assert_eq(store_tx(insert_in_tx, "5"), LICD_OK, "a transaction");
+
+    cr_assert_eq(store_exec(&Q_STALE_INSERT, 1, (const char *[]){"6"}, 0, &res), LICD_OK);
+    PQclear(res);
+    retype("int");
+    cr_assert_eq(store_exec(&Q_STALE_INSERT, 1, (const char *[]){"7"}, 0, &res), LICD_OK,
+                 "a write alone");
+    PQclear(res);
+
+    cr_assert_eq(it_sql("SELECT string_agg(n::text, ',' ORDER BY n) FROM stale_probe", &out), 0);
+    cr_assert_str_eq(out, "1,2,3,4,5,6,7\n", "each ran once");
+    free(out);
+    store_shutdown();
+    cr_assert_eq(it_sql("DROP TABLE stale_probe", NULL), 0);
+}
+
+/* A transaction whose connection dies midway is not finished on another
+ * one: the read after the loss is not tried again outside it, so the
+ * write after that read never commits alone. */
+static const store_sql Q_TX_PID = {"tx_pid", "SELECT pg_backend_pid()"};
+static const store_sql Q_TX_INSERT = {"tx_insert", "INSERT INTO tx_probe (n) VALUES ($1::int)"};
+
+static int write_lose_write(void *ctx)
+{
+    PGresult *res;
+    int rc, pid;
+    (void)ctx;
+    if ((rc = store_exec(&Q_TX_INSERT, 1, (const char *[]){"1"}, 0, &res)) != LICD_OK)
+        return rc;
+    PQclear(res);
+    if ((rc = store_exec(&Q_TX_PID, 0, NULL, 1, &res)) != LICD_OK)
+        return rc;
+    pid = (int)store_col_int(res, 0, 0);
+    PQclear(res);
+    cr_assert_eq(it_sql(it_fmt("SELECT pg_terminate_backend(%d)", pid), NULL), 0);
+    for (int i = 0; i < 100; i++) { /* until the backend is gone */
+        char *left = NULL;
+        int gone;
+        cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid),
+                            &left),
+                     0);
+        gone = strcmp(left, "0\n") == 0;
+        free(left);
+        if (gone)
+            break;
+        usleep(20 * 1000);
+    }
+    if ((rc = store_exec(&Q_TX_PID, 0, NULL, 1, &res)) != LICD_OK) /* the loss shows here */
+        return rc;
+    PQclear(res);
+    rc = store_exec(&Q_TX_INSERT, 1, (const char *[]){"2"}, 0, &res);
+    PQclear(res);
+    return rc;
+}
+
+Test(store, a_transaction_that_loses_its_connection_keeps_nothing)
+{
+    char *out;
+    cr_assert_eq(it_sql("DROP TABLE IF EXISTS tx_probe; CREATE TABLE tx_probe (n int)", NULL), 0);
+    cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
+    cr_assert_eq(store_tx(write_lose_write, NULL), LICD_ERR_UNAVAILABLE);
+    cr_assert_eq(it_sql("SELECT count(*) FROM tx_probe", &out), 0);
+    cr_assert_str_eq(out, "0\n", "a part of the transaction committed");
+    free(out);
+    store_shutdown();
+    cr_assert_eq(it_sql("DROP TABLE tx_probe", NULL), 0);
 }
