@@ -189,7 +189,7 @@ static const store_sql Q_TX_INSERT = {"tx_insert", "INSERT INTO tx_probe (n) VAL
 static int write_lose_write(void *ctx)
 {
     PGresult *res;
-    int rc, pid;
+    int rc, pid, gone = 0;
     (void)ctx;
     if ((rc = store_exec(&Q_TX_INSERT, 1, (const char *[]){"1"}, 0, &res)) != LICD_OK)
         return rc;
@@ -199,18 +199,17 @@ static int write_lose_write(void *ctx)
     pid = (int)store_col_int(res, 0, 0);
     PQclear(res);
     cr_assert_eq(it_sql(it_fmt("SELECT pg_terminate_backend(%d)", pid), NULL), 0);
-    for (int i = 0; i < 100; i++) { /* until the backend is gone */
+    for (int i = 0; i < 250 && !gone; i++) { /* until the backend is gone */
         char *left = NULL;
-        int gone;
         cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid),
                             &left),
                      0);
         gone = strcmp(left, "0\n") == 0;
         free(left);
-        if (gone)
-            break;
-        usleep(20 * 1000);
+        if (!gone)
+            usleep(20 * 1000);
     }
+    cr_assert(gone, "backend %d still there", pid);
     if ((rc = store_exec(&Q_TX_PID, 0, NULL, 1, &res)) != LICD_OK) /* the loss shows here */
         return rc;
     PQclear(res);
