@@ -225,15 +225,13 @@ static int failed(struct conn_state *st, const store_sql *q, PGresult *r, int *d
 {
     const char *sqlstate = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *where = r ? PQresultErrorField(r, PG_DIAG_SOURCE_FUNCTION) : NULL;
-    const char *message = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     /* A migration changed what a statement this connection prepared
      * returns: PostgreSQL refuses its plan ("cached plan must not change
-     * result type", raised where it checks the plan, in any language)
-     * until it is prepared again, which a new connection does (it did not
-     * run: LICD_ERR_RETRY). */
-    int stale = sqlstate && strcmp(sqlstate, "0A000") == 0 &&
-                ((where && strcmp(where, "RevalidateCachedQuery") == 0) ||
-                 (message && strcmp(message, "cached plan must not change result type") == 0));
+     * result type", in whatever language, from the function that checks
+     * the plan) until it is prepared again, which a new connection does
+     * (it did not run: LICD_ERR_RETRY). */
+    int stale = sqlstate && strcmp(sqlstate, "0A000") == 0 && where &&
+                strcmp(where, "RevalidateCachedQuery") == 0;
     int rc = stale ? LICD_ERR_RETRY : store_classify(sqlstate);
     if (stale)
         log_line("warn", "a migration changed a prepared statement's result; reconnecting",

@@ -4,8 +4,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "harness.h"
 #include "store/db.h"
@@ -48,18 +46,20 @@ static int probe(const char *const *numbers, size_t n, long long *seen)
     return probe_with(numbers, n, NULL, seen);
 }
 
-static char *rows(void)
+/* Asserts that table's numbers, in order and comma-separated, are want. */
+static void assert_rows(const char *table, const char *want, const char *why)
 {
     char *out = NULL;
-    cr_assert_eq(it_sql("SELECT string_agg(n::text, ',' ORDER BY n) FROM pipeline_probe", &out), 0);
-    return out;
+    cr_assert_eq(it_sql(it_fmt("SELECT string_agg(n::text, ',' ORDER BY n) FROM %s", table), &out),
+                 0);
+    cr_assert_str_eq(out, it_fmt("%s\n", want), "%s", why);
+    free(out);
 }
 
 Test(store, a_pipeline_commits_all_or_nothing)
 {
     const char *first[] = {"1", "2", "3"}, *clash[] = {"4", "2", "5"}, *after[] = {"6"};
     long long seen[3] = {-1, -1, -1};
-    char *out;
 
     cr_assert_eq(it_sql("DROP TABLE IF EXISTS pipeline_probe;"
                         " CREATE TABLE pipeline_probe (n int PRIMARY KEY)",
@@ -72,22 +72,16 @@ Test(store, a_pipeline_commits_all_or_nothing)
     cr_assert_eq(seen[0], 0);
     cr_assert_eq(seen[1], 1);
     cr_assert_eq(seen[2], 2);
-    out = rows();
-    cr_assert_str_eq(out, "1,2,3\n");
-    free(out);
+    assert_rows("pipeline_probe", "1,2,3", "each run kept");
 
     /* the second run breaks the key: the first is rolled back, the third never runs */
     cr_assert_eq(probe(clash, 3, seen), LICD_ERR_CONFLICT);
-    out = rows();
-    cr_assert_str_eq(out, "1,2,3\n", "nothing of a failed pipeline is kept");
-    free(out);
+    assert_rows("pipeline_probe", "1,2,3", "nothing of a failed pipeline is kept");
 
     /* the connection goes on */
     cr_assert_eq(probe(after, 1, seen), LICD_OK);
     cr_assert_eq(seen[0], 3);
-    out = rows();
-    cr_assert_str_eq(out, "1,2,3,6\n");
-    free(out);
+    assert_rows("pipeline_probe", "1,2,3,6", "the run after a failed pipeline kept");
 
     /* each run its own statement, in the order given, in one transaction */
     {
@@ -97,15 +91,11 @@ Test(store, a_pipeline_commits_all_or_nothing)
         cr_assert_eq(seen[0], 4);
         cr_assert_eq(seen[1], 5);
         cr_assert_eq(seen[2], 6);
-        out = rows();
-        cr_assert_str_eq(out, "1,2,3,6,7,9,80\n");
-        free(out);
+        assert_rows("pipeline_probe", "1,2,3,6,7,9,80", "each run its own statement");
         /* the tenfold run clashes with 80: none of the three is kept */
         cr_assert_eq(probe_with((const char *[]){"10", "8", "11"}, 3, tenfold, seen),
                      LICD_ERR_CONFLICT);
-        out = rows();
-        cr_assert_str_eq(out, "1,2,3,6,7,9,80\n", "nothing of a failed pipeline is kept");
-        free(out);
+        assert_rows("pipeline_probe", "1,2,3,6,7,9,80", "nothing of a failed pipeline is kept");
     }
 
     store_shutdown();
@@ -139,7 +129,6 @@ Test(store, statements_prepared_before_a_migration_run_after_it)
     const char *one[] = {"2"}, *const *params[] = {one};
     const store_sql *qs[] = {&Q_STALE_INSERT};
     PGresult *res = NULL;
-    char *out;
 
     cr_assert_eq(it_sql("DROP TABLE IF EXISTS stale_probe; CREATE TABLE stale_probe (n int);"
                         " INSERT INTO stale_probe VALUES (1)",
@@ -173,9 +162,7 @@ Test(store, statements_prepared_before_a_migration_run_after_it)
                  "a write alone");
     PQclear(res);
 
-    cr_assert_eq(it_sql("SELECT string_agg(n::text, ',' ORDER BY n) FROM stale_probe", &out), 0);
-    cr_assert_str_eq(out, "1,2,3,4,5,6,7\n", "each ran once");
-    free(out);
+    assert_rows("stale_probe", "1,2,3,4,5,6,7", "each ran once");
     store_shutdown();
     cr_assert_eq(it_sql("DROP TABLE stale_probe", NULL), 0);
 }
@@ -189,7 +176,8 @@ static const store_sql Q_TX_INSERT = {"tx_insert", "INSERT INTO tx_probe (n) VAL
 static int write_lose_write(void *ctx)
 {
     PGresult *res;
-    int rc, pid, gone = 0;
+    char *gone = NULL;
+    int rc, pid;
     (void)ctx;
     if ((rc = store_exec(&Q_TX_INSERT, 1, (const char *[]){"1"}, 0, &res)) != LICD_OK)
         return rc;
@@ -198,18 +186,10 @@ static int write_lose_write(void *ctx)
         return rc;
     pid = (int)store_col_int(res, 0, 0);
     PQclear(res);
-    cr_assert_eq(it_sql(it_fmt("SELECT pg_terminate_backend(%d)", pid), NULL), 0);
-    for (int i = 0; i < 250 && !gone; i++) { /* until the backend is gone */
-        char *left = NULL;
-        cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM pg_stat_activity WHERE pid = %d", pid),
-                            &left),
-                     0);
-        gone = strcmp(left, "0\n") == 0;
-        free(left);
-        if (!gone)
-            usleep(20 * 1000);
-    }
-    cr_assert(gone, "backend %d still there", pid);
+    /* returns once the backend is gone (true), or after 5 s (false) */
+    cr_assert_eq(it_sql(it_fmt("SELECT pg_terminate_backend(%d, 5000)", pid), &gone), 0);
+    cr_assert_str_eq(gone, "t\n", "backend %d still there", pid);
+    free(gone);
     if ((rc = store_exec(&Q_TX_PID, 0, NULL, 1, &res)) != LICD_OK) /* the loss shows here */
         return rc;
     PQclear(res);
@@ -220,13 +200,10 @@ static int write_lose_write(void *ctx)
 
 Test(store, a_transaction_that_loses_its_connection_keeps_nothing)
 {
-    char *out;
     cr_assert_eq(it_sql("DROP TABLE IF EXISTS tx_probe; CREATE TABLE tx_probe (n int)", NULL), 0);
     cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
     cr_assert_eq(store_tx(write_lose_write, NULL), LICD_ERR_UNAVAILABLE);
-    cr_assert_eq(it_sql("SELECT count(*) FROM tx_probe", &out), 0);
-    cr_assert_str_eq(out, "0\n", "a part of the transaction committed");
-    free(out);
+    assert_rows("tx_probe", "", "a part of the transaction committed");
     store_shutdown();
     cr_assert_eq(it_sql("DROP TABLE tx_probe", NULL), 0);
 }
