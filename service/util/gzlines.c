@@ -95,7 +95,7 @@ int gzlines_read(const char *gz, size_t len, size_t limit, gzlines_fn fn, void *
         const char *nl = memchr(text + start, '\n', tlen - start);
         size_t end = nl ? (size_t)(nl - text) : tlen, stop = end;
         cJSON *obj = NULL;
-        while (stop > start && strchr(" \t\r", text[stop - 1]))
+        while (stop > start && memchr(" \t\r", text[stop - 1], 3))
             stop--;
         if (stop > start) { /* not blank: the cut stopped at another byte */
             if (json_parse_object(text + start, stop - start, &obj, scratch) == LICD_OK)

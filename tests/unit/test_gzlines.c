@@ -123,3 +123,20 @@ Test(gzlines, members_blank_lines_and_rejects)
     cr_assert_eq(taken, 3);
     cr_assert_eq(rejected, 1);
 }
+
+/* A NUL byte is not a blank: a line of one is a rejected line, and one after
+ * a record makes the line no record (strchr(" \t\r", 0) would find the
+ * string's end and cut it as a blank). */
+Test(gzlines, a_nul_byte_is_no_blank)
+{
+    static const char text[] = "{\"metric\":\"a\",\"value\":1}\n\0\n{\"metric\":\"b\",\"value\":2}\0\n";
+    char detail[LICD_DETAIL_MAX] = "";
+    long long taken = 0, rejected = 0;
+    size_t zlen;
+    char *z = gz(text, sizeof text - 1, &zlen);
+    cr_assert_eq(gzlines_read(z, zlen, 1u << 20, count, &taken, &rejected, detail), LICD_OK, "%s",
+                 detail);
+    cr_assert_eq(taken, 1);
+    cr_assert_eq(rejected, 2);
+    free(z);
+}
