@@ -402,11 +402,21 @@ cJSON *it_verify_jwt(const char *token)
     return it_verify_jwt_with(token, NULL);
 }
 
-int it_sql(const char *sql, char **out)
+int it_sql_at(const char *url, const char *sql, char **out)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\"", it_env("LICD_DATABASE_URL"), sql);
+    snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\"", url, sql);
     return it_sh(cmd, out);
+}
+
+int it_sql(const char *sql, char **out) { return it_sql_at(it_env("LICD_DATABASE_URL"), sql, out); }
+
+void it_db_url(const char *db, char *out, size_t len)
+{
+    const char *base = it_env("LICD_DATABASE_URL");
+    const char *slash = strrchr(base, '/');
+    cr_assert(slash, "LICD_DATABASE_URL %s has no database name", base);
+    snprintf(out, len, "%.*s/%s", (int)(slash - base), base, db);
 }
 
 int it_free_port(void)

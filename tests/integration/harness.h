@@ -72,6 +72,10 @@ char *it_pem_from_jwk(const cJSON *jwk);
  * For facts a test cannot wait for (ageing a licence), never to set up
  * what the API can. */
 int it_sql(const char *sql, char **out);
+/* it_sql on the database at url. */
+int it_sql_at(const char *url, const char *sql, char **out);
+/* The test database's URL with database name db instead. */
+void it_db_url(const char *db, char *out, size_t len);
 
 /* Requests of this test process go to url from now on (a licd of its own). */
 void it_use_url(const char *url);

@@ -48,22 +48,13 @@ static void track(int pid, int add)
 TestSuite(sites, .fini = stop_leftovers);
 static char *vendor_jwks; /* its text */
 
-/* The test database's URL with another database name. */
-static void db_url(const char *db, char *out, size_t len)
-{
-    const char *base = it_env("LICD_DATABASE_URL");
-    const char *slash = strrchr(base, '/');
-    cr_assert(slash, "LICD_DATABASE_URL %s has no database name", base);
-    snprintf(out, len, "%.*s/%s", (int)(slash - base), base, db);
-}
-
 static void site_init(struct site *s, const char *id, const char *dir)
 {
     char *out = NULL;
     memset(s, 0, sizeof *s);
     s->id = id;
     snprintf(s->db, sizeof s->db, "licd_site_%s_%d", id + 5, (int)getpid());
-    db_url(s->db, s->url, sizeof s->url);
+    it_db_url(s->db, s->url, sizeof s->url);
     snprintf(s->dir, sizeof s->dir, "%s/%s", dir, id);
     snprintf(s->key, sizeof s->key, "%s/signing.pem", s->dir);
     snprintf(s->jwks, sizeof s->jwks, "%s/jwks.json", s->dir);

@@ -394,7 +394,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
 
     /* A database of its own, migrated up to just before 0012. */
     snprintf(db, sizeof db, "licd_backfill_%d", (int)getpid());
-    snprintf(url, sizeof url, "%.*s/%s", (int)(strrchr(base, '/') - base), base, db);
+    it_db_url(db, url, sizeof url);
     cr_assert_eq(psql(base, it_fmt("CREATE DATABASE %s", db), &out), 0, "%s", out);
     free(out);
     cr_assert(mkdtemp(dir));

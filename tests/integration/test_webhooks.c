@@ -840,3 +840,74 @@ Test(webhooks, late_commit_is_not_skipped)
     cr_assert_eq(late, 1, "the event that committed late is listed after the last one seen");
     free(w.vendor);
 }
+
+/* events' counter col (n_tup_ins, seq_scan...) in the database at url, read
+ * once it shows at least least (a backend's statistics reach the others
+ * when it ends; -1: any value). */
+static long long events_stat(const char *url, const char *col, long long least)
+{
+    long long v = -1;
+    for (int i = 0; i < 100; i++) {
+        char *out = NULL;
+        cr_assert_eq(it_sql_at(url,
+                               it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = 'events'",
+                                      col),
+                               &out),
+                     0);
+        v = atoll(out);
+        free(out);
+        if (v >= least)
+            break;
+        usleep(100000);
+    }
+    cr_assert_geq(v, least, "events' %s stays %lld", col, v);
+    return v;
+}
+
+/* Publication finds the events to publish, and their rows, by index whatever
+ * the statistics say: events analyzed while empty (after a purge, on a new
+ * server) once turned its UPDATE into a nested loop over a scan of the whole
+ * table for every event published (migration 0023). A database of its own,
+ * so that its counters are the test's alone, with autovacuum kept off the
+ * table so that nothing analyzes it again meanwhile. */
+Test(webhooks, publication_reads_events_by_index_after_an_empty_analyze)
+{
+    char db[64], url[512], *out = NULL;
+    long long scans;
+
+    snprintf(db, sizeof db, "licd_publish_%d", (int)getpid());
+    it_db_url(db, url, sizeof url);
+    it_sql(it_fmt("DROP DATABASE IF EXISTS %s WITH (FORCE)", db), NULL);
+    cr_assert_eq(it_sql(it_fmt("CREATE DATABASE %s", db), NULL), 0);
+    cr_assert_eq(it_sh(it_fmt("LICD_DATABASE_URL='%s' '%s' migrate 2>&1", url, it_env("LICD_BIN")),
+                       &out),
+                 0, "%s", out);
+    free(out);
+    cr_assert_eq(it_sql_at(url,
+                           "ALTER TABLE events SET (autovacuum_enabled = off);"
+                           " INSERT INTO vendors (name) VALUES ('publication'); ANALYZE events",
+                           NULL),
+                 0);
+    cr_assert_eq(it_sql_at(url,
+                           "INSERT INTO events (vendor_id, type, data)"
+                           " SELECT v.id, 'license.granted', '{}' FROM vendors v, generate_series(1, 3000)",
+                           NULL),
+                 0);
+    events_stat(url, "n_tup_ins", 3000);
+    scans = events_stat(url, "seq_scan", -1);
+
+    cr_assert_eq(it_sql_at(url, "SELECT licd_publish_events(true, 10000)", &out), 0);
+    cr_assert_str_eq(out, "3000\n", "every event is published at once");
+    free(out);
+    events_stat(url, "n_tup_upd", 3000);
+    cr_assert_eq(events_stat(url, "seq_scan", -1), scans, "publication scanned the whole table");
+    cr_assert_eq(it_sql_at(url,
+                           "SELECT count(*) FILTER (WHERE seq IS NULL), bool_and(by_seq = by_id)"
+                           " FROM (SELECT seq, rank() OVER (ORDER BY seq) AS by_seq,"
+                           " rank() OVER (ORDER BY id) AS by_id FROM events) e",
+                           &out),
+                 0);
+    cr_assert_str_eq(out, "0|t\n", "seq follows the events' order");
+    free(out);
+    cr_assert_eq(it_sql(it_fmt("DROP DATABASE %s WITH (FORCE)", db), NULL), 0);
+}
