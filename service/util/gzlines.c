@@ -8,7 +8,8 @@
 #include "util/json.h"
 
 /* The output buffer grows by doubling up to limit + 1 bytes: one byte more
- * than allowed is what tells a too large archive from one of exactly limit. */
+ * than allowed is what tells a too large archive from one of exactly limit,
+ * checked after every inflate (the last member may end just as it fills). */
 int gzlines_inflate(const char *gz, size_t len, size_t limit, char **out, size_t *out_len,
                     char *detail)
 {
@@ -19,6 +20,8 @@ int gzlines_inflate(const char *gz, size_t len, size_t limit, char **out, size_t
 
     *out = NULL;
     *out_len = 0;
+    if (cap > limit + 1)
+        cap = limit + 1;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         return LICD_ERR_NOMEM;
@@ -28,12 +31,6 @@ int gzlines_inflate(const char *gz, size_t len, size_t limit, char **out, size_t
         int zrc;
         if (!buf || n == cap) {
             char *grown;
-            if (buf && cap > limit) {
-                snprintf(detail, LICD_DETAIL_MAX, "the report inflates to more than %zu bytes",
-                         limit);
-                rc = LICD_ERR_BODY_TOO_LARGE;
-                break;
-            }
             cap = buf ? (2 * cap > limit + 1 ? limit + 1 : 2 * cap) : cap;
             if (!(grown = realloc(buf, cap))) {
                 rc = LICD_ERR_NOMEM;
@@ -45,16 +42,13 @@ int gzlines_inflate(const char *gz, size_t len, size_t limit, char **out, size_t
         z.avail_out = (uInt)(cap - n);
         zrc = inflate(&z, Z_NO_FLUSH);
         n = cap - z.avail_out;
-        /* The last member may end just as the buffer fills, at limit + 1 too:
-         * that byte over is only seen here. */
-        if (zrc == Z_STREAM_END && z.avail_in == 0) {
-            if (n > limit) {
-                snprintf(detail, LICD_DETAIL_MAX, "the report inflates to more than %zu bytes",
-                         limit);
-                rc = LICD_ERR_BODY_TOO_LARGE;
-            }
+        if (n > limit) {
+            snprintf(detail, LICD_DETAIL_MAX, "the report inflates to more than %zu bytes", limit);
+            rc = LICD_ERR_BODY_TOO_LARGE;
             break;
         }
+        if (zrc == Z_STREAM_END && z.avail_in == 0)
+            break;
         if (zrc == Z_STREAM_END) {
             inflateReset(&z); /* another member follows */
             continue;

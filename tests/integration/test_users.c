@@ -379,23 +379,14 @@ Test(users, unrevoke_lets_the_user_sign_in_and_renew_again)
 
 /* ---- migration 0012: the machines of tokens issued before it ---- */
 
-/* psql on database url; returns its exit status, *out (may be NULL) its output. */
-static int psql(const char *url, const char *sql, char **out)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "psql '%s' -v ON_ERROR_STOP=1 -Atqc \"%s\" 2>&1", url, sql);
-    return it_sh(cmd, out);
-}
-
 Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
 {
     char db[64], url[512], dir[] = "/tmp/licd-before-0012-XXXXXX", cmd[2048], *out = NULL;
-    const char *base = it_env("LICD_DATABASE_URL");
 
     /* A database of its own, migrated up to just before 0012. */
     snprintf(db, sizeof db, "licd_backfill_%d", (int)getpid());
     it_db_url(db, url, sizeof url);
-    cr_assert_eq(psql(base, it_fmt("CREATE DATABASE %s", db), &out), 0, "%s", out);
+    cr_assert_eq(it_sql(it_fmt("CREATE DATABASE %s", db), &out), 0, "%s", out);
     free(out);
     cr_assert(mkdtemp(dir));
     snprintf(cmd, sizeof cmd,
@@ -405,7 +396,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
     cr_assert_eq(it_sh(cmd, &out), 0, "%s", out);
     free(out);
     /* ann's tokens: three on pc-a (renewals), one on pc-b. */
-    cr_assert_eq(psql(url,
+    cr_assert_eq(it_sql_at(url,
                       "WITH v AS (INSERT INTO vendors (name) VALUES ('Old') RETURNING id),"
                       " c AS (INSERT INTO customers (vendor_id, name) SELECT id, 'C' FROM v RETURNING id),"
                       " u AS (INSERT INTO users (customer_id, username, password_hash)"
@@ -422,7 +413,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
              it_env("LICD_BIN"), it_env("LICD_TEST_MIGRATIONS"));
     cr_assert_eq(it_sh(cmd, &out), 0, "%s", out);
     free(out);
-    cr_assert_eq(psql(url,
+    cr_assert_eq(it_sql_at(url,
                       "SELECT string_agg(m.machine_id || ':' || (m.last_token_at = max_issued)"
                       " || (m.token_expires_at = max_expires) || (m.freed_at IS NULL)"
                       " || (m.renew_from = 0), ',' ORDER BY m.machine_id)"
@@ -436,7 +427,7 @@ Test(migration, user_machines_are_filled_from_the_tokens_issued_before)
 
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     it_sh(cmd, NULL);
-    cr_assert_eq(psql(base, it_fmt("DROP DATABASE %s", db), &out), 0, "%s", out);
+    cr_assert_eq(it_sql(it_fmt("DROP DATABASE %s", db), &out), 0, "%s", out);
     free(out);
 }
 
