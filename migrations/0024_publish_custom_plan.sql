@@ -1,0 +1,12 @@
+-- licd_publish_events (0016, 0023) runs its UPDATE from a plan PL/pgSQL
+-- keeps for the session. After five calls it may keep a generic plan, made
+-- for the size events had then: made while events was empty (after a purge,
+-- on a new server, or after an ANALYZE of it empty), that plan read the whole
+-- table by its primary key and, for each row, selected the events to publish
+-- again: 9.5 s to publish 1,000 events once 23,000 lay in the table, 7 ms
+-- with this setting. In tests/bench/run publications took up to 1.4 s and
+-- grants fell by half behind the horizon they held. Planned anew on every
+-- call, the plan is made for the table's size of the moment (planning costs
+-- well under a millisecond; a call publishes up to a thousand events). A later
+-- CREATE OR REPLACE of the function must carry this setting and 0023's.
+ALTER FUNCTION licd_publish_events(boolean, integer) SET plan_cache_mode = force_custom_plan;
