@@ -39,6 +39,102 @@ static void hand(struct exec_item *e, PGresult *res, int rc)
     *e->rc = rc;
 }
 
+#define BATCH_PARAMS_MAX 8
+
+/* A run of a pipeline: count items of the sorted batch from first, which
+ * run one statement: their own, or, when more than one, the batcher's
+ * join's many with param (param[key]: keys, malloc'd). */
+struct run {
+    size_t first, count;
+    const char *param[BATCH_PARAMS_MAX];
+    char *keys;
+};
+
+static int same(const char *x, const char *y)
+{
+    return x && y ? strcmp(x, y) == 0 : x == y;
+}
+
+/* Whether y may join x's run (store_batch_join). */
+static int joins(const store_batcher *b, const struct exec_item *x, const struct exec_item *y)
+{
+    const store_batch_join *j = b->join;
+    if (!j || x->q != j->one || y->q != j->one || b->nparams > BATCH_PARAMS_MAX ||
+        !y->item.param[j->key])
+        return 0;
+    for (int i = 0; i < b->nparams; i++)
+        if (i != j->key && !same(x->item.param[i], y->item.param[i]))
+            return 0;
+    return 1;
+}
+
+/* The run of items from first, with every next one that joins it (when the
+ * array of their keys cannot be made, first alone). */
+static struct run run_from(const store_batcher *b, struct exec_item **items, size_t first,
+                           size_t n)
+{
+    struct run r = {.first = first, .count = 1};
+    const char *keys[PIPELINE_MAX];
+    while (first + r.count < n && r.count < PIPELINE_MAX &&
+           joins(b, items[first], items[first + r.count]))
+        r.count++;
+    if (r.count == 1)
+        return r;
+    for (size_t i = 0; i < r.count; i++)
+        keys[i] = items[first + i]->item.param[b->join->key];
+    if (!(r.keys = store_array_literal(keys, r.count))) {
+        r.count = 1;
+        return r;
+    }
+    memcpy(r.param, items[first]->item.param, (size_t)b->nparams * sizeof *r.param);
+    r.param[b->join->key] = r.keys;
+    return r;
+}
+
+/* The rows of res whose column is key (none when taken: an earlier item
+ * of the run had the key), as a result of their own; NULL: no memory. */
+static PGresult *rows_of(const PGresult *res, int column, const char *key, int taken)
+{
+    PGresult *r = PQcopyResult(res, PG_COPYRES_ATTRS);
+    int k = 0;
+    for (int i = 0; r && !taken && i < PQntuples(res); i++) {
+        if (strcmp(PQgetvalue(res, i, column), key) != 0)
+            continue;
+        for (int f = 0; f < PQnfields(res); f++) {
+            int null = PQgetisnull(res, i, f);
+            if (!PQsetvalue(r, k, f, null ? NULL : PQgetvalue(res, i, f),
+                            null ? -1 : PQgetlength(res, i, f))) {
+                PQclear(r);
+                return NULL;
+            }
+        }
+        k++;
+    }
+    return r;
+}
+
+/* Hands each item of run r its part of res, the answer of r's statement
+ * (rc); PQclears res. */
+static void hand_run(const store_batcher *b, struct exec_item **items, const struct run *r,
+                     PGresult *res, int rc)
+{
+    if (r->count == 1) {
+        hand(items[r->first], res, rc);
+        return;
+    }
+    for (size_t i = 0; i < r->count; i++) {
+        const char *key = items[r->first + i]->item.param[b->join->key];
+        int taken = 0;
+        PGresult *mine = NULL;
+        for (size_t e = 0; e < i && !taken; e++)
+            taken = strcmp(items[r->first + e]->item.param[b->join->key], key) == 0;
+        if (rc == LICD_OK && !(mine = rows_of(res, b->join->column, key, taken)))
+            rc = LICD_ERR_NOMEM; /* the item's statement runs again alone */
+        hand(items[r->first + i], mine, rc);
+    }
+    PQclear(res);
+}
+
 /* A pipelined batcher's batch of n items (see STORE_PIPELINED). */
 static void write_pipelined(const store_batcher *b, store_batch_item *batch, size_t n)
 {
@@ -46,31 +142,46 @@ static void write_pipelined(const store_batcher *b, store_batch_item *batch, siz
     const store_sql *qs[PIPELINE_MAX];
     PGresult *res[PIPELINE_MAX];
     struct exec_item **items = malloc(n * sizeof *items);
-    size_t i = 0;
+    struct run *runs = malloc(n * sizeof *runs);
+    size_t i = 0, nruns = 0;
 
     for (store_batch_item *e = batch; e; e = e->next) {
-        if (!items)
+        if (!items || !runs)
             hand((struct exec_item *)e, NULL, LICD_ERR_NOMEM);
         else
             items[i++] = (struct exec_item *)e;
     }
-    if (!items)
+    if (!items || !runs) {
+        free(items);
+        free(runs);
         return;
+    }
     for (i = 0; i < n; i++)
         items[i]->seq = i;
     qsort(items, n, sizeof *items, by_owner);
-    for (size_t at = 0; at < n; at += PIPELINE_MAX) {
-        size_t k = n - at < PIPELINE_MAX ? n - at : PIPELINE_MAX;
+    i = 0;
+    while (i < n) {
+        runs[nruns] = run_from(b, items, i, n);
+        i += runs[nruns++].count;
+    }
+    for (size_t at = 0; at < nruns; at += PIPELINE_MAX) {
+        size_t k = nruns - at < PIPELINE_MAX ? nruns - at : PIPELINE_MAX;
         int rc;
         for (i = 0; i < k; i++) {
-            params[i] = items[at + i]->item.param;
-            qs[i] = items[at + i]->q;
+            const struct run *r = &runs[at + i];
+            params[i] = r->count > 1 ? r->param : items[r->first]->item.param;
+            qs[i] = r->count > 1 ? b->join->many : items[r->first]->q;
+            if (r->count > 1)
+                metrics_db_batch_joined(b->name, r->count);
         }
         if ((rc = store_exec_pipeline(qs, b->nparams, k, params, res)) != LICD_OK)
             metrics_db_batch_failed(b->name);
         for (i = 0; i < k; i++)
-            hand(items[at + i], res[i], rc);
+            hand_run(b, items, &runs[at + i], res[i], rc);
     }
+    for (i = 0; i < nruns; i++)
+        free(runs[i].keys);
+    free(runs);
     free(items);
 }
 
@@ -226,8 +337,6 @@ int store_batcher_exec(store_batcher *b, const store_sql *q, const char *const *
     pthread_mutex_destroy(&w.lock);
     return store_batcher_result(b, q, param, rc, res);
 }
-
-#define BATCH_PARAMS_MAX 8
 
 int store_batch_exec(const store_sql *q, int nparams, const store_batch_item *batch,
                      int idempotent, PGresult **res)

@@ -25,6 +25,17 @@ typedef struct store_batch_item {
     char *owned;              /* text the item made (malloc'd), freed with it */
 } store_batch_item;
 
+/* For a pipelined batcher: items next to each other in a batch's order
+ * (STORE_PIPELINED) that run statement one with the same parameters but
+ * parameter key run statement many once instead, with parameter key the
+ * array of their keys (text[], in the order queued). Each item gets the
+ * rows of many's answer whose column column is its key: the first item
+ * of a key does, a later one of the same key gets no row. */
+typedef struct {
+    const store_sql *one, *many;
+    int key, column;
+} store_batch_join;
+
 typedef struct {
     const char *name; /* in /metrics: licd_db_batches_total{batch=name} */
     /* Writes the batch (a list, in the order queued) and fills in each
@@ -35,6 +46,7 @@ typedef struct {
      * them take as many). */
     const store_sql *q;
     int nparams;
+    const store_batch_join *join; /* or NULL */
     /* the queue and the thread: set by STORE_BATCHER */
     pthread_mutex_t lock;
     pthread_cond_t queued;
@@ -56,8 +68,10 @@ typedef struct {
  * rows they lock, so that two nodes' batches lock rows in one order), then
  * in the order queued. Items are queued by store_batcher_queue or
  * store_batcher_exec only. */
-#define STORE_PIPELINED(var, name_, q_, nparams_)                                                 \
-    store_batcher var = {.name = (name_), .q = (q_), .nparams = (nparams_),                       \
+#define STORE_PIPELINED(var, name_, q_, nparams_) STORE_PIPELINED_JOIN(var, name_, q_, nparams_, NULL)
+/* The same, with runs of items joined into one statement (join). */
+#define STORE_PIPELINED_JOIN(var, name_, q_, nparams_, join_)                                     \
+    store_batcher var = {.name = (name_), .q = (q_), .nparams = (nparams_), .join = (join_),      \
                          .lock = PTHREAD_MUTEX_INITIALIZER, .queued = PTHREAD_COND_INITIALIZER,  \
                          .tail = &var.head}
 

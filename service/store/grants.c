@@ -82,13 +82,15 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
 #define SEAT_TAKE                                                                          \
     " assigned = s.assigned + 1, free_serials = s.free_serials[2:],"                      \
     " seat_serial = coalesce(s.free_serials[1], s.begin_serial + s.assigned)"
-/* The licence id for the serial of a seat just taken (seat.id, seat.serial):
+/* The licence id for serial (SQL) of a seat of pack seat.id just taken:
  * the serial, or "<serial>-<n>" for the serial's n-th licence. */
-#define SEAT_HOLDERS                                                                       \
+#define HOLDERS_OF(serial)                                                                 \
     " CROSS JOIN LATERAL (SELECT count(*) AS n FROM assignments h"                         \
-    "  WHERE h.pack_id = seat.id AND h.serial = seat.serial) held"
-#define SEAT_LICENSE_ID                                                                    \
-    " CASE WHEN held.n = 0 THEN seat.serial::text ELSE seat.serial || '-' || (held.n + 1) END"
+    "  WHERE h.pack_id = seat.id AND h.serial = " serial ") held"
+#define LICENSE_ID_OF(serial)                                                              \
+    " CASE WHEN held.n = 0 THEN " serial "::text ELSE " serial " || '-' || (held.n + 1) END"
+#define SEAT_HOLDERS HOLDERS_OF("seat.serial")
+#define SEAT_LICENSE_ID LICENSE_ID_OF("seat.serial")
 
 /* After LICENSE_COLUMNS in get_key's answers: the licence as signed
  * before (document), whether the row is the licence just granted, the
@@ -198,6 +200,54 @@ static const store_sql Q_GRANT = {
  * GRANT_SEAT's. */
 static const store_sql Q_GRANT_NEW = {
     "grant_new", "WITH" GRANT_SEAT("SELECT 1" CLIENT_ROWS("$1", "$2", "$5")) GRANT_FRESH("")};
+/* Q_GRANT_NEW for several new clients of one customer, product, platform
+ * and version at once ($5: their ids, text[]; the pipelined batcher joins
+ * their grants into this one statement: grant_join). want: the clients
+ * that have no licence yet, each once; cand: the first matching pack with
+ * a seat free, locked (so its columns are the latest: the seats are
+ * counted from them), and k, how many of its free seats go to the first
+ * k clients of want; seat: those seats taken at once, as SEAT_TAKE takes
+ * one k times (the lowest freed serials first, then the next ones of the
+ * range). A client left without a seat here answers no row, as
+ * Q_GRANT_NEW does, and its grant runs Q_GRANT alone. The answer: the new
+ * licences, in Q_GRANT_NEW's columns. */
+#define SERIAL_NUMBER(i)                                                                   \
+    " CASE WHEN " i " <= cardinality(t.free_serials) THEN t.free_serials[" i "]"            \
+    " ELSE t.begin_serial + t.assigned + " i " - 1 END"
+static const store_sql Q_GRANT_NEW_MANY = {
+    "grant_new_many",
+    "WITH want AS ("
+    "  SELECT DISTINCT ON (w.client) w.client, w.n"
+    "  FROM unnest($5::text[]) WITH ORDINALITY AS w(client, n)"
+    "  WHERE NOT EXISTS (SELECT 1" CLIENT_ROWS("$1", "$2", "w.client") ")"
+    "  ORDER BY w.client, w.n),"
+    " cand AS ("
+    "  SELECT id, assigned, allocated, quantity, free_serials, begin_serial FROM packs"
+    "  WHERE" MATCHING_PACKS " AND first_active <= now() AND (expires IS NULL OR expires > now())"
+    "  AND assigned + allocated < quantity AND EXISTS (SELECT 1 FROM want)"
+    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1 FOR UPDATE),"
+    " t AS (SELECT *, least((SELECT count(*) FROM want), quantity - assigned - allocated) AS k"
+    "  FROM cand),"
+    " seat AS ("
+    "  UPDATE packs s SET assigned = t.assigned + t.k, free_serials = t.free_serials[t.k + 1:],"
+    "  seat_serial =" SERIAL_NUMBER("t.k") " FROM t WHERE s.id = t.id AND t.k > 0"
+    "  RETURNING s.id, s.pack_id, s.version, s.expires),"
+    " picked AS ("
+    "  SELECT w.client, " SERIAL_NUMBER("w.i") " AS serial"
+    "  FROM (SELECT client, row_number() OVER (ORDER BY n) AS i FROM want) w"
+    "  CROSS JOIN t WHERE w.i <= t.k),"
+    " fresh AS ("
+    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
+    "   serial, client_id, version, platform, temporary, expires_at)"
+    "  SELECT $6, $1, $2, seat.id," LICENSE_ID_OF("p.serial") ", p.serial, p.client,"
+    "   seat.version, $3, false, seat.expires"
+    "  FROM seat CROSS JOIN picked p" HOLDERS_OF("p.serial")
+    "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"
+    " ev AS (INSERT INTO events (vendor_id, type, data)"
+    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
+    "  FROM fresh f CROSS JOIN seat)"
+    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("NULL::text", "true") " FROM fresh a"
+    " LEFT JOIN packs p ON p.id = a.pack_id"};
 /* The mine part of Q_GRANT alone, read first: a client that has its
  * licence (most get_key calls) costs one plain indexed read instead of the
  * grant's many-part statement, which runs only when a seat may be taken.
@@ -297,7 +347,7 @@ void store_grant_result_clear(store_grant_result *out)
     out->permanent_document = out->temporary_document = NULL;
 }
 
-/* Reads the rows of Q_GRANT_MINE, Q_GRANT or Q_GRANT_NEW into out. */
+/* Reads the rows of Q_GRANT_MINE, Q_GRANT or Q_GRANT_NEW(_MANY) into out. */
 static int read_grant(const PGresult *res, store_grant_result *out)
 {
     domain_client_facts *f = &out->facts;
@@ -342,8 +392,12 @@ static int read_grant(const PGresult *res, store_grant_result *out)
  * commit. A pack row's lock, held to the commit, is what bounds grants of
  * one pack; a batch takes it once for all of them. A grant runs Q_GRANT,
  * or Q_GRANT_NEW for a new client (store_grant_queue; their parameters:
- * grants.h). */
-static STORE_PIPELINED(grants, "grants", &Q_GRANT, GRANT_PARAMS);
+ * grants.h); the new clients of one customer, product, platform and
+ * version next to each other in a batch run Q_GRANT_NEW_MANY once, which
+ * updates the pack row once for all of them. */
+static const store_batch_join grant_join = {&Q_GRANT_NEW, &Q_GRANT_NEW_MANY, GRANT_CLIENT,
+                                             LICENSE_CLIENT_ID};
+static STORE_PIPELINED_JOIN(grants, "grants", &Q_GRANT, GRANT_PARAMS, &grant_join);
 
 int store_grants_start(void) { return store_batcher_start(&grants); }
 

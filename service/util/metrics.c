@@ -98,12 +98,12 @@ void metrics_request(const char *method, const char *route, int status, double s
     bump(&sh->latency_count, 1);
 }
 
-/* Counters by name, up to three a name: a handful of names, found by their
+/* Counters by name, up to four a name: a handful of names, found by their
  * pointer; a slot is claimed once with a compare-and-swap. */
 #define MAX_NAMED 8
 struct named {
     _Atomic(const char *) name;
-    counter n[3];
+    counter n[4];
 };
 
 static struct named *named_slot(struct named *table, const char *name)
@@ -120,7 +120,7 @@ static struct named *named_slot(struct named *table, const char *name)
 
 /* caches: hits and misses; batches: as below */
 static struct named caches[MAX_NAMED], batches[MAX_NAMED];
-enum { BATCHES, BATCHED_ITEMS, BATCH_FAILURES };
+enum { BATCHES, BATCHED_ITEMS, BATCH_FAILURES, JOINED_ITEMS };
 static const struct {
     const char *family, *help;
 } batch_families[] = {
@@ -129,6 +129,9 @@ static const struct {
     [BATCH_FAILURES] = {"licd_db_batch_failures_total",
                         "Pipelined batches that failed as a whole (their requests were run"
                         " again one by one)."},
+    [JOINED_ITEMS] = {"licd_db_joined_items_total",
+                      "Requests of those batches written by a statement they shared (the new"
+                      " clients of one pack in a batch of grants)."},
 };
 
 void metrics_cache_lookup(const char *name, int hit)
@@ -145,6 +148,13 @@ void metrics_db_batch(const char *name, unsigned long long items)
         atomic_fetch_add_explicit(&b->n[BATCHES], 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&b->n[BATCHED_ITEMS], items, memory_order_relaxed);
     }
+}
+
+void metrics_db_batch_joined(const char *name, unsigned long long items)
+{
+    struct named *b = named_slot(batches, name);
+    if (b)
+        atomic_fetch_add_explicit(&b->n[JOINED_ITEMS], items, memory_order_relaxed);
 }
 
 void metrics_db_batch_failed(const char *name)

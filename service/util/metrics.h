@@ -15,6 +15,8 @@ void metrics_db_connections(int delta);
 void metrics_cache_lookup(const char *name, int hit);
 /* A batch of items written by the group-commit thread named name (a static string). */
 void metrics_db_batch(const char *name, unsigned long long items);
+/* items of such a batch were written by one statement they shared. */
+void metrics_db_batch_joined(const char *name, unsigned long long items);
 /* A pipelined batch of that thread failed as a whole. */
 void metrics_db_batch_failed(const char *name);
 /* A webhook delivery succeeded lag_seconds after its event was created;

@@ -615,10 +615,11 @@ void it_batched(const char *batch, it_batches *out)
 {
     const char *labels[] = {"batch", batch, NULL};
     expo *e = it_scrape();
-    *out = (it_batches){0, 0, 0};
+    *out = (it_batches){0, 0, 0, 0};
     expo_value(e, "licd_db_batches_total", labels, &out->batches);
     expo_value(e, "licd_db_batched_items_total", labels, &out->items);
     expo_value(e, "licd_db_batch_failures_total", labels, &out->failed);
+    expo_value(e, "licd_db_joined_items_total", labels, &out->joined);
     expo_free(e);
 }
 

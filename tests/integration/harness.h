@@ -123,7 +123,7 @@ expo *it_scrape(void);
  * group-commit thread named batch (grants, checkouts, ...) has written,
  * the requests in them, and the batches that failed as a whole. */
 typedef struct {
-    double batches, items, failed;
+    double batches, items, failed, joined;
 } it_batches;
 void it_batched(const char *batch, it_batches *out);
 /* Between before and after, n requests were written by fewer than n

@@ -770,6 +770,71 @@ Test(concurrency, new_and_temporary_clients_share_a_batch, .timeout = 60)
     world_free(&w);
 }
 
+/* New clients of one pack queued together take their seats with one
+ * statement (store/grants.c: Q_GRANT_NEW_MANY): the freed serial first,
+ * then the next of the range, in the order they came, and those left
+ * without a seat get temporary licences. On a node of its own, psql holds
+ * the packs: the first grant's batch waits for it, the five after it
+ * share the next batch and its one statement; two seats are free. */
+Test(concurrency, new_clients_of_a_batch_share_one_statement_and_the_seats_left, .timeout = 60)
+{
+    enum { N = 6 };
+    struct world w;
+    struct racer x[N];
+    const char *env[] = {"LICD_THREADS=1", NULL};
+    char url[64], *dir, *out;
+    it_batches before, after;
+    it_meanwhile m;
+    it_response r;
+    long long assigned;
+    int pid = it_start_node(env, url, sizeof url, &dir);
+
+    it_use_url(url);
+    world_init(&w, NULL);
+    add_pack(&w, "p-few", 4, ",\"begin_serial\":10");
+    for (int i = 0; i < 3; i++) { /* serials 10, 11, 12; then 10 is freed */
+        get_key(w.customer, it_fmt("early-%d", i), NULL, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+    }
+    it_expect(&r, 204, "DELETE", "/v1/licenses/10", w.vendor, NULL);
+    it_response_free(&r);
+    for (int i = 0; i < N; i++) {
+        x[i] = (struct racer){.key = w.customer};
+        snprintf(x[i].client, sizeof x[i].client, "joined-%d", i);
+    }
+    it_batched("grants", &before);
+    it_hold_packs(w.customer_id);
+    it_race_behind_a_lock(race, x, sizeof *x, N, &m);
+    it_batched("grants", &after);
+    assigned = pack_assigned(&w, "p-few");
+    cr_assert_eq(it_stop_licd(pid), 0);
+    it_rmdir(dir);
+    it_assert_worker_was_free(&m);
+
+    cr_assert_eq(after.failed - before.failed, 0, "a batch failed and was run again alone");
+    cr_assert_eq(after.joined - before.joined, N - 1, "the five after the first share a statement");
+    cr_assert_eq(assigned, 4);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(x[i].status, 201, "%s got %ld", x[i].client, x[i].status);
+    cr_assert(!x[0].temporary);
+    cr_assert_str_eq(x[0].license_id, "10-2", "the freed serial goes first");
+    cr_assert(!x[1].temporary);
+    cr_assert_str_eq(x[1].license_id, "13", "then the next of the range, to the first to come");
+    for (int i = 2; i < N; i++)
+        cr_assert(x[i].temporary, "%s got %s", x[i].client, x[i].license_id);
+    /* one license.granted event a seat, none for the temporary licences */
+    cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM events WHERE type = 'license.granted'"
+                               " AND data ->> 'customer_id' = '%s'"
+                               " AND data ->> 'client_id' LIKE 'joined-%%'",
+                               w.customer_id),
+                        &out),
+                 0);
+    cr_assert_str_eq(out, "2\n");
+    free(out);
+    world_free(&w);
+}
+
 Test(concurrency, one_client_twice_in_parallel_gets_one_licence, .timeout = 120)
 {
     enum { N = 16 };
