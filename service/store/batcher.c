@@ -19,7 +19,7 @@ struct exec_item {
     size_t seq;
 };
 
-#define PIPELINE_MAX 64 /* runs a pipeline: their answers fit the socket's buffers */
+#define PIPELINE_MAX 64 /* items a pipeline: their answers fit the socket's buffers */
 
 /* By the first two parameters, then by the place queued. */
 static int by_owner(const void *a, const void *b)
@@ -60,7 +60,7 @@ static int joins(const store_batcher *b, const struct exec_item *x, const struct
 {
     const store_batch_join *j = b->join;
     if (!j || x->q != j->one || y->q != j->one || b->nparams > BATCH_PARAMS_MAX ||
-        !y->item.param[j->key])
+        !x->item.param[j->key] || !y->item.param[j->key])
         return 0;
     for (int i = 0; i < b->nparams; i++)
         if (i != j->key && !same(x->item.param[i], y->item.param[i]))
@@ -114,7 +114,8 @@ static PGresult *rows_of(const PGresult *res, int column, const char *key, int t
 }
 
 /* Hands each item of run r its part of res, the answer of r's statement
- * (rc); PQclears res. */
+ * (rc): all of it to the one item of a run of one; else a copy of its
+ * rows to each, and res is PQcleared. */
 static void hand_run(const store_batcher *b, struct exec_item **items, const struct run *r,
                      PGresult *res, int rc)
 {
@@ -128,10 +129,13 @@ static void hand_run(const store_batcher *b, struct exec_item **items, const str
         PGresult *mine = NULL;
         for (size_t e = 0; e < i && !taken; e++)
             taken = strcmp(items[r->first + e]->item.param[b->join->key], key) == 0;
+        int mine_rc = rc;
         if (rc == LICD_OK && !(mine = rows_of(res, b->join->column, key, taken)))
-            rc = LICD_ERR_NOMEM; /* the item's statement runs again alone */
-        hand(items[r->first + i], mine, rc);
+            mine_rc = LICD_ERR_NOMEM; /* the item's statement runs again alone */
+        hand(items[r->first + i], mine, mine_rc);
     }
+    if (rc == LICD_OK)
+        metrics_db_batch_joined(b->name, r->count);
     PQclear(res);
 }
 
@@ -164,15 +168,15 @@ static void write_pipelined(const store_batcher *b, store_batch_item *batch, siz
         runs[nruns] = run_from(b, items, i, n);
         i += runs[nruns++].count;
     }
-    for (size_t at = 0; at < nruns; at += PIPELINE_MAX) {
-        size_t k = nruns - at < PIPELINE_MAX ? nruns - at : PIPELINE_MAX;
+    for (size_t at = 0, k; at < nruns; at += k) {
+        size_t requests = 0;
         int rc;
-        for (i = 0; i < k; i++) {
-            const struct run *r = &runs[at + i];
-            params[i] = r->count > 1 ? r->param : items[r->first]->item.param;
-            qs[i] = r->count > 1 ? b->join->many : items[r->first]->q;
-            if (r->count > 1)
-                metrics_db_batch_joined(b->name, r->count);
+        /* as many runs as hold PIPELINE_MAX items at most */
+        for (k = 0; at + k < nruns && requests + runs[at + k].count <= PIPELINE_MAX; k++) {
+            const struct run *r = &runs[at + k];
+            params[k] = r->count > 1 ? r->param : items[r->first]->item.param;
+            qs[k] = r->count > 1 ? b->join->many : items[r->first]->q;
+            requests += r->count;
         }
         if ((rc = store_exec_pipeline(qs, b->nparams, k, params, res)) != LICD_OK)
             metrics_db_batch_failed(b->name);

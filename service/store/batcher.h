@@ -30,7 +30,10 @@ typedef struct store_batch_item {
  * parameter key run statement many once instead, with parameter key the
  * array of their keys (text[], in the order queued). Each item gets the
  * rows of many's answer whose column column is its key: the first item
- * of a key does, a later one of the same key gets no row. */
+ * of a key does, a later one of the same key gets no row. An item whose
+ * rows cannot be copied out runs one again alone (store_batcher_result)
+ * after many committed, so one must find what many did and do nothing
+ * twice. */
 typedef struct {
     const store_sql *one, *many;
     int key, column;
@@ -63,7 +66,7 @@ typedef struct {
  * committed run their statements (q or their own) one after the other in
  * one transaction sent as one
  * pipeline (store_exec_pipeline: one round trip and one commit, each run
- * seeing the ones before it; 64 runs at most a pipeline), in the order of
+ * seeing the ones before it; 64 items at most a pipeline), in the order of
  * their first two parameters (a customer and a product: the owner of the
  * rows they lock, so that two nodes' batches lock rows in one order), then
  * in the order queued. Items are queued by store_batcher_queue or

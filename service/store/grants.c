@@ -60,6 +60,10 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
     " AND type IN ('per_device', 'per_user') AND platform IN ('any', " platform ")"        \
     " AND (" version "::text IS NULL OR version = " version ")"
 #define MATCHING_PACKS MATCHING("$1", "$2", "$3", "$4")
+/* Those of them that are active and have a seat free. */
+#define SEAT_FREE_PACKS                                                                    \
+    MATCHING_PACKS " AND first_active <= now() AND (expires IS NULL OR expires > now())"   \
+    " AND assigned + allocated < quantity"
 /* The pack of those that a refusal or a temporary licence is counted
  * against in /metrics (migration 0014): the one a seat would have come
  * from first, active ones before the others. */
@@ -132,21 +136,22 @@ static const store_rowtype license_row = STORE_ROWTYPE(store_license, license_fi
  * vendor. */
 #define GRANT_SEAT(unless)                                                                 \
     " cand AS ("                                                                           \
-    "  SELECT id FROM packs WHERE" MATCHING_PACKS                                          \
-    "  AND first_active <= now() AND (expires IS NULL OR expires > now())"                 \
-    "  AND assigned + allocated < quantity AND NOT EXISTS (" unless ")"                    \
+    "  SELECT id FROM packs WHERE" SEAT_FREE_PACKS " AND NOT EXISTS (" unless ")"          \
     "  ORDER BY expires ASC NULLS LAST, id LIMIT 1),"                                      \
     " seat AS ("                                                                           \
     "  UPDATE packs s SET" SEAT_TAKE " FROM cand"                                          \
     "  WHERE s.id = cand.id AND s.assigned + s.allocated < s.quantity"                     \
     "  RETURNING s.id, s.pack_id, s.version, s.expires, s.seat_serial AS serial),"
-#define GRANT_FRESH(also)                                                                  \
+#define GRANT_FRESH(also) FRESH_LICENSES(" FROM seat" also, "seat.serial", "$5")
+/* GRANT_FRESH's parts for the licences of rows from (SQL: FROM ... with
+ * seat in it), each with its serial and client. */
+#define FRESH_LICENSES(from, serial, client)                                               \
     " fresh AS ("                                                                          \
     "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"  \
     "   serial, client_id, version, platform, temporary, expires_at)"                      \
-    "  SELECT $6, $1, $2, seat.id," SEAT_LICENSE_ID ", seat.serial, $5, seat.version, $3," \
-    "   false, seat.expires"                                                               \
-    "  FROM seat" also SEAT_HOLDERS                                                        \
+    "  SELECT $6, $1, $2, seat.id," LICENSE_ID_OF(serial) ", " serial ", " client ","      \
+    "   seat.version, $3, false, seat.expires"                                             \
+    from HOLDERS_OF(serial)                                                                \
     "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"                  \
     " ev AS (INSERT INTO events (vendor_id, type, data)"                                   \
     "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")          \
@@ -208,9 +213,12 @@ static const store_sql Q_GRANT_NEW = {
  * counted from them), and k, how many of its free seats go to the first
  * k clients of want; seat: those seats taken at once, as SEAT_TAKE takes
  * one k times (the lowest freed serials first, then the next ones of the
- * range). A client left without a seat here answers no row, as
- * Q_GRANT_NEW does, and its grant runs Q_GRANT alone. The answer: the new
- * licences, in Q_GRANT_NEW's columns. */
+ * range). A client left without a seat of that pack answers no row, as
+ * with Q_GRANT_NEW, and its grant runs Q_GRANT alone, after the batch,
+ * which takes a seat of the next pack with one. The answer: the new
+ * licences, in Q_GRANT_NEW's columns. Run again alone after it committed
+ * (store_batch_join), Q_GRANT_NEW finds the client's licence and takes
+ * nothing. */
 #define SERIAL_NUMBER(i)                                                                   \
     " CASE WHEN " i " <= cardinality(t.free_serials) THEN t.free_serials[" i "]"            \
     " ELSE t.begin_serial + t.assigned + " i " - 1 END"
@@ -223,9 +231,8 @@ static const store_sql Q_GRANT_NEW_MANY = {
     "  ORDER BY w.client, w.n),"
     " cand AS ("
     "  SELECT id, assigned, allocated, quantity, free_serials, begin_serial FROM packs"
-    "  WHERE" MATCHING_PACKS " AND first_active <= now() AND (expires IS NULL OR expires > now())"
-    "  AND assigned + allocated < quantity AND EXISTS (SELECT 1 FROM want)"
-    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1 FOR UPDATE),"
+    "  WHERE" SEAT_FREE_PACKS " AND EXISTS (SELECT 1 FROM want)"
+    "  ORDER BY expires ASC NULLS LAST, id LIMIT 1 FOR NO KEY UPDATE),"
     " t AS (SELECT *, least((SELECT count(*) FROM want), quantity - assigned - allocated) AS k"
     "  FROM cand),"
     " seat AS ("
@@ -236,18 +243,7 @@ static const store_sql Q_GRANT_NEW_MANY = {
     "  SELECT w.client, " SERIAL_NUMBER("w.i") " AS serial"
     "  FROM (SELECT client, row_number() OVER (ORDER BY n) AS i FROM want) w"
     "  CROSS JOIN t WHERE w.i <= t.k),"
-    " fresh AS ("
-    "  INSERT INTO assignments (vendor_id, customer_id, product_id, pack_id, license_id,"
-    "   serial, client_id, version, platform, temporary, expires_at)"
-    "  SELECT $6, $1, $2, seat.id," LICENSE_ID_OF("p.serial") ", p.serial, p.client,"
-    "   seat.version, $3, false, seat.expires"
-    "  FROM seat CROSS JOIN picked p" HOLDERS_OF("p.serial")
-    "  RETURNING *," CLAIMS_VERSION("assignments") " AS claims_version),"
-    " ev AS (INSERT INTO events (vendor_id, type, data)"
-    "  SELECT f.vendor_id, 'license.granted'," EVENT_LICENSE("f", "seat.pack_id")
-    "  FROM fresh f CROSS JOIN seat)"
-    " SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS("NULL::text", "true") " FROM fresh a"
-    " LEFT JOIN packs p ON p.id = a.pack_id"};
+    FRESH_LICENSES(" FROM seat CROSS JOIN picked p", "p.serial", "p.client")};
 /* The mine part of Q_GRANT alone, read first: a client that has its
  * licence (most get_key calls) costs one plain indexed read instead of the
  * grant's many-part statement, which runs only when a seat may be taken.
@@ -256,9 +252,7 @@ static const store_sql Q_GRANT_MINE = {
     "grant_mine", "SELECT " LICENSE_COLUMNS GET_KEY_COLUMNS(SAVED_DOCUMENT, "false") " FROM ("
                   CLIENT_LICENSES("$1", "$2", "$3") ") a LEFT JOIN packs p ON p.id = a.pack_id"};
 static const store_sql Q_GRANT_SEAT_LEFT = {
-    "grant_seat_left", "SELECT 1 FROM packs WHERE" MATCHING_PACKS
-                       " AND first_active <= now() AND (expires IS NULL OR expires > now())"
-                       " AND assigned + allocated < quantity LIMIT 1"};
+    "grant_seat_left", "SELECT 1 FROM packs WHERE" SEAT_FREE_PACKS " LIMIT 1"};
 enum { EXISTS_ANSWER }; /* of the EXISTS questions below */
 /* $8: the version asked for, or NULL (the pack counted, CHARGED_PACK). */
 static const store_sql Q_GRANT_TEMPORARY = {

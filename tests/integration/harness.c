@@ -626,7 +626,7 @@ void it_batched(const char *batch, it_batches *out)
 void it_assert_shared_batches(const it_batches *before, const it_batches *after, int n)
 {
     cr_assert_eq(after->failed - before->failed, 0, "a batch failed and was run again alone");
-    cr_assert_eq(after->items - before->items, n, "one batched statement a request");
+    cr_assert_eq(after->items - before->items, n, "each request written by a batch");
     cr_assert_lt(after->batches - before->batches, n, "%d requests in %.0f batches", n,
                  after->batches - before->batches);
 }

@@ -121,13 +121,14 @@ expo *it_scrape(void);
 
 /* From the /metrics of the node requests go to now: the batches its
  * group-commit thread named batch (grants, checkouts, ...) has written,
- * the requests in them, and the batches that failed as a whole. */
+ * the requests in them, the batches that failed as a whole, and the
+ * requests written by a statement they shared (store_batch_join). */
 typedef struct {
     double batches, items, failed, joined;
 } it_batches;
 void it_batched(const char *batch, it_batches *out);
 /* Between before and after, n requests were written by fewer than n
- * batches, one statement each, and no batch failed. */
+ * batches and no batch failed. */
 void it_assert_shared_batches(const it_batches *before, const it_batches *after, int n);
 
 /* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
