@@ -16,8 +16,10 @@ int store_init(const char *conninfo);
 void store_shutdown(void);
 
 /* The calling thread's connection is a batching thread's (store/batcher.c):
- * generic plans for every statement, and a lock wait of more than 2 s or
- * a statement of more than 10 s fails (LICD_ERR_UNAVAILABLE). */
+ * generic plans for every statement, made with sequential scans and hash
+ * and merge joins priced out (they are kept while the tables grow), and a
+ * lock wait of more than 2 s or a statement of more than 10 s fails
+ * (LICD_ERR_UNAVAILABLE). */
 void store_thread_batching(void);
 
 /* Runs fn(ctx) inside BEGIN ... COMMIT on this thread's connection, rolling

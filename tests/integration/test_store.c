@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "store/db.h"
@@ -207,3 +208,58 @@ Test(store, a_transaction_that_loses_its_connection_keeps_nothing)
     store_shutdown();
     cr_assert_eq(it_sql("DROP TABLE tx_probe", NULL), 0);
 }
+
+/* A batching thread keeps one plan a statement for the life of its
+ * connection (store_thread_batching), often made while the tables are
+ * small: it must still find rows by key once they are large. The plan of
+ * an update joined to an array is made on a table of 10 rows; after
+ * 200,000 more, it runs again, and the table is never read whole. */
+static const store_sql Q_KEYED_TOUCH = {
+    "keyed_touch", "UPDATE keyed_probe p SET v = p.v + 1 FROM unnest($1::int[]) AS u(k)"
+                   " WHERE p.k = u.k"};
+
+static long long keyed_scans(const char *col)
+{
+    char *out = NULL;
+    long long n;
+    cr_assert_eq(it_sql(it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = 'keyed_probe'",
+                               col),
+                        &out),
+                 0);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
+Test(store, a_batching_session_keeps_plans_that_find_rows_by_key)
+{
+    const char *keys[1] = {"{1,2,3}"};
+    long long scans = 0;
+    cr_assert_eq(it_sql("DROP TABLE IF EXISTS keyed_probe;"
+                        " CREATE TABLE keyed_probe (k int PRIMARY KEY, v int NOT NULL)"
+                        " WITH (autovacuum_enabled = off);"
+                        " INSERT INTO keyed_probe SELECT g, 0 FROM generate_series(1, 10) g;"
+                        " ANALYZE keyed_probe",
+                        NULL),
+                 0);
+    cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
+    store_thread_batching();
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(store_run(&Q_KEYED_TOUCH, 1, keys), LICD_OK);
+    cr_assert_eq(it_sql("INSERT INTO keyed_probe SELECT g, 0 FROM generate_series(11, 200000) g",
+                        NULL),
+                 0);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(store_run(&Q_KEYED_TOUCH, 1, keys), LICD_OK);
+    store_shutdown(); /* its backend's statistics are sent as it ends */
+    for (int i = 0; i < 100 && scans < 6; i++) {
+        scans = keyed_scans("seq_scan") - 1 + keyed_scans("idx_scan");
+        if (scans < 6)
+            usleep(100000);
+    }
+    cr_assert_geq(scans, 6, "the runs do not show in pg_stat_user_tables");
+    /* one: the primary key's build read the empty table */
+    cr_assert_eq(keyed_scans("seq_scan"), 1, "a batching session read the whole table");
+    cr_assert_eq(it_sql("DROP TABLE keyed_probe", NULL), 0);
+}
+
