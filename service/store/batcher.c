@@ -214,7 +214,7 @@ static void write_and_tell(store_batcher *b, store_batch_item *batch)
 static void *run(void *arg)
 {
     store_batcher *b = arg;
-    store_thread_batching();
+    store_thread_batching(b->q ? STORE_BATCHING_BY_INDEX : STORE_BATCHING);
     pthread_mutex_lock(&b->lock);
     for (;;) {
         store_batch_item *batch;

@@ -16,7 +16,7 @@
 struct conn_state {
     PGconn *conn;
     int in_tx;
-    int batching; /* store_thread_batching() */
+    int batching; /* store_thread_batching()'s store_batching, or 0 */
     const store_sql **prepared;
     size_t nprepared, cap;      /* cap is 0 or a power of two */
 };
@@ -31,18 +31,25 @@ enum { READY_WRITABLE };
 /* A batching thread's session (store_thread_batching): its statements'
  * arrays made PostgreSQL plan them anew on every call (0.15 ms for the
  * heartbeats', twice their execution), while their generic plans find the
- * rows by key whatever the batch's size. Those plans are made once, often
- * while the tables are small: with sequential scans and hash and merge
- * joins priced out they are the index look-ups that fit any size (made
- * when assignments held 1,000 rows, the joined grants' plan hashed all of
- * the customer's licences for every batch, and kept doing so as the table
- * grew: 2.85 ms a batch instead of 0.8). And a batch stuck behind a lock or
+ * rows by key whatever the batch's size; and a batch stuck behind a lock or
  * a stalled server fails (503 to everyone waiting in it) instead of parking
  * every heartbeat or renewal of the node for good. */
 #define BATCHING_SETTINGS                                                                          \
-    "SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;"                         \
-    " SET enable_hashjoin = off; SET enable_mergejoin = off; SET lock_timeout = '2s';"           \
+    "SET plan_cache_mode = force_generic_plan; SET lock_timeout = '2s';"                           \
     " SET statement_timeout = '10s'"
+/* And for a pipelined batcher's (STORE_BATCHING_BY_INDEX), whose statements
+ * each take one client's rows or one batch's (64 at most): a generic plan
+ * is kept until the statistics of its tables next change, which on a
+ * growing table can be many thousands of rows later; made on a small
+ * table it may read all of it (made when assignments held 1,000 rows, the
+ * joined grants' plan hashed all of the customer's licences for every
+ * batch, 2.85 ms a batch instead of 0.8 as the table grew). With
+ * sequential scans and hash and merge joins priced out, the plans kept
+ * are the index look-ups that fit any size. The other batchers join
+ * their whole batch to itself (token renewals), which a hash join keeps
+ * linear in its size. */
+#define BY_INDEX_SETTINGS                                                                          \
+    "; SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off"
 
 static char *conninfo;
 static pthread_key_t conn_key;
@@ -107,11 +114,11 @@ static void drop(struct conn_state *st)
     st->nprepared = 0;
 }
 
-void store_thread_batching(void)
+void store_thread_batching(store_batching how)
 {
     struct conn_state *st = state();
     if (st && !st->batching) {
-        st->batching = 1;
+        st->batching = (int)how;
         drop(st); /* a connection opened before now keeps its settings */
     }
 }
@@ -180,8 +187,10 @@ static PGconn *connection(struct conn_state *st)
     st->conn = PQconnectdbParams(keys, vals, 1);
     /* Set on the session itself, so that no options in the conninfo undo it. */
     if (PQstatus(st->conn) != CONNECTION_OK ||
-        (st->batching && PQresultStatus(set = PQexec(st->conn, BATCHING_SETTINGS)) !=
-                             PGRES_COMMAND_OK)) {
+        (st->batching &&
+         PQresultStatus(set = PQexec(st->conn, st->batching == STORE_BATCHING_BY_INDEX
+                                                   ? BATCHING_SETTINGS BY_INDEX_SETTINGS
+                                                   : BATCHING_SETTINGS)) != PGRES_COMMAND_OK)) {
         PQclear(set);
         metrics_db_error();
         PQfinish(st->conn);

@@ -16,11 +16,13 @@ int store_init(const char *conninfo);
 void store_shutdown(void);
 
 /* The calling thread's connection is a batching thread's (store/batcher.c):
- * generic plans for every statement, made with sequential scans and hash
- * and merge joins priced out (they are kept while the tables grow), and a
- * lock wait of more than 2 s or a statement of more than 10 s fails
- * (LICD_ERR_UNAVAILABLE). */
-void store_thread_batching(void);
+ * generic plans for every statement, and a lock wait of more than 2 s or
+ * a statement of more than 10 s fails (LICD_ERR_UNAVAILABLE). BY_INDEX:
+ * the plans are also made with sequential scans and hash and merge joins
+ * priced out (a pipelined batcher's, whose statements take a client's rows
+ * or a batch's by key: the plans kept fit any size of table). */
+typedef enum { STORE_BATCHING = 1, STORE_BATCHING_BY_INDEX } store_batching;
+void store_thread_batching(store_batching how);
 
 /* Runs fn(ctx) inside BEGIN ... COMMIT on this thread's connection, rolling
  * back if fn fails, and running it again (up to STORE_TX_ATTEMPTS) when the
