@@ -16,7 +16,7 @@
 struct conn_state {
     PGconn *conn;
     int in_tx;
-    int batching; /* store_thread_batching()'s store_batching, or 0 */
+    store_batching batching; /* store_thread_batching()'s, or 0 */
     const store_sql **prepared;
     size_t nprepared, cap;      /* cap is 0 or a power of two */
 };
@@ -118,7 +118,7 @@ void store_thread_batching(store_batching how)
 {
     struct conn_state *st = state();
     if (st && !st->batching) {
-        st->batching = (int)how;
+        st->batching = how;
         drop(st); /* a connection opened before now keeps its settings */
     }
 }

@@ -141,28 +141,26 @@ void metrics_cache_lookup(const char *name, int hit)
         atomic_fetch_add_explicit(&c->n[hit ? 0 : 1], 1, memory_order_relaxed);
 }
 
-void metrics_db_batch(const char *name, unsigned long long items)
+/* Adds n to counter which of the batcher named name. */
+static void batch_add(const char *name, int which, unsigned long long n)
 {
     struct named *b = named_slot(batches, name);
-    if (b) {
-        atomic_fetch_add_explicit(&b->n[BATCHES], 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&b->n[BATCHED_ITEMS], items, memory_order_relaxed);
-    }
+    if (b)
+        atomic_fetch_add_explicit(&b->n[which], n, memory_order_relaxed);
+}
+
+void metrics_db_batch(const char *name, unsigned long long items)
+{
+    batch_add(name, BATCHES, 1);
+    batch_add(name, BATCHED_ITEMS, items);
 }
 
 void metrics_db_batch_joined(const char *name, unsigned long long items)
 {
-    struct named *b = named_slot(batches, name);
-    if (b)
-        atomic_fetch_add_explicit(&b->n[JOINED_ITEMS], items, memory_order_relaxed);
+    batch_add(name, JOINED_ITEMS, items);
 }
 
-void metrics_db_batch_failed(const char *name)
-{
-    struct named *b = named_slot(batches, name);
-    if (b)
-        atomic_fetch_add_explicit(&b->n[BATCH_FAILURES], 1, memory_order_relaxed);
-}
+void metrics_db_batch_failed(const char *name) { batch_add(name, BATCH_FAILURES, 1); }
 
 /* Webhook deliveries of this process: a histogram of the lag from an
  * event's creation to its delivery, and the failed attempts. */

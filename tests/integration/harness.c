@@ -419,6 +419,26 @@ void it_db_url(const char *db, char *out, size_t len)
     snprintf(out, len, "%.*s/%s", (int)(slash - base), base, db);
 }
 
+long long it_table_stat(const char *url, const char *table, const char *col, long long least)
+{
+    long long v = -1;
+    for (int i = 0; i < 100; i++) {
+        char *out = NULL;
+        cr_assert_eq(it_sql_at(url,
+                               it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = '%s'",
+                                      col, table),
+                               &out),
+                     0);
+        v = atoll(out);
+        free(out);
+        if (v >= least)
+            break;
+        usleep(100000);
+    }
+    cr_assert_geq(v, least, "%s's %s stays %lld", table, col, v);
+    return v;
+}
+
 int it_free_port(void)
 {
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

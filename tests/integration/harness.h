@@ -76,6 +76,10 @@ int it_sql(const char *sql, char **out);
 int it_sql_at(const char *url, const char *sql, char **out);
 /* The test database's URL with database name db instead. */
 void it_db_url(const char *db, char *out, size_t len);
+/* Table table's counter col of pg_stat_user_tables (seq_scan, n_tup_ins...)
+ * in the database at url, read once it shows at least least (a backend's
+ * statistics reach the others when it ends; -1: any value). */
+long long it_table_stat(const char *url, const char *table, const char *col, long long least);
 
 /* Requests of this test process go to url from now on (a licd of its own). */
 void it_use_url(const char *url);

@@ -221,15 +221,7 @@ static const store_sql Q_KEYED_TOUCH = {
 
 static long long keyed_scans(const char *col)
 {
-    char *out = NULL;
-    long long n;
-    cr_assert_eq(it_sql(it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = 'keyed_probe'",
-                               col),
-                        &out),
-                 0);
-    n = atoll(out);
-    free(out);
-    return n;
+    return it_table_stat(it_env("LICD_DATABASE_URL"), "keyed_probe", col, -1);
 }
 
 Test(store, a_batching_session_keeps_plans_that_find_rows_by_key)

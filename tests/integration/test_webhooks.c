@@ -841,29 +841,6 @@ Test(webhooks, late_commit_is_not_skipped)
     free(w.vendor);
 }
 
-/* events' counter col (n_tup_ins, seq_scan...) in the database at url, read
- * once it shows at least least (a backend's statistics reach the others
- * when it ends; -1: any value). */
-static long long events_stat(const char *url, const char *col, long long least)
-{
-    long long v = -1;
-    for (int i = 0; i < 100; i++) {
-        char *out = NULL;
-        cr_assert_eq(it_sql_at(url,
-                               it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = 'events'",
-                                      col),
-                               &out),
-                     0);
-        v = atoll(out);
-        free(out);
-        if (v >= least)
-            break;
-        usleep(100000);
-    }
-    cr_assert_geq(v, least, "events' %s stays %lld", col, v);
-    return v;
-}
-
 /* Publication finds the events to publish, and their rows, by index whatever
  * the statistics say: events analyzed while empty (after a purge, on a new
  * server) once turned its UPDATE into a nested loop over a scan of the whole
@@ -901,10 +878,10 @@ static void publication_by_index(int planned_empty)
                  0);
     if (!planned_empty) {
         cr_assert_eq(it_sql_at(url, fill, NULL), 0);
-        events_stat(url, "n_tup_ins", 23000);
+        it_table_stat(url, "events", "n_tup_ins", 23000);
     }
-    scans = events_stat(url, "seq_scan", -1);
-    fetched = events_stat(url, "idx_tup_fetch", -1);
+    scans = it_table_stat(url, "events", "seq_scan", -1);
+    fetched = it_table_stat(url, "events", "idx_tup_fetch", -1);
 
     cr_assert_eq(it_sql_at(url,
                            planned_empty
@@ -917,10 +894,11 @@ static void publication_by_index(int planned_empty)
                  0);
     cr_assert_str_eq(out, planned_empty ? "0\n3000\n" : "3000\n", "every event is published at once");
     free(out);
-    events_stat(url, "n_tup_upd", 3000);
-    cr_assert_eq(events_stat(url, "seq_scan", -1), scans, "publication scanned the whole table");
+    it_table_stat(url, "events", "n_tup_upd", 3000);
+    cr_assert_eq(it_table_stat(url, "events", "seq_scan", -1), scans,
+                 "publication scanned the whole table");
     /* The 3,000 from events_unpublished, then each by the primary key. */
-    cr_assert_leq(events_stat(url, "idx_tup_fetch", -1) - fetched, 2 * 3000,
+    cr_assert_leq(it_table_stat(url, "events", "idx_tup_fetch", -1) - fetched, 2 * 3000,
                   "publication read published events too");
     cr_assert_eq(it_sql_at(url,
                            "SELECT count(*) FILTER (WHERE seq IS NULL), bool_and(by_seq = by_id)"
