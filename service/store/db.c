@@ -452,6 +452,21 @@ int store_run(const store_sql *q, int nparams, const char *const *params)
     return rc;
 }
 
+int store_purge(const store_sql *q, int nparams, const char *const *params, long long *deleted)
+{
+    long long n = STORE_PURGE_CHUNK;
+    int rc = LICD_OK;
+    *deleted = 0;
+    while (rc == LICD_OK && n == STORE_PURGE_CHUNK) {
+        PGresult *res = NULL;
+        rc = store_exec(q, nparams, params, 0, &res);
+        n = rc == LICD_OK ? atoll(PQcmdTuples(res)) : 0;
+        *deleted += n;
+        PQclear(res);
+    }
+    return rc;
+}
+
 int store_run_script(const char *sql, char *err, size_t errlen)
 {
     struct conn_state *st = state();

@@ -30,10 +30,12 @@ static const store_sql Q_EVENT_SEAT_DENIED = {
     " 'customer_id', $2::text, 'reason', $5::text))"};
 static const store_sql Q_EVENTS_PURGE = {
     "events_purge",
-    "DELETE FROM events e WHERE e.seq IS NOT NULL"
-    " AND e.created_at < now() - make_interval(secs => $1::bigint)"
-    " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.vendor_id = e.vendor_id"
-    "  AND w.state = 'active' AND w.delivered_seq < e.seq AND e.type = ANY (w.events))"};
+    STORE_PURGE("events",
+                "seq IS NOT NULL AND created_at < now() - make_interval(secs => $1::bigint)"
+                " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.vendor_id = events.vendor_id"
+                "  AND w.state = 'active' AND w.delivered_seq < events.seq"
+                "  AND events.type = ANY (w.events))",
+                "ORDER BY created_at")};
 
 int store_events_publish(int wait, int batch, long long *published)
 {
@@ -83,11 +85,6 @@ int store_events_purge(long retention, long long *purged)
 {
     char r[24];
     const char *params[1] = {r};
-    PGresult *res = NULL;
-    int rc;
     snprintf(r, sizeof r, "%ld", retention);
-    rc = store_exec(&Q_EVENTS_PURGE, 1, params, 0, &res);
-    *purged = rc == LICD_OK ? atoll(PQcmdTuples(res)) : 0;
-    PQclear(res);
-    return rc;
+    return store_purge(&Q_EVENTS_PURGE, 1, params, purged);
 }

@@ -32,17 +32,19 @@ static const struct {
     const char *what;
     store_sql q;
 } purges[] = {
-    {"leases", {"purge_leases", "DELETE FROM leases WHERE released_at < now() - interval '1 day'"}},
+    {"leases",
+     {"purge_leases", STORE_PURGE("leases", "released_at < now() - interval '1 day'", "")}},
     {"failed logins",
-     {"purge_login_failures", "DELETE FROM login_failures WHERE at < now() - interval '1 hour'"}},
+     {"purge_login_failures", STORE_PURGE("login_failures", "at < now() - interval '1 hour'", "")}},
     {"challenges",
-     {"purge_challenges", "DELETE FROM challenges WHERE expires_at < now() - interval '1 day'"}},
+     {"purge_challenges", STORE_PURGE("challenges", "expires_at < now() - interval '1 day'", "")}},
     {"idempotency keys",
-     {"purge_idempotency_keys", "DELETE FROM idempotency_keys WHERE expires_at < now()"}},
+     {"purge_idempotency_keys", STORE_PURGE("idempotency_keys", "expires_at < now()", "")}},
     {"session tokens",
-     {"purge_session_tokens", "DELETE FROM session_tokens"
-                              " WHERE expires_at < now() - interval '1 day'"
-                              " AND issued_at < now() - interval '1 day'"}},
+     {"purge_session_tokens", STORE_PURGE("session_tokens",
+                                          "expires_at < now() - interval '1 day'"
+                                          " AND issued_at < now() - interval '1 day'",
+                                          "")}},
 };
 
 /* Logs how a step of the round went: its failure (the database may be down
@@ -73,7 +75,7 @@ int store_maintenance_round(long upw_retention, long event_retention)
                 "purging delivered events past their retention", events, "purged");
     failed = failed ? failed : rc;
     for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
-        if ((rc = store_run(&purges[i].q, 0, NULL)) != LICD_OK) {
+        if ((rc = store_purge(&purges[i].q, 0, NULL, &purged)) != LICD_OK) {
             log_line("warn", "maintenance: a purge failed", purges[i].what);
             failed = failed ? failed : rc;
         }

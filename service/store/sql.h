@@ -76,6 +76,26 @@ int store_exec_pipeline(const store_sql *const *qs, int nparams, size_t n,
 /* Like store_exec for a statement whose rows are not needed. */
 int store_run(const store_sql *q, int nparams, const char *const *params);
 
+/* A purge of rows that have served their purpose, in chunks: q deletes at
+ * most STORE_PURGE_CHUNK rows (STORE_PURGE names them), and runs again, each
+ * run its own short transaction, until a run deletes fewer. A purge of
+ * millions of rows thus never holds their row locks, nor the oldest
+ * snapshot, for long: a long transaction keeps every other session from
+ * pruning the dead versions of rows that hot paths update (a pack's
+ * counter, a lease's expiry), which then slow down as they grow.
+ * *deleted gets how many rows went. */
+int store_purge(const store_sql *q, int nparams, const char *const *params, long long *deleted);
+#define STORE_PURGE_CHUNK 10000
+#define STORE_PURGE_TEXT_(n) #n
+#define STORE_PURGE_TEXT(n) STORE_PURGE_TEXT_(n)
+/* The SQL of such a purge of table: the first STORE_PURGE_CHUNK rows found
+ * of those that match cond, by their row addresses (a row updated meanwhile
+ * is left alone: its new version has another address). order: an ORDER BY
+ * that lets an index find them in its order (or ""). */
+#define STORE_PURGE(table, cond, order)                                                     \
+    "DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " table " WHERE " cond \
+    " " order " LIMIT " STORE_PURGE_TEXT(STORE_PURGE_CHUNK) "))"
+
 /* Runs a script of several statements (simple protocol, no parameters, not
  * prepared) on this thread's connection; for migrations only. On failure
  * the server's message goes to err. */

@@ -13,8 +13,6 @@
 
 #define SECRET_NAME "update_password"
 #define SECRET_BYTES 32
-#define PURGE_BATCH 10000
-#define PURGE_BATCH_TEXT "10000"
 #define EVIDENCE_SHOWN "100" /* evidence entries an item shows, oldest first */
 
 /* Inserts the secret unless there is one, and reads the one there is. */
@@ -122,10 +120,10 @@ static const store_sql Q_UPW_RESOLVE = {
     "upw_resolve", "UPDATE update_passwords SET status = $3, resolved_at = now()"
                    " WHERE vendor_id = $1 AND id = $2"};
 static const store_sql Q_UPW_PURGE = {
-    "upw_purge", "DELETE FROM update_passwords WHERE id IN ("
-                 " SELECT id FROM update_passwords WHERE status <> 'cloned'"
-                 "  AND issued_at < now() - make_interval(secs => $1::bigint)"
-                 "  LIMIT " PURGE_BATCH_TEXT ")"};
+    "upw_purge", STORE_PURGE("update_passwords",
+                             "status <> 'cloned'"
+                             " AND issued_at < now() - make_interval(secs => $1::bigint)",
+                             "")};
 
 static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t secret[SECRET_BYTES];
@@ -391,16 +389,6 @@ int store_upw_purge(long retention, long long *deleted)
 {
     char seconds[24];
     const char *params[1] = {seconds};
-    int rc = LICD_OK, n = PURGE_BATCH;
-    *deleted = 0;
     snprintf(seconds, sizeof seconds, "%ld", retention);
-    /* In batches, so one purge never holds many row locks for long. */
-    while (rc == LICD_OK && n == PURGE_BATCH) {
-        PGresult *res = NULL;
-        rc = store_exec(&Q_UPW_PURGE, 1, params, 0, &res);
-        n = rc == LICD_OK ? atoi(PQcmdTuples(res)) : 0;
-        *deleted += n;
-        PQclear(res);
-    }
-    return rc;
+    return store_purge(&Q_UPW_PURGE, 1, params, deleted);
 }

@@ -419,24 +419,35 @@ void it_db_url(const char *db, char *out, size_t len)
     snprintf(out, len, "%.*s/%s", (int)(slash - base), base, db);
 }
 
-long long it_table_stat(const char *url, const char *table, const char *col, long long least)
+/* it_table_stat and it_index_stat: counter col of relation name in a
+ * statistics view (view, whose column key names its relations). */
+static long long rel_stat(const char *url, const char *view, const char *key, const char *name,
+                          const char *col, long long least)
 {
     long long v = -1;
     for (int i = 0; i < 100; i++) {
         char *out = NULL;
-        cr_assert_eq(it_sql_at(url,
-                               it_fmt("SELECT %s FROM pg_stat_user_tables WHERE relname = '%s'",
-                                      col, table),
-                               &out),
-                     0);
+        cr_assert_eq(
+            it_sql_at(url, it_fmt("SELECT %s FROM %s WHERE %s = '%s'", col, view, key, name), &out),
+            0);
         v = atoll(out);
         free(out);
         if (v >= least)
             break;
         usleep(100000);
     }
-    cr_assert_geq(v, least, "%s's %s stays %lld", table, col, v);
+    cr_assert_geq(v, least, "%s's %s stays %lld", name, col, v);
     return v;
+}
+
+long long it_table_stat(const char *url, const char *table, const char *col, long long least)
+{
+    return rel_stat(url, "pg_stat_user_tables", "relname", table, col, least);
+}
+
+long long it_index_stat(const char *url, const char *index, const char *col, long long least)
+{
+    return rel_stat(url, "pg_stat_user_indexes", "indexrelname", index, col, least);
 }
 
 int it_free_port(void)

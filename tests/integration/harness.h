@@ -80,6 +80,8 @@ void it_db_url(const char *db, char *out, size_t len);
  * in the database at url, read once it shows at least least (a backend's
  * statistics reach the others when it ends; -1: any value). */
 long long it_table_stat(const char *url, const char *table, const char *col, long long least);
+/* The same for an index's counter of pg_stat_user_indexes (idx_scan ...). */
+long long it_index_stat(const char *url, const char *index, const char *col, long long least);
 
 /* Requests of this test process go to url from now on (a licd of its own). */
 void it_use_url(const char *url);

@@ -801,6 +801,66 @@ Test(webhooks, old_delivered_events_are_purged)
     free(kept.vendor);
 }
 
+/* A purge of many old events runs in chunks of at most STORE_PURGE_CHUNK
+ * rows, each its own statement (a statement trigger of the test's counts
+ * the rows each deleted of this vendor: a purge by another test may take
+ * some of them too), found through the index on their age: the round
+ * reads what it deletes, not the whole outbox. */
+Test(webhooks, old_events_are_purged_in_chunks_found_by_age, .timeout = 120)
+{
+    struct world w;
+    char *out = NULL;
+    const char *url = it_env("LICD_DATABASE_URL");
+    long long scans;
+
+    world_init(&w, "webhooks purge chunks", 10);
+    cr_assert_eq(
+        it_sql(it_fmt("CREATE TABLE IF NOT EXISTS purge_chunk_probe (vendor_id uuid, n bigint);"
+                      " CREATE OR REPLACE FUNCTION purge_chunk_probe() RETURNS trigger"
+                      " LANGUAGE plpgsql AS \\$\\$ BEGIN INSERT INTO purge_chunk_probe"
+                      " SELECT vendor_id, count(*) FROM gone GROUP BY vendor_id;"
+                      " RETURN NULL; END \\$\\$;"
+                      " CREATE OR REPLACE TRIGGER purge_chunk_probe AFTER DELETE ON events"
+                      " REFERENCING OLD TABLE AS gone FOR EACH STATEMENT"
+                      " EXECUTE FUNCTION purge_chunk_probe();"
+                      " INSERT INTO events (vendor_id, seq, type, data, created_at)"
+                      " SELECT c.vendor_id, nextval('event_seq'), 'pack.low', '{}',"
+                      " now() - interval '8 days' - g * interval '1 second'"
+                      " FROM customers c, generate_series(1, 25000) g WHERE c.id = '%s';"
+                      " INSERT INTO events (vendor_id, seq, type, data)"
+                      " SELECT c.vendor_id, nextval('event_seq'), 'pack.low', '{}'"
+                      " FROM customers c, generate_series(1, 3) g WHERE c.id = '%s';"
+                      " ANALYZE events",
+                      w.customer_id, w.customer_id),
+               NULL),
+        0);
+    scans = it_index_stat(url, "events_published_age", "idx_scan", -1);
+    cr_assert_eq(store_init(url), 0);
+    cr_assert_eq(store_maintenance_round(180L * 86400, 7L * 86400), 0);
+    store_shutdown();
+    cr_assert_eq(
+        it_sql(it_fmt("SELECT count(*) FILTER (WHERE e.created_at < now() - interval '1 day'),"
+                      " count(*) FROM events e JOIN customers c USING (vendor_id)"
+                      " WHERE c.id = '%s'",
+                      w.customer_id),
+               &out),
+        0);
+    cr_assert_str_eq(out, "0|3\n", "the old events go, the new ones stay: %s", out);
+    free(out);
+    cr_assert_eq(
+        it_sql(it_fmt("SELECT sum(n), max(n) <= 10000, count(*) >= 3 FROM purge_chunk_probe p"
+                      " JOIN customers c USING (vendor_id) WHERE c.id = '%s'",
+                      w.customer_id),
+               &out),
+        0);
+    cr_assert_str_eq(out, "25000|t|t\n", "chunks (rows, none over 10000, 3 or more): %s", out);
+    free(out);
+    /* one index scan a chunk at least; a plan reading the table would make none */
+    it_index_stat(url, "events_published_age", "idx_scan", scans + 3);
+    cr_assert_eq(it_sql("DROP TRIGGER purge_chunk_probe ON events", NULL), 0);
+    free(w.vendor);
+}
+
 /* An event whose transaction began first but commits last is still listed
  * after the last event_id a reader saw: ids are given at publication, in
  * commit order. (The late transaction is psql's: the API has no way to

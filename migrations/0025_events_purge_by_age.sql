@@ -1,0 +1,11 @@
+-- The maintenance round purges published events older than
+-- LICD_EVENT_RETENTION in chunks (store_purge), the oldest first. Without an
+-- index on their age, each chunk read the whole table: an hourly purge of a
+-- busy outbox (one event a grant, kept a week) scanned hundreds of millions
+-- of rows in one long transaction, which held back the pruning of every hot
+-- row meanwhile. With it, a chunk reads the rows it deletes (and those a
+-- webhook still waits for). The entry is made when an event is published
+-- (seq set), by the delivery threads, not by the grant that inserts it.
+-- Built while the table is locked against inserts: on a large events table,
+-- run this migration in a quiet hour.
+CREATE INDEX events_published_age ON events (created_at) WHERE seq IS NOT NULL;
