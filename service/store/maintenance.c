@@ -33,18 +33,22 @@ static const struct {
     store_sql q;
 } purges[] = {
     {"leases",
-     {"purge_leases", STORE_PURGE("leases", "released_at < now() - interval '1 day'", "")}},
+     {"purge_leases",
+      STORE_PURGE("leases", "released_at < now() - interval '1 day'", "ORDER BY released_at")}},
     {"failed logins",
-     {"purge_login_failures", STORE_PURGE("login_failures", "at < now() - interval '1 hour'", "")}},
+     {"purge_login_failures",
+      STORE_PURGE("login_failures", "at < now() - interval '1 hour'", "ORDER BY at")}},
     {"challenges",
-     {"purge_challenges", STORE_PURGE("challenges", "expires_at < now() - interval '1 day'", "")}},
+     {"purge_challenges",
+      STORE_PURGE("challenges", "expires_at < now() - interval '1 day'", "ORDER BY expires_at")}},
     {"idempotency keys",
-     {"purge_idempotency_keys", STORE_PURGE("idempotency_keys", "expires_at < now()", "")}},
+     {"purge_idempotency_keys",
+      STORE_PURGE("idempotency_keys", "expires_at < now()", "ORDER BY expires_at")}},
     {"session tokens",
      {"purge_session_tokens", STORE_PURGE("session_tokens",
                                           "expires_at < now() - interval '1 day'"
                                           " AND issued_at < now() - interval '1 day'",
-                                          "")}},
+                                          "ORDER BY expires_at")}},
 };
 
 /* Logs how a step of the round went: its failure (the database may be down

@@ -90,8 +90,9 @@ int store_purge(const store_sql *q, int nparams, const char *const *params, long
 #define STORE_PURGE_TEXT(n) STORE_PURGE_TEXT_(n)
 /* The SQL of such a purge of table: the first STORE_PURGE_CHUNK rows found
  * of those that match cond, by their row addresses (a row updated meanwhile
- * is left alone: its new version has another address). order: an ORDER BY
- * that lets an index find them in its order (or ""). */
+ * is left alone: its new version has another address). order: ORDER BY
+ * the column of cond that an index has: each chunk takes the oldest rows,
+ * found through that index (a round with little to purge reads little). */
 #define STORE_PURGE(table, cond, order)                                                     \
     "DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " table " WHERE " cond \
     " " order " LIMIT " STORE_PURGE_TEXT(STORE_PURGE_CHUNK) "))"

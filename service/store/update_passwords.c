@@ -123,7 +123,7 @@ static const store_sql Q_UPW_PURGE = {
     "upw_purge", STORE_PURGE("update_passwords",
                              "status <> 'cloned'"
                              " AND issued_at < now() - make_interval(secs => $1::bigint)",
-                             "")};
+                             "ORDER BY issued_at")};
 
 static pthread_mutex_t secret_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t secret[SECRET_BYTES];
