@@ -6,6 +6,7 @@
 -- row meanwhile. With it, a chunk reads the rows it deletes (and those a
 -- webhook still waits for). The entry is made when an event is published
 -- (seq set), by the delivery threads, not by the grant that inserts it.
--- Built while the table is locked against inserts: on a large events table,
--- run this migration in a quiet hour.
+-- The index is built inside the migration's transaction, with events locked
+-- against inserts: every grant waits until it is built (seconds for a few
+-- million events). On a large events table, migrate in a quiet hour.
 CREATE INDEX events_published_age ON events (created_at) WHERE seq IS NOT NULL;

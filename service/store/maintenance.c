@@ -32,19 +32,19 @@ static const struct {
     const char *what;
     store_sql q;
 } purges[] = {
-    {"leases",
+    {"purging released leases",
      {"purge_leases",
       STORE_PURGE("leases", "released_at < now() - interval '1 day'", "ORDER BY released_at")}},
-    {"failed logins",
+    {"purging failed logins",
      {"purge_login_failures",
       STORE_PURGE("login_failures", "at < now() - interval '1 hour'", "ORDER BY at")}},
-    {"challenges",
+    {"purging spent challenges",
      {"purge_challenges",
       STORE_PURGE("challenges", "expires_at < now() - interval '1 day'", "ORDER BY expires_at")}},
-    {"idempotency keys",
+    {"purging expired Idempotency-Key answers",
      {"purge_idempotency_keys",
       STORE_PURGE("idempotency_keys", "expires_at < now()", "ORDER BY expires_at")}},
-    {"session tokens",
+    {"purging old session tokens",
      {"purge_session_tokens", STORE_PURGE("session_tokens",
                                           "expires_at < now() - interval '1 day'"
                                           " AND issued_at < now() - interval '1 day'",
@@ -78,11 +78,10 @@ int store_maintenance_round(long upw_retention, long event_retention)
     rc = logged(store_events_purge(event_retention, &events),
                 "purging delivered events past their retention", events, "purged");
     failed = failed ? failed : rc;
-    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++)
-        if ((rc = store_purge(&purges[i].q, 0, NULL, &purged)) != LICD_OK) {
-            log_line("warn", "maintenance: a purge failed", purges[i].what);
-            failed = failed ? failed : rc;
-        }
+    for (size_t i = 0; i < sizeof purges / sizeof purges[0]; i++) {
+        rc = logged(store_purge(&purges[i].q, 0, NULL, &purged), purges[i].what, purged, "purged");
+        failed = failed ? failed : rc;
+    }
     return failed;
 }
 

@@ -89,13 +89,17 @@ int store_purge(const store_sql *q, int nparams, const char *const *params, long
 #define STORE_PURGE_TEXT_(n) #n
 #define STORE_PURGE_TEXT(n) STORE_PURGE_TEXT_(n)
 /* The SQL of such a purge of table: the first STORE_PURGE_CHUNK rows found
- * of those that match cond, by their row addresses (a row updated meanwhile
- * is left alone: its new version has another address). order: ORDER BY
- * the column of cond that an index has: each chunk takes the oldest rows,
- * found through that index (a round with little to purge reads little). */
+ * of those that match cond, by their row addresses, with cond asked again
+ * of each as it is deleted: a row updated meanwhile (an expired
+ * Idempotency-Key claimed again) is deleted only if its new version still
+ * matches (a scan by row address alone does not look again). order: ORDER
+ * BY the column of cond that an index has: each chunk takes the oldest
+ * rows, found through that index (a round with little to purge reads
+ * little). STORE_PURGE_CHUNK must stay a plain number (its text is the
+ * LIMIT). */
 #define STORE_PURGE(table, cond, order)                                                     \
     "DELETE FROM " table " WHERE ctid = ANY (ARRAY (SELECT ctid FROM " table " WHERE " cond \
-    " " order " LIMIT " STORE_PURGE_TEXT(STORE_PURGE_CHUNK) "))"
+    " " order " LIMIT " STORE_PURGE_TEXT(STORE_PURGE_CHUNK) ")) AND " cond
 
 /* Runs a script of several statements (simple protocol, no parameters, not
  * prepared) on this thread's connection; for migrations only. On failure

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/maintenance.h"
+#include "store/sql.h"
 
 #define RATE 5 /* requests a second per key; bursts of 10 */
 
@@ -572,6 +574,41 @@ Test(idempotency, concurrent_duplicates_run_once)
     snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE name = '%s'", name);
     cr_assert_eq(sql_num(sql), 1);
     free(v);
+}
+
+/* A purge deletes a row only if it still matches once it gets to it: an
+ * expired key claimed again meanwhile (by psql's transaction, held open
+ * while the purge waits for the row) survives the maintenance round; the
+ * other expired key of the scope goes. */
+Test(idempotency, a_key_claimed_again_during_a_purge_survives_it, .timeout = 60)
+{
+    char scope[64], *out = NULL;
+    snprintf(scope, sizeof scope, "test:purge:%d", (int)getpid());
+    cr_assert_eq(it_sql(it_fmt("INSERT INTO idempotency_keys (scope, key, request_hash, claim,"
+                               " expires_at) SELECT '%s', k, decode('00', 'hex'), 'first',"
+                               " now() - interval '1 minute' FROM unnest(ARRAY['kept', 'gone']) k",
+                               scope),
+                        NULL),
+                 0);
+    cr_assert_eq(it_sh(it_fmt("psql '%s' -qc \"BEGIN; UPDATE idempotency_keys"
+                              " SET expires_at = now() + interval '1 day', claim = 'again'"
+                              " WHERE scope = '%s' AND key = 'kept'; SELECT pg_sleep(2); COMMIT;\""
+                              " >/dev/null 2>&1 &",
+                              it_env("LICD_DATABASE_URL"), scope),
+                       &out),
+                 0);
+    free(out);
+    usleep(500000); /* the row is updated, uncommitted: the purge waits for it */
+    cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
+    cr_assert_eq(store_maintenance_round(180L * 86400, 7L * 86400), 0);
+    store_shutdown();
+    cr_assert_eq(it_sql(it_fmt("SELECT string_agg(key || '=' || claim, ',' ORDER BY key)"
+                               " FROM idempotency_keys WHERE scope = '%s'",
+                               scope),
+                        &out),
+                 0);
+    cr_assert_str_eq(out, "kept=again\n", "%s", out);
+    free(out);
 }
 
 /* An answer past LICD_IDEMPOTENCY_TTL is forgotten: the key may be used
