@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "store/db.h"
 #include "store/maintenance.h"
-#include "store/sql.h"
 
 #define RATE 5 /* requests a second per key; bursts of 10 */
 
@@ -590,18 +590,36 @@ Test(idempotency, a_key_claimed_again_during_a_purge_survives_it, .timeout = 60)
                                scope),
                         NULL),
                  0);
-    cr_assert_eq(it_sh(it_fmt("psql '%s' -qc \"BEGIN; UPDATE idempotency_keys"
+    struct timespec t0, t1;
+    cr_assert_eq(it_sh(it_fmt("psql '%s' -qc \"SET application_name = '%s'; BEGIN;"
+                              " UPDATE idempotency_keys"
                               " SET expires_at = now() + interval '1 day', claim = 'again'"
-                              " WHERE scope = '%s' AND key = 'kept'; SELECT pg_sleep(2); COMMIT;\""
+                              " WHERE scope = '%s' AND key = 'kept'; SELECT pg_sleep(3); COMMIT;\""
                               " >/dev/null 2>&1 &",
-                              it_env("LICD_DATABASE_URL"), scope),
+                              it_env("LICD_DATABASE_URL"), scope, scope),
                        &out),
                  0);
     free(out);
-    usleep(500000); /* the row is updated, uncommitted: the purge waits for it */
+    /* the row is updated, uncommitted, once psql sleeps */
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(it_sql(it_fmt("SELECT count(*) FROM pg_stat_activity"
+                                   " WHERE application_name = '%s' AND wait_event = 'PgSleep'",
+                                   scope),
+                            &out),
+                     0);
+        int sleeping = strcmp(out, "1\n") == 0;
+        free(out);
+        if (sleeping)
+            break;
+        usleep(50000);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert_eq(store_init(it_env("LICD_DATABASE_URL")), 0);
     cr_assert_eq(store_maintenance_round(180L * 86400, 7L * 86400), 0);
     store_shutdown();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert_geq(t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9, 1.0,
+                  "the purge did not wait for the claim's transaction");
     cr_assert_eq(it_sql(it_fmt("SELECT string_agg(key || '=' || claim, ',' ORDER BY key)"
                                " FROM idempotency_keys WHERE scope = '%s'",
                                scope),
