@@ -141,26 +141,30 @@ void metrics_cache_lookup(const char *name, int hit)
         atomic_fetch_add_explicit(&c->n[hit ? 0 : 1], 1, memory_order_relaxed);
 }
 
-/* Adds n to counter which of the batcher named name. */
-static void batch_add(const char *name, int which, unsigned long long n)
+/* Adds n to counter which of batcher b's counters (b may be NULL: no slot
+ * was left for it). */
+static void batch_add(struct named *b, int which, unsigned long long n)
 {
-    struct named *b = named_slot(batches, name);
     if (b)
         atomic_fetch_add_explicit(&b->n[which], n, memory_order_relaxed);
 }
 
 void metrics_db_batch(const char *name, unsigned long long items)
 {
-    batch_add(name, BATCHES, 1);
-    batch_add(name, BATCHED_ITEMS, items);
+    struct named *b = named_slot(batches, name);
+    batch_add(b, BATCHES, 1);
+    batch_add(b, BATCHED_ITEMS, items);
 }
 
 void metrics_db_batch_joined(const char *name, unsigned long long items)
 {
-    batch_add(name, JOINED_ITEMS, items);
+    batch_add(named_slot(batches, name), JOINED_ITEMS, items);
 }
 
-void metrics_db_batch_failed(const char *name) { batch_add(name, BATCH_FAILURES, 1); }
+void metrics_db_batch_failed(const char *name)
+{
+    batch_add(named_slot(batches, name), BATCH_FAILURES, 1);
+}
 
 /* Webhook deliveries of this process: a histogram of the lag from an
  * event's creation to its delivery, and the failed attempts. */

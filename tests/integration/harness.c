@@ -419,6 +419,18 @@ void it_db_url(const char *db, char *out, size_t len)
     snprintf(out, len, "%.*s/%s", (int)(slash - base), base, db);
 }
 
+void it_new_database(const char *db, char *url, size_t len)
+{
+    char *out = NULL;
+    it_db_url(db, url, len);
+    it_sql(it_fmt("DROP DATABASE IF EXISTS %s WITH (FORCE)", db), NULL);
+    cr_assert_eq(it_sql(it_fmt("CREATE DATABASE %s", db), NULL), 0);
+    cr_assert_eq(
+        it_sh(it_fmt("LICD_DATABASE_URL='%s' '%s' migrate 2>&1", url, it_env("LICD_BIN")), &out), 0,
+        "%s", out);
+    free(out);
+}
+
 /* it_table_stat and it_index_stat: counter col of relation name in a
  * statistics view (view, whose column key names its relations). */
 static long long rel_stat(const char *url, const char *view, const char *key, const char *name,

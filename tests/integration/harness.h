@@ -76,6 +76,9 @@ int it_sql(const char *sql, char **out);
 int it_sql_at(const char *url, const char *sql, char **out);
 /* The test database's URL with database name db instead. */
 void it_db_url(const char *db, char *out, size_t len);
+/* A new database db (one left by an earlier run is dropped), migrated by
+ * licd migrate; url gets its URL. */
+void it_new_database(const char *db, char *url, size_t len);
 /* Table table's counter col of pg_stat_user_tables (seq_scan, n_tup_ins...)
  * in the database at url, read once it shows at least least (a backend's
  * statistics reach the others when it ends; -1: any value). */

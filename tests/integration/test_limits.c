@@ -583,6 +583,7 @@ Test(idempotency, concurrent_duplicates_run_once)
 Test(idempotency, a_key_claimed_again_during_a_purge_survives_it, .timeout = 60)
 {
     char scope[64], *out = NULL;
+    struct timespec t0, t1;
     snprintf(scope, sizeof scope, "test:purge:%d", (int)getpid());
     cr_assert_eq(it_sql(it_fmt("INSERT INTO idempotency_keys (scope, key, request_hash, claim,"
                                " expires_at) SELECT '%s', k, decode('00', 'hex'), 'first',"
@@ -590,7 +591,6 @@ Test(idempotency, a_key_claimed_again_during_a_purge_survives_it, .timeout = 60)
                                scope),
                         NULL),
                  0);
-    struct timespec t0, t1;
     cr_assert_eq(it_sh(it_fmt("psql '%s' -qc \"SET application_name = '%s'; BEGIN;"
                               " UPDATE idempotency_keys"
                               " SET expires_at = now() + interval '1 day', claim = 'again'"

@@ -801,32 +801,19 @@ Test(webhooks, old_delivered_events_are_purged)
     free(kept.vendor);
 }
 
-/* A new database db of the test's own, migrated; url gets its URL. */
-static void own_database(const char *db, char *url, size_t len)
-{
-    char *out = NULL;
-    it_db_url(db, url, len);
-    it_sql(it_fmt("DROP DATABASE IF EXISTS %s WITH (FORCE)", db), NULL);
-    cr_assert_eq(it_sql(it_fmt("CREATE DATABASE %s", db), NULL), 0);
-    cr_assert_eq(
-        it_sh(it_fmt("LICD_DATABASE_URL='%s' '%s' migrate 2>&1", url, it_env("LICD_BIN")), &out), 0,
-        "%s", out);
-    free(out);
-}
-
 /* A purge of many old events runs in chunks of at most STORE_PURGE_CHUNK
  * rows, each its own statement (a statement trigger counts the rows each
- * deleted: one purge of all 25,000 would show as one), found through the index on
- * their age: the round reads what it deletes, not the whole outbox. A
- * database of its own, so that the trigger and the index's counter are
- * the case's alone. */
+ * deleted: one purge of all 25,000 would show as one), found through the
+ * index on their age: the round reads what it deletes, not the whole
+ * outbox. A database of its own, so that the trigger and the index's
+ * counter are the case's alone. */
 Test(webhooks, old_events_are_purged_in_chunks_found_by_age, .timeout = 120)
 {
     char db[64], url[512], *out = NULL;
     long long scans;
 
     snprintf(db, sizeof db, "licd_purge_%d", (int)getpid());
-    own_database(db, url, sizeof url);
+    it_new_database(db, url, sizeof url);
     cr_assert_eq(
         it_sql_at(url,
                   it_fmt("CREATE TABLE purge_chunks (n bigint);"
@@ -933,7 +920,7 @@ static void publication_by_index(int planned_empty)
                        " SELECT v.id, 'license.granted', '{}' FROM vendors v, generate_series(1, 3000);";
 
     snprintf(db, sizeof db, "licd_publish_%d_%d", (int)getpid(), planned_empty);
-    own_database(db, url, sizeof url);
+    it_new_database(db, url, sizeof url);
     cr_assert_eq(it_sql_at(url,
                            "ALTER TABLE events SET (autovacuum_enabled = off);"
                            " INSERT INTO vendors (name) VALUES ('publication'); ANALYZE events",
