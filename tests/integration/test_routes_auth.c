@@ -4,11 +4,15 @@
  * another kind; public routes do not read credentials; token renewal takes
  * the token in the body and no key; get_key without a key takes only the
  * group-key shape. A route with no declaration, or one this test does not
- * know, fails here. */
+ * know, fails here. And every route that takes a body refuses one over its
+ * limit, declared or streamed, and changes nothing. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -265,5 +269,184 @@ Test(routes_auth, token_routes_take_the_token_in_the_body_and_no_key)
         checked++;
     }
     cr_assert_gt(checked, 0);
+    creds_free(&c);
+}
+
+/* ---- bodies over the limit ---- */
+
+/* head (the request line and headers, without the blank line) and then
+ * body (len bytes, may be NULL) on a connection of its own; the answer's
+ * status, and its body in out (malloc'd). The server may close before body
+ * is all sent (it answers from the headers when the declared length is over
+ * the limit): what it answered is read all the same. */
+static long raw_request(const char *head, const char *body, size_t len, char **out)
+{
+    const char *url = it_env("LICD_TEST_URL"), *colon = strrchr(url, ':');
+    struct timeval tv = {10, 0};
+    size_t got = 0, cap = 65536;
+    char *buf = malloc(cap), *json;
+    long status = 0;
+    ssize_t n;
+    int s;
+
+    cr_assert(colon, "LICD_TEST_URL has no port: %s", url);
+    s = it_connect(atoi(colon + 1));
+    cr_assert_geq(s, 0, "cannot connect to %s", url);
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    send(s, head, strlen(head), MSG_NOSIGNAL);
+    send(s, "\r\n", 2, MSG_NOSIGNAL);
+    for (size_t sent = 0; body && sent < len; sent += (size_t)n)
+        if ((n = send(s, body + sent, len - sent, MSG_NOSIGNAL)) <= 0)
+            break;
+    while ((n = recv(s, buf + got, cap - got - 1, 0)) > 0) {
+        got += (size_t)n;
+        if (got + 1 == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(s);
+    buf[got] = '\0';
+    cr_assert_eq(sscanf(buf, "HTTP/1.1 %ld", &status), 1, "no HTTP answer: %.200s", buf);
+    json = strstr(buf, "\r\n\r\n");
+    *out = strdup(json ? json + 4 : "");
+    free(buf);
+    return status;
+}
+
+/* A problem+json answer of status and code (body from raw_request). */
+static void assert_raw_problem(const struct route *rt, long got, const char *body, long status,
+                               const char *code)
+{
+    cJSON *j = cJSON_Parse(body);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "code");
+    cr_assert_eq(got, status, "%s %s: expected %ld, got %ld: %s", rt->method, rt->path, status, got,
+                 body);
+    cr_assert(cJSON_IsString(c) && strcmp(c->valuestring, code) == 0,
+              "%s %s: expected the problem %s: %s", rt->method, rt->path, code, body);
+    cJSON_Delete(j);
+}
+
+/* The rows of every table with a vendor_id column that belong to vendor,
+ * counted table by table (text to compare). */
+static char *vendor_rows(const char *vendor_id)
+{
+    char sql[1024], *out;
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(c.table_name || '=' || (xpath('/row/n/text()',"
+             " query_to_xml(format('SELECT count(*) AS n FROM %%I WHERE vendor_id = %%L',"
+             " c.table_name, '%s'), false, true, '')))[1]::text, ',' ORDER BY c.table_name)"
+             " FROM information_schema.columns c JOIN information_schema.tables t"
+             " USING (table_schema, table_name)"
+             " WHERE c.table_schema = 'public' AND c.column_name = 'vendor_id'"
+             " AND t.table_type = 'BASE TABLE'",
+             vendor_id);
+    cr_assert_eq(it_sql(sql, &out), 0, "%s", out);
+    cr_assert(strstr(out, "customers=1"), "the vendor's rows: %s", out);
+    return out;
+}
+
+/* The body limit a 413 answer names ("the body limit is N bytes"). */
+static size_t limit_named(const struct route *rt, const char *body)
+{
+    cJSON *j = cJSON_Parse(body);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "detail");
+    unsigned long long limit = 0;
+    cr_assert(cJSON_IsString(d) &&
+                  sscanf(d->valuestring, "the body limit is %llu bytes", &limit) == 1,
+              "%s %s: the 413 does not name the limit: %s", rt->method, rt->path, body);
+    cJSON_Delete(j);
+    return (size_t)limit;
+}
+
+/* A JSON object of len bytes, streamed in chunks of 64 KiB: it would
+ * create a customer if a route took it whole. */
+static char *chunked_json(size_t len, size_t *out_len)
+{
+    const char *start = "{\"name\":\"Oversize\"", *end = "}";
+    char *body = malloc(len), *wire = malloc(len + len / 4096 + 64), *p = wire;
+    memset(body, ' ', len);
+    memcpy(body, start, strlen(start));
+    memcpy(body + len - strlen(end), end, strlen(end));
+    for (size_t at = 0; at < len;) {
+        size_t n = len - at < 65536 ? len - at : 65536;
+        p += sprintf(p, "%zx\r\n", n);
+        memcpy(p, body + at, n);
+        p += n;
+        p += sprintf(p, "\r\n");
+        at += n;
+    }
+    p += sprintf(p, "0\r\n\r\n");
+    free(body);
+    *out_len = (size_t)(p - wire);
+    return wire;
+}
+
+/* Every route that takes a body (POST, PUT, PATCH), called as its caller
+ * would call it: a declared length over any limit licd can be given (1 GiB)
+ * is refused from the headers with 413, which names the route's limit; a
+ * body of that limit and one byte more, streamed in chunks with a genuine
+ * credential, is refused with 413 too (routes whose limit is above a
+ * MiB have tests of their own: client images, usage reports). Nothing
+ * of the vendor's changes. */
+Test(route_bodies, every_body_route_refuses_a_body_over_its_limit_and_changes_nothing)
+{
+    struct route routes[MAX_ROUTES];
+    struct creds c;
+    size_t n = load_routes(routes), declared = 0, streamed = 0;
+    char vendor_id[64], *before, *after;
+    it_response v;
+
+    creds_init(&c);
+    it_json("GET", "/v1/vendor", c.vendor, NULL, &v);
+    cr_assert_eq(v.status, 200, "%s", v.body);
+    snprintf(vendor_id, sizeof vendor_id, "%s", it_str(&v, "vendor_id"));
+    it_response_free(&v);
+    before = vendor_rows(vendor_id);
+    for (size_t i = 0; i < n; i++) {
+        const struct route *rt = &routes[i];
+        char path[512], head[5000], *body;
+        const char *auth = "X-No-Credential: 1";
+        int takes[NCREDS];
+        size_t limit;
+        long status;
+        if (strcmp(rt->method, "POST") != 0 && strcmp(rt->method, "PUT") != 0 &&
+            strcmp(rt->method, "PATCH") != 0)
+            continue;
+        if (parse_kind(rt->kind, takes))
+            for (int k = NCREDS - 1; k >= 0; k--)
+                if (takes[k] && k != GROUP_KEY)
+                    auth = c.genuine[k];
+        fill_path(rt->path, path, sizeof path);
+
+        snprintf(head, sizeof head,
+                 "%s %s HTTP/1.1\r\nHost: licd\r\n%s\r\nContent-Type: application/json\r\n"
+                 "Content-Length: %llu\r\n",
+                 rt->method, path, auth, (1ULL << 30) + 1);
+        status = raw_request(head, NULL, 0, &body);
+        assert_raw_problem(rt, status, body, 413, "body_too_large");
+        limit = limit_named(rt, body);
+        free(body);
+        cr_assert_geq(limit, 1024, "%s %s: a limit of %zu bytes", rt->method, rt->path, limit);
+        declared++;
+        if (limit > (1u << 20))
+            continue;
+
+        size_t len;
+        char *wire = chunked_json(limit + 1, &len);
+        snprintf(head, sizeof head,
+                 "%s %s HTTP/1.1\r\nHost: licd\r\n%s\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n",
+                 rt->method, path, auth);
+        status = raw_request(head, wire, len, &body);
+        assert_raw_problem(rt, status, body, 413, "body_too_large");
+        free(body);
+        free(wire);
+        streamed++;
+    }
+    cr_assert_geq(declared, 25, "only %zu routes take a body", declared);
+    cr_assert_geq(streamed, declared - 2, "only %zu of %zu streamed", streamed, declared);
+    after = vendor_rows(vendor_id);
+    cr_assert_str_eq(after, before, "refused bodies changed the vendor's rows");
+    free(before);
+    free(after);
     creds_free(&c);
 }
