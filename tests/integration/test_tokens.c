@@ -70,6 +70,36 @@ static void renew(const char *tok, const char *machine, it_response *r)
     it_postf("/v1/tokens/renew", NULL, r, "{\"token\":\"%s\",\"machine_id\":\"%s\"}", tok, machine);
 }
 
+/* The machine ids GET /v1/users/{user} lists, comma-separated, in its order. */
+static const char *machines_of(struct site *s, const char *user)
+{
+    static char ids[1024];
+    it_response r;
+    const cJSON *m;
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, s->customer_id),
+              s->vendor, NULL);
+    ids[0] = '\0';
+    cJSON_ArrayForEach (m, cJSON_GetObjectItem(r.json, "machines")) {
+        size_t n = strlen(ids);
+        snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
+    }
+    it_response_free(&r);
+    return ids;
+}
+
+/* The entitlements GET /v1/users/{user} shows, as JSON text (free it). */
+static char *entitlements_of(struct site *s, const char *user)
+{
+    it_response r;
+    char *text;
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, s->customer_id),
+              s->vendor, NULL);
+    text = cJSON_PrintUnformatted(cJSON_GetObjectItem(r.json, "entitlements"));
+    cr_assert(text, "%s", r.body);
+    it_response_free(&r);
+    return text;
+}
+
 Test(tokens, one_user_one_machine)
 {
     struct site s;
@@ -487,9 +517,16 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
     struct site s, other;
     it_response r;
     char path[256];
+    char other_customer[37], other_key[80], *before, *after;
     site_init(&s);
     site_init(&other);
+    it_new_customer(s.vendor, "Other Hoster", other_customer, other_key);
+    it_created("/v1/products", other.vendor,
+               "{\"code\":\"theirs\",\"name\":\"Theirs\",\"version\":\"1\"}");
     add_user(&s, "kim");
+    entitle(&s, "kim", "viewer",
+            "{\"state\":\"intermediate\",\"features\":[\"view\"],\"max_machines\":2}");
+    before = entitlements_of(&s, "kim");
     static const char *const bad[][2] = {
         {"{\"username\":\"x\",\"password\":\"long enough\"}", "invalid_field"},
         {"{\"customer_id\":\"%s\",\"password\":\"long enough\"}", "invalid_field"},
@@ -517,6 +554,20 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
              "{\"customer_id\":\"%s\",\"username\":\"zed\",\"password\":\"long enough\"}", s.customer_id);
     it_assert_problem(&r, 403, "forbidden");
     it_response_free(&r);
+    /* None of them created a user: the customer has kim only, and zed is
+     * nowhere, not under the other vendor's customer either. */
+    it_json("GET", it_fmt("/v1/users/zed?customer_id=%s", s.customer_id), s.vendor, NULL, &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    {
+        cJSON *items = it_items(it_fmt("/v1/users?customer_id=%s", s.customer_id), s.vendor);
+        cr_assert_eq(cJSON_GetArraySize(items), 1);
+        cr_assert_str_eq(it_member_str(cJSON_GetArrayItem(items, 0), "username"), "kim");
+        cJSON_Delete(items);
+        items = it_items(it_fmt("/v1/users?customer_id=%s", other.customer_id), other.vendor);
+        cr_assert_eq(cJSON_GetArraySize(items), 0);
+        cJSON_Delete(items);
+    }
 
     snprintf(path, sizeof path, "/v1/users/kim/entitlements/app?customer_id=%s", s.customer_id);
     it_json("PUT", path, s.vendor, "{\"state\":\"great\"}", &r);
@@ -532,6 +583,55 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
     it_json("PUT", path, s.vendor, "{\"state\":\"valid\"}", &r);
     it_assert_problem(&r, 404, "not_found");
     it_response_free(&r);
+    /* Bad bodies, another vendor's product and kim named under another
+     * customer leave her viewer entitlement as it was. */
+    {
+        char viewer[256], theirs[256], elsewhere[256];
+        const struct {
+            const char *path, *key, *body, *code;
+            long status;
+        } refused[] = {
+            {viewer, s.vendor, "{\"state\":", "malformed_json", 400},
+            {viewer, s.vendor, "", "malformed_json", 400},
+            {viewer, s.vendor, "[\"valid\"]", "malformed_json", 400},
+            {viewer, s.vendor, "{}", "invalid_field", 400},
+            {viewer, s.vendor, "{\"features\":[\"view\"],\"max_machines\":9}", "invalid_field",
+             400},
+            {viewer, s.vendor, "{\"state\":5}", "invalid_field", 400},
+            {viewer, s.vendor, "{\"state\":\"valid\",\"features\":\"a\"}", "invalid_field", 400},
+            {viewer, s.vendor, "{\"state\":\"valid\",\"features\":[5]}", "invalid_field", 400},
+            {viewer, s.vendor, "{\"state\":\"valid\",\"max_machines\":\"9\"}", "invalid_field",
+             400},
+            {viewer, other.vendor, "{\"state\":\"valid\"}", "not_found", 404},
+            {theirs, s.vendor, "{\"state\":\"valid\"}", "not_found", 404},
+            {theirs, other.vendor, "{\"state\":\"valid\"}", "not_found", 404},
+            {elsewhere, s.vendor, "{\"state\":\"valid\"}", "not_found", 404},
+            {viewer, s.customer, "{\"state\":\"valid\"}", "forbidden", 403},
+        };
+        snprintf(viewer, sizeof viewer, "/v1/users/kim/entitlements/viewer?customer_id=%s",
+                 s.customer_id);
+        snprintf(theirs, sizeof theirs, "/v1/users/kim/entitlements/theirs?customer_id=%s",
+                 s.customer_id);
+        snprintf(elsewhere, sizeof elsewhere, "/v1/users/kim/entitlements/viewer?customer_id=%s",
+                 other_customer);
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            it_json("PUT", refused[i].path, refused[i].key, refused[i].body, &r);
+            cr_assert_eq(r.status, refused[i].status, "case %zu: %s", i, r.body);
+            it_assert_problem(&r, refused[i].status, refused[i].code);
+            it_response_free(&r);
+        }
+        it_json("PUT", theirs, s.vendor, "{\"state\":\"valid\"}", &r);
+        cr_assert(strstr(it_str(&r, "detail"), "no product theirs"), "%s", r.body);
+        it_response_free(&r);
+        it_json("PUT", elsewhere, s.vendor, "{\"state\":\"valid\"}", &r);
+        cr_assert(strstr(it_str(&r, "detail"), "no user kim"), "%s", r.body);
+        it_response_free(&r);
+    }
+    after = entitlements_of(&s, "kim");
+    cr_assert_str_eq(after, before, "kim's entitlements changed");
+    cr_assert(strstr(after, "\"intermediate\""), "%s", after);
+    free(before);
+    free(after);
     snprintf(path, sizeof path, "/v1/users/nobody/revoke?customer_id=%s", s.customer_id);
     it_json("POST", path, s.vendor, "{}", &r);
     it_assert_problem(&r, 404, "not_found");
@@ -548,28 +648,165 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
     free(other.vendor);
 }
 
+/* Refused sign-ins record nothing: bodies with u's real password but bad
+ * JSON or a missing or malformed field, and a vendor key, leave u without
+ * a machine. */
 Test(tokens, bad_token_requests)
 {
     struct site s;
     it_response r;
-    static const char *const bad[] = {
-        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\"}",
-        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":[]}",
-        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":\"app\"}",
-        "{\"username\":\"u\",\"password\":\"p\",\"machine_id\":\"m\",\"products\":[\"A B\"]}",
-        "{\"username\":\"u\",\"password\":\"p\",\"products\":[\"app\"]}",
+    static const char *const bad[][2] = {
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\"}", "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+         "\"products\":[]}",
+         "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+         "\"products\":\"app\"}",
+         "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+         "\"products\":[\"A B\"]}",
+         "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"products\":[\"app\"]}",
+         "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":5,"
+         "\"products\":[\"app\"]}",
+         "invalid_field"},
+        {"{\"password\":\"pw-u-secret\",\"machine_id\":\"m\",\"products\":[\"app\"]}",
+         "invalid_field"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+         "\"products\":[\"app\"]",
+         "malformed_json"},
+        {"{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+         "\"products\":[\"app\"]}x",
+         "malformed_json"},
+        {"[\"u\",\"pw-u-secret\"]", "malformed_json"},
+        {"", "malformed_json"},
     };
+    const char *good = "{\"username\":\"u\",\"password\":\"pw-u-secret\",\"machine_id\":\"m\","
+                       "\"products\":[\"app\"]}";
     site_init(&s);
+    add_user(&s, "u");
+    entitle(&s, "u", "app", "{\"state\":\"valid\"}");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        it_json("POST", "/v1/tokens", s.customer, bad[i], &r);
-        it_assert_problem(&r, 400, "invalid_field");
+        it_json("POST", "/v1/tokens", s.customer, bad[i][0], &r);
+        it_assert_problem(&r, 400, bad[i][1]);
         it_response_free(&r);
     }
-    it_json("POST", "/v1/tokens", s.vendor, bad[0], &r);
+    it_json("POST", "/v1/tokens", s.vendor, good, &r);
     it_assert_problem(&r, 403, "forbidden");
     it_response_free(&r);
+    it_json("POST", "/v1/tokens", NULL, good, &r);
+    it_assert_problem(&r, 401, "unauthorized");
+    it_response_free(&r);
+    cr_assert_str_eq(machines_of(&s, "u"), "");
+    /* The good body itself signs in. */
+    it_json("POST", "/v1/tokens", s.customer, good, &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    cr_assert_str_eq(machines_of(&s, "u"), "m");
     it_json("POST", "/v1/tokens/renew", NULL, "{\"token\":1,\"machine_id\":\"m\"}", &r);
     it_assert_problem(&r, 400, "invalid_field");
     it_response_free(&r);
+    free(s.vendor);
+}
+
+/* A customer key finds users of its own customer only: another vendor's
+ * customer naming lee, with lee's password and a product code both
+ * vendors have, gets the unknown-user answer and lee no machine. */
+Test(tokens, another_vendors_customer_key_finds_no_user)
+{
+    struct site s, other;
+    it_response r;
+    site_init(&s);
+    site_init(&other);
+    add_user(&s, "lee");
+    entitle(&s, "lee", "app", "{\"state\":\"valid\"}");
+    it_postf("/v1/tokens", other.customer, &r,
+             "{\"username\":\"lee\",\"password\":\"pw-lee-secret\",\"machine_id\":\"m\","
+             "\"products\":[\"app\"]}");
+    it_assert_problem(&r, 401, "invalid_credentials");
+    cr_assert_str_eq(it_str(&r, "detail"), "unknown user or wrong password");
+    it_response_free(&r);
+    cr_assert_str_eq(machines_of(&s, "lee"), "");
+    /* Nor did it make a lee of the other vendor's customer. */
+    it_json("GET", it_fmt("/v1/users/lee?customer_id=%s", other.customer_id), other.vendor, NULL,
+            &r);
+    it_assert_problem(&r, 404, "not_found");
+    it_response_free(&r);
+    /* lee's own customer signs her in, on the one machine. */
+    token(&s, "lee", NULL, "m", "\"app\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cr_assert_str_eq(it_str(&r, "license_state"), "valid");
+    it_response_free(&r);
+    cr_assert_str_eq(machines_of(&s, "lee"), "m");
+    free(s.vendor);
+    free(other.vendor);
+}
+
+/* The renewed tokens of the site's user, and all its tokens, as "renewed/all". */
+static const char *tokens_of(struct site *s, const char *user)
+{
+    static char counts[64];
+    char *out = NULL;
+    cr_assert_eq(it_sql(it_fmt("SELECT count(*) FILTER (WHERE t.renewed) || '/' || count(*)"
+                               " FROM session_tokens t JOIN users u ON u.id = t.user_id"
+                               " WHERE u.username = '%s' AND u.customer_id = '%s'",
+                               user, s->customer_id),
+                        &out),
+                 0, "%s", out);
+    snprintf(counts, sizeof counts, "%.*s", (int)strcspn(out, "\n"), out);
+    free(out);
+    return counts;
+}
+
+/* Renewal bodies with bad JSON or without the token or the machine are
+ * 400 and record no token; the same token then renews. */
+Test(renewal, bad_bodies_renew_nothing)
+{
+    struct site s;
+    it_response r;
+    char tok[4096], no_machine[4200], machine_not_string[4200], empty_machine[4200], unclosed[4200];
+    site_init(&s);
+    add_user(&s, "mo");
+    entitle(&s, "mo", "app", "{\"state\":\"valid\"}");
+    token(&s, "mo", NULL, "m", "\"app\"", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(tok, sizeof tok, "%s", it_str(&r, "token"));
+    it_response_free(&r);
+    snprintf(no_machine, sizeof no_machine, "{\"token\":\"%s\"}", tok);
+    snprintf(machine_not_string, sizeof machine_not_string, "{\"token\":\"%s\",\"machine_id\":5}",
+             tok);
+    snprintf(empty_machine, sizeof empty_machine, "{\"token\":\"%s\",\"machine_id\":\"\"}", tok);
+    snprintf(unclosed, sizeof unclosed, "{\"token\":\"%s\",\"machine_id\":\"m\"", tok);
+    {
+        const struct {
+            const char *body, *code, *what;
+        } bad[] = {
+            {unclosed, "malformed_json", NULL},
+            {"{\"token\":", "malformed_json", NULL},
+            {"[]", "malformed_json", NULL},
+            {"", "malformed_json", NULL},
+            {"{}", "invalid_field", "token"},
+            {"{\"machine_id\":\"m\"}", "invalid_field", "token"},
+            {"{\"token\":\"\",\"machine_id\":\"m\"}", "invalid_field", "token"},
+            {no_machine, "invalid_field", "machine_id"},
+            {machine_not_string, "invalid_field", "machine_id"},
+            {empty_machine, "invalid_field", "machine_id"},
+        };
+        cr_assert_str_eq(tokens_of(&s, "mo"), "0/1");
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            it_json("POST", "/v1/tokens/renew", NULL, bad[i].body, &r);
+            it_assert_problem(&r, 400, bad[i].code);
+            if (bad[i].what)
+                cr_assert(strstr(it_str(&r, "detail"), bad[i].what), "case %zu: %s", i, r.body);
+            it_response_free(&r);
+        }
+    }
+    cr_assert_str_eq(tokens_of(&s, "mo"), "0/1");
+    renew(tok, "m", &r);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    it_response_free(&r);
+    cr_assert_str_eq(tokens_of(&s, "mo"), "1/2");
+    cr_assert_str_eq(machines_of(&s, "mo"), "m");
     free(s.vendor);
 }

@@ -377,6 +377,90 @@ Test(users, unrevoke_lets_the_user_sign_in_and_renew_again)
     free(s.vendor);
 }
 
+/* A revocation asked for by another vendor, or naming the user under
+ * another customer of the same vendor, is 404 and revokes nobody: the
+ * user still signs in and renews, and nothing is audited. */
+Test(users, revoke_refusals_leave_the_user_unrevoked)
+{
+    struct site s, o;
+    it_response r;
+    char tok[4096], other_id[37], other_key[80];
+
+    site_init(&s, "Revoking Vendor");
+    site_init(&o, "Foreign Vendor");
+    it_new_customer(s.vendor, "Other Hoster", other_id, other_key);
+    add_user(&s, "el", "{\"state\":\"valid\"}");
+    add_user(&o, "el", "{\"state\":\"valid\"}");
+    cr_assert_str_eq(sign_in(&s, "el", "pc", tok, sizeof tok), "201");
+
+    expect_problem(404, "not_found", s.customer_id, "POST",
+                   it_fmt("/v1/users/el/revoke?customer_id=%s", s.customer_id), o.vendor, NULL);
+    expect_problem(404, "not_found", "no user el", "POST",
+                   it_fmt("/v1/users/el/revoke?customer_id=%s", other_id), s.vendor, NULL);
+    expect_problem(404, "not_found", "nobody", "POST",
+                   it_fmt("/v1/users/nobody/revoke?customer_id=%s", s.customer_id), s.vendor, NULL);
+    expect_problem(400, "invalid_field", "customer_id", "POST", "/v1/users/el/revoke", s.vendor,
+                   NULL);
+    expect_problem(403, "forbidden", NULL, "POST",
+                   it_fmt("/v1/users/el/revoke?customer_id=%s", s.customer_id), s.customer, NULL);
+
+    /* Read back: el of either vendor is not revoked, signs in and renews. */
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/el?customer_id=%s", s.customer_id), s.vendor, NULL);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "revoked")), "%s", r.body);
+    it_response_free(&r);
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/el?customer_id=%s", o.customer_id), o.vendor, NULL);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(r.json, "revoked")), "%s", r.body);
+    it_response_free(&r);
+    cr_assert_eq(renew(tok, "pc", NULL, 0), 201);
+    cr_assert_str_eq(sign_in(&s, "el", "pc", NULL, 0), "201");
+    cr_assert_str_eq(sign_in(&o, "el", "pc", NULL, 0), "201");
+    cr_assert_str_eq(audit_actions(s.vendor), "create,create,create,create,create,entitle");
+    cr_assert_str_eq(audit_actions(o.vendor), "create,create,create,create,entitle");
+    free(o.vendor);
+    free(s.vendor);
+}
+
+/* A user's activity is shown to its own vendor under its own customer
+ * only: another vendor (which has a user of that name itself) and another
+ * customer's id are 404. */
+Test(users, activity_of_another_vendor_or_customer_is_404)
+{
+    struct site s, o;
+    it_response r;
+    char other_id[37], other_key[80];
+
+    site_init(&s, "Watching Vendor");
+    site_init(&o, "Foreign Vendor");
+    it_new_customer(s.vendor, "Other Hoster", other_id, other_key);
+    add_user(&s, "fi", "{\"state\":\"valid\"}");
+    add_user(&o, "fi", "{\"state\":\"valid\"}");
+    cr_assert_str_eq(sign_in(&s, "fi", "pc", NULL, 0), "201");
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/fi/activity?customer_id=%s", s.customer_id),
+              s.vendor, NULL);
+    cr_assert_eq(cJSON_GetObjectItem(r.json, "distinct_machines")->valueint, 1, "%s", r.body);
+    it_response_free(&r);
+
+    expect_problem(404, "not_found", s.customer_id, "GET",
+                   it_fmt("/v1/users/fi/activity?customer_id=%s", s.customer_id), o.vendor, NULL);
+    expect_problem(404, "not_found", "no user fi", "GET",
+                   it_fmt("/v1/users/fi/activity?customer_id=%s", other_id), s.vendor, NULL);
+    expect_problem(404, "not_found", "nobody", "GET",
+                   it_fmt("/v1/users/nobody/activity?customer_id=%s", s.customer_id), s.vendor,
+                   NULL);
+    expect_problem(400, "invalid_field", "customer_id", "GET", "/v1/users/fi/activity", s.vendor,
+                   NULL);
+    expect_problem(403, "forbidden", NULL, "GET",
+                   it_fmt("/v1/users/fi/activity?customer_id=%s", s.customer_id), s.customer, NULL);
+    /* The other vendor's own fi never signed in: nothing of s's fi shows. */
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/fi/activity?customer_id=%s", o.customer_id),
+              o.vendor, NULL);
+    cr_assert_eq(cJSON_GetObjectItem(r.json, "distinct_machines")->valueint, 0, "%s", r.body);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(r.json, "machines")), 0, "%s", r.body);
+    it_response_free(&r);
+    free(o.vendor);
+    free(s.vendor);
+}
+
 /* ---- migration 0012: the machines of tokens issued before it ---- */
 
 Test(migration, user_machines_are_filled_from_the_tokens_issued_before)

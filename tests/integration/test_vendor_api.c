@@ -223,6 +223,42 @@ Test(customers, bad_limit_or_cursor_is_400)
     free(key);
 }
 
+/* A refused customer creation creates nobody: the list holds the one
+ * customer from before, and nothing is audited. */
+Test(customers, bad_bodies_create_nothing)
+{
+    char *key = it_new_vendor("Bad Customer Vendor"), id[37], ckey[80], longname[256];
+    it_response r;
+    struct {
+        const char *body, *code, *what;
+    } cases[] = {
+        {"{\"name\":", "malformed_json", NULL},
+        {"[\"Acme\"]", "malformed_json", NULL},
+        {"", "malformed_json", NULL},
+        {"{\"name\":\"Acme\",\"name\":\"Acme\"}", "malformed_json", NULL},
+        {"{}", "invalid_field", "name"},
+        {"{\"title\":\"Acme\"}", "invalid_field", "name"},
+        {"{\"name\":null}", "invalid_field", "name"},
+        {"{\"name\":5}", "invalid_field", "name"},
+        {"{\"name\":[\"Acme\"]}", "invalid_field", "name"},
+        {"{\"name\":\"\"}", "invalid_field", "name"},
+        {longname, "invalid_field", "name"},
+    };
+
+    snprintf(longname, sizeof longname, "{\"name\":\"%0201d\"}", 0);
+    it_new_customer(key, "The One", id, ckey);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_problem(400, cases[i].code, cases[i].what, "POST", "/v1/customers", key,
+                       cases[i].body);
+    it_expect(&r, 200, "GET", "/v1/customers", key, NULL);
+    cr_assert_eq(items_count(&r), 1, "%s", r.body);
+    cr_assert_str_eq(item_str(&r, 0, "customer_id"), id);
+    cr_assert_str_eq(item_str(&r, 0, "name"), "The One");
+    it_response_free(&r);
+    cr_assert_eq(audit_count(key), 1);
+    free(key);
+}
+
 /* ---- products ---- */
 
 Test(products, create_then_get)
@@ -1021,13 +1057,22 @@ Test(licenses, unknown_or_foreign_licence_is_404_and_untouched)
     lic = get_key(a.customer, "box");
     before = audit_count(b.vendor);
     expect_problem(404, "not_found", lic, "POST", it_fmt("/v1/licenses/%s/block", lic), b.vendor, NULL);
-    expect_problem(404, "not_found", NULL, "POST", it_fmt("/v1/licenses/%s/unblock", lic), b.vendor,
-                   NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/999999999/block", a.vendor, NULL);
     expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/T0/block", a.vendor, NULL);
     expect_problem(405, "method_not_allowed", NULL, "GET", it_fmt("/v1/licenses/%s/block", lic),
                    a.vendor, NULL);
     cr_assert_eq(is_blocked(&a, lic), 0);
+    /* Blocked by its owner, the other vendor cannot unblock it. */
+    it_expect(&r, 200, "POST", it_fmt("/v1/licenses/%s/block", lic), a.vendor, NULL);
+    it_response_free(&r);
+    expect_problem(404, "not_found", lic, "POST", it_fmt("/v1/licenses/%s/unblock", lic), b.vendor,
+                   NULL);
+    expect_problem(404, "not_found", NULL, "POST", "/v1/licenses/999999999/unblock", a.vendor,
+                   NULL);
+    cr_assert_eq(is_blocked(&a, lic), 1);
+    it_postf("/v1/get_key", a.customer, &r, "{\"product\":\"app\",\"client_id\":\"box\"}");
+    it_assert_problem(&r, 403, "license_blocked");
+    it_response_free(&r);
     cr_assert_eq(audit_count(b.vendor), before);
     free(lic);
     world_free(&a);
