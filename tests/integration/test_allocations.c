@@ -162,6 +162,29 @@ Test(allocations, seats_allocated_count_toward_pack_low)
     free(s.vendor);
 }
 
+/* GET /v1/sites/{site_id} as vendor: whether it has keys, and its one
+ * allocation (pack, quantity, sequence), or none when pack is NULL. */
+static void assert_site(const char *vendor, const char *site, int keys, const char *pack,
+                        int quantity, int sequence)
+{
+    it_response r;
+    const cJSON *all, *a;
+    it_expect(&r, 200, "GET", it_fmt("/v1/sites/%s", site), vendor, NULL);
+    cr_assert_eq(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "keys_registered")), keys, "%s: %s", site,
+                 r.body);
+    all = cJSON_GetObjectItem(r.json, "allocations");
+    cr_assert_eq(cJSON_GetArraySize(all), pack ? 1 : 0, "%s: %s", site, r.body);
+    if (pack) {
+        a = cJSON_GetArrayItem(all, 0);
+        cr_assert_str_eq(it_member_str(a, "pack_id"), pack);
+        cr_assert_eq(cJSON_GetObjectItem(a, "quantity")->valueint, quantity, "%s: %s", site,
+                     r.body);
+        cr_assert_eq(cJSON_GetObjectItem(a, "sequence")->valueint, sequence, "%s: %s", site,
+                     r.body);
+    }
+    it_response_free(&r);
+}
+
 Test(allocations, bad_input_and_other_tenants_change_nothing)
 {
     struct split s, other;
@@ -211,6 +234,24 @@ Test(allocations, bad_input_and_other_tenants_change_nothing)
     it_json_problem("GET", "/v1/sites/site-a", s.customer, NULL, 403, "forbidden");
     cr_assert_eq(pack_field(&s, "assigned"), 4);
     cr_assert_eq(pack_field(&other, "assigned"), 2);
+    /* A pack id only the other vendor has is unknown here: its allocations
+     * stay as they were, and no site of this vendor appears. */
+    it_created("/v1/packs", other.vendor,
+               "{\"pack_id\":\"theirs\",\"customer_id\":\"%s\",\"product\":\"cad\","
+               "\"version\":\"7\",\"type\":\"concurrent\",\"quantity\":10}",
+               other.customer_id);
+    it_created("/v1/packs/theirs/allocations", other.vendor,
+               "{\"site_id\":\"site-y\",\"quantity\":3}");
+    it_json_problem("POST", "/v1/packs/theirs/allocations", s.vendor,
+                    "{\"site_id\":\"site-y\",\"quantity\":1}", 404, "not_found");
+    it_json_problem("POST", "/v1/packs/theirs/allocations", s.vendor,
+                    "{\"site_id\":\"site-a\",\"quantity\":5}", 404, "not_found");
+    it_expect(&r, 200, "GET", "/v1/packs/theirs", other.vendor, NULL);
+    cr_assert_eq(cJSON_GetObjectItem(r.json, "assigned")->valueint, 3, "%s", r.body);
+    it_response_free(&r);
+    assert_site(other.vendor, "site-y", 0, "theirs", 3, 1);
+    it_json_problem("GET", "/v1/sites/site-y", s.vendor, NULL, 404, "not_found");
+    assert_site(s.vendor, "site-a", 0, "split", 4, 1);
 
     /* Site keys: a JWKS of public P-256 keys, nothing else. */
     it_json_problem("PUT", "/v1/sites/site-a", s.vendor, "{}", 400, "invalid_field");
@@ -222,6 +263,11 @@ Test(allocations, bad_input_and_other_tenants_change_nothing)
                     400, "invalid_field");
     it_json_problem("PUT", "/v1/sites/site-a", s.vendor, "{\"jwks\":", 400, "malformed_json");
     it_json_problem("PUT", "/v1/sites/site-a", NULL, "{\"jwks\":{}}", 401, "unauthorized");
+    it_json_problem("PUT", "/v1/sites/site-a", s.customer, "{\"jwks\":{}}", 403, "forbidden");
+    /* A refused PUT registers no keys, and creates no site. */
+    it_json_problem("PUT", "/v1/sites/site-q", s.vendor, "{\"jwks\":\"x\"}", 400, "invalid_field");
+    it_json_problem("GET", "/v1/sites/site-q", s.vendor, NULL, 404, "not_found");
+    assert_site(s.vendor, "site-a", 0, "split", 4, 1);
     {
         /* licd's own JWKS is a good one (a site prints its own with licd jwks). */
         it_response j;
@@ -232,8 +278,16 @@ Test(allocations, bad_input_and_other_tenants_change_nothing)
         it_response_free(&r);
         it_expect(&r, 201, "PUT", "/v1/sites/site-new", s.vendor, it_fmt("{\"jwks\":%s}", j.body));
         it_response_free(&r);
+        assert_site(s.vendor, "site-a", 1, "split", 4, 1);
+        /* Site ids are each vendor's own: a PUT on the other vendor's site
+         * id makes a site of this vendor (201) and leaves theirs as it was. */
+        it_expect(&r, 201, "PUT", "/v1/sites/site-z", s.vendor, it_fmt("{\"jwks\":%s}", j.body));
+        it_response_free(&r);
         it_response_free(&j);
     }
+    assert_site(other.vendor, "site-z", 0, "split", 2, 1);
+    assert_site(s.vendor, "site-z", 1, NULL, 0, 0);
+    cr_assert_eq(pack_field(&other, "assigned"), 2);
     free(s.vendor);
     free(other.vendor);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "crypto/digest.h"
+#include "fill.h"
 #include "harness.h"
 
 /* One vendor, one customer and one product per test, so tests run in parallel. */
@@ -511,6 +512,35 @@ Test(tenancy, keys_reach_only_their_own_tenant)
     world_free(&b);
 }
 
+/* The challenges (nonces) stored for the world's customer. */
+static long long challenges(struct world *w)
+{
+    char sql[256], *out;
+    long long n;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM challenges WHERE customer_id = '%s'",
+             w->customer_id);
+    cr_assert_eq(it_sql(sql, &out), 0, "%s", out);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
+/* Upgrade bodies refused 400 with code, the licence in place of %s. */
+static const char *const bad_upgrades[][2] = {
+    {"{\"license\":\"%s\",\"target_version\":", "malformed_json"},
+    {"[\"%s\",\"2\"]", "malformed_json"},
+    {"{}", "invalid_field"},
+    {"{\"target_version\":\"2\"}", "invalid_field"},
+    {"{\"license\":\"%s\"}", "invalid_field"},
+    {"{\"license\":\"%s\",\"target_version\":null}", "invalid_field"},
+    {"{\"license\":7,\"target_version\":\"2\"}", "invalid_field"},
+    {"{\"license\":[\"%s\"],\"target_version\":\"2\"}", "invalid_field"},
+    {"{\"license\":\"%s\",\"target_version\":2}", "invalid_field"},
+    {"{\"license\":\"%s\",\"target_version\":[\"2\"]}", "invalid_field"},
+    {"{\"license\":\"%s\",\"target_version\":\"\"}", "invalid_field"},
+    {"{\"license\":\"not.a.licence\",\"target_version\":\"2\"}", "invalid_field"},
+};
+
 Test(get_key, bad_input_changes_nothing)
 {
     static const char *const bodies[][2] = {
@@ -551,6 +581,69 @@ Test(get_key, bad_input_changes_nothing)
         it_response_free(&r);
     }
     cr_assert_eq(pack_assigned(&w, "p-x"), 0);
+
+    /* POST /v1/challenges: bad bodies store no nonce. */
+    {
+        static const char *const bad[][2] = {
+            {"{\"software_id\":", "malformed_json"},
+            {"[\"app-1.0\"]", "malformed_json"},
+            {"{}", "invalid_field"},
+            {"{\"software_id\":null}", "invalid_field"},
+            {"{\"software_id\":7}", "invalid_field"},
+            {"{\"software_id\":[\"app-1.0\"]}", "invalid_field"},
+            {"{\"software_id\":\"\"}", "invalid_field"},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+            it_json_problem("POST", "/v1/challenges", w.customer, bad[i][0], 400, bad[i][1]);
+        it_json_problem("POST", "/v1/challenges", NULL, "{\"software_id\":\"app-1.0\"}", 401,
+                        "unauthorized");
+        it_json_problem("POST", "/v1/challenges", w.vendor, "{\"software_id\":\"app-1.0\"}", 403,
+                        "forbidden");
+        cr_assert_eq(challenges(&w), 0);
+        it_json("POST", "/v1/challenges", w.customer, "{\"software_id\":\"app-1.0\"}", &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+        cr_assert_eq(challenges(&w), 1, "a good one is stored");
+    }
+
+    /* POST /v1/is_upgrade_available and /v1/upgrade: bad bodies are
+     * refused and the licence keeps its version and the upgrade seat stays free. */
+    {
+        char license[4096], body[8192];
+        it_created("/v1/products/app/upgrade-paths", w.vendor,
+                   "{\"from_version\":\"1\",\"to_version\":\"2\"}");
+        it_created("/v1/packs", w.vendor,
+                   "{\"pack_id\":\"p-up\",\"customer_id\":\"%s\",\"product\":\"app\","
+                   "\"version\":\"2\",\"type\":\"upgrade\",\"quantity\":1}",
+                   w.customer_id);
+        get_key(w.customer, "ws", NULL, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        snprintf(license, sizeof license, "%s", it_str(&r, "license"));
+        it_response_free(&r);
+        for (size_t i = 0; i < sizeof bad_upgrades / sizeof bad_upgrades[0]; i++) {
+            cr_assert_eq(test_fill(body, sizeof body, bad_upgrades[i][0], license), 0);
+            it_json_problem("POST", "/v1/is_upgrade_available", w.customer, body, 400,
+                            bad_upgrades[i][1]);
+            it_json_problem("POST", "/v1/upgrade", w.customer, body, 400, bad_upgrades[i][1]);
+        }
+        snprintf(body, sizeof body, "{\"license\":\"%s\",\"target_version\":\"2\"}", license);
+        it_json_problem("POST", "/v1/upgrade", NULL, body, 401, "unauthorized");
+        it_json_problem("POST", "/v1/upgrade", w.vendor, body, 403, "forbidden");
+        it_json_problem("POST", "/v1/is_upgrade_available", NULL, body, 401, "unauthorized");
+        it_json_problem("POST", "/v1/is_upgrade_available", w.vendor, body, 403, "forbidden");
+        cr_assert_eq(pack_assigned(&w, "p-up"), 0);
+        cr_assert_eq(pack_assigned(&w, "p-x"), 1);
+        it_json("POST", "/v1/is_upgrade_available", w.customer, body, &r);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(r.json, "available")), "%s", r.body);
+        cr_assert_str_eq(it_str(&r, "from_version"), "1");
+        it_response_free(&r);
+        /* The same licence, asked properly, is upgraded: the refusals were the bodies'. */
+        it_json("POST", "/v1/upgrade", w.customer, body, &r);
+        cr_assert_eq(r.status, 201, "%s", r.body);
+        it_response_free(&r);
+        cr_assert_eq(pack_assigned(&w, "p-up"), 1);
+    }
     world_free(&w);
 }
 

@@ -335,6 +335,34 @@ static void resolve(struct site *s, const char *id, const char *action, it_respo
     it_postf(path, s->vendor, r, "{\"action\":\"%s\"}", action);
 }
 
+/* Of the queue's cloned, dismissed and blocked passwords, the only one is
+ * id, with status (resolved unless cloned). */
+static void assert_only(struct site *s, const char *id, const char *status)
+{
+    static const char *const all[] = {"cloned", "dismissed", "blocked"};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        cJSON *items = queue(s, all[i]), *item = cJSON_GetArrayItem(items, 0);
+        if (strcmp(all[i], status) != 0) {
+            cr_assert_eq(cJSON_GetArraySize(items), 0, "%s", all[i]);
+        } else {
+            cr_assert_eq(cJSON_GetArraySize(items), 1, "%s", all[i]);
+            cr_assert_str_eq(it_member_str(item, "id"), id);
+            cr_assert_str_eq(it_member_str(item, "status"), status);
+            cr_assert_eq(cJSON_IsNull(cJSON_GetObjectItem(item, "resolved_at")),
+                         strcmp(status, "cloned") == 0);
+        }
+        cJSON_Delete(items);
+    }
+}
+
+/* Audit rows of resolutions by the customer's vendor. */
+static long long resolutions(struct site *s)
+{
+    return sql_count("SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id = a.vendor_id"
+                     " WHERE c.id = '%s' AND a.action = 'resolve'",
+                     s->customer_id);
+}
+
 Test(clones, a_copy_presenting_an_old_password_is_flagged_and_can_be_blocked)
 {
     struct site s;
@@ -430,7 +458,7 @@ Test(clones, a_dismissed_clone_blocks_nothing)
 {
     struct site s;
     it_response r;
-    char key[80], p1[64], fields[256], id[24];
+    char key[80], p1[64], fields[256], id[24], path[96];
     cJSON *items;
 
     site_init(&s);
@@ -445,6 +473,16 @@ Test(clones, a_dismissed_clone_blocks_nothing)
     cr_assert_eq(cJSON_GetArraySize(items), 1);
     snprintf(id, sizeof id, "%s", it_member_str(cJSON_GetArrayItem(items, 0), "id"));
     cJSON_Delete(items);
+    /* bad bodies on a password awaiting moderation: refused, still awaiting it */
+    snprintf(path, sizeof path, "/v1/update-passwords/%s/resolve", id);
+    it_json_problem("POST", path, s.vendor, "{\"action\":", 400, "malformed_json");
+    it_json_problem("POST", path, s.vendor, "[\"block\"]", 400, "malformed_json");
+    it_json_problem("POST", path, s.vendor, "{}", 400, "invalid_field");
+    it_json_problem("POST", path, s.vendor, "{\"action\":5}", 400, "invalid_field");
+    it_json_problem("POST", path, s.vendor, "{\"action\":[\"block\"]}", 400, "invalid_field");
+    it_json_problem("POST", path, s.vendor, "{\"action\":\"Block\"}", 400, "invalid_field");
+    assert_only(&s, id, "cloned");
+    cr_assert_eq(resolutions(&s), 0);
     resolve(&s, id, "dismiss", &r);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cr_assert_str_eq(it_str(&r, "status"), "dismissed");
@@ -464,6 +502,11 @@ Test(clones, a_dismissed_clone_blocks_nothing)
     resolve(&s, "999999999999", "block", &r);
     it_assert_problem(&r, 404, "not_found");
     it_response_free(&r);
+    it_json_problem("POST", path, s.vendor, "{\"action\":", 400, "malformed_json");
+    it_json_problem("POST", path, s.vendor, "{\"action\":5}", 400, "invalid_field");
+    /* none of it touched the dismissed password */
+    assert_only(&s, id, "dismissed");
+    cr_assert_eq(resolutions(&s), 1);
     site_free(&s);
 }
 
@@ -706,6 +749,13 @@ Test(links, relink_then_a_new_identifier_binds_it)
         it_json_problem("POST", path, other.vendor, NULL, 404, "not_found");
         site_free(&other);
     }
+    /* the refused relink left the key bound to its app */
+    it_json("GET", it_fmt("/v1/group-keys/%s", key), s.vendor, NULL, &r);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_assert_str_eq(it_member_str(cJSON_GetObjectItem(r.json, "link"), "value"), "only");
+    it_response_free(&r);
+    activate_refused(key, ",\"app_id\":\"other\",\"node_id\":\"n1\"", "link_mismatch");
+    activate_ok(key, ",\"app_id\":\"only\",\"node_id\":\"n3\"", NULL, NULL);
     it_json_problem("POST", "/v1/group-keys/lg_000000000000/relink", s.vendor, NULL, 404,
                     "not_found");
     it_json_problem("POST", "/v1/group-keys/nonsense/relink", s.vendor, NULL, 404, "not_found");
@@ -1185,7 +1235,7 @@ Test(operate, refusals_and_bad_input_change_nothing)
     struct site s, other;
     it_response r;
     char key[80], theirs[80], path[256];
-    cJSON *before, *after;
+    cJSON *before, *after, *theirs_before;
     char *a, *b;
 
     site_init(&s);
@@ -1194,6 +1244,7 @@ Test(operate, refusals_and_bad_input_change_nothing)
     new_key(&other, "{\"type\":\"node\"}", NULL, theirs);
     it_created("/v1/products", s.vendor, "{\"code\":\"cloud\",\"name\":\"C\",\"version\":\"1\"}");
     before = key_view(&s, key);
+    theirs_before = key_view(&other, theirs);
     for (size_t i = 0; i < sizeof bad_patches / sizeof bad_patches[0]; i++) {
         patch_key(&s, key, bad_patches[i].body, &r);
         it_assert_problem(&r, 400, "invalid_field");
@@ -1255,6 +1306,19 @@ Test(operate, refusals_and_bad_input_change_nothing)
     cJSON_Delete(after);
     cr_assert_eq(audited(&s, "update") + audited(&s, "revoke"), 0);
     activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
+    /* the other vendor's key, whose revoke was refused, is as it was and still works */
+    after = key_view(&other, theirs);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(after, "revoked")));
+    cr_assert(cJSON_IsNull(cJSON_GetObjectItem(after, "revoked_at")));
+    a = cJSON_PrintUnformatted(theirs_before);
+    b = cJSON_PrintUnformatted(after);
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(theirs_before);
+    cJSON_Delete(after);
+    cr_assert_eq(audited(&other, "update") + audited(&other, "revoke"), 0);
+    activate_ok(theirs, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
     site_free(&other);
     site_free(&s);
 }

@@ -479,7 +479,7 @@ Test(leases, bad_input_and_other_tenants_change_nothing)
 {
     struct pool p, q;
     it_response r;
-    char lease[40];
+    char lease[40], *expires, *now;
     static const char *const bad[] = {
         "{\"client_id\":\"x\"}", "{\"product\":\"cad\"}", "{\"product\":1,\"client_id\":\"x\"}",
         "{\"product\":\"cad\",\"client_id\":\"\"}",
@@ -505,15 +505,60 @@ Test(leases, bad_input_and_other_tenants_change_nothing)
     it_response_free(&r);
 
     checked_out(&p, "mine", lease);
+    expires = lease_fact(lease, "expires_at");
+    /* Bad heartbeat bodies: refused, and the lease is not extended. */
+    {
+        static const char *const beats[][2] = {
+            {"{\"product\":\"cad\",", "malformed_json"},
+            {"[\"cad\",\"mine\"]", "malformed_json"},
+            {"", "malformed_json"},
+            {"{}", "invalid_field"},
+            {"{\"client_id\":\"mine\"}", "invalid_field"},
+            {"{\"product\":\"cad\"}", "invalid_field"},
+            {"{\"product\":7,\"client_id\":\"mine\"}", "invalid_field"},
+            {"{\"product\":\"cad\",\"client_id\":7}", "invalid_field"},
+            {"{\"product\":\"cad\",\"client_id\":[\"mine\"]}", "invalid_field"},
+            {"{\"product\":\"cad\",\"client_id\":null}", "invalid_field"},
+            {"{\"product\":\"cad\",\"client_id\":\"\"}", "invalid_field"},
+        };
+        char path[128];
+        snprintf(path, sizeof path, "/v1/leases/%s/heartbeat", lease);
+        usleep(20 * 1000); /* an extension now would move expires_at */
+        for (size_t i = 0; i < sizeof beats / sizeof beats[0]; i++)
+            it_json_problem("POST", path, p.customer, beats[i][0], 400, beats[i][1]);
+        it_json_problem("POST", path, NULL, "{\"product\":\"cad\",\"client_id\":\"mine\"}", 401,
+                        "unauthorized");
+        it_json_problem("POST", path, p.vendor, "{\"product\":\"cad\",\"client_id\":\"mine\"}", 403,
+                        "forbidden");
+        {
+            const char *h[] = {"Content-Type: text/plain",
+                               it_fmt("Authorization: Bearer %s", p.customer), NULL};
+            const char *body = "{\"product\":\"cad\",\"client_id\":\"mine\"}";
+            it_request("POST", path, h, body, strlen(body), &r);
+            it_assert_problem(&r, 415, "unsupported_media_type");
+            it_response_free(&r);
+        }
+        now = lease_fact(lease, "expires_at");
+        cr_assert_str_eq(now, expires, "a refused heartbeat extended the lease");
+        free(now);
+    }
     /* Another customer can neither release nor extend it. */
     cr_assert_eq(release(q.customer, lease), 404);
     heartbeat(&q, lease, "mine", &r);
     cr_assert_eq(r.status, 201, "q's heartbeat is a checkout in q's own pool: %s", r.body);
     cr_assert_str_neq(it_str(&r, "lease_id"), lease);
     it_response_free(&r);
+    now = lease_fact(lease, "expires_at");
+    cr_assert_str_eq(now, expires, "another customer's heartbeat extended the lease");
+    free(now);
+    cr_assert_eq(assigned(&p), 1);
     heartbeat(&p, lease, "mine", &r);
     cr_assert_eq(r.status, 200, "the lease is intact: %s", r.body);
     it_response_free(&r);
+    now = lease_fact(lease, "expires_at");
+    cr_assert_str_neq(now, expires, "its own heartbeat extends it");
+    free(now);
+    free(expires);
     cr_assert_eq(release(p.customer, "nope"), 404);
     free(p.vendor);
     free(q.vendor);

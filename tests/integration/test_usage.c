@@ -297,13 +297,17 @@ Test(report_usage, content_types_and_sizes)
     it_response r;
     char *big;
     size_t n = 0, cap = (1 << 20) + 65536;
-    static const char empty[] = "{\"records\":[]}", cut[] = "{\"records\":",
-                      object[] = "{\"records\":{}}";
+    static const char empty[] = "{\"records\":[]}",
+                      cut[] = "{\"records\":", object[] = "{\"records\":{}}", none[] = "{}",
+                      null[] = "{\"records\":null}",
+                      one[] = "{\"records\":[{\"metric\":\"mailboxes\",\"value\":1}]}";
 
     reporter_init(&p);
     report_problem(p.jwt, "text/plain", empty, sizeof empty - 1, 415, "unsupported_media_type");
     report_problem(p.jwt, "application/json", cut, sizeof cut - 1, 400, "malformed_json");
     report_problem(p.jwt, "application/json", object, sizeof object - 1, 400, "invalid_field");
+    report_problem(p.jwt, "application/json", none, sizeof none - 1, 400, "invalid_field");
+    report_problem(p.jwt, "application/json", null, sizeof null - 1, 400, "invalid_field");
     report_text(p.jwt, "application/json; charset=utf-8", empty, &r);
     cr_assert_eq(r.status, 202, "%s", r.body);
     cr_assert_eq(num(r.json, "accepted"), 0);
@@ -317,6 +321,12 @@ Test(report_usage, content_types_and_sizes)
     report_problem(p.jwt, "application/json", big, n, 413, "body_too_large");
     free(big);
     cr_assert_eq(stored(&p), 0);
+    /* one good record is stored: the count above could tell */
+    report_text(p.jwt, "application/json", one, &r);
+    cr_assert_eq(r.status, 202, "%s", r.body);
+    cr_assert_eq(num(r.json, "accepted"), 1);
+    it_response_free(&r);
+    cr_assert_eq(stored(&p), 1);
     reporter_free(&p);
 }
 
