@@ -725,3 +725,19 @@ void it_hold_packs(const char *customer_id)
     it_rmdir(dir);
     cr_assert_eq(rc, 0, "psql did not take the pack rows' lock");
 }
+
+const char *it_machines(const char *vendor, const char *customer_id, const char *user)
+{
+    static char ids[1024];
+    it_response r;
+    const cJSON *m;
+    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, customer_id), vendor,
+              NULL);
+    ids[0] = '\0';
+    cJSON_ArrayForEach (m, cJSON_GetObjectItem(r.json, "machines")) {
+        size_t n = strlen(ids);
+        snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
+    }
+    it_response_free(&r);
+    return ids;
+}

@@ -143,6 +143,9 @@ void it_assert_shared_batches(const it_batches *before, const it_batches *after,
 /* printf into one of 8 rotating buffers of 8 KiB: short-lived paths and
  * bodies in a test's own calls. */
 const char *it_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The machine ids that GET /v1/users/{user} of customer_id lists for
+ * vendor (a key), comma-separated in its order (a static buffer). */
+const char *it_machines(const char *vendor, const char *customer_id, const char *user);
 /* it_json, then asserts the status; the caller frees r. */
 void it_expect(it_response *r, long status, const char *method, const char *path,
                const char *key, const char *body);

@@ -1056,6 +1056,17 @@ static cJSON *key_view(struct site *s, const char *key_or_prefix)
     return o;
 }
 
+/* Asserts that two views of a key say the same, and frees both. */
+static void assert_same_view(cJSON *before, cJSON *after)
+{
+    char *a = cJSON_PrintUnformatted(before), *b = cJSON_PrintUnformatted(after);
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+}
+
 static void patch_key(struct site *s, const char *key, const char *body, it_response *r)
 {
     char path[160];
@@ -1236,7 +1247,6 @@ Test(operate, refusals_and_bad_input_change_nothing)
     it_response r;
     char key[80], theirs[80], path[256];
     cJSON *before, *after, *theirs_before;
-    char *a, *b;
 
     site_init(&s);
     site_init(&other);
@@ -1296,27 +1306,14 @@ Test(operate, refusals_and_bad_input_change_nothing)
         cJSON_Delete(items);
     }
     /* nothing changed, nothing audited */
-    after = key_view(&s, key);
-    a = cJSON_PrintUnformatted(before);
-    b = cJSON_PrintUnformatted(after);
-    cr_assert_str_eq(a, b);
-    free(a);
-    free(b);
-    cJSON_Delete(before);
-    cJSON_Delete(after);
+    assert_same_view(before, key_view(&s, key));
     cr_assert_eq(audited(&s, "update") + audited(&s, "revoke"), 0);
     activate_ok(key, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
     /* the other vendor's key, whose revoke was refused, is as it was and still works */
     after = key_view(&other, theirs);
     cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(after, "revoked")));
     cr_assert(cJSON_IsNull(cJSON_GetObjectItem(after, "revoked_at")));
-    a = cJSON_PrintUnformatted(theirs_before);
-    b = cJSON_PrintUnformatted(after);
-    cr_assert_str_eq(a, b);
-    free(a);
-    free(b);
-    cJSON_Delete(theirs_before);
-    cJSON_Delete(after);
+    assert_same_view(theirs_before, after);
     cr_assert_eq(audited(&other, "update") + audited(&other, "revoke"), 0);
     activate_ok(theirs, ",\"app_id\":\"a\",\"node_id\":\"n1\"", NULL, NULL);
     site_free(&other);

@@ -70,23 +70,6 @@ static void renew(const char *tok, const char *machine, it_response *r)
     it_postf("/v1/tokens/renew", NULL, r, "{\"token\":\"%s\",\"machine_id\":\"%s\"}", tok, machine);
 }
 
-/* The machine ids GET /v1/users/{user} lists, comma-separated, in its order. */
-static const char *machines_of(struct site *s, const char *user)
-{
-    static char ids[1024];
-    it_response r;
-    const cJSON *m;
-    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, s->customer_id),
-              s->vendor, NULL);
-    ids[0] = '\0';
-    cJSON_ArrayForEach (m, cJSON_GetObjectItem(r.json, "machines")) {
-        size_t n = strlen(ids);
-        snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
-    }
-    it_response_free(&r);
-    return ids;
-}
-
 /* The entitlements GET /v1/users/{user} shows, as JSON text (free it). */
 static char *entitlements_of(struct site *s, const char *user)
 {
@@ -698,12 +681,12 @@ Test(tokens, bad_token_requests)
     it_json("POST", "/v1/tokens", NULL, good, &r);
     it_assert_problem(&r, 401, "unauthorized");
     it_response_free(&r);
-    cr_assert_str_eq(machines_of(&s, "u"), "");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "u"), "");
     /* The good body itself signs in. */
     it_json("POST", "/v1/tokens", s.customer, good, &r);
     cr_assert_eq(r.status, 201, "%s", r.body);
     it_response_free(&r);
-    cr_assert_str_eq(machines_of(&s, "u"), "m");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "u"), "m");
     it_json("POST", "/v1/tokens/renew", NULL, "{\"token\":1,\"machine_id\":\"m\"}", &r);
     it_assert_problem(&r, 400, "invalid_field");
     it_response_free(&r);
@@ -727,7 +710,7 @@ Test(tokens, another_vendors_customer_key_finds_no_user)
     it_assert_problem(&r, 401, "invalid_credentials");
     cr_assert_str_eq(it_str(&r, "detail"), "unknown user or wrong password");
     it_response_free(&r);
-    cr_assert_str_eq(machines_of(&s, "lee"), "");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "lee"), "");
     /* Nor did it make a lee of the other vendor's customer. */
     it_json("GET", it_fmt("/v1/users/lee?customer_id=%s", other.customer_id), other.vendor, NULL,
             &r);
@@ -738,7 +721,7 @@ Test(tokens, another_vendors_customer_key_finds_no_user)
     cr_assert_eq(r.status, 201, "%s", r.body);
     cr_assert_str_eq(it_str(&r, "license_state"), "valid");
     it_response_free(&r);
-    cr_assert_str_eq(machines_of(&s, "lee"), "m");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "lee"), "m");
     free(s.vendor);
     free(other.vendor);
 }
@@ -807,6 +790,6 @@ Test(renewal, bad_bodies_renew_nothing)
     cr_assert_eq(r.status, 201, "%s", r.body);
     it_response_free(&r);
     cr_assert_str_eq(tokens_of(&s, "mo"), "1/2");
-    cr_assert_str_eq(machines_of(&s, "mo"), "m");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "mo"), "m");
     free(s.vendor);
 }

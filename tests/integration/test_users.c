@@ -95,22 +95,6 @@ static long renew(const char *token, const char *machine, char *tok, size_t cap)
     return status;
 }
 
-/* The machine ids GET /v1/users/{user} lists, comma-separated, in its order. */
-static const char *machines_of(struct site *s, const char *user)
-{
-    static char ids[1024];
-    it_response r;
-    const cJSON *m;
-    it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, s->customer_id), s->vendor, NULL);
-    ids[0] = '\0';
-    cJSON_ArrayForEach(m, cJSON_GetObjectItem(r.json, "machines")) {
-        size_t n = strlen(ids);
-        snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
-    }
-    it_response_free(&r);
-    return ids;
-}
-
 /* The actions of the vendor's audit trail, comma-separated, oldest first. */
 static const char *audit_actions(const char *vendor)
 {
@@ -267,10 +251,10 @@ Test(machines, a_freed_slot_admits_the_next_machine_and_its_tokens_never_renew)
            s.vendor, NULL);
     cr_assert_eq(r.len, 0);
     it_response_free(&r);
-    cr_assert_str_eq(machines_of(&s, "bo"), "");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "bo"), "");
     cr_assert_eq(renew(m1, "laptop", NULL, 0), 401, "a freed machine's token is not renewed");
     cr_assert_str_eq(sign_in(&s, "bo", "desktop", m2, sizeof m2), "201", "the slot is free");
-    cr_assert_str_eq(machines_of(&s, "bo"), "desktop");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "bo"), "desktop");
     cr_assert_str_eq(sign_in(&s, "bo", "laptop", NULL, 0), "machine_limit_reached",
                      "desktop holds the one slot now");
     cr_assert_eq(renew(m2, "desktop", m2, sizeof m2), 201);
@@ -289,7 +273,7 @@ Test(machines, a_freed_slot_admits_the_next_machine_and_its_tokens_never_renew)
     cr_assert_eq(renew(m1_again, "laptop", NULL, 0), 201);
     cr_assert_eq(renew(m1, "laptop", NULL, 0), 401);
     cr_assert_eq(renew(m2, "desktop", NULL, 0), 401);
-    cr_assert_str_eq(machines_of(&s, "bo"), "laptop");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "bo"), "laptop");
     free(s.vendor);
 }
 
@@ -322,7 +306,7 @@ Test(machines, refusals_free_nothing)
                    it_fmt("/v1/users/cy/machines/pc?customer_id=%s", s.customer_id), NULL, NULL);
 
     /* pc still holds its slot and renews; nothing was audited. */
-    cr_assert_str_eq(machines_of(&s, "cy"), "pc");
+    cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "cy"), "pc");
     cr_assert_str_eq(sign_in(&s, "cy", "another-pc", NULL, 0), "machine_limit_reached");
     cr_assert_eq(renew(tok, "pc", NULL, 0), 201);
     cr_assert_str_eq(audit_actions(s.vendor), "create,create,create,create,create,entitle");
@@ -583,6 +567,6 @@ Test(machines, concurrent_sign_ins_never_pass_the_limit, .timeout = 120)
         created += r[i].status == 201;
     }
     cr_assert_eq(created, 3, "%d machines signed in, the limit is 3", created);
-    cr_assert_eq(strlen(machines_of(&s, "eve")), strlen("mX,mX,mX"));
+    cr_assert_eq(strlen(it_machines(s.vendor, s.customer_id, "eve")), strlen("mX,mX,mX"));
     free(s.vendor);
 }
