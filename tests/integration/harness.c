@@ -734,9 +734,12 @@ const char *it_machines(const char *vendor, const char *customer_id, const char 
     it_expect(&r, 200, "GET", it_fmt("/v1/users/%s?customer_id=%s", user, customer_id), vendor,
               NULL);
     ids[0] = '\0';
+    cr_assert(cJSON_IsArray(cJSON_GetObjectItem(r.json, "machines")), "%s", r.body);
     cJSON_ArrayForEach (m, cJSON_GetObjectItem(r.json, "machines")) {
         size_t n = strlen(ids);
-        snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
+        int w =
+            snprintf(ids + n, sizeof ids - n, "%s%s", n ? "," : "", it_member_str(m, "machine_id"));
+        cr_assert(w >= 0 && (size_t)w < sizeof ids - n, "more machines than fit: %s", r.body);
     }
     it_response_free(&r);
     return ids;

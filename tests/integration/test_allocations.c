@@ -262,8 +262,6 @@ Test(allocations, bad_input_and_other_tenants_change_nothing)
                     "{\"jwks\":{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}]}}",
                     400, "invalid_field");
     it_json_problem("PUT", "/v1/sites/site-a", s.vendor, "{\"jwks\":", 400, "malformed_json");
-    it_json_problem("PUT", "/v1/sites/site-a", NULL, "{\"jwks\":{}}", 401, "unauthorized");
-    it_json_problem("PUT", "/v1/sites/site-a", s.customer, "{\"jwks\":{}}", 403, "forbidden");
     /* A refused PUT registers no keys, and creates no site. */
     it_json_problem("PUT", "/v1/sites/site-q", s.vendor, "{\"jwks\":\"x\"}", 400, "invalid_field");
     it_json_problem("GET", "/v1/sites/site-q", s.vendor, NULL, 404, "not_found");
@@ -273,6 +271,12 @@ Test(allocations, bad_input_and_other_tenants_change_nothing)
         it_response j;
         it_request("GET", "/.well-known/jwks.json", NULL, NULL, 0, &j);
         cr_assert_eq(j.status, 200);
+        /* Without a key, or with a customer's, even a good JWKS is not taken. */
+        it_json_problem("PUT", "/v1/sites/site-a", NULL, it_fmt("{\"jwks\":%s}", j.body), 401,
+                        "unauthorized");
+        it_json_problem("PUT", "/v1/sites/site-a", s.customer, it_fmt("{\"jwks\":%s}", j.body), 403,
+                        "forbidden");
+        assert_site(s.vendor, "site-a", 0, "split", 4, 1);
         it_expect(&r, 200, "PUT", "/v1/sites/site-a", s.vendor, it_fmt("{\"jwks\":%s}", j.body));
         cr_assert(cJSON_IsObject(cJSON_GetObjectItem(r.json, "jwks")));
         it_response_free(&r);

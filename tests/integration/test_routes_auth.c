@@ -7,6 +7,7 @@
  * know, fails here. And every route that takes a body refuses one over its
  * limit, declared or streamed, and changes nothing. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,31 +96,44 @@ static void expect_refused(const struct route *rt, const char *auth, const char 
     it_response_free(&r);
 }
 
-/* The vendor's row and the rows of every table with a vendor_id column
- * that belong to it: table by table, how many and an MD5 of their text in
- * order, so that a row added, removed or changed shows (text to compare).
- * Events leave out seq, which the delivery threads give them after the
- * request that made them (migration 0016). */
+/* The vendor's row and the rows that belong to it, table by table: those
+ * of every table with a vendor_id column; of one with a customer_id column
+ * instead, its customers' (users, customer keys...); of one with only a
+ * user_id column, their users' (entitlements, session tokens...). For each
+ * table, how many and an MD5 of their text in order, so that a row added,
+ * removed or changed shows (text to compare). Events leave out seq, which
+ * the delivery threads give them after the request that made them
+ * (migration 0016). */
 static char *vendor_rows(const char *vendor_id)
 {
-    /* one table's rows (a format() string within SQL quotes) */
+    /* one table's rows: a format() string within SQL quotes, given the
+     * table, the key to drop and the condition */
     static const char table_rows[] =
         "SELECT count(*) || '':'' || md5(coalesce(string_agg(r, '','' ORDER BY r), ''''))"
-        " AS v FROM (SELECT (to_jsonb(t) - ''seq'')::text AS r FROM %I t"
-        " WHERE vendor_id = %L) s";
-    char sql[2048], *out;
+        " AS v FROM (SELECT (to_jsonb(t) - %L)::text AS r FROM %I t WHERE %s) s";
+    char sql[3072], customers[128], *out;
+    snprintf(customers, sizeof customers, "SELECT id FROM customers WHERE vendor_id = ''%s''",
+             vendor_id);
     snprintf(sql, sizeof sql,
-             "SELECT string_agg(c.table_name || '=' || (xpath('/row/v/text()',"
-             " query_to_xml(format('%s', c.table_name, '%s'), false, true, '')))[1]::text,"
-             " ',' ORDER BY c.table_name)"
-             " FROM information_schema.columns c JOIN information_schema.tables t"
-             " USING (table_schema, table_name)"
-             " WHERE c.table_schema = 'public' AND c.column_name = 'vendor_id'"
-             " AND t.table_type = 'BASE TABLE'"
+             "WITH owned AS (SELECT table_name,"
+             "  bool_or(column_name = 'vendor_id') AS by_vendor,"
+             "  bool_or(column_name = 'customer_id') AS by_customer"
+             "  FROM information_schema.columns JOIN information_schema.tables"
+             "  USING (table_schema, table_name)"
+             "  WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+             "  AND column_name IN ('vendor_id', 'customer_id', 'user_id') GROUP BY table_name)"
+             " SELECT string_agg(table_name || '=' || (xpath('/row/v/text()',"
+             " query_to_xml(format('%s', CASE table_name WHEN 'events' THEN 'seq' ELSE '' END,"
+             " table_name, CASE WHEN by_vendor THEN format('vendor_id = %%L', '%s')"
+             " WHEN by_customer THEN format('customer_id IN (%%s)', '%s')"
+             " ELSE format('user_id IN (SELECT id FROM users WHERE customer_id IN (%%s))', '%s')"
+             " END), false, true, '')))[1]::text, ',' ORDER BY table_name) FROM owned"
              " UNION ALL SELECT 'vendor=' || md5(v::text) FROM vendors v WHERE id = '%s'",
-             table_rows, vendor_id, vendor_id);
+             table_rows, vendor_id, customers, customers, vendor_id);
     cr_assert_eq(it_sql(sql, &out), 0, "%s", out);
-    cr_assert(strstr(out, "customers=1:"), "the vendor's rows: %s", out);
+    cr_assert(strstr(out, "customers=1:") && strstr(out, "customer_keys=") &&
+                  strstr(out, "entitlements="),
+              "the vendor's rows: %s", out);
     return out;
 }
 
@@ -211,7 +225,6 @@ Test(routes_auth, every_route_declares_who_may_call_it)
  * body, and only when no Authorization header is sent. */
 static void check_keyed_route(const struct route *rt, const struct creds *c, const int takes[])
 {
-    char *before = vendor_rows(c->vendor_id), *after;
     expect_refused(rt, NULL, NULL, 401, "unauthorized");
     expect_refused(rt, "Authorization: Basic dXNlcjpwYXNz", NULL, 401, "unauthorized");
     expect_refused(rt, "Authorization: Bearer not-a-key", NULL, 401, "unauthorized");
@@ -221,13 +234,8 @@ static void check_keyed_route(const struct route *rt, const struct creds *c, con
         else
             expect_refused(rt, c->genuine[k], NULL, 403, "forbidden");
     }
-    after = vendor_rows(c->vendor_id);
-    cr_assert_str_eq(after, before, "%s %s: refused credentials changed the vendor's rows",
-                     rt->method, rt->path);
-    free(before);
-    free(after);
     if (takes[GROUP_KEY]) {
-        char body[512];
+        char body[512], *before, *after;
         it_response r;
         snprintf(body, sizeof body,
                  "{\"group_key\":\"lg_%064d\",\"scheme\":\"s\",\"product\":\"app\","
@@ -320,34 +328,42 @@ Test(routes_auth, token_routes_take_the_token_in_the_body_and_no_key)
 /* ---- bodies over the limit ---- */
 
 /* head (the request line and headers, without the blank line) and then
- * body (len bytes, may be NULL) on a connection of its own; the answer's
- * status, and its body in out (malloc'd). The server may close before body
- * is all sent (it answers from the headers when the declared length is over
- * the limit): what it answered is read all the same. */
+ * body (len bytes, may be NULL) on a connection of its own, which the
+ * request asks licd to close after its answer; the answer's status, and
+ * its body in out (malloc'd). licd may answer before body is all sent (from
+ * the headers, when the declared length is over the limit): a send that
+ * fails then ends the sending, and the answer is read all the same. */
 static long raw_request(const char *head, const char *body, size_t len, char **out)
 {
     const char *url = it_env("LICD_TEST_URL"), *colon = strrchr(url, ':');
     struct timeval tv = {10, 0};
     size_t got = 0, cap = 65536;
-    char *buf = malloc(cap), *json;
+    char *buf = malloc(cap), *json, *request;
     long status = 0;
-    ssize_t n;
+    ssize_t n = 0;
     int s;
 
-    cr_assert(colon, "LICD_TEST_URL has no port: %s", url);
+    cr_assert(buf);
     s = it_connect(atoi(colon + 1));
     cr_assert_geq(s, 0, "cannot connect to %s", url);
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    send(s, head, strlen(head), MSG_NOSIGNAL);
-    send(s, "\r\n", 2, MSG_NOSIGNAL);
-    for (size_t sent = 0; body && sent < len; sent += (size_t)n)
-        if ((n = send(s, body + sent, len - sent, MSG_NOSIGNAL)) <= 0)
-            break;
+    setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    request = strdup(it_fmt("%sConnection: close\r\n\r\n", head));
+    cr_assert(request);
+    for (size_t at = 0, all = strlen(request); at < all && n >= 0; at += (size_t)n)
+        n = send(s, request + at, all - at, MSG_NOSIGNAL);
+    free(request);
+    for (size_t at = 0; body && n >= 0 && at < len; at += (size_t)n)
+        n = send(s, body + at, len - at, MSG_NOSIGNAL);
     while ((n = recv(s, buf + got, cap - got - 1, 0)) > 0) {
         got += (size_t)n;
-        if (got + 1 == cap)
-            buf = realloc(buf, cap *= 2);
+        if (got + 1 == cap) {
+            cr_assert(cap < (1u << 24), "an answer of over 16 MiB");
+            cr_assert(buf = realloc(buf, cap *= 2));
+        }
     }
+    cr_assert(n == 0 || got > 0, "no answer: %s", strerror(errno));
+    cr_assert(n == 0 || errno != EAGAIN, "licd did not close the connection within 10 s");
     close(s);
     buf[got] = '\0';
     cr_assert_eq(sscanf(buf, "HTTP/1.1 %ld", &status), 1, "no HTTP answer: %.200s", buf);
@@ -432,10 +448,13 @@ Test(route_bodies, every_body_route_refuses_a_body_over_its_limit_and_changes_no
         if (strcmp(rt->method, "POST") != 0 && strcmp(rt->method, "PUT") != 0 &&
             strcmp(rt->method, "PATCH") != 0)
             continue;
+        /* the first credential it takes, as its caller would send it */
         if (parse_kind(rt->kind, takes))
-            for (int k = NCREDS - 1; k >= 0; k--)
-                if (takes[k] && k != GROUP_KEY)
+            for (int k = 0; k < NCREDS; k++)
+                if (takes[k] && k != GROUP_KEY) {
                     auth = c.genuine[k];
+                    break;
+                }
         fill_path(rt->path, path, sizeof path);
 
         snprintf(
@@ -449,8 +468,12 @@ Test(route_bodies, every_body_route_refuses_a_body_over_its_limit_and_changes_no
         free(body);
         cr_assert_geq(limit, 1024, "%s %s: a limit of %zu bytes", rt->method, rt->path, limit);
         declared++;
-        if (limit > (1u << 20))
+        if (limit > (1u << 20)) {
+            cr_assert(strcmp(rt->path, "/v1/client-images") == 0 ||
+                          strcmp(rt->path, "/v1/report_usage") == 0,
+                      "%s %s takes %zu bytes: test its limit", rt->method, rt->path, limit);
             continue;
+        }
 
         size_t len;
         char *wire = chunked_json(limit + 1, &len);
@@ -465,8 +488,7 @@ Test(route_bodies, every_body_route_refuses_a_body_over_its_limit_and_changes_no
         free(wire);
         streamed++;
     }
-    cr_assert_geq(declared, 25, "only %zu routes take a body", declared);
-    cr_assert_geq(streamed, declared - 2, "only %zu of %zu streamed", streamed, declared);
+    cr_assert_geq(streamed, 25, "only %zu of %zu routes streamed", streamed, declared);
     after = vendor_rows(c.vendor_id);
     cr_assert_str_eq(after, before, "refused bodies changed the vendor's rows");
     free(before);
