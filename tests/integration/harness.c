@@ -411,6 +411,16 @@ int it_sql_at(const char *url, const char *sql, char **out)
 
 int it_sql(const char *sql, char **out) { return it_sql_at(it_env("LICD_DATABASE_URL"), sql, out); }
 
+long long it_sql_num(const char *sql)
+{
+    char *out = NULL;
+    long long n;
+    cr_assert_eq(it_sql(sql, &out), 0, "%s: %s", sql, out);
+    n = atoll(out);
+    free(out);
+    return n;
+}
+
 void it_db_url(const char *db, char *out, size_t len)
 {
     const char *base = it_env("LICD_DATABASE_URL");

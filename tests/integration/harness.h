@@ -74,6 +74,8 @@ char *it_pem_from_jwk(const cJSON *jwk);
 int it_sql(const char *sql, char **out);
 /* it_sql on the database at url. */
 int it_sql_at(const char *url, const char *sql, char **out);
+/* The number the one-row, one-column query sql answers (a count). */
+long long it_sql_num(const char *sql);
 /* The test database's URL with database name db instead. */
 void it_db_url(const char *db, char *out, size_t len);
 /* A new database db (one left by an earlier run is dropped), migrated by

@@ -92,7 +92,7 @@ Test(caches, a_recovered_licence_is_the_stored_document)
 {
     struct world w;
     it_response r;
-    char *first, sql[256], *out = NULL;
+    char *first;
     cJSON *claims;
     long long issued;
 
@@ -108,12 +108,9 @@ Test(caches, a_recovered_licence_is_the_stored_document)
         it_response_free(&r);
     }
     /* iat is the issue time, and the document is saved for its row. */
-    snprintf(sql, sizeof sql,
-             "SELECT extract(epoch FROM issued_at)::bigint FROM assignments"
-             " WHERE customer_id = '%s' AND client_id = 'pc-1'", w.customer_id);
-    cr_assert_eq(it_sql(sql, &out), 0);
-    issued = atoll(out);
-    free(out);
+    issued = it_sql_num(it_fmt("SELECT extract(epoch FROM issued_at)::bigint FROM assignments"
+                               " WHERE customer_id = '%s' AND client_id = 'pc-1'",
+                               w.customer_id));
     claims = it_verify_jwt(first);
     cr_assert_eq((long long)cJSON_GetObjectItem(claims, "iat")->valuedouble, issued);
     cJSON_Delete(claims);

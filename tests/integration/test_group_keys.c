@@ -81,13 +81,9 @@ static void activate_refused(const char *key, const char *fields, const char *co
 /* The count that tmpl, its %s filled by arg, selects. */
 static long long sql_count(const char *tmpl, const char *arg)
 {
-    char sql[1024], *out;
-    long long n;
+    char sql[1024];
     cr_assert_eq(test_fill(sql, sizeof sql, tmpl, arg), 0);
-    cr_assert_eq(it_sql(sql, &out), 0, "%s", sql);
-    n = atoll(out);
-    free(out);
-    return n;
+    return it_sql_num(sql);
 }
 
 Test(group_keys, the_whole_flow)
@@ -1076,16 +1072,10 @@ static void patch_key(struct site *s, const char *key, const char *body, it_resp
 
 static long long audited(struct site *s, const char *action)
 {
-    char sql[512], *out;
-    long long n;
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id = a.vendor_id"
-             " WHERE c.id = '%s' AND a.object_type = 'group_key' AND a.action = '%s'",
-             s->customer_id, action);
-    cr_assert_eq(it_sql(sql, &out), 0);
-    n = atoll(out);
-    free(out);
-    return n;
+    return it_sql_num(
+        it_fmt("SELECT count(*) FROM audit a JOIN customers c ON c.vendor_id = a.vendor_id"
+               " WHERE c.id = '%s' AND a.object_type = 'group_key' AND a.action = '%s'",
+               s->customer_id, action));
 }
 
 static double member_number(const cJSON *o, const char *a, const char *b)

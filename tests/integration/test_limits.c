@@ -75,16 +75,6 @@ static int until_limited(const char *path, const char *key, it_response *limited
     return served;
 }
 
-static long long count_customers(const char *vendor_key_prefix_sql)
-{
-    char *out = NULL;
-    long long n;
-    cr_assert_eq(it_sql(vendor_key_prefix_sql, &out), 0);
-    n = atoll(out);
-    free(out);
-    return n;
-}
-
 Test(rate_limits, a_burst_over_the_limit_is_429_and_other_keys_are_not_slowed, .timeout = 120)
 {
     struct node n;
@@ -117,11 +107,11 @@ Test(rate_limits, a_burst_over_the_limit_is_429_and_other_keys_are_not_slowed, .
              "SELECT count(*) FROM customers c JOIN vendors v ON v.id = c.vendor_id"
              " WHERE v.name = 'Limited A'");
     {
-        long long before = count_customers(sql);
+        long long before = it_sql_num(sql);
         it_postf("/v1/customers", a, &r, "{\"name\":\"not made\"}");
         if (r.status == 429) {
             it_assert_problem(&r, 429, "rate_limited");
-            cr_assert_eq(count_customers(sql), before);
+            cr_assert_eq(it_sql_num(sql), before);
         }
         it_response_free(&r);
     }
@@ -357,16 +347,6 @@ static void post_idem(const char *path, const char *bearer, const char *idem, co
     it_request("POST", path, headers, body, strlen(body), r);
 }
 
-static long long sql_num(const char *sql)
-{
-    char *out = NULL;
-    long long n;
-    cr_assert_eq(it_sql(sql, &out), 0, "%s", sql);
-    n = atoll(out);
-    free(out);
-    return n;
-}
-
 /* A fresh key for this run: tests run more than once against one database. */
 static const char *fresh_key(const char *what)
 {
@@ -400,7 +380,7 @@ Test(idempotency, the_same_key_and_body_replay_the_first_answer_once_done)
     cr_assert_str_eq(again.request_id, first.request_id);
     /* Done once: one customer of that name. */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE name = '%s'", name);
-    cr_assert_eq(sql_num(sql), 1);
+    cr_assert_eq(it_sql_num(sql), 1);
 
     /* The new customer key in the answer is kept sealed, never in clear. */
     snprintf(sql, sizeof sql,
@@ -408,7 +388,7 @@ Test(idempotency, the_same_key_and_body_replay_the_first_answer_once_done)
              " AND position(convert_to('%s', 'UTF8') IN answer) = 0"
              " AND position(convert_to('%s', 'UTF8') IN answer) = 0",
              key, it_str(&first, "customer_key"), name);
-    cr_assert_eq(sql_num(sql), 1, "the kept answer is missing or holds the key in clear");
+    cr_assert_eq(it_sql_num(sql), 1, "the kept answer is missing or holds the key in clear");
 
     /* Another body with the same key: 409, and nothing is made. */
     post_idem("/v1/customers", v, key, "{\"name\":\"someone else\"}", &other);
@@ -418,7 +398,7 @@ Test(idempotency, the_same_key_and_body_replay_the_first_answer_once_done)
     post_idem("/v1/products", v, key, body, &other);
     it_assert_problem(&other, 409, "idempotency_key_reused");
     it_response_free(&other);
-    cr_assert_eq(sql_num("SELECT count(*) FROM customers WHERE name = 'someone else'"), 0);
+    cr_assert_eq(it_sql_num("SELECT count(*) FROM customers WHERE name = 'someone else'"), 0);
 
     /* Without the header, the same body makes another customer. */
     post_idem("/v1/customers", v, NULL, body, &other);
@@ -453,7 +433,7 @@ Test(idempotency, keys_belong_to_their_caller)
     cr_assert_str_eq(it_str(&again, "customer_id"), it_str(&rb, "customer_id"));
     it_response_free(&again);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE name = '%s'", name);
-    cr_assert_eq(sql_num(sql), 2);
+    cr_assert_eq(it_sql_num(sql), 2);
     it_response_free(&ra);
     it_response_free(&rb);
     free(a);
@@ -497,7 +477,7 @@ Test(idempotency, a_bad_key_is_refused_and_other_methods_ignore_it)
     it_assert_problem(&r, 400, "invalid_field");
     cr_assert(strstr(it_str(&r, "detail"), "Idempotency-Key"), "%s", r.body);
     it_response_free(&r);
-    cr_assert_eq(sql_num("SELECT count(*) FROM customers WHERE name = 'too long a key'"), 0);
+    cr_assert_eq(it_sql_num("SELECT count(*) FROM customers WHERE name = 'too long a key'"), 0);
 
     /* A GET with the header is an ordinary GET. */
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", v);
@@ -572,7 +552,7 @@ Test(idempotency, concurrent_duplicates_run_once)
     cr_assert_eq(created, 1, "%d requests ran", created);
     cr_assert_geq(replayed, 1);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM customers WHERE name = '%s'", name);
-    cr_assert_eq(sql_num(sql), 1);
+    cr_assert_eq(it_sql_num(sql), 1);
     free(v);
 }
 
@@ -652,7 +632,7 @@ Test(idempotency, expired_keys_are_forgotten_and_purged, .timeout = 120)
              "SELECT count(*) FROM idempotency_keys WHERE key = '%s'"
              " AND expires_at BETWEEN now() + interval '50 s' AND now() + interval '61 s'",
              key);
-    cr_assert_eq(sql_num(sql), 1, "the answer is not kept for LICD_IDEMPOTENCY_TTL");
+    cr_assert_eq(it_sql_num(sql), 1, "the answer is not kept for LICD_IDEMPOTENCY_TTL");
     /* A day later (aged in the database) ... */
     snprintf(sql, sizeof sql,
              "UPDATE idempotency_keys SET expires_at = now() - interval '1 s' WHERE key = '%s'",
@@ -661,7 +641,7 @@ Test(idempotency, expired_keys_are_forgotten_and_purged, .timeout = 120)
     /* ... the purge removes it within a round or two. */
     snprintf(sql, sizeof sql, "SELECT count(*) FROM idempotency_keys WHERE key = '%s'", key);
     for (int i = 0; i < 50 && !gone; i++) {
-        gone = sql_num(sql) == 0;
+        gone = it_sql_num(sql) == 0;
         if (!gone)
             usleep(100 * 1000);
     }
@@ -741,7 +721,7 @@ Test(idempotency, group_key_activations_are_keyed_by_their_group_key)
     /* Each group key's requests are its own: two kept answers for one key. */
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM idempotency_keys WHERE key = '%s' AND scope LIKE 'b:%%'", ik);
-    cr_assert_eq(sql_num(sql), 2);
+    cr_assert_eq(it_sql_num(sql), 2);
     it_response_free(&r[0]);
     it_response_free(&r[1]);
     free(v[0]);

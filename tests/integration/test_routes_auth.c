@@ -405,6 +405,7 @@ static char *chunked_json(size_t len, size_t *out_len)
 {
     const char *start = "{\"name\":\"Oversize\"", *end = "}";
     char *body = malloc(len), *wire = malloc(len + len / 4096 + 64), *p = wire;
+    cr_assert(body && wire);
     memset(body, ' ', len);
     memcpy(body, start, strlen(start));
     memcpy(body + len - strlen(end), end, strlen(end));

@@ -538,9 +538,8 @@ Test(users, vendor_calls_refuse_bad_input_and_other_tenants)
     it_assert_problem(&r, 403, "forbidden");
     it_response_free(&r);
     /* None of them created a user: the customer has kim only. */
-    it_json("GET", it_fmt("/v1/users/zed?customer_id=%s", s.customer_id), s.vendor, NULL, &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
+    it_json_problem("GET", it_fmt("/v1/users/zed?customer_id=%s", s.customer_id), s.vendor, NULL,
+                    404, "not_found");
     {
         cJSON *items = it_items(it_fmt("/v1/users?customer_id=%s", s.customer_id), s.vendor);
         cr_assert_eq(cJSON_GetArraySize(items), 1);
@@ -707,10 +706,8 @@ Test(tokens, another_vendors_customer_key_finds_no_user)
     it_response_free(&r);
     cr_assert_str_eq(it_machines(s.vendor, s.customer_id, "lee"), "");
     /* Nor did it make a lee of the other vendor's customer. */
-    it_json("GET", it_fmt("/v1/users/lee?customer_id=%s", other.customer_id), other.vendor, NULL,
-            &r);
-    it_assert_problem(&r, 404, "not_found");
-    it_response_free(&r);
+    it_json_problem("GET", it_fmt("/v1/users/lee?customer_id=%s", other.customer_id), other.vendor,
+                    NULL, 404, "not_found");
     /* lee's own customer signs her in, on the one machine. */
     token(&s, "lee", NULL, "m", "\"app\"", &r);
     cr_assert_eq(r.status, 201, "%s", r.body);

@@ -144,14 +144,9 @@ static double num(const cJSON *o, const char *name)
 
 static long long stored(struct reporter *p)
 {
-    char sql[256], *out;
-    long long n;
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM usage_records WHERE license_id = '%s'"
-             " AND vendor_id = '%s'", p->license_id, p->vendor_id);
-    cr_assert_eq(it_sql(sql, &out), 0);
-    n = atoll(out);
-    free(out);
-    return n;
+    return it_sql_num(it_fmt("SELECT count(*) FROM usage_records WHERE license_id = '%s'"
+                             " AND vendor_id = '%s'",
+                             p->license_id, p->vendor_id));
 }
 
 Test(report_usage, json_records_limits_and_aggregates)
